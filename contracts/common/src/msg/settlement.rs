@@ -1,0 +1,246 @@
+//! C3 settlement: tariffs, settlement requests and their bank clearing.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Uint128};
+
+use crate::committee::ThresholdSignature;
+use crate::payload::{SettlementApproval, SettlementVoucher};
+use crate::record::{Metric, Totals};
+
+/// Price of one metric: `price` minor units per `per_units` metric units.
+#[cw_serde]
+pub struct TariffLine {
+    pub metric: Metric,
+    pub price: Uint128,
+    pub per_units: Uint128,
+}
+
+/// How usage is priced.
+///
+/// Rounding: each line is `floor(total × price / per_units)` — never in the payer's disfavour, and
+/// at most one minor unit per line below the exact amount. The bill is the sum of the lines.
+#[cw_serde]
+pub struct Tariff {
+    /// ISO 4217 currency code of the deployment.
+    pub currency: String,
+    pub lines: Vec<TariffLine>,
+    /// Settlements below this amount are refused (they wait for a later period).
+    pub minimum_amount: Uint128,
+}
+
+/// Why a tariff could not price totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PricingError {
+    /// A line's `per_units` is zero.
+    ZeroUnit { metric: Metric },
+    /// The amount does not fit 128 bits.
+    Overflow { metric: Metric },
+}
+
+impl Tariff {
+    /// Prices totals line by line (see the rounding rule on [`Tariff`]).
+    pub fn price(&self, totals: &Totals) -> Result<Uint128, PricingError> {
+        let mut sum = Uint128::zero();
+        for line in &self.lines {
+            if line.per_units.is_zero() {
+                return Err(PricingError::ZeroUnit {
+                    metric: line.metric,
+                });
+            }
+            let overflow = PricingError::Overflow {
+                metric: line.metric,
+            };
+            let amount = Uint128::new(totals.get(line.metric))
+                .full_mul(line.price)
+                .checked_div(line.per_units.into())
+                .map_err(|_| overflow.clone())?;
+            let amount = Uint128::try_from(amount).map_err(|_| overflow.clone())?;
+            sum = sum.checked_add(amount).map_err(|_| overflow)?;
+        }
+        Ok(sum)
+    }
+}
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub admin: Option<String>,
+    /// C1 usage-proof (holds the committee).
+    pub usage_proof: String,
+    /// C2 period-proof.
+    pub period_proof: String,
+    /// C4 ledger.
+    pub ledger: String,
+    pub tariff: Tariff,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// A provider: sets the bank account its settlements are paid to.
+    SetPayeeAccount { account: String },
+    /// Anyone: prices a final second proof and locks the tenant's funds in C4.
+    RequestSettlement {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+    /// Anyone: records the committee's approval of the payment instruction (the signed body is
+    /// the one `InstructionPayload` returns).
+    ApproveInstruction {
+        settlement_id: u64,
+        signature: ThresholdSignature,
+    },
+    /// Anyone: applies the bank's committee-confirmed booking; each bank reference once.
+    RecordVoucher {
+        voucher: SettlementVoucher,
+        signature: ThresholdSignature,
+    },
+    /// Admin: replaces the tariff (applies to later requests only).
+    UpdateTariff { tariff: Tariff },
+    /// Admin: hands over administration.
+    UpdateAdmin { admin: String },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(ConfigResponse)]
+    Config {},
+    #[returns(SettlementResponse)]
+    Settlement { settlement_id: u64 },
+    #[returns(SettlementsResponse)]
+    Settlements {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    /// The settlement of a (provider, tenant, period), if one was requested.
+    #[returns(SettlementResponse)]
+    SettlementForPeriod {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+    /// The instruction body the committee signs for `ApproveInstruction`.
+    #[returns(SettlementApproval)]
+    InstructionPayload { settlement_id: u64 },
+    /// What a final period would cost under the current tariff.
+    #[returns(QuoteResponse)]
+    Quote {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+    #[returns(PayeeAccountResponse)]
+    PayeeAccount { provider: String },
+}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub admin: Addr,
+    pub usage_proof: Addr,
+    pub period_proof: Addr,
+    pub ledger: Addr,
+    pub tariff: Tariff,
+}
+
+/// requested -> instructed -> cleared | failed
+#[cw_serde]
+pub enum SettlementStatus {
+    Requested,
+    Instructed,
+    Cleared { bank_ref: String },
+    Failed { bank_ref: String },
+}
+
+#[cw_serde]
+pub struct Settlement {
+    pub settlement_id: u64,
+    pub provider: Addr,
+    pub tenant: Addr,
+    pub period_start: u64,
+    pub amount: Uint128,
+    pub currency: String,
+    pub payee_account: String,
+    pub end_to_end_id: String,
+    pub status: SettlementStatus,
+    pub requested_at: u64,
+}
+
+#[cw_serde]
+pub struct SettlementResponse {
+    pub settlement: Option<Settlement>,
+}
+
+#[cw_serde]
+pub struct SettlementsResponse {
+    pub settlements: Vec<Settlement>,
+}
+
+#[cw_serde]
+pub struct QuoteResponse {
+    pub totals: Totals,
+    pub amount: Uint128,
+    pub currency: String,
+    pub meets_minimum: bool,
+}
+
+#[cw_serde]
+pub struct PayeeAccountResponse {
+    pub account: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tariff(lines: Vec<(Metric, u128, u128)>) -> Tariff {
+        Tariff {
+            currency: "CNY".into(),
+            lines: lines
+                .into_iter()
+                .map(|(metric, price, per)| TariffLine {
+                    metric,
+                    price: Uint128::new(price),
+                    per_units: Uint128::new(per),
+                })
+                .collect(),
+            minimum_amount: Uint128::zero(),
+        }
+    }
+
+    #[test]
+    fn each_line_rounds_down_and_lines_add_up() {
+        let t = tariff(vec![
+            (Metric::NetTxBytes, 3, 1_000_000),
+            (Metric::CpuTimeUs, 1, 1_000),
+        ]);
+        let totals = Totals {
+            net_tx_bytes: 2_999_999,
+            cpu_time_us: 10_500,
+            ..Default::default()
+        };
+        // 2_999_999 * 3 / 1e6 = 8.99 -> 8; 10_500 / 1000 = 10.5 -> 10
+        assert_eq!(t.price(&totals), Ok(Uint128::new(18)));
+    }
+
+    #[test]
+    fn a_zero_unit_or_an_overflow_is_a_typed_error() {
+        let t = tariff(vec![(Metric::NetRxBytes, 1, 0)]);
+        assert_eq!(
+            t.price(&Totals::default()),
+            Err(PricingError::ZeroUnit {
+                metric: Metric::NetRxBytes
+            })
+        );
+        let t = tariff(vec![(Metric::NetRxBytes, u128::MAX, 1)]);
+        let totals = Totals {
+            net_rx_bytes: 2,
+            ..Default::default()
+        };
+        assert_eq!(
+            t.price(&totals),
+            Err(PricingError::Overflow {
+                metric: Metric::NetRxBytes
+            })
+        );
+    }
+}

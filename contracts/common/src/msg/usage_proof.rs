@@ -1,0 +1,242 @@
+//! C1 usage-proof: committee, terminal registry and first proofs.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Binary, HexBinary};
+
+use crate::committee::{Committee, ThresholdSignature};
+use crate::merkle::{Frontier, SumNode};
+use crate::payload::{CommitteeRotation, MemberKey};
+use crate::record::Metrics;
+
+/// Kind of trusted execution environment that holds a terminal's attestor key.
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum TeeKind {
+    Sgx,
+    Tdx,
+    SevSnp,
+    /// No TEE: a software key, for development; refused unless the config accepts it.
+    Software,
+}
+
+impl TeeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeeKind::Sgx => "sgx",
+            TeeKind::Tdx => "tdx",
+            TeeKind::SevSnp => "sev_snp",
+            TeeKind::Software => "software",
+        }
+    }
+}
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    /// Who may change configuration and register terminals; the instantiator if absent.
+    pub admin: Option<String>,
+    /// Threshold of the first committee (epoch 1).
+    pub threshold: u32,
+    /// Members of the first committee, each with its proof of possession.
+    pub members: Vec<MemberKey>,
+    /// Window length in seconds (first proofs are per window).
+    pub window_seconds: u64,
+    /// Period length in seconds (a multiple of the window length).
+    pub period_seconds: u64,
+    /// Whether terminals with a software (non-TEE) key may be registered.
+    pub accept_software_tee: bool,
+    /// Enclave measurements allowed from the start.
+    pub allowed_measurements: Vec<HexBinary>,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Anyone: records the first proofs of a committee-signed batch.
+    SubmitBatch {
+        /// The records in their canonical binary encoding (`record::encode_batch`), sorted by
+        /// (terminal id, window start) with no key twice.
+        records: Binary,
+        /// The committee's signature over the batch digest.
+        signature: ThresholdSignature,
+    },
+    /// Anyone: installs the next committee, authorised by the current committee's signature.
+    RotateCommittee {
+        rotation: CommitteeRotation,
+        signature: ThresholdSignature,
+    },
+    /// Admin: registers a terminal or updates its registration.
+    RegisterTerminal {
+        terminal_id: String,
+        /// The provider (chain address) that owns the terminal and is paid for its use.
+        provider: String,
+        /// Ed25519 public key of the terminal's attestor, 32 bytes.
+        attestor_key: HexBinary,
+        tee: TeeKind,
+        /// Enclave measurement the attestor's evidence binds its key to.
+        measurement: HexBinary,
+    },
+    /// Admin: a terminal stops being accepted in batches.
+    DeactivateTerminal { terminal_id: String },
+    /// Admin: allows an enclave measurement.
+    AllowMeasurement { measurement: HexBinary },
+    /// Admin: revokes an enclave measurement; its terminals' records are refused from then on.
+    RevokeMeasurement { measurement: HexBinary },
+    /// Admin: changes the admin or the software-TEE policy.
+    UpdateConfig {
+        admin: Option<String>,
+        accept_software_tee: Option<bool>,
+    },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(ConfigResponse)]
+    Config {},
+    /// The current committee.
+    #[returns(CommitteeResponse)]
+    Committee {},
+    #[returns(TerminalResponse)]
+    Terminal { terminal_id: String },
+    #[returns(TerminalsResponse)]
+    Terminals {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    /// The first proof of (terminal, window), if any.
+    #[returns(ProofResponse)]
+    Proof {
+        terminal_id: String,
+        window_start: u64,
+    },
+    /// A terminal's first proofs with `from <= window_start < to`, ascending.
+    #[returns(ProofsResponse)]
+    TerminalProofs {
+        terminal_id: String,
+        from: u64,
+        to: u64,
+        limit: Option<u32>,
+    },
+    #[returns(BatchResponse)]
+    Batch { batch_id: u64 },
+    /// The running sum-tree accumulator of a (provider, tenant, period).
+    #[returns(AccumulatorResponse)]
+    Accumulator {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+    /// The first proofs of a (provider, tenant, period) in accumulator order.
+    #[returns(ProofsResponse)]
+    PeriodProofs {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+        /// Leaf index to start after.
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    /// The sum-tree inclusion proof of one first proof in its period's accumulator.
+    #[returns(InclusionProofResponse)]
+    InclusionProof {
+        terminal_id: String,
+        window_start: u64,
+    },
+}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub admin: Addr,
+    pub window_seconds: u64,
+    pub period_seconds: u64,
+    pub accept_software_tee: bool,
+    pub allowed_measurements: Vec<HexBinary>,
+    pub next_batch_id: u64,
+}
+
+#[cw_serde]
+pub struct CommitteeResponse {
+    pub committee: Committee,
+}
+
+#[cw_serde]
+pub struct Terminal {
+    pub terminal_id: String,
+    pub provider: Addr,
+    pub attestor_key: HexBinary,
+    pub tee: TeeKind,
+    pub measurement: HexBinary,
+    pub active: bool,
+}
+
+#[cw_serde]
+pub struct TerminalResponse {
+    pub terminal: Terminal,
+}
+
+#[cw_serde]
+pub struct TerminalsResponse {
+    pub terminals: Vec<Terminal>,
+}
+
+/// A first resource-usage proof.
+#[cw_serde]
+pub struct FirstProof {
+    pub terminal_id: String,
+    pub window_start: u64,
+    pub tenant: String,
+    pub provider: Addr,
+    pub metrics: Metrics,
+    /// Batch that proved it.
+    pub batch_id: u64,
+    /// Position in its (provider, tenant, period) accumulator.
+    pub period_index: u64,
+}
+
+#[cw_serde]
+pub struct ProofResponse {
+    pub proof: Option<FirstProof>,
+}
+
+#[cw_serde]
+pub struct ProofsResponse {
+    pub proofs: Vec<FirstProof>,
+}
+
+#[cw_serde]
+pub struct BatchInfo {
+    pub batch_id: u64,
+    pub root: HexBinary,
+    pub records: u32,
+    pub epoch: u64,
+    pub submitter: Addr,
+    pub height: u64,
+}
+
+#[cw_serde]
+pub struct BatchResponse {
+    pub batch: Option<BatchInfo>,
+}
+
+#[cw_serde]
+pub struct AccumulatorResponse {
+    pub period_start: u64,
+    /// End of the period (exclusive), seconds.
+    pub period_end: u64,
+    pub frontier: Frontier<SumNode>,
+    /// Root over everything appended so far.
+    pub root: SumNode,
+}
+
+#[cw_serde]
+pub struct InclusionProofResponse {
+    pub provider: Addr,
+    pub tenant: String,
+    pub period_start: u64,
+    pub leaf_index: u64,
+    pub size: u64,
+    /// The record's canonical bytes (the leaf data).
+    pub record: Binary,
+    pub leaf: SumNode,
+    pub path: Vec<SumNode>,
+    pub root: SumNode,
+}

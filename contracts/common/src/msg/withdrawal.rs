@@ -1,0 +1,129 @@
+//! C5 withdrawal: payouts to the owner's bank account.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Uint128};
+
+use crate::committee::ThresholdSignature;
+use crate::payload::{WithdrawalApproval, WithdrawalVoucher};
+
+/// Limits on withdrawals. A request above `per_request`, or one that would take the owner's
+/// requests over the last `window_seconds` above `rolling`, is not refused: it is delayed by
+/// `delay_seconds` and becomes payable after that (funds stay locked meanwhile).
+#[cw_serde]
+pub struct Limits {
+    pub per_request: Uint128,
+    pub rolling: Uint128,
+    /// Length of the rolling window (86,400 for 24 h).
+    pub window_seconds: u64,
+    pub delay_seconds: u64,
+}
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub admin: Option<String>,
+    /// C1 usage-proof (holds the committee).
+    pub usage_proof: String,
+    /// C4 ledger.
+    pub ledger: String,
+    pub currency: String,
+    pub limits: Limits,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// The owner (the signing account): locks `amount` and asks for it to be paid to `beneficiary`.
+    RequestWithdrawal {
+        amount: Uint128,
+        /// The owner's bank account (IBAN-like: 5–34 letters and digits).
+        beneficiary: String,
+    },
+    /// The owner: cancels a request that was not instructed yet; the funds are unlocked.
+    Cancel { withdrawal_id: u64 },
+    /// Anyone: makes a delayed request payable once its release time has passed.
+    Release { withdrawal_id: u64 },
+    /// Anyone: records the committee's approval of the payment instruction.
+    ApproveInstruction {
+        withdrawal_id: u64,
+        signature: ThresholdSignature,
+    },
+    /// Anyone: applies the bank's committee-confirmed booking; each bank reference once.
+    RecordVoucher {
+        voucher: WithdrawalVoucher,
+        signature: ThresholdSignature,
+    },
+    /// Admin: replaces the limits.
+    UpdateLimits { limits: Limits },
+    /// Admin: hands over administration.
+    UpdateAdmin { admin: String },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(ConfigResponse)]
+    Config {},
+    #[returns(WithdrawalResponse)]
+    Withdrawal { withdrawal_id: u64 },
+    /// Withdrawals, optionally of one owner, ascending by id.
+    #[returns(WithdrawalsResponse)]
+    Withdrawals {
+        owner: Option<String>,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    /// The instruction body the committee signs for `ApproveInstruction`.
+    #[returns(WithdrawalApproval)]
+    InstructionPayload { withdrawal_id: u64 },
+    /// How much of the rolling limit an owner has used.
+    #[returns(RollingUsageResponse)]
+    RollingUsage { owner: String },
+}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub admin: Addr,
+    pub usage_proof: Addr,
+    pub ledger: Addr,
+    pub currency: String,
+    pub limits: Limits,
+}
+
+/// delayed -> requested -> instructed -> completed | failed; cancelled from delayed or requested.
+#[cw_serde]
+pub enum WithdrawalStatus {
+    /// Over a limit: payable from `release_at`.
+    Delayed { release_at: u64 },
+    Requested,
+    Instructed,
+    Completed { bank_ref: String },
+    Failed { bank_ref: String },
+    Cancelled,
+}
+
+#[cw_serde]
+pub struct Withdrawal {
+    pub withdrawal_id: u64,
+    pub owner: Addr,
+    pub amount: Uint128,
+    pub currency: String,
+    pub beneficiary: String,
+    pub end_to_end_id: String,
+    pub status: WithdrawalStatus,
+    pub requested_at: u64,
+}
+
+#[cw_serde]
+pub struct WithdrawalResponse {
+    pub withdrawal: Option<Withdrawal>,
+}
+
+#[cw_serde]
+pub struct WithdrawalsResponse {
+    pub withdrawals: Vec<Withdrawal>,
+}
+
+#[cw_serde]
+pub struct RollingUsageResponse {
+    pub used: Uint128,
+    pub limit: Uint128,
+}
