@@ -42,6 +42,9 @@ pub struct InstantiateMsg {
     pub window_seconds: u64,
     /// Period length in seconds (a multiple of the window length).
     pub period_seconds: u64,
+    /// Records of a period are accepted until this many seconds after the period's end; C2 must
+    /// not seal a period earlier than that (its grace is at least this long).
+    pub grace_seconds: u64,
     /// Whether terminals with a software (non-TEE) key may be registered.
     pub accept_software_tee: bool,
     /// Enclave measurements allowed from the start.
@@ -148,6 +151,7 @@ pub struct ConfigResponse {
     pub admin: Addr,
     pub window_seconds: u64,
     pub period_seconds: u64,
+    pub grace_seconds: u64,
     pub accept_software_tee: bool,
     pub allowed_measurements: Vec<HexBinary>,
     pub next_batch_id: u64,

@@ -1,0 +1,70 @@
+//! Entry points of C4 and the dispatch of its messages.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use usage_common::msg::ledger::{ExecuteMsg, InstantiateMsg, QueryMsg};
+use usage_common::msg::MigrateMsg;
+
+use crate::error::ContractError;
+use crate::execute::FundsMove;
+use crate::{execute, migrations, query};
+
+pub const CONTRACT_NAME: &str = "crates.io:usagechain-ledger";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    execute::instantiate(deps, info, msg)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Deposit { voucher, signature } => {
+            execute::deposit(deps, env, voucher, signature)
+        }
+        ExecuteMsg::Lock { owner, amount } => {
+            execute::move_funds(deps, info, FundsMove::Lock, owner, amount)
+        }
+        ExecuteMsg::Unlock { owner, amount } => {
+            execute::move_funds(deps, info, FundsMove::Unlock, owner, amount)
+        }
+        ExecuteMsg::DebitLocked { owner, amount } => {
+            execute::move_funds(deps, info, FundsMove::Debit, owner, amount)
+        }
+        ExecuteMsg::UpdateConfig {
+            admin,
+            settlement,
+            withdrawal,
+        } => execute::update_config(deps, info, admin, settlement, withdrawal),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    Ok(match msg {
+        QueryMsg::Config {} => to_json_binary(&query::config(deps)?)?,
+        QueryMsg::Balance { address } => to_json_binary(&query::balance(deps, address)?)?,
+        QueryMsg::Account { address } => to_json_binary(&query::account(deps, address)?)?,
+        QueryMsg::TokenInfo {} => to_json_binary(&query::token_info(deps)?)?,
+        QueryMsg::TotalSupply {} => to_json_binary(&query::total_supply(deps)?)?,
+        QueryMsg::Deposit { bank_ref } => to_json_binary(&query::deposit(deps, bank_ref)?)?,
+    })
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    migrations::migrate(deps)
+}

@@ -1,0 +1,245 @@
+//! Storage of C1. First proofs and period leaves are stored in a compact binary form under raw
+//! keys (a million proofs must stay small); everything written once per batch or less is JSON.
+
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, HexBinary, Order, StdError, StdResult, Storage};
+use cw_storage_plus::{Item, Map};
+use usage_common::codec::{Decoder, Encoder};
+use usage_common::merkle::{Frontier, SumNode};
+use usage_common::msg::usage_proof::{BatchInfo, TeeKind};
+use usage_common::record::{Metrics, MAX_TENANT_LEN};
+use usage_common::Committee;
+
+use crate::error::ContractError;
+
+#[cw_serde]
+pub struct Config {
+    pub admin: Addr,
+    pub window_seconds: u64,
+    pub period_seconds: u64,
+    pub grace_seconds: u64,
+    pub accept_software_tee: bool,
+}
+
+impl Config {
+    pub fn authorize(&self, sender: &Addr) -> Result<(), ContractError> {
+        if sender != self.admin {
+            return Err(ContractError::Unauthorized);
+        }
+        Ok(())
+    }
+}
+
+/// A registered terminal.
+#[cw_serde]
+pub struct TerminalState {
+    /// Dense index used in proof keys.
+    pub index: u32,
+    pub provider: Addr,
+    pub attestor_key: HexBinary,
+    pub tee: TeeKind,
+    pub measurement: HexBinary,
+    pub active: bool,
+}
+
+/// Configuration and admin.
+pub const CONFIG: Item<Config> = Item::new("cfg");
+/// The current committee.
+pub const COMMITTEE: Item<Committee> = Item::new("cmt");
+/// Allowed enclave measurements.
+pub const MEASUREMENTS: Map<&[u8], bool> = Map::new("msr");
+/// Terminals by id.
+pub const TERMINALS: Map<&str, TerminalState> = Map::new("trm");
+/// Terminal id by dense index.
+pub const TERMINAL_IDS: Map<u32, String> = Map::new("tix");
+/// Number of terminals ever registered (the next dense index).
+pub const TERMINAL_COUNT: Item<u32> = Item::new("tcn");
+/// Accepted batches by id.
+pub const BATCHES: Map<u64, BatchInfo> = Map::new("bat");
+/// Id of the next batch.
+pub const NEXT_BATCH_ID: Item<u64> = Item::new("nbi");
+/// Running Merkle sum accumulator per (provider, tenant, period start).
+pub const ACCUMULATORS: Map<(&Addr, &str, u64), Frontier<SumNode>> = Map::new("acc");
+
+/// Raw key prefix of first proofs: `fp ‖ terminal index (u32) ‖ window start (u64)`.
+const PROOF_PREFIX: &[u8] = b"fp";
+/// Raw key prefix of period leaves: `pl ‖ sha256(provider ‖ 0 ‖ tenant)[..16] ‖ period ‖ index`.
+const LEAF_PREFIX: &[u8] = b"pl";
+
+/// A first proof as stored: `str tenant ‖ u64 batch id ‖ u64 period index ‖ metrics (12 × u64)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProof {
+    pub tenant: String,
+    pub batch_id: u64,
+    pub period_index: u64,
+    pub metrics: Metrics,
+}
+
+impl StoredProof {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::with_capacity(16 + self.tenant.len() + 96);
+        e.str(&self.tenant).u64(self.batch_id).u64(self.period_index);
+        self.metrics.encode(&mut e);
+        e.finish()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> StdResult<Self> {
+        let corrupt = |e| StdError::msg(format!("corrupt stored proof: {e}"));
+        let mut d = Decoder::new(bytes);
+        let proof = StoredProof {
+            tenant: d.str("tenant", MAX_TENANT_LEN).map_err(corrupt)?.to_string(),
+            batch_id: d.u64().map_err(corrupt)?,
+            period_index: d.u64().map_err(corrupt)?,
+            metrics: Metrics::decode(&mut d).map_err(corrupt)?,
+        };
+        d.finish().map_err(corrupt)?;
+        Ok(proof)
+    }
+}
+
+pub fn proof_key(terminal_index: u32, window_start: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(14);
+    k.extend_from_slice(PROOF_PREFIX);
+    k.extend_from_slice(&terminal_index.to_be_bytes());
+    k.extend_from_slice(&window_start.to_be_bytes());
+    k
+}
+
+pub fn has_proof(storage: &dyn Storage, terminal_index: u32, window_start: u64) -> bool {
+    storage.get(&proof_key(terminal_index, window_start)).is_some()
+}
+
+pub fn save_proof(storage: &mut dyn Storage, terminal_index: u32, window_start: u64, p: &StoredProof) {
+    storage.set(&proof_key(terminal_index, window_start), &p.to_bytes());
+}
+
+pub fn load_proof(
+    storage: &dyn Storage,
+    terminal_index: u32,
+    window_start: u64,
+) -> StdResult<Option<StoredProof>> {
+    storage
+        .get(&proof_key(terminal_index, window_start))
+        .map(|b| StoredProof::from_bytes(&b))
+        .transpose()
+}
+
+/// A terminal's proofs with `from <= window < to`, ascending, at most `limit`.
+pub fn range_proofs(
+    storage: &dyn Storage,
+    terminal_index: u32,
+    from: u64,
+    to: u64,
+    limit: usize,
+) -> StdResult<Vec<(u64, StoredProof)>> {
+    if from >= to {
+        return Ok(vec![]);
+    }
+    let start = proof_key(terminal_index, from);
+    let end = proof_key(terminal_index, to);
+    storage
+        .range(Some(&start), Some(&end), Order::Ascending)
+        .take(limit)
+        .map(|(k, v)| {
+            let mut window = [0u8; 8];
+            window.copy_from_slice(&k[k.len() - 8..]);
+            Ok((u64::from_be_bytes(window), StoredProof::from_bytes(&v)?))
+        })
+        .collect()
+}
+
+fn period_key_prefix(provider: &Addr, tenant: &str, period_start: u64) -> Vec<u8> {
+    let mut h = Encoder::new();
+    h.str(provider.as_str()).str(tenant);
+    let digest = usage_common::merkle::sha256(&h.finish());
+    let mut k = Vec::with_capacity(2 + 16 + 8 + 8);
+    k.extend_from_slice(LEAF_PREFIX);
+    k.extend_from_slice(&digest[..16]);
+    k.extend_from_slice(&period_start.to_be_bytes());
+    k
+}
+
+/// Records that leaf `index` of a period accumulator is the proof of (terminal, window).
+pub fn save_period_leaf(
+    storage: &mut dyn Storage,
+    provider: &Addr,
+    tenant: &str,
+    period_start: u64,
+    index: u64,
+    terminal_index: u32,
+    window_start: u64,
+) {
+    let mut k = period_key_prefix(provider, tenant, period_start);
+    k.extend_from_slice(&index.to_be_bytes());
+    let mut v = Vec::with_capacity(12);
+    v.extend_from_slice(&terminal_index.to_be_bytes());
+    v.extend_from_slice(&window_start.to_be_bytes());
+    storage.set(&k, &v);
+}
+
+/// Leaves of a period accumulator with index > `start_after`, ascending: (index, terminal index,
+/// window start).
+pub fn range_period_leaves(
+    storage: &dyn Storage,
+    provider: &Addr,
+    tenant: &str,
+    period_start: u64,
+    start_after: Option<u64>,
+    limit: usize,
+) -> StdResult<Vec<(u64, u32, u64)>> {
+    let prefix = period_key_prefix(provider, tenant, period_start);
+    let mut start = prefix.clone();
+    start.extend_from_slice(&start_after.map_or(0, |s| s.saturating_add(1)).to_be_bytes());
+    let mut end = prefix;
+    end.extend_from_slice(&u64::MAX.to_be_bytes());
+    storage
+        .range(Some(&start), Some(&end), Order::Ascending)
+        .take(limit)
+        .map(|(k, v)| {
+            if v.len() != 12 || k.len() < 8 {
+                return Err(StdError::msg("corrupt period leaf"));
+            }
+            let mut idx = [0u8; 8];
+            idx.copy_from_slice(&k[k.len() - 8..]);
+            let mut t = [0u8; 4];
+            t.copy_from_slice(&v[..4]);
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&v[4..]);
+            Ok((u64::from_be_bytes(idx), u32::from_be_bytes(t), u64::from_be_bytes(w)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::MockStorage;
+
+    #[test]
+    fn a_stored_proof_round_trips_and_ranges_by_window() {
+        let mut storage = MockStorage::new();
+        let p = StoredProof {
+            tenant: "usage1tenant".into(),
+            batch_id: 4,
+            period_index: 2,
+            metrics: Metrics {
+                net_rx_bytes: 9,
+                ..Default::default()
+            },
+        };
+        for w in [10, 20, 30] {
+            save_proof(&mut storage, 1, w, &p);
+        }
+        save_proof(&mut storage, 2, 20, &p);
+        assert_eq!(load_proof(&storage, 1, 20).unwrap(), Some(p.clone()));
+        assert_eq!(load_proof(&storage, 1, 25).unwrap(), None);
+        let windows: Vec<u64> = range_proofs(&storage, 1, 10, 30, 10)
+            .unwrap()
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        assert_eq!(windows, vec![10, 20]);
+        // A stored proof is small: tenant + 16 bytes of ids + 96 bytes of metrics.
+        assert_eq!(p.to_bytes().len(), 4 + 12 + 16 + 96);
+    }
+}

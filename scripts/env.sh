@@ -1,0 +1,6 @@
+# Sourced by the scripts: where tools and build output live (outside the clone, reused across runs).
+USAGECHAIN_CACHE="${USAGECHAIN_CACHE:-$HOME/.cache/usagechain}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$USAGECHAIN_CACHE/target}"
+USAGECHAIN_TOOLS="$USAGECHAIN_CACHE/tools"
+BINARYEN_VERSION="132.0.0"
+export PATH="$USAGECHAIN_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
