@@ -1,1 +1,99 @@
-fn main() {}
+//! Writes the JSON schema of every contract's messages to `schema/<contract>.json`.
+//! `--check` regenerates in memory and fails if any file on disk differs (drift check).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cosmwasm_schema::generate_api;
+use usage_common::msg::{ledger, period_proof, settlement, usage_proof, withdrawal, MigrateMsg};
+
+
+fn apis() -> Vec<(&'static str, String)> {
+    let render = |api: cosmwasm_schema::Api| {
+        let mut s = api.render().to_string().expect("schema renders");
+        s.push('\n');
+        s
+    };
+    vec![
+        (
+            "usage-proof",
+            render(generate_api! {
+                name: "usage-proof",
+                instantiate: usage_proof::InstantiateMsg,
+                execute: usage_proof::ExecuteMsg,
+                query: usage_proof::QueryMsg,
+                migrate: MigrateMsg,
+            }),
+        ),
+        (
+            "period-proof",
+            render(generate_api! {
+                name: "period-proof",
+                instantiate: period_proof::InstantiateMsg,
+                execute: period_proof::ExecuteMsg,
+                query: period_proof::QueryMsg,
+                migrate: MigrateMsg,
+            }),
+        ),
+        (
+            "settlement",
+            render(generate_api! {
+                name: "settlement",
+                instantiate: settlement::InstantiateMsg,
+                execute: settlement::ExecuteMsg,
+                query: settlement::QueryMsg,
+                migrate: MigrateMsg,
+            }),
+        ),
+        (
+            "ledger",
+            render(generate_api! {
+                name: "ledger",
+                instantiate: ledger::InstantiateMsg,
+                execute: ledger::ExecuteMsg,
+                query: ledger::QueryMsg,
+                migrate: MigrateMsg,
+            }),
+        ),
+        (
+            "withdrawal",
+            render(generate_api! {
+                name: "withdrawal",
+                instantiate: withdrawal::InstantiateMsg,
+                execute: withdrawal::ExecuteMsg,
+                query: withdrawal::QueryMsg,
+                migrate: MigrateMsg,
+            }),
+        ),
+    ]
+}
+
+fn main() -> ExitCode {
+    let check = std::env::args().any(|a| a == "--check");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut drift = Vec::new();
+    for (name, json) in apis() {
+        let path = dir.join(format!("{name}.json"));
+        if check {
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            if on_disk != json {
+                drift.push(path.display().to_string());
+            }
+        } else {
+            std::fs::write(&path, json).expect("write schema");
+            println!("wrote {}", path.display());
+        }
+    }
+    if drift.is_empty() {
+        if check {
+            println!("schemas up to date");
+        }
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "schema drift in: {}\nrun `cargo run -p usage-schema` and commit the result",
+            drift.join(", ")
+        );
+        ExitCode::FAILURE
+    }
+}

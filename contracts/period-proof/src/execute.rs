@@ -1,0 +1,294 @@
+use cosmwasm_std::{Addr, Api, DepsMut, Env, MessageInfo, Response};
+use usage_common::client;
+use usage_common::events::{DisputeOpened, DisputeResolved, PeriodProven, TypedEvent};
+use usage_common::msg::period_proof::{InstantiateMsg, PeriodProof, PeriodStatus};
+use usage_common::msg::usage_proof::{
+    AccumulatorResponse, ConfigResponse as UsageProofConfig, QueryMsg as UsageProofQuery,
+};
+use usage_common::payload::{DisputeOutcome, DisputeResolution};
+use usage_common::record::MAX_TENANT_LEN;
+use usage_common::ThresholdSignature;
+
+use crate::error::ContractError;
+use crate::state::{Config, CONFIG, PROOFS};
+
+/// Longest dispute reason, in bytes of UTF-8.
+pub const MAX_REASON_LEN: usize = 256;
+
+pub(crate) fn validate_addr(api: &dyn Api, address: &str) -> Result<Addr, ContractError> {
+    api.addr_validate(address)
+        .map_err(|_| ContractError::InvalidAddress {
+            address: address.to_string(),
+        })
+}
+
+/// Tenants are the same strings C1 keys its accumulators by.
+fn validate_tenant(tenant: &str) -> Result<(), ContractError> {
+    if tenant.is_empty() || tenant.len() > MAX_TENANT_LEN {
+        return Err(ContractError::InvalidTenant {
+            tenant: tenant.to_string(),
+            max: MAX_TENANT_LEN,
+        });
+    }
+    Ok(())
+}
+
+/// A stored proof, or `NoPeriodProof`.
+fn load_proof(
+    deps: &DepsMut,
+    provider: &Addr,
+    tenant: &str,
+    period_start: u64,
+) -> Result<PeriodProof, ContractError> {
+    PROOFS
+        .may_load(deps.storage, (provider, tenant, period_start))?
+        .ok_or_else(|| ContractError::NoPeriodProof {
+            provider: provider.to_string(),
+            tenant: tenant.to_string(),
+            period_start,
+        })
+}
+
+pub fn instantiate(
+    deps: DepsMut,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let admin = match msg.admin {
+        Some(a) => validate_addr(deps.api, &a)?,
+        None => info.sender,
+    };
+    let usage_proof = validate_addr(deps.api, &msg.usage_proof)?;
+    CONFIG.save(
+        deps.storage,
+        &Config {
+            admin: admin.clone(),
+            usage_proof: usage_proof.clone(),
+            grace_seconds: msg.grace_seconds,
+            dispute_window_seconds: msg.dispute_window_seconds,
+        },
+    )?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("admin", admin)
+        .add_attribute("usage_proof", usage_proof))
+}
+
+pub fn prove_period(
+    deps: DepsMut,
+    env: Env,
+    provider: String,
+    tenant: String,
+    period_start: u64,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let provider = validate_addr(deps.api, &provider)?;
+    validate_tenant(&tenant)?;
+    let now = env.block.time.seconds();
+
+    let c1: UsageProofConfig = client::query(
+        &deps.querier,
+        &config.usage_proof,
+        &UsageProofQuery::Config {},
+    )?;
+    if c1.period_seconds == 0 {
+        return Err(ContractError::InvalidPeriodLength);
+    }
+    if period_start % c1.period_seconds != 0 {
+        return Err(ContractError::PeriodNotAligned {
+            period_start,
+            period_seconds: c1.period_seconds,
+        });
+    }
+    // C1 takes late records until its own grace has passed; sealing earlier would miss them.
+    let grace = config.grace_seconds.max(c1.grace_seconds);
+    let overflow = || ContractError::TimeOverflow { period_start };
+    let period_end = period_start
+        .checked_add(c1.period_seconds)
+        .ok_or_else(overflow)?;
+    let closes_at = period_end.checked_add(grace).ok_or_else(overflow)?;
+    if now < closes_at {
+        return Err(ContractError::PeriodNotClosed { closes_at });
+    }
+    if PROOFS.has(deps.storage, (&provider, &tenant, period_start)) {
+        return Err(ContractError::AlreadyProven {
+            provider: provider.into_string(),
+            tenant,
+            period_start,
+        });
+    }
+
+    let acc: AccumulatorResponse = client::query(
+        &deps.querier,
+        &config.usage_proof,
+        &UsageProofQuery::Accumulator {
+            provider: provider.to_string(),
+            tenant: tenant.clone(),
+            period_start,
+        },
+    )?;
+    if acc.root.totals.records == 0 {
+        return Err(ContractError::EmptyPeriod {
+            provider: provider.into_string(),
+            tenant,
+            period_start,
+        });
+    }
+    let dispute_deadline = now
+        .checked_add(config.dispute_window_seconds)
+        .ok_or_else(overflow)?;
+    let proof = PeriodProof {
+        provider: provider.clone(),
+        tenant: tenant.clone(),
+        period_start,
+        period_end,
+        root: acc.root.hash,
+        totals: acc.root.totals,
+        proven_at: now,
+        dispute_deadline,
+        status: PeriodStatus::Proven,
+    };
+    PROOFS.save(deps.storage, (&provider, &tenant, period_start), &proof)?;
+
+    Ok(Response::new().add_event(
+        PeriodProven {
+            provider: provider.into_string(),
+            tenant,
+            period_start,
+            root: proof.root,
+            records: proof.totals.records,
+        }
+        .to_event(),
+    ))
+}
+
+pub fn open_dispute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    provider: String,
+    tenant: String,
+    period_start: u64,
+    reason: String,
+) -> Result<Response, ContractError> {
+    if info.sender.as_str() != tenant {
+        return Err(ContractError::NotTenant {
+            sender: info.sender.into_string(),
+            tenant,
+        });
+    }
+    if reason.is_empty() || reason.len() > MAX_REASON_LEN {
+        return Err(ContractError::InvalidReason {
+            len: reason.len(),
+            max: MAX_REASON_LEN,
+        });
+    }
+    let provider = validate_addr(deps.api, &provider)?;
+    let mut proof = load_proof(&deps, &provider, &tenant, period_start)?;
+    match proof.status {
+        PeriodStatus::Proven => {}
+        PeriodStatus::Disputed { .. } => {
+            return Err(ContractError::AlreadyDisputed {
+                provider: provider.into_string(),
+                tenant,
+                period_start,
+            })
+        }
+        PeriodStatus::Resolved { .. } => {
+            return Err(ContractError::AlreadyResolved {
+                provider: provider.into_string(),
+                tenant,
+                period_start,
+            })
+        }
+    }
+    let now = env.block.time.seconds();
+    if now > proof.dispute_deadline {
+        return Err(ContractError::DisputeWindowClosed {
+            deadline: proof.dispute_deadline,
+        });
+    }
+    proof.status = PeriodStatus::Disputed {
+        reason: reason.clone(),
+        opened_at: now,
+    };
+    PROOFS.save(deps.storage, (&provider, &tenant, period_start), &proof)?;
+
+    Ok(Response::new().add_event(
+        DisputeOpened {
+            provider: provider.into_string(),
+            tenant,
+            period_start,
+            reason,
+        }
+        .to_event(),
+    ))
+}
+
+pub fn resolve_dispute(
+    deps: DepsMut,
+    env: Env,
+    resolution: DisputeResolution,
+    signature: ThresholdSignature,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let provider = validate_addr(deps.api, &resolution.provider)?;
+    let tenant = resolution.tenant.clone();
+    let period_start = resolution.period_start;
+    let mut proof = load_proof(&deps, &provider, &tenant, period_start)?;
+    if !matches!(proof.status, PeriodStatus::Disputed { .. }) {
+        return Err(ContractError::NotDisputed {
+            provider: provider.into_string(),
+            tenant,
+            period_start,
+        });
+    }
+    let committee = client::query_committee(&deps.querier, &config.usage_proof)?;
+    committee.verify(
+        deps.api,
+        &env.block.chain_id,
+        env.contract.address.as_str(),
+        &resolution,
+        &signature,
+    )?;
+    let outcome = match resolution.outcome {
+        DisputeOutcome::Upheld => "upheld",
+        DisputeOutcome::Adjusted { .. } => "adjusted",
+    };
+    proof.status = PeriodStatus::Resolved {
+        outcome: resolution.outcome,
+    };
+    PROOFS.save(deps.storage, (&provider, &tenant, period_start), &proof)?;
+
+    Ok(Response::new().add_event(
+        DisputeResolved {
+            provider: provider.into_string(),
+            tenant,
+            period_start,
+            outcome: outcome.to_string(),
+        }
+        .to_event(),
+    ))
+}
+
+pub fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    admin: Option<String>,
+    grace_seconds: Option<u64>,
+    dispute_window_seconds: Option<u64>,
+) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    config.authorize(&info.sender)?;
+    if let Some(a) = admin {
+        config.admin = validate_addr(deps.api, &a)?;
+    }
+    if let Some(g) = grace_seconds {
+        config.grace_seconds = g;
+    }
+    if let Some(w) = dispute_window_seconds {
+        config.dispute_window_seconds = w;
+    }
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new().add_attribute("action", "update_config"))
+}

@@ -1,0 +1,273 @@
+//! A state-machine property test over C3, C4 and C5: random deposits (fresh and replayed),
+//! withdrawals, cancellations, releases, settlements, approvals and bank vouchers (booked,
+//! rejected, replayed), with time passing. After every step:
+//! - no balance is negative and the ledger's totals agree with the accounts;
+//! - total = consumed deposit vouchers - cleared settlements - completed withdrawals;
+//! - locked = the amounts of open withdrawals and settlements, exactly;
+//! - a refused step changes nothing.
+
+use cosmwasm_std::{Addr, Uint128};
+use proptest::prelude::*;
+use usage_common::msg::{ledger as c4, settlement as c3, withdrawal as c5};
+use usage_common::payload::{
+    BankOutcome, SettlementApproval, SettlementVoucher, WithdrawalApproval, WithdrawalVoucher,
+};
+use usage_scenarios::*;
+
+const PERIODS: u64 = 3;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Deposit { who: usize, amount: u128, replay: bool },
+    Withdraw { who: usize, amount: u128 },
+    Cancel { who: usize, id: u64 },
+    Release { id: u64 },
+    ApproveWithdrawal { id: u64 },
+    WithdrawalVoucher { id: u64, booked: bool, reuse_ref: bool },
+    Settle { period: u64 },
+    ApproveSettlement { id: u64 },
+    SettlementVoucher { id: u64, booked: bool },
+    Advance { seconds: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..2usize, 1..60_000u128, any::<bool>())
+            .prop_map(|(who, amount, replay)| Op::Deposit { who, amount, replay }),
+        3 => (0..2usize, 1..70_000u128).prop_map(|(who, amount)| Op::Withdraw { who, amount }),
+        1 => (0..2usize, 1..8u64).prop_map(|(who, id)| Op::Cancel { who, id }),
+        1 => (1..8u64).prop_map(|id| Op::Release { id }),
+        2 => (1..8u64).prop_map(|id| Op::ApproveWithdrawal { id }),
+        2 => (1..8u64, any::<bool>(), any::<bool>())
+            .prop_map(|(id, booked, reuse_ref)| Op::WithdrawalVoucher { id, booked, reuse_ref }),
+        2 => (0..PERIODS).prop_map(|period| Op::Settle { period }),
+        2 => (1..4u64).prop_map(|id| Op::ApproveSettlement { id }),
+        2 => (1..4u64, any::<bool>()).prop_map(|(id, booked)| Op::SettlementVoucher { id, booked }),
+        1 => (1..5_000u64).prop_map(|seconds| Op::Advance { seconds }),
+    ]
+}
+
+struct Model {
+    s: Suite,
+    owners: [Addr; 2],
+    deposits: u64,
+    deposited: u128,
+}
+
+impl Model {
+    /// A suite with three proven, final periods of usage for the tenant.
+    fn new() -> Self {
+        let mut s = Suite::new();
+        let t = s.register_terminals(1);
+        s.set_payee();
+        for p in 0..PERIODS {
+            let window = T0 + p * PERIOD;
+            s.advance(window + WINDOW - s.now());
+            let records = vec![s.record(&t[0], window, 1_000_000)];
+            s.submit(&records).expect("batch");
+        }
+        s.advance(PERIODS * PERIOD + GRACE);
+        for p in 0..PERIODS {
+            s.prove_period(T0 + p * PERIOD).expect("period proof");
+        }
+        s.advance(DISPUTE_WINDOW + 1);
+        let owners = [s.tenant.clone(), s.addr("second-owner")];
+        Model {
+            s,
+            owners,
+            deposits: 0,
+            deposited: 0,
+        }
+    }
+
+    fn snapshot(&self) -> (Vec<c4::AccountResponse>, c4::TotalSupplyResponse, Vec<String>) {
+        let accounts = self.owners.iter().map(|o| self.s.account(o)).collect();
+        let mut statuses = vec![];
+        for id in 1..8 {
+            statuses.push(format!("{:?}", self.s.withdrawal(id).map(|w| w.status)));
+        }
+        for id in 1..4 {
+            statuses.push(format!("{:?}", self.s.settlement(id).map(|x| x.status)));
+        }
+        (accounts, self.s.supply(), statuses)
+    }
+
+    fn apply(&mut self, op: &Op) -> bool {
+        let admin = self.s.admin.clone();
+        match *op {
+            Op::Deposit { who, amount, replay } => {
+                let bank_ref = if replay && self.deposits > 0 {
+                    format!("CAMT-{}", self.deposits)
+                } else {
+                    format!("CAMT-{}", self.deposits + 1)
+                };
+                let owner = self.owners[who].clone();
+                let ok = self.s.deposit(&bank_ref, &owner, amount).is_ok();
+                if ok {
+                    self.deposits += 1;
+                    self.deposited += amount;
+                }
+                ok
+            }
+            Op::Withdraw { who, amount } => {
+                let owner = self.owners[who].clone();
+                self.s.request_withdrawal(&owner, amount).is_ok()
+            }
+            Op::Cancel { who, id } => {
+                let owner = self.owners[who].clone();
+                self.s
+                    .exec_c5(&owner, &c5::ExecuteMsg::Cancel { withdrawal_id: id })
+                    .is_ok()
+            }
+            Op::Release { id } => self
+                .s
+                .exec_c5(&admin, &c5::ExecuteMsg::Release { withdrawal_id: id })
+                .is_ok(),
+            Op::ApproveWithdrawal { id } => {
+                let payload: Result<WithdrawalApproval, _> = self.s.app.wrap().query_wasm_smart(
+                    &self.s.c5,
+                    &c5::QueryMsg::InstructionPayload { withdrawal_id: id },
+                );
+                let Ok(payload) = payload else { return false };
+                let signature = self.s.sign(&self.s.c5.clone(), &payload);
+                self.s
+                    .exec_c5(
+                        &admin,
+                        &c5::ExecuteMsg::ApproveInstruction {
+                            withdrawal_id: id,
+                            signature,
+                        },
+                    )
+                    .is_ok()
+            }
+            Op::WithdrawalVoucher {
+                id,
+                booked,
+                reuse_ref,
+            } => {
+                let Some(w) = self.s.withdrawal(id) else { return false };
+                let voucher = WithdrawalVoucher {
+                    withdrawal_id: id,
+                    end_to_end_id: w.end_to_end_id,
+                    bank_ref: if reuse_ref {
+                        "BOOK-W-SHARED".into()
+                    } else {
+                        format!("BOOK-W-{id}")
+                    },
+                    outcome: if booked {
+                        BankOutcome::Booked
+                    } else {
+                        BankOutcome::Rejected
+                    },
+                    amount: w.amount,
+                };
+                let signature = self.s.sign(&self.s.c5.clone(), &voucher);
+                self.s
+                    .exec_c5(&admin, &c5::ExecuteMsg::RecordVoucher { voucher, signature })
+                    .is_ok()
+            }
+            Op::Settle { period } => self.s.request_settlement(T0 + period * PERIOD).is_ok(),
+            Op::ApproveSettlement { id } => {
+                let payload: Result<SettlementApproval, _> = self.s.app.wrap().query_wasm_smart(
+                    &self.s.c3,
+                    &c3::QueryMsg::InstructionPayload { settlement_id: id },
+                );
+                let Ok(payload) = payload else { return false };
+                let signature = self.s.sign(&self.s.c3.clone(), &payload);
+                self.s
+                    .exec_c3(
+                        &admin,
+                        &c3::ExecuteMsg::ApproveInstruction {
+                            settlement_id: id,
+                            signature,
+                        },
+                    )
+                    .is_ok()
+            }
+            Op::SettlementVoucher { id, booked } => {
+                let Some(x) = self.s.settlement(id) else { return false };
+                let voucher = SettlementVoucher {
+                    settlement_id: id,
+                    end_to_end_id: x.end_to_end_id,
+                    bank_ref: format!("BOOK-S-{id}"),
+                    outcome: if booked {
+                        BankOutcome::Booked
+                    } else {
+                        BankOutcome::Rejected
+                    },
+                    amount: x.amount,
+                };
+                let signature = self.s.sign(&self.s.c3.clone(), &voucher);
+                self.s
+                    .exec_c3(&admin, &c3::ExecuteMsg::RecordVoucher { voucher, signature })
+                    .is_ok()
+            }
+            Op::Advance { seconds } => {
+                self.s.advance(seconds);
+                true
+            }
+        }
+    }
+
+    fn check_invariants(&self) -> Result<(), TestCaseError> {
+        let supply = self.s.supply();
+        let accounts: Vec<_> = self.owners.iter().map(|o| self.s.account(o)).collect();
+        let sum: Uint128 = accounts.iter().map(|a| a.available + a.locked).sum();
+        let locked: Uint128 = accounts.iter().map(|a| a.locked).sum();
+        prop_assert_eq!(sum, supply.total);
+        prop_assert_eq!(locked, supply.locked);
+        prop_assert_eq!(supply.deposited, Uint128::new(self.deposited));
+        prop_assert_eq!(supply.total + supply.settled + supply.withdrawn, supply.deposited);
+
+        let mut open = Uint128::zero();
+        let mut withdrawn = Uint128::zero();
+        for id in 1..8 {
+            if let Some(w) = self.s.withdrawal(id) {
+                match w.status {
+                    c5::WithdrawalStatus::Delayed { .. }
+                    | c5::WithdrawalStatus::Requested
+                    | c5::WithdrawalStatus::Instructed => open += w.amount,
+                    c5::WithdrawalStatus::Completed { .. } => withdrawn += w.amount,
+                    _ => {}
+                }
+            }
+        }
+        let mut settled = Uint128::zero();
+        for id in 1..4 {
+            if let Some(x) = self.s.settlement(id) {
+                match x.status {
+                    c3::SettlementStatus::Requested | c3::SettlementStatus::Instructed => {
+                        open += x.amount
+                    }
+                    c3::SettlementStatus::Cleared { .. } => settled += x.amount,
+                    _ => {}
+                }
+            }
+        }
+        prop_assert_eq!(open, supply.locked);
+        prop_assert_eq!(withdrawn, supply.withdrawn);
+        prop_assert_eq!(settled, supply.settled);
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn ledger_invariants_hold_under_random_operations(ops in prop::collection::vec(op(), 1..40)) {
+        let mut m = Model::new();
+        m.check_invariants()?;
+        for op in &ops {
+            let before = m.snapshot();
+            let ok = m.apply(op);
+            if !ok {
+                prop_assert_eq!(&m.snapshot(), &before, "refused {:?} changed state", op);
+            }
+            m.check_invariants()?;
+        }
+    }
+}
