@@ -94,7 +94,7 @@ pub fn prove_period(
     if c1.period_seconds == 0 {
         return Err(ContractError::InvalidPeriodLength);
     }
-    if period_start % c1.period_seconds != 0 {
+    if !period_start.is_multiple_of(c1.period_seconds) {
         return Err(ContractError::PeriodNotAligned {
             period_start,
             period_seconds: c1.period_seconds,

@@ -141,12 +141,12 @@ pub fn rolling_used(entries: &[RollingEntry]) -> Result<Uint128, ContractError> 
 pub fn save_rolling(
     storage: &mut dyn Storage,
     owner: &Addr,
-    entries: &[RollingEntry],
+    entries: Vec<RollingEntry>,
 ) -> Result<(), ContractError> {
     if entries.is_empty() {
         ROLLING.remove(storage, owner);
     } else {
-        ROLLING.save(storage, owner, &entries.to_vec())?;
+        ROLLING.save(storage, owner, &entries)?;
     }
     Ok(())
 }

@@ -249,3 +249,5 @@ impl VmNet {
         serde_json::from_slice(bin.as_slice()).map_err(|e| e.to_string())
     }
 }
+
+pub mod flow;

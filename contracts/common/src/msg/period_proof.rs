@@ -20,6 +20,8 @@ pub struct InstantiateMsg {
 }
 
 #[cw_serde]
+// A message is decoded once per call; boxing its large variants would only burden the callers.
+#[allow(clippy::large_enum_variant)]
 pub enum ExecuteMsg {
     /// Anyone: seals the (provider, tenant, period) accumulator of C1 as a second proof.
     ProvePeriod {
@@ -49,6 +51,8 @@ pub enum ExecuteMsg {
 
 #[cw_serde]
 #[derive(QueryResponses)]
+// A message is decoded once per call; boxing its large variants would only burden the callers.
+#[allow(clippy::large_enum_variant)]
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},

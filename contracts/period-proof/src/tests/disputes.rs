@@ -126,7 +126,7 @@ fn a_period_is_disputed_only_once_and_never_after_its_resolution() {
         tenant: suite.tenant.to_string(),
         period_start: P0,
     };
-    assert_eq!(suite.open_dispute(P0), Err(already));
+    assert_eq!(suite.open_dispute(P0).unwrap_err(), already);
     assert_eq!(suite.proof(P0), disputed);
 
     let resolution = suite.resolution(P0, DisputeOutcome::Upheld);

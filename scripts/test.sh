@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The test command: installs what it needs, then formatting, lints, the optimised wasm build,
+# the schema drift check and every test of the workspace (contracts, cw-multi-test scenarios,
+# property tests, the optimised wasm in cosmwasm-vm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+bash scripts/setup.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "wasm build + wasm-opt"
+bash scripts/build-wasm.sh
+
+step "schema drift check"
+cargo run -q --locked -p usage-schema -- --check
+
+step "cargo test"
+cargo test --workspace --locked 2>&1 | tee "$CARGO_TARGET_DIR/last-test.log"
+summary=$(grep -E '^test result:' "$CARGO_TARGET_DIR/last-test.log" |
+  awk '{p+=$4; f+=$6} END {printf "%d passed, %d failed", p, f}')
+echo
+echo "$summary"
