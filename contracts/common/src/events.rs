@@ -148,9 +148,15 @@ typed_event!(
     UsageBatchAccepted = "usage_batch" { batch_id: u64, root: HexBinary, records: u32, epoch: u64 }
 );
 typed_event!(
-    /// A first proof was recorded for (terminal, window).
-    UsageProofRecorded = "usage_proof" {
-        terminal_id: String, window_start: u64, tenant: String, provider: String, batch_id: u64
+    /// A first proof was recorded for (terminal, window). Kept to two attributes: a batch emits
+    /// one per record, and a contract's whole response must stay under the VM's 256 KiB limit.
+    UsageProofRecorded = "usage_proof" { terminal_id: String, window_start: u64 }
+);
+typed_event!(
+    /// A batch appended `appended` first proofs to the accumulator of (provider, tenant, period),
+    /// which now holds `size`; keepers watch it to know which periods to prove.
+    AccumulatorAppended = "usage_accumulated" {
+        provider: String, tenant: String, period_start: u64, appended: u64, size: u64
     }
 );
 

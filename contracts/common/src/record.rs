@@ -9,8 +9,9 @@ use crate::codec::{DecodeError, Decoder, Encoder};
 pub const MAX_TERMINAL_ID_LEN: usize = 64;
 /// Longest tenant id accepted anywhere (bytes of UTF-8); tenants are chain addresses.
 pub const MAX_TENANT_LEN: usize = 128;
-/// Most records one batch may carry.
-pub const MAX_BATCH_RECORDS: usize = 2_000;
+/// Most records one batch may carry. Bounded by the VM's 256 KiB limit on a contract's response,
+/// which carries one `usage_proof` event per record.
+pub const MAX_BATCH_RECORDS: usize = 1_000;
 /// Version byte that starts an encoded batch.
 pub const BATCH_ENCODING_VERSION: u8 = 1;
 

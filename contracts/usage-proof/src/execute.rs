@@ -2,8 +2,8 @@ use std::collections::BTreeMap;
 
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response};
 use usage_common::events::{
-    CommitteeRotated, MeasurementChanged, TerminalRegistered, TypedEvent, UsageBatchAccepted,
-    UsageProofRecorded,
+    AccumulatorAppended, CommitteeRotated, MeasurementChanged, TerminalRegistered, TypedEvent,
+    UsageBatchAccepted, UsageProofRecorded,
 };
 use usage_common::merkle::{self, Frontier, SumNode};
 use usage_common::msg::usage_proof::{BatchInfo, InstantiateMsg, TeeKind};
@@ -121,7 +121,9 @@ pub fn submit_batch(
     let batch_id = NEXT_BATCH_ID.load(deps.storage)?;
     let mut terminals: BTreeMap<&str, TerminalView> = BTreeMap::new();
     let mut measurements: BTreeMap<Vec<u8>, bool> = BTreeMap::new();
-    let mut accumulators: BTreeMap<(Addr, String, u64), Frontier<SumNode>> = BTreeMap::new();
+    // Accumulators touched by the batch, with how many leaves the batch appended to each.
+    let mut accumulators: BTreeMap<(Addr, String, u64), (Frontier<SumNode>, u64)> =
+        BTreeMap::new();
     let mut events = Vec::with_capacity(batch.records.len() + 1);
 
     let mut previous: Option<(&str, u64)> = None;
@@ -224,17 +226,20 @@ pub fn submit_batch(
         }
 
         let acc_key = (terminal.provider.clone(), record.tenant.clone(), period_start);
-        let frontier = match accumulators.remove(&acc_key) {
-            Some(f) => f,
-            None => ACCUMULATORS
-                .may_load(deps.storage, (&acc_key.0, &acc_key.1, period_start))?
-                .unwrap_or_default(),
+        let (frontier, appended) = match accumulators.remove(&acc_key) {
+            Some(entry) => entry,
+            None => (
+                ACCUMULATORS
+                    .may_load(deps.storage, (&acc_key.0, &acc_key.1, period_start))?
+                    .unwrap_or_default(),
+                0,
+            ),
         };
         let period_index = frontier.size;
         let frontier = frontier
             .append(SumNode::leaf(raw, Totals::of(&record.metrics)))
             .ok_or(ContractError::TotalsOverflow)?;
-        accumulators.insert(acc_key, frontier);
+        accumulators.insert(acc_key, (frontier, appended + 1));
 
         save_proof(
             deps.storage,
@@ -260,16 +265,24 @@ pub fn submit_batch(
             UsageProofRecorded {
                 terminal_id: terminal_id.to_string(),
                 window_start: window,
-                tenant: record.tenant.clone(),
-                provider: terminal.provider.to_string(),
-                batch_id,
             }
             .to_event(),
         );
     }
 
-    for ((provider, tenant, period), frontier) in &accumulators {
+    let mut acc_events = Vec::with_capacity(accumulators.len());
+    for ((provider, tenant, period), (frontier, appended)) in &accumulators {
         ACCUMULATORS.save(deps.storage, (provider, tenant, *period), frontier)?;
+        acc_events.push(
+            AccumulatorAppended {
+                provider: provider.to_string(),
+                tenant: tenant.clone(),
+                period_start: *period,
+                appended: *appended,
+                size: frontier.size,
+            }
+            .to_event(),
+        );
     }
     BATCHES.save(
         deps.storage,
@@ -285,7 +298,7 @@ pub fn submit_batch(
     )?;
     NEXT_BATCH_ID.save(deps.storage, &(batch_id + 1))?;
 
-    let mut all = Vec::with_capacity(events.len() + 1);
+    let mut all = Vec::with_capacity(events.len() + acc_events.len() + 1);
     all.push(
         UsageBatchAccepted {
             batch_id,
@@ -295,6 +308,7 @@ pub fn submit_batch(
         }
         .to_event(),
     );
+    all.extend(acc_events);
     all.extend(events);
     Ok(Response::new()
         .add_events(all)

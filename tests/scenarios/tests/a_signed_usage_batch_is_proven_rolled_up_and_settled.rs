@@ -4,7 +4,7 @@
 
 use cosmwasm_std::Uint128;
 use usage_common::events::{
-    PeriodProven, SettlementCleared, SettlementRequested, TypedEvent, UsageBatchAccepted,
+    AccumulatorAppended, PeriodProven, SettlementCleared, SettlementRequested, TypedEvent, UsageBatchAccepted,
     UsageProofRecorded,
 };
 use usage_common::merkle;
@@ -36,9 +36,18 @@ fn a_signed_usage_batch_is_proven_rolled_up_and_settled() {
         assert_eq!(batch[0].root, Suite::digest(&records).root);
         let proofs = UsageProofRecorded::all_in(&res.events);
         assert_eq!(proofs.len(), 3);
-        assert!(proofs.iter().all(|p| p.tenant == s.tenant.as_str()
-            && p.provider == s.provider.as_str()
-            && p.window_start == window));
+        assert!(proofs.iter().all(|p| p.window_start == window));
+        let acc = AccumulatorAppended::all_in(&res.events);
+        assert_eq!(
+            acc,
+            vec![AccumulatorAppended {
+                provider: s.provider.to_string(),
+                tenant: s.tenant.to_string(),
+                period_start: T0,
+                appended: 3,
+                size: 3 * (w + 1),
+            }]
+        );
         all.extend(records);
     }
     for r in &all {
