@@ -140,6 +140,10 @@ typed_event!(
     }
 );
 typed_event!(
+    /// A terminal was deactivated: its records are refused from now on.
+    TerminalDeactivated = "terminal_deactivated" { terminal_id: String }
+);
+typed_event!(
     /// An enclave measurement was allowed (`allowed = true`) or revoked.
     MeasurementChanged = "measurement_changed" { measurement: HexBinary, allowed: bool }
 );

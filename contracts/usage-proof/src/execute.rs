@@ -2,7 +2,8 @@ use std::collections::BTreeMap;
 
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response};
 use usage_common::events::{
-    AccumulatorAppended, CommitteeRotated, MeasurementChanged, TerminalRegistered, TypedEvent,
+    AccumulatorAppended, CommitteeRotated, MeasurementChanged, TerminalDeactivated,
+    TerminalRegistered, TypedEvent,
     UsageBatchAccepted, UsageProofRecorded,
 };
 use usage_common::merkle::{self, Frontier, SumNode};
@@ -445,9 +446,7 @@ pub fn deactivate_terminal(
         })?;
     t.active = false;
     TERMINALS.save(deps.storage, &terminal_id, &t)?;
-    Ok(Response::new()
-        .add_attribute("action", "deactivate_terminal")
-        .add_attribute("terminal_id", terminal_id))
+    Ok(Response::new().add_event(TerminalDeactivated { terminal_id }.to_event()))
 }
 
 pub fn set_measurement(

@@ -193,3 +193,24 @@ fn bytes_that_do_not_decode_and_non_admin_registration_are_refused() {
         UsageProofError::Unauthorized
     );
 }
+
+#[test]
+fn a_deactivated_terminal_is_refused() {
+    let (mut s, t) = setup(1);
+    let admin = s.admin.clone();
+    s.exec_c1(
+        &admin,
+        &c1::ExecuteMsg::DeactivateTerminal {
+            terminal_id: t[0].clone(),
+        },
+    )
+    .expect("deactivate");
+    let records = vec![s.record(&t[0], T0, 100)];
+    assert_eq!(
+        s.submit(&records).unwrap_err(),
+        UsageProofError::TerminalInactive {
+            terminal_id: t[0].clone()
+        }
+    );
+    assert!(s.proof(&t[0], T0).is_none());
+}
