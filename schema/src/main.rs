@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use cosmwasm_schema::generate_api;
 use usage_common::msg::{ledger, period_proof, settlement, usage_proof, withdrawal, MigrateMsg};
 
-
 fn apis() -> Vec<(&'static str, String)> {
     let render = |api: cosmwasm_schema::Api| {
         let mut s = api.render().to_string().expect("schema renders");

@@ -230,7 +230,10 @@ mod tests {
 
         let mut d = Decoder::new(&bytes[..10]);
         d.u64().unwrap();
-        assert!(matches!(d.str("s", 64), Err(DecodeError::UnexpectedEnd { .. })));
+        assert!(matches!(
+            d.str("s", 64),
+            Err(DecodeError::UnexpectedEnd { .. })
+        ));
 
         let mut longer = bytes.clone();
         longer.push(0);

@@ -92,7 +92,10 @@ pub fn bitmap_signers(bitmap: &[u8], n: usize) -> Result<Vec<usize>, CommitteeEr
     let expected = n.div_ceil(8);
     if bitmap.len() != expected {
         return Err(CommitteeError::MalformedSignerBitmap {
-            reason: format!("{} bytes for {n} members, expected {expected}", bitmap.len()),
+            reason: format!(
+                "{} bytes for {n} members, expected {expected}",
+                bitmap.len()
+            ),
         });
     }
     let mut out = Vec::new();

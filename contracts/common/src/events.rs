@@ -14,7 +14,10 @@ pub enum EventParseError {
     #[error("event type {got} is not {expected}")]
     WrongType { expected: String, got: String },
     #[error("event {event} has no attribute {key}")]
-    MissingAttribute { event: &'static str, key: &'static str },
+    MissingAttribute {
+        event: &'static str,
+        key: &'static str,
+    },
     #[error("attribute {key} of {event} has an invalid value {value:?}")]
     InvalidValue {
         event: &'static str,
@@ -292,7 +295,10 @@ mod tests {
             .add_attribute("epoch", "1");
         assert!(matches!(
             UsageBatchAccepted::from_event(&e),
-            Err(EventParseError::InvalidValue { key: "batch_id", .. })
+            Err(EventParseError::InvalidValue {
+                key: "batch_id",
+                ..
+            })
         ));
     }
 }

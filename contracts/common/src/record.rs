@@ -164,7 +164,9 @@ impl Totals {
             cpu_time_us: self.cpu_time_us.checked_add(o.cpu_time_us)?,
             memory_mib_s: self.memory_mib_s.checked_add(o.memory_mib_s)?,
             storage_mib_s: self.storage_mib_s.checked_add(o.storage_mib_s)?,
-            idle_cpu_millicore_s: self.idle_cpu_millicore_s.checked_add(o.idle_cpu_millicore_s)?,
+            idle_cpu_millicore_s: self
+                .idle_cpu_millicore_s
+                .checked_add(o.idle_cpu_millicore_s)?,
             idle_memory_mib_s: self.idle_memory_mib_s.checked_add(o.idle_memory_mib_s)?,
             idle_storage_mib_s: self.idle_storage_mib_s.checked_add(o.idle_storage_mib_s)?,
             app_up_s: self.app_up_s.checked_add(o.app_up_s)?,

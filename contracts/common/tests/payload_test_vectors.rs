@@ -38,9 +38,16 @@ fn records() -> Vec<UsageRecord> {
 
 fn vectors() -> Value {
     let committee = SigningCommittee::deterministic("usagechain/test-vectors", 7, 4, 3);
-    let domain = Domain::new("usagechain-1", "usage1contractxxxxxxxxxxxxxxxxxxxxxxxxxxx", 7);
+    let domain = Domain::new(
+        "usagechain-1",
+        "usage1contractxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        7,
+    );
     let recs = records();
-    let leaves: Vec<merkle::Hash> = recs.iter().map(|r| merkle::leaf_hash(&r.to_bytes())).collect();
+    let leaves: Vec<merkle::Hash> = recs
+        .iter()
+        .map(|r| merkle::leaf_hash(&r.to_bytes()))
+        .collect();
     let batch = UsageBatchDigest {
         root: HexBinary::from(merkle::root(&leaves).expect("root")),
         records: recs.len() as u32,

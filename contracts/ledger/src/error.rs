@@ -41,7 +41,7 @@ pub enum ContractError {
     #[error("insufficient available balance: needed {needed}, available {available}")]
     InsufficientBalance { needed: Uint128, available: Uint128 },
 
-    #[error("insufficient locked balance: needed {needed}, locked {locked}")]
+    #[error("insufficient funds locked by this contract: needed {needed}, locked {locked}")]
     InsufficientLocked { needed: Uint128, locked: Uint128 },
 
     #[error("cannot migrate from {from_name} {from_version}")]

@@ -8,9 +8,7 @@ use usage_common::payload::DepositVoucher;
 use usage_common::ThresholdSignature;
 
 use crate::error::ContractError;
-use crate::state::{
-    Balance, Config, Totals, BALANCES, CONFIG, DEPOSITS, MAX_BANK_REF_LEN, TOTALS,
-};
+use crate::state::{Balance, Config, Totals, BALANCES, CONFIG, DEPOSITS, MAX_BANK_REF_LEN, TOTALS};
 
 fn validate_opt(api: &dyn Api, addr: Option<String>) -> Result<Option<Addr>, ContractError> {
     Ok(addr.map(|a| api.addr_validate(&a)).transpose()?)
@@ -42,7 +40,11 @@ pub fn instantiate(
 }
 
 /// Checks everything about a voucher that needs no state.
-fn check_voucher(api: &dyn Api, config: &Config, v: &DepositVoucher) -> Result<Addr, ContractError> {
+fn check_voucher(
+    api: &dyn Api,
+    config: &Config,
+    v: &DepositVoucher,
+) -> Result<Addr, ContractError> {
     if v.currency != config.currency {
         return Err(ContractError::WrongCurrency {
             expected: config.currency.clone(),
@@ -159,15 +161,15 @@ pub fn move_funds(
     let mut totals = TOTALS.load(deps.storage)?;
     match what {
         FundsMove::Lock => {
-            balance.lock(amount)?;
+            balance.lock(amount, mover)?;
             totals.lock(amount)?;
         }
         FundsMove::Unlock => {
-            balance.unlock(amount)?;
+            balance.unlock(amount, mover)?;
             totals.unlock(amount)?;
         }
         FundsMove::Debit => {
-            balance.take_locked(amount)?;
+            balance.take_locked(amount, mover)?;
             totals.debit(amount, mover)?;
         }
     }

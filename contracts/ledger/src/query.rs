@@ -15,10 +15,10 @@ pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
 
 fn load_account(deps: Deps, address: &str) -> Result<AccountResponse, ContractError> {
     let addr: Addr = deps.api.addr_validate(address)?;
-    Ok(BALANCES
-        .may_load(deps.storage, &addr)?
-        .map(|b| b.to_response())
-        .unwrap_or_default())
+    match BALANCES.may_load(deps.storage, &addr)? {
+        Some(balance) => balance.to_response(),
+        None => Ok(AccountResponse::default()),
+    }
 }
 
 pub fn balance(deps: Deps, address: String) -> Result<BalanceResponse, ContractError> {

@@ -83,59 +83,80 @@ impl Config {
     }
 }
 
-/// One address's funds. Both parts are `Uint128` changed only by checked arithmetic, so a balance
-/// can never become negative.
+/// One address's funds. Locked funds are kept apart per contract that locked them, so C3 can
+/// only unlock or debit what C3 locked and C5 only what C5 locked. Every part is a `Uint128`
+/// changed only by checked arithmetic, so a balance can never become negative.
 #[cw_serde]
 #[derive(Default)]
 pub struct Balance {
     pub available: Uint128,
-    pub locked: Uint128,
+    /// Locked by C3 settlement for settlements in flight.
+    pub locked_settlement: Uint128,
+    /// Locked by C5 withdrawal for withdrawals in flight.
+    pub locked_withdrawal: Uint128,
 }
 
 impl Balance {
+    fn locked_by(&mut self, mover: Mover) -> &mut Uint128 {
+        match mover {
+            Mover::Settlement => &mut self.locked_settlement,
+            Mover::Withdrawal => &mut self.locked_withdrawal,
+        }
+    }
+
+    /// All locked funds, whoever locked them.
+    pub fn locked(&self) -> Result<Uint128, ContractError> {
+        Ok(self.locked_settlement.checked_add(self.locked_withdrawal)?)
+    }
+
     pub fn credit(&mut self, amount: Uint128) -> Result<(), ContractError> {
         self.available = self.available.checked_add(amount)?;
         Ok(())
     }
 
-    pub fn lock(&mut self, amount: Uint128) -> Result<(), ContractError> {
-        self.available = self.available.checked_sub(amount).map_err(|_| {
-            ContractError::InsufficientBalance {
-                needed: amount,
-                available: self.available,
-            }
-        })?;
-        self.locked = self.locked.checked_add(amount)?;
+    pub fn lock(&mut self, amount: Uint128, mover: Mover) -> Result<(), ContractError> {
+        let available = self.available;
+        self.available =
+            available
+                .checked_sub(amount)
+                .map_err(|_| ContractError::InsufficientBalance {
+                    needed: amount,
+                    available,
+                })?;
+        let locked = self.locked_by(mover);
+        *locked = locked.checked_add(amount)?;
         Ok(())
     }
 
-    pub fn unlock(&mut self, amount: Uint128) -> Result<(), ContractError> {
-        self.take_locked(amount)?;
+    pub fn unlock(&mut self, amount: Uint128, mover: Mover) -> Result<(), ContractError> {
+        self.take_locked(amount, mover)?;
         self.available = self.available.checked_add(amount)?;
         Ok(())
     }
 
-    /// Removes `amount` from the locked part (it left the ledger).
-    pub fn take_locked(&mut self, amount: Uint128) -> Result<(), ContractError> {
-        self.locked =
-            self.locked
-                .checked_sub(amount)
-                .map_err(|_| ContractError::InsufficientLocked {
-                    needed: amount,
-                    locked: self.locked,
-                })?;
+    /// Removes `amount` from what `mover` locked (it left the ledger, or is being unlocked).
+    pub fn take_locked(&mut self, amount: Uint128, mover: Mover) -> Result<(), ContractError> {
+        let locked = self.locked_by(mover);
+        *locked = locked
+            .checked_sub(amount)
+            .map_err(|_| ContractError::InsufficientLocked {
+                needed: amount,
+                locked: *locked,
+            })?;
         Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.available.is_zero() && self.locked.is_zero()
+        self.available.is_zero()
+            && self.locked_settlement.is_zero()
+            && self.locked_withdrawal.is_zero()
     }
 
-    pub fn to_response(&self) -> AccountResponse {
-        AccountResponse {
+    pub fn to_response(&self) -> Result<AccountResponse, ContractError> {
+        Ok(AccountResponse {
             available: self.available,
-            locked: self.locked,
-        }
+            locked: self.locked()?,
+        })
     }
 }
 

@@ -3,8 +3,7 @@ use std::collections::BTreeMap;
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response};
 use usage_common::events::{
     AccumulatorAppended, CommitteeRotated, MeasurementChanged, TerminalDeactivated,
-    TerminalRegistered, TypedEvent,
-    UsageBatchAccepted, UsageProofRecorded,
+    TerminalRegistered, TypedEvent, UsageBatchAccepted, UsageProofRecorded,
 };
 use usage_common::merkle::{self, Frontier, SumNode};
 use usage_common::msg::usage_proof::{BatchInfo, InstantiateMsg, TeeKind};
@@ -123,8 +122,7 @@ pub fn submit_batch(
     let mut terminals: BTreeMap<&str, TerminalView> = BTreeMap::new();
     let mut measurements: BTreeMap<Vec<u8>, bool> = BTreeMap::new();
     // Accumulators touched by the batch, with how many leaves the batch appended to each.
-    let mut accumulators: BTreeMap<(Addr, String, u64), (Frontier<SumNode>, u64)> =
-        BTreeMap::new();
+    let mut accumulators: BTreeMap<(Addr, String, u64), (Frontier<SumNode>, u64)> = BTreeMap::new();
     let mut events = Vec::with_capacity(batch.records.len() + 1);
 
     let mut previous: Option<(&str, u64)> = None;
@@ -145,11 +143,11 @@ pub fn submit_batch(
 
         let terminal_id = record.terminal_id.as_str();
         if !terminals.contains_key(terminal_id) {
-            let t = TERMINALS.may_load(deps.storage, terminal_id)?.ok_or_else(|| {
-                ContractError::UnknownTerminal {
+            let t = TERMINALS
+                .may_load(deps.storage, terminal_id)?
+                .ok_or_else(|| ContractError::UnknownTerminal {
                     terminal_id: terminal_id.to_string(),
-                }
-            })?;
+                })?;
             if !t.active {
                 return Err(ContractError::TerminalInactive {
                     terminal_id: terminal_id.to_string(),
@@ -226,7 +224,11 @@ pub fn submit_batch(
             });
         }
 
-        let acc_key = (terminal.provider.clone(), record.tenant.clone(), period_start);
+        let acc_key = (
+            terminal.provider.clone(),
+            record.tenant.clone(),
+            period_start,
+        );
         let (frontier, appended) = match accumulators.remove(&acc_key) {
             Some(entry) => entry,
             None => (
@@ -338,8 +340,12 @@ pub fn rotate_committee(
         &rotation,
         &signature,
     )?;
-    let next =
-        Committee::from_members(deps.api, rotation.new_epoch, rotation.threshold, &rotation.members)?;
+    let next = Committee::from_members(
+        deps.api,
+        rotation.new_epoch,
+        rotation.threshold,
+        &rotation.members,
+    )?;
     COMMITTEE.save(deps.storage, &next)?;
     Ok(Response::new().add_event(
         CommitteeRotated {

@@ -82,7 +82,12 @@ pub fn terminals(
     Ok(TerminalsResponse { terminals })
 }
 
-fn to_first_proof(terminal_id: String, t: &TerminalState, window: u64, p: StoredProof) -> FirstProof {
+fn to_first_proof(
+    terminal_id: String,
+    t: &TerminalState,
+    window: u64,
+    p: StoredProof,
+) -> FirstProof {
     FirstProof {
         terminal_id,
         window_start: window,

@@ -78,7 +78,9 @@ pub struct StoredProof {
 impl StoredProof {
     fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::with_capacity(16 + self.tenant.len() + 96);
-        e.str(&self.tenant).u64(self.batch_id).u64(self.period_index);
+        e.str(&self.tenant)
+            .u64(self.batch_id)
+            .u64(self.period_index);
         self.metrics.encode(&mut e);
         e.finish()
     }
@@ -87,7 +89,10 @@ impl StoredProof {
         let corrupt = |e| StdError::msg(format!("corrupt stored proof: {e}"));
         let mut d = Decoder::new(bytes);
         let proof = StoredProof {
-            tenant: d.str("tenant", MAX_TENANT_LEN).map_err(corrupt)?.to_string(),
+            tenant: d
+                .str("tenant", MAX_TENANT_LEN)
+                .map_err(corrupt)?
+                .to_string(),
             batch_id: d.u64().map_err(corrupt)?,
             period_index: d.u64().map_err(corrupt)?,
             metrics: Metrics::decode(&mut d).map_err(corrupt)?,
@@ -106,10 +111,17 @@ pub fn proof_key(terminal_index: u32, window_start: u64) -> Vec<u8> {
 }
 
 pub fn has_proof(storage: &dyn Storage, terminal_index: u32, window_start: u64) -> bool {
-    storage.get(&proof_key(terminal_index, window_start)).is_some()
+    storage
+        .get(&proof_key(terminal_index, window_start))
+        .is_some()
 }
 
-pub fn save_proof(storage: &mut dyn Storage, terminal_index: u32, window_start: u64, p: &StoredProof) {
+pub fn save_proof(
+    storage: &mut dyn Storage,
+    terminal_index: u32,
+    window_start: u64,
+    p: &StoredProof,
+) {
     storage.set(&proof_key(terminal_index, window_start), &p.to_bytes());
 }
 
@@ -205,7 +217,11 @@ pub fn range_period_leaves(
             t.copy_from_slice(&v[..4]);
             let mut w = [0u8; 8];
             w.copy_from_slice(&v[4..]);
-            Ok((u64::from_be_bytes(idx), u32::from_be_bytes(t), u64::from_be_bytes(w)))
+            Ok((
+                u64::from_be_bytes(idx),
+                u32::from_be_bytes(t),
+                u64::from_be_bytes(w),
+            ))
         })
         .collect()
 }

@@ -47,14 +47,18 @@ pub enum ContractError {
     #[error("withdrawal voucher {bank_ref} was already used")]
     VoucherAlreadyUsed { bank_ref: String },
 
-    #[error("voucher of withdrawal {withdrawal_id} names end-to-end id {got}, expected {expected}")]
+    #[error(
+        "voucher of withdrawal {withdrawal_id} names end-to-end id {got}, expected {expected}"
+    )]
     EndToEndIdMismatch {
         withdrawal_id: u64,
         expected: String,
         got: String,
     },
 
-    #[error("voucher of withdrawal {withdrawal_id} is for {got}, the withdrawal is for {expected}")]
+    #[error(
+        "voucher of withdrawal {withdrawal_id} is for {got}, the withdrawal is for {expected}"
+    )]
     AmountMismatch {
         withdrawal_id: u64,
         expected: Uint128,

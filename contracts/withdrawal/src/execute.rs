@@ -17,8 +17,8 @@ use usage_common::ThresholdSignature;
 
 use crate::error::ContractError;
 use crate::state::{
-    instruction_payload, invalid_status, rolling_entries, rolling_used, save_rolling,
-    status_name, validate_beneficiary, validate_limits, Config, RollingEntry, BANK_REFS, CONFIG,
+    instruction_payload, invalid_status, rolling_entries, rolling_used, save_rolling, status_name,
+    validate_beneficiary, validate_limits, Config, RollingEntry, BANK_REFS, CONFIG,
     MAX_BANK_REF_LEN, NEXT_ID, OWNER_INDEX, WITHDRAWALS,
 };
 

@@ -2,10 +2,11 @@
 //! real BLS12-381 keys, and typed action helpers: each returns the called contract's own
 //! `ContractError`, so scenarios assert `Err(ContractError::X { .. })`.
 
-use cosmwasm_std::{Addr, Binary, HexBinary, Timestamp, Uint128};
-use cw_multi_test::{
-    App, AppBuilder, AppResponse, ContractWrapper, Executor, MockApiBech32,
-};
+use std::any::Any;
+use std::cell::RefCell;
+
+use cosmwasm_std::{Addr, Binary, HexBinary, StdError, StdResult, Timestamp, Uint128};
+use cw_multi_test::{App, AppBuilder, AppResponse, ContractWrapper, Executor, MockApiBech32};
 use serde::{de::DeserializeOwned, Serialize};
 use usage_common::merkle;
 use usage_common::msg::{ledger as c4, period_proof as c2, settlement as c3, usage_proof as c1};
@@ -40,17 +41,81 @@ pub const PER_REQUEST_LIMIT: u128 = 50_000;
 pub const ROLLING_LIMIT: u128 = 80_000;
 pub const DELAY: u64 = 3_600;
 
-/// Turns a multi-test error into the contract's typed error (panics on any other error, which is
-/// a failed test anyway).
-pub fn typed<E>(r: anyhow::Result<AppResponse>) -> Result<AppResponse, E>
-where
-    E: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static,
-{
-    r.map_err(|e| match e.downcast::<E>() {
-        Ok(typed) => typed,
-        Err(other) => panic!("not a {} error: {other:?}", std::any::type_name::<E>()),
+thread_local! {
+    /// The typed error of the last contract entry point that failed on this thread.
+    static LAST_ERROR: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+}
+
+/// cw-multi-test turns a contract's error into text; the suite's entry-point wrappers keep the
+/// typed error here first, so helpers can hand it back.
+fn capture<T, E: std::fmt::Display + 'static>(r: Result<T, E>) -> StdResult<T> {
+    r.map_err(|e| {
+        let text = e.to_string();
+        LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(Box::new(e)));
+        StdError::msg(text)
     })
 }
+
+/// Runs one call and returns the typed error the called contract itself returned. Panics if the
+/// failure came from elsewhere (another contract, the framework), which fails the test.
+pub fn typed<E: std::fmt::Debug + 'static>(
+    call: impl FnOnce() -> StdResult<AppResponse>,
+) -> Result<AppResponse, E> {
+    LAST_ERROR.with(|slot| slot.borrow_mut().take());
+    let r = call();
+    let captured = LAST_ERROR.with(|slot| slot.borrow_mut().take());
+    match r {
+        Ok(res) => Ok(res),
+        Err(err) => match captured.map(|b| b.downcast::<E>()) {
+            Some(Ok(typed)) => Err(*typed),
+            _ => panic!("not a {} error: {err:?}", std::any::type_name::<E>()),
+        },
+    }
+}
+
+macro_rules! capturing_entry_points {
+    ($module:ident, $krate:ident, $msgs:path) => {
+        /// The contract's entry points, keeping its typed error for [`typed`].
+        mod $module {
+            use super::capture;
+            use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
+            use usage_common::msg::MigrateMsg;
+            use $msgs as m;
+
+            pub fn instantiate(
+                deps: DepsMut,
+                env: Env,
+                info: MessageInfo,
+                msg: m::InstantiateMsg,
+            ) -> StdResult<Response> {
+                capture($krate::contract::instantiate(deps, env, info, msg))
+            }
+
+            pub fn execute(
+                deps: DepsMut,
+                env: Env,
+                info: MessageInfo,
+                msg: m::ExecuteMsg,
+            ) -> StdResult<Response> {
+                capture($krate::contract::execute(deps, env, info, msg))
+            }
+
+            pub fn query(deps: Deps, env: Env, msg: m::QueryMsg) -> StdResult<Binary> {
+                capture($krate::contract::query(deps, env, msg))
+            }
+
+            pub fn migrate(deps: DepsMut, env: Env, msg: MigrateMsg) -> StdResult<Response> {
+                capture($krate::contract::migrate(deps, env, msg))
+            }
+        }
+    };
+}
+
+capturing_entry_points!(c1_entry, usage_proof, usage_common::msg::usage_proof);
+capturing_entry_points!(c2_entry, period_proof, usage_common::msg::period_proof);
+capturing_entry_points!(c3_entry, settlement, usage_common::msg::settlement);
+capturing_entry_points!(c4_entry, ledger, usage_common::msg::ledger);
+capturing_entry_points!(c5_entry, withdrawal, usage_common::msg::withdrawal);
 
 pub struct Suite {
     pub app: TestApp,
@@ -85,44 +150,24 @@ impl Suite {
         let committee = SigningCommittee::deterministic("suite", 1, 4, 3);
 
         let c1_code = app.store_code(Box::new(
-            ContractWrapper::new(
-                usage_proof::contract::execute,
-                usage_proof::contract::instantiate,
-                usage_proof::contract::query,
-            )
-            .with_migrate(usage_proof::contract::migrate),
+            ContractWrapper::new(c1_entry::execute, c1_entry::instantiate, c1_entry::query)
+                .with_migrate(c1_entry::migrate),
         ));
         let c2_code = app.store_code(Box::new(
-            ContractWrapper::new(
-                period_proof::contract::execute,
-                period_proof::contract::instantiate,
-                period_proof::contract::query,
-            )
-            .with_migrate(period_proof::contract::migrate),
+            ContractWrapper::new(c2_entry::execute, c2_entry::instantiate, c2_entry::query)
+                .with_migrate(c2_entry::migrate),
         ));
         let c3_code = app.store_code(Box::new(
-            ContractWrapper::new(
-                settlement::contract::execute,
-                settlement::contract::instantiate,
-                settlement::contract::query,
-            )
-            .with_migrate(settlement::contract::migrate),
+            ContractWrapper::new(c3_entry::execute, c3_entry::instantiate, c3_entry::query)
+                .with_migrate(c3_entry::migrate),
         ));
         let c4_code = app.store_code(Box::new(
-            ContractWrapper::new(
-                ledger::contract::execute,
-                ledger::contract::instantiate,
-                ledger::contract::query,
-            )
-            .with_migrate(ledger::contract::migrate),
+            ContractWrapper::new(c4_entry::execute, c4_entry::instantiate, c4_entry::query)
+                .with_migrate(c4_entry::migrate),
         ));
         let c5_code = app.store_code(Box::new(
-            ContractWrapper::new(
-                withdrawal::contract::execute,
-                withdrawal::contract::instantiate,
-                withdrawal::contract::query,
-            )
-            .with_migrate(withdrawal::contract::migrate),
+            ContractWrapper::new(c5_entry::execute, c5_entry::instantiate, c5_entry::query)
+                .with_migrate(c5_entry::migrate),
         ));
 
         let c1 = app
@@ -272,9 +317,13 @@ impl Suite {
 
     // ---- C1 ----
 
-    pub fn exec_c1(&mut self, sender: &Addr, msg: &c1::ExecuteMsg) -> Result<AppResponse, UsageProofError> {
+    pub fn exec_c1(
+        &mut self,
+        sender: &Addr,
+        msg: &c1::ExecuteMsg,
+    ) -> Result<AppResponse, UsageProofError> {
         let c1 = self.c1.clone();
-        typed(self.app.execute_contract(sender.clone(), c1, msg, &[]))
+        typed(|| self.app.execute_contract(sender.clone(), c1, msg, &[]))
     }
 
     pub fn register_terminal(&mut self, terminal_id: &str) -> Result<AppResponse, UsageProofError> {
@@ -361,9 +410,13 @@ impl Suite {
 
     // ---- C2 ----
 
-    pub fn exec_c2(&mut self, sender: &Addr, msg: &c2::ExecuteMsg) -> Result<AppResponse, PeriodProofError> {
+    pub fn exec_c2(
+        &mut self,
+        sender: &Addr,
+        msg: &c2::ExecuteMsg,
+    ) -> Result<AppResponse, PeriodProofError> {
         let c2 = self.c2.clone();
-        typed(self.app.execute_contract(sender.clone(), c2, msg, &[]))
+        typed(|| self.app.execute_contract(sender.clone(), c2, msg, &[]))
     }
 
     pub fn prove_period(&mut self, period_start: u64) -> Result<AppResponse, PeriodProofError> {
@@ -390,9 +443,13 @@ impl Suite {
 
     // ---- C3 ----
 
-    pub fn exec_c3(&mut self, sender: &Addr, msg: &c3::ExecuteMsg) -> Result<AppResponse, SettlementError> {
+    pub fn exec_c3(
+        &mut self,
+        sender: &Addr,
+        msg: &c3::ExecuteMsg,
+    ) -> Result<AppResponse, SettlementError> {
         let c3 = self.c3.clone();
-        typed(self.app.execute_contract(sender.clone(), c3, msg, &[]))
+        typed(|| self.app.execute_contract(sender.clone(), c3, msg, &[]))
     }
 
     pub fn set_payee(&mut self) {
@@ -406,7 +463,10 @@ impl Suite {
         .expect("payee account");
     }
 
-    pub fn request_settlement(&mut self, period_start: u64) -> Result<AppResponse, SettlementError> {
+    pub fn request_settlement(
+        &mut self,
+        period_start: u64,
+    ) -> Result<AppResponse, SettlementError> {
         let msg = c3::ExecuteMsg::RequestSettlement {
             provider: self.provider.to_string(),
             tenant: self.tenant.to_string(),
@@ -424,9 +484,13 @@ impl Suite {
 
     // ---- C4 ----
 
-    pub fn exec_c4(&mut self, sender: &Addr, msg: &c4::ExecuteMsg) -> Result<AppResponse, LedgerError> {
+    pub fn exec_c4(
+        &mut self,
+        sender: &Addr,
+        msg: &c4::ExecuteMsg,
+    ) -> Result<AppResponse, LedgerError> {
         let c4 = self.c4.clone();
-        typed(self.app.execute_contract(sender.clone(), c4, msg, &[]))
+        typed(|| self.app.execute_contract(sender.clone(), c4, msg, &[]))
     }
 
     pub fn deposit_voucher(&self, bank_ref: &str, to: &Addr, amount: u128) -> DepositVoucher {
@@ -448,7 +512,12 @@ impl Suite {
     }
 
     /// Credits `amount` to `to` with a correctly signed voucher.
-    pub fn deposit(&mut self, bank_ref: &str, to: &Addr, amount: u128) -> Result<AppResponse, LedgerError> {
+    pub fn deposit(
+        &mut self,
+        bank_ref: &str,
+        to: &Addr,
+        amount: u128,
+    ) -> Result<AppResponse, LedgerError> {
         let v = self.deposit_voucher(bank_ref, to, amount);
         let sig = self.sign(&self.c4.clone(), &v);
         self.submit_deposit(v, sig)
@@ -469,12 +538,20 @@ impl Suite {
 
     // ---- C5 ----
 
-    pub fn exec_c5(&mut self, sender: &Addr, msg: &c5::ExecuteMsg) -> Result<AppResponse, WithdrawalError> {
+    pub fn exec_c5(
+        &mut self,
+        sender: &Addr,
+        msg: &c5::ExecuteMsg,
+    ) -> Result<AppResponse, WithdrawalError> {
         let c5 = self.c5.clone();
-        typed(self.app.execute_contract(sender.clone(), c5, msg, &[]))
+        typed(|| self.app.execute_contract(sender.clone(), c5, msg, &[]))
     }
 
-    pub fn request_withdrawal(&mut self, owner: &Addr, amount: u128) -> Result<AppResponse, WithdrawalError> {
+    pub fn request_withdrawal(
+        &mut self,
+        owner: &Addr,
+        amount: u128,
+    ) -> Result<AppResponse, WithdrawalError> {
         self.exec_c5(
             owner,
             &c5::ExecuteMsg::RequestWithdrawal {
@@ -491,10 +568,14 @@ impl Suite {
     }
 
     /// Migrates a contract to the code it already runs (a version bump in place).
-    pub fn migrate_in_place(&mut self, contract: &Addr) -> anyhow::Result<AppResponse> {
+    pub fn migrate_in_place(&mut self, contract: &Addr) -> StdResult<AppResponse> {
         let code_id = self.app.wrap().query_wasm_contract_info(contract)?.code_id;
-        self.app
-            .migrate_contract(self.admin.clone(), contract.clone(), &MigrateMsg {}, code_id)
+        self.app.migrate_contract(
+            self.admin.clone(),
+            contract.clone(),
+            &MigrateMsg {},
+            code_id,
+        )
     }
 }
 

@@ -35,12 +35,17 @@ fn a_deposit_is_credited_and_a_withdrawal_is_paid_out() {
             bank_ref: "CAMT-0100".into(),
         },
     );
-    assert_eq!(d.deposit.expect("deposit record").amount, Uint128::new(30_000));
+    assert_eq!(
+        d.deposit.expect("deposit record").amount,
+        Uint128::new(30_000)
+    );
     let info: c4::TokenInfoResponse = s.query(&s.c4, &c4::QueryMsg::TokenInfo {});
     assert_eq!(info.total_supply, Uint128::new(30_000));
     assert_eq!(info.decimals, 2);
 
-    let res = s.request_withdrawal(&tenant, 12_000).expect("withdrawal requested");
+    let res = s
+        .request_withdrawal(&tenant, 12_000)
+        .expect("withdrawal requested");
     let req = WithdrawalRequested::all_in(&res.events);
     assert_eq!(req[0].status, "requested");
     assert_eq!(s.account(&tenant).locked, Uint128::new(12_000));
@@ -109,7 +114,10 @@ fn a_withdrawal_over_the_limit_is_delayed_then_paid_once() {
             release_at: T0 + DELAY
         }
     );
-    assert_eq!(s.account(&tenant).locked, Uint128::new(PER_REQUEST_LIMIT + 1));
+    assert_eq!(
+        s.account(&tenant).locked,
+        Uint128::new(PER_REQUEST_LIMIT + 1)
+    );
     let admin = s.admin.clone();
     assert!(matches!(
         s.exec_c5(&admin, &c5::ExecuteMsg::Release { withdrawal_id: 1 }),

@@ -61,7 +61,8 @@ fn a_rotated_committee_takes_over_and_the_old_one_is_refused() {
     assert_eq!(s.account(&tenant).available.u128(), 0);
     s.committee = next;
     let new_sig = s.sign(&s.c4.clone(), &v);
-    s.submit_deposit(v, new_sig).expect("new committee's voucher");
+    s.submit_deposit(v, new_sig)
+        .expect("new committee's voucher");
     assert_eq!(s.account(&tenant).available.u128(), 500);
 
     // Usage batches follow the new committee too.

@@ -4,8 +4,8 @@
 
 use cosmwasm_std::Uint128;
 use usage_common::events::{
-    AccumulatorAppended, PeriodProven, SettlementCleared, SettlementRequested, TypedEvent, UsageBatchAccepted,
-    UsageProofRecorded,
+    AccumulatorAppended, PeriodProven, SettlementCleared, SettlementRequested, TypedEvent,
+    UsageBatchAccepted, UsageProofRecorded,
 };
 use usage_common::merkle;
 use usage_common::msg::{period_proof as c2, settlement as c3, usage_proof as c1};
@@ -17,7 +17,8 @@ fn a_signed_usage_batch_is_proven_rolled_up_and_settled() {
     let mut s = Suite::new();
     let terminals = s.register_terminals(3);
     s.set_payee();
-    s.deposit("CAMT-0001", &s.tenant.clone(), 10_000).expect("deposit");
+    s.deposit("CAMT-0001", &s.tenant.clone(), 10_000)
+        .expect("deposit");
 
     // Two windows of three terminals each, in two batches.
     let mut all = vec![];
@@ -51,7 +52,9 @@ fn a_signed_usage_batch_is_proven_rolled_up_and_settled() {
         all.extend(records);
     }
     for r in &all {
-        let p = s.proof(&r.terminal_id, r.window_start).expect("first proof");
+        let p = s
+            .proof(&r.terminal_id, r.window_start)
+            .expect("first proof");
         assert_eq!(p.metrics, r.metrics);
     }
     let range: c1::ProofsResponse = s.query(
@@ -174,5 +177,8 @@ fn a_signed_usage_batch_is_proven_rolled_up_and_settled() {
     assert_eq!(acct.available, Uint128::new(10_000 - expected));
     let supply = s.supply();
     assert_eq!(supply.settled, Uint128::new(expected));
-    assert_eq!(supply.total, supply.deposited - supply.settled - supply.withdrawn);
+    assert_eq!(
+        supply.total,
+        supply.deposited - supply.settled - supply.withdrawn
+    );
 }

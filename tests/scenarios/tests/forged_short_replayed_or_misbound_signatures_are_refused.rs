@@ -95,9 +95,12 @@ fn a_duplicate_signer_cannot_make_a_quorum() {
         UsageProofError::Committee(CommitteeError::InvalidSignature)
     );
     // A bitmap naming a member past the committee's size is malformed.
-    let mut padded = s
-        .committee
-        .sign(&[0, 1, 2], CHAIN_ID, s.c1.as_str(), &Suite::digest(&records));
+    let mut padded = s.committee.sign(
+        &[0, 1, 2],
+        CHAIN_ID,
+        s.c1.as_str(),
+        &Suite::digest(&records),
+    );
     padded.signers = HexBinary::from(vec![0b0001_0111]);
     assert!(matches!(
         s.submit_signed(&records, padded).unwrap_err(),

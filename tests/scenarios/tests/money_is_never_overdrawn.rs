@@ -73,7 +73,8 @@ fn a_non_owner_cannot_withdraw_or_cancel_someone_elses_funds() {
     let mut s = Suite::new();
     let tenant = s.tenant.clone();
     s.deposit("CAMT-3", &tenant, 5_000).expect("deposit");
-    s.request_withdrawal(&tenant, 1_000).expect("owner's request");
+    s.request_withdrawal(&tenant, 1_000)
+        .expect("owner's request");
     let before = balances(&s);
     // The withdrawal's owner is always the signing account: a stranger only reaches its own
     // (empty) balance.

@@ -193,7 +193,9 @@ pub fn run(log: &mut dyn FnMut(&str)) -> Summary {
     let mut summary = Summary::default();
     let mut f = Flow::new();
     f.instantiate_all();
-    log("five contracts instantiated from their optimised wasm; committee epoch 1 (4 members, t=3)");
+    log(
+        "five contracts instantiated from their optimised wasm; committee epoch 1 (4 members, t=3)",
+    );
     let (admin, c1, c2, c3, c4, c5) = (
         f.admin.clone(),
         f.c1.clone(),
@@ -225,13 +227,15 @@ pub fn run(log: &mut dyn FnMut(&str)) -> Summary {
     let records = f.records(T0, 3);
     let bytes = encode_batch(&records);
     let digest = usage_common::payload::UsageBatchDigest {
-        root: HexBinary::from(usage_common::merkle::root(
-            &records
-                .iter()
-                .map(|r| usage_common::merkle::leaf_hash(&r.to_bytes()))
-                .collect::<Vec<_>>(),
-        )
-        .expect("root")),
+        root: HexBinary::from(
+            usage_common::merkle::root(
+                &records
+                    .iter()
+                    .map(|r| usage_common::merkle::leaf_hash(&r.to_bytes()))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("root"),
+        ),
         records: 3,
     };
     let forged = f.committee.sign(&[0, 1], CHAIN, c1.as_str(), &digest);
@@ -507,7 +511,9 @@ pub fn run(log: &mut dyn FnMut(&str)) -> Summary {
             },
         )
         .expect_err("old epoch");
-    log(&format!("refused as expected (old committee after rotation): {err}"));
+    log(&format!(
+        "refused as expected (old committee after rotation): {err}"
+    ));
     summary.refusals.push(err);
     summary
 }

@@ -57,7 +57,9 @@ fn a_batch_of_1000_records_fits_one_transaction() {
         .expect("register");
     }
     net.advance(10);
-    let tenants: Vec<String> = (0..10).map(|t| addr(&format!("tenant-{t}")).to_string()).collect();
+    let tenants: Vec<String> = (0..10)
+        .map(|t| addr(&format!("tenant-{t}")).to_string())
+        .collect();
     let records: Vec<UsageRecord> = (0..n)
         .map(|i| UsageRecord {
             terminal_id: format!("edge-{i:05}"),

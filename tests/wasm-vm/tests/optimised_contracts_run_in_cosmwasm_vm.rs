@@ -26,7 +26,11 @@ fn every_artifact_passes_the_vm_checks_and_requires_the_bls_capability() {
     .expect("cache");
     for name in CONTRACTS {
         let wasm = artifact(name);
-        assert!(wasm.len() < 800 * 1024, "{name}.wasm is {} bytes", wasm.len());
+        assert!(
+            wasm.len() < 800 * 1024,
+            "{name}.wasm is {} bytes",
+            wasm.len()
+        );
         check_wasm(&wasm, &capabilities(), &WasmLimits::default(), Logger::Off)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let checksum = cache.store_code(&wasm, true, true).expect("store");
@@ -42,19 +46,25 @@ fn every_artifact_passes_the_vm_checks_and_requires_the_bls_capability() {
             .map(|e| format!("{e:?}").to_lowercase())
             .collect();
         for required in ["instantiate", "execute", "query", "migrate"] {
-            assert!(entry.contains(required), "{name} lacks {required}: {entry:?}");
+            assert!(
+                entry.contains(required),
+                "{name} lacks {required}: {entry:?}"
+            );
         }
     }
     let _ = std::fs::remove_dir_all(dir);
 }
-
 
 #[test]
 fn the_whole_flow_runs_in_the_real_vm_with_committee_signatures() {
     let s = usage_wasm_vm_tests::flow::run(&mut |line| println!("{line}"));
     assert!(s.submit_batch_gas > 0);
     assert_eq!(s.refusals.len(), 3);
-    assert!(s.refusals[0].contains("threshold is 3"), "{}", s.refusals[0]);
+    assert!(
+        s.refusals[0].contains("threshold is 3"),
+        "{}",
+        s.refusals[0]
+    );
     assert!(s.refusals[1].contains("CAMT054-0001"), "{}", s.refusals[1]);
     assert!(s.refusals[2].contains("epoch"), "{}", s.refusals[2]);
     assert_eq!(s.period_records, 3);

@@ -4,6 +4,8 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Uint128};
 
 use crate::committee::ThresholdSignature;
+// The approval types appear only in `#[returns]`, which is compiled out for wasm.
+#[cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 use crate::payload::{SettlementApproval, SettlementVoucher};
 use crate::record::{Metric, Totals};
 

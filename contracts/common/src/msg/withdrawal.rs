@@ -4,6 +4,8 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Uint128};
 
 use crate::committee::ThresholdSignature;
+// The approval types appear only in `#[returns]`, which is compiled out for wasm.
+#[cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 use crate::payload::{WithdrawalApproval, WithdrawalVoucher};
 
 /// Limits on withdrawals. A request above `per_request`, or one that would take the owner's
@@ -92,11 +94,17 @@ pub struct ConfigResponse {
 #[cw_serde]
 pub enum WithdrawalStatus {
     /// Over a limit: payable from `release_at`.
-    Delayed { release_at: u64 },
+    Delayed {
+        release_at: u64,
+    },
     Requested,
     Instructed,
-    Completed { bank_ref: String },
-    Failed { bank_ref: String },
+    Completed {
+        bank_ref: String,
+    },
+    Failed {
+        bank_ref: String,
+    },
     Cancelled,
 }
 

@@ -2,8 +2,10 @@
 //! to this chain, this ledger and the current committee epoch.
 
 use cosmwasm_std::Uint128;
+use usage_common::codec::Encoder;
 use usage_common::events::{DepositCredited, TypedEvent};
-use usage_common::msg::ledger::{Deposit, TokenInfoResponse, QueryMsg};
+use usage_common::msg::ledger::{Deposit, QueryMsg, TokenInfoResponse};
+use usage_common::payload::{DepositVoucher, PayloadKind, SignedPayload};
 use usage_common::CommitteeError;
 use usage_signer::SigningCommittee;
 
@@ -42,14 +44,16 @@ fn a_deposit_is_credited_once_and_its_replay_is_refused() {
         s.deposit(&v, &sig).unwrap_err(),
         ContractError::VoucherAlreadyUsed {
             bank_ref: "CAMT-0001".into()
-        });
+        }
+    );
     // Even a fresh signature over the same bank reference (say, after a rotation) is refused.
     let again = s.sign(&v);
     assert_eq!(
         s.deposit(&v, &again).unwrap_err(),
         ContractError::VoucherAlreadyUsed {
             bank_ref: "CAMT-0001".into()
-        });
+        }
+    );
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&alice), (12_500, 0));
     assert_eq!(s.totals().deposited.u128(), 12_500);
@@ -69,7 +73,8 @@ fn a_voucher_signed_for_another_contract_address_is_refused() {
     let before = s.dump();
     assert_eq!(
         s.deposit(&v, &sig).unwrap_err(),
-        ContractError::Committee(CommitteeError::InvalidSignature));
+        ContractError::Committee(CommitteeError::InvalidSignature)
+    );
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&alice), (0, 0));
     assert_eq!(s.deposit_record("CAMT-0002").deposit, None);
@@ -87,7 +92,36 @@ fn a_voucher_signed_for_another_chain_id_is_refused() {
     let before = s.dump();
     assert_eq!(
         s.deposit(&v, &sig).unwrap_err(),
-        ContractError::Committee(CommitteeError::InvalidSignature));
+        ContractError::Committee(CommitteeError::InvalidSignature)
+    );
+    assert_eq!(s.dump(), before);
+    assert_eq!(s.account_of(&alice), (0, 0));
+}
+
+/// The body of a deposit voucher under another purpose's domain tag.
+struct UnderAnotherTag<'a>(&'a DepositVoucher);
+
+impl SignedPayload for UnderAnotherTag<'_> {
+    const KIND: PayloadKind = PayloadKind::SettlementVoucher;
+    fn encode_body(&self, e: &mut Encoder) {
+        self.0.encode_body(e);
+    }
+}
+
+#[test]
+fn a_voucher_signed_for_another_purpose_is_refused() {
+    let mut s = Suite::new();
+    let alice = s.addr("alice");
+    let v = s.voucher("CAMT-0013", &alice, 500);
+    let sig = s
+        .committee
+        .sign_quorum(&s.chain_id, s.ledger.as_str(), &UnderAnotherTag(&v));
+
+    let before = s.dump();
+    assert_eq!(
+        s.deposit(&v, &sig).unwrap_err(),
+        ContractError::Committee(CommitteeError::InvalidSignature)
+    );
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&alice), (0, 0));
 }
@@ -97,7 +131,9 @@ fn a_voucher_signed_by_two_of_four_members_is_refused() {
     let mut s = Suite::new();
     let alice = s.addr("alice");
     let v = s.voucher("CAMT-0004", &alice, 500);
-    let sig = s.committee.sign(&[0, 1], &s.chain_id, s.ledger.as_str(), &v);
+    let sig = s
+        .committee
+        .sign(&[0, 1], &s.chain_id, s.ledger.as_str(), &v);
 
     let before = s.dump();
     assert_eq!(
@@ -105,13 +141,17 @@ fn a_voucher_signed_by_two_of_four_members_is_refused() {
         ContractError::Committee(CommitteeError::BelowThreshold {
             signers: 2,
             threshold: 3
-        }));
+        })
+    );
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&alice), (0, 0));
 
     // Any three of the four do sign a quorum.
-    let sig = s.committee.sign(&[0, 2, 3], &s.chain_id, s.ledger.as_str(), &v);
-    s.deposit(&v, &sig).expect("members 0, 2 and 3 are a quorum");
+    let sig = s
+        .committee
+        .sign(&[0, 2, 3], &s.chain_id, s.ledger.as_str(), &v);
+    s.deposit(&v, &sig)
+        .expect("members 0, 2 and 3 are a quorum");
     assert_eq!(s.account_of(&alice), (500, 0));
 }
 
@@ -120,13 +160,19 @@ fn a_signature_that_claims_a_member_who_did_not_sign_is_refused() {
     let mut s = Suite::new();
     let alice = s.addr("alice");
     let v = s.voucher("CAMT-0005", &alice, 500);
-    let mut sig = s.committee.sign(&[0, 1], &s.chain_id, s.ledger.as_str(), &v);
-    sig.signers = s.committee.sign(&[0, 1, 2], &s.chain_id, s.ledger.as_str(), &v).signers;
+    let mut sig = s
+        .committee
+        .sign(&[0, 1], &s.chain_id, s.ledger.as_str(), &v);
+    sig.signers = s
+        .committee
+        .sign(&[0, 1, 2], &s.chain_id, s.ledger.as_str(), &v)
+        .signers;
 
     let before = s.dump();
     assert_eq!(
         s.deposit(&v, &sig).unwrap_err(),
-        ContractError::Committee(CommitteeError::InvalidSignature));
+        ContractError::Committee(CommitteeError::InvalidSignature)
+    );
     assert_eq!(s.dump(), before);
 }
 
@@ -145,7 +191,8 @@ fn a_voucher_signed_with_the_wrong_committee_epoch_is_refused() {
         ContractError::Committee(CommitteeError::WrongEpoch {
             expected: 1,
             got: 2
-        }));
+        })
+    );
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&alice), (0, 0));
 }
@@ -156,7 +203,12 @@ fn a_voucher_signed_by_a_rotated_out_committee_is_refused() {
     let alice = s.addr("alice");
     let v = s.voucher("CAMT-0007", &alice, 500);
     let old_sig = s.sign(&v);
-    s.rotate_committee(SigningCommittee::deterministic("ledger-tests/next", 2, 4, 3));
+    s.rotate_committee(SigningCommittee::deterministic(
+        "ledger-tests/next",
+        2,
+        4,
+        3,
+    ));
 
     let before = s.dump();
     assert_eq!(
@@ -164,17 +216,20 @@ fn a_voucher_signed_by_a_rotated_out_committee_is_refused() {
         ContractError::Committee(CommitteeError::WrongEpoch {
             expected: 2,
             got: 1
-        }));
+        })
+    );
     // Relabelling the old signature with the new epoch does not help: the epoch is in the signed bytes.
     let mut relabelled = old_sig.clone();
     relabelled.epoch = 2;
     assert_eq!(
         s.deposit(&v, &relabelled).unwrap_err(),
-        ContractError::Committee(CommitteeError::InvalidSignature));
+        ContractError::Committee(CommitteeError::InvalidSignature)
+    );
     assert_eq!(s.dump(), before);
 
     let sig = s.sign(&v);
-    s.deposit(&v, &sig).expect("the new committee's signature is accepted");
+    s.deposit(&v, &sig)
+        .expect("the new committee's signature is accepted");
     assert_eq!(s.account_of(&alice), (500, 0));
 }
 
@@ -190,7 +245,8 @@ fn a_voucher_whose_amount_was_changed_after_signing_is_refused() {
     let before = s.dump();
     assert_eq!(
         s.deposit(&inflated, &sig).unwrap_err(),
-        ContractError::Committee(CommitteeError::InvalidSignature));
+        ContractError::Committee(CommitteeError::InvalidSignature)
+    );
     assert_eq!(s.dump(), before);
 }
 
@@ -208,7 +264,8 @@ fn a_voucher_in_another_currency_is_refused() {
         ContractError::WrongCurrency {
             expected: CURRENCY.into(),
             got: "EUR".into()
-        });
+        }
+    );
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&alice), (0, 0));
 }
@@ -230,7 +287,8 @@ fn a_voucher_with_zero_amount_bad_bank_ref_or_bad_beneficiary_is_refused() {
         ContractError::InvalidBankRef {
             bank_ref: String::new(),
             max: 64
-        });
+        }
+    );
 
     let long = "R".repeat(65);
     let v = s.voucher(&long, &alice, 1);
@@ -240,7 +298,8 @@ fn a_voucher_with_zero_amount_bad_bank_ref_or_bad_beneficiary_is_refused() {
         ContractError::InvalidBankRef {
             bank_ref: long,
             max: 64
-        });
+        }
+    );
 
     let mut v = s.voucher("CAMT-0011", &alice, 1);
     v.beneficiary = "not an address".into();
@@ -249,7 +308,8 @@ fn a_voucher_with_zero_amount_bad_bank_ref_or_bad_beneficiary_is_refused() {
         s.deposit(&v, &sig).unwrap_err(),
         ContractError::InvalidBeneficiary {
             beneficiary: "not an address".into()
-        });
+        }
+    );
     assert_eq!(s.dump(), before);
 }
 
@@ -264,7 +324,8 @@ fn an_unknown_address_has_zero_balances_and_token_info_describes_the_currency() 
     assert_eq!(b.balance, Uint128::zero());
 
     let alice = s.addr("alice");
-    s.deposit_signed("CAMT-0012", &alice, 700).expect("credited");
+    s.deposit_signed("CAMT-0012", &alice, 700)
+        .expect("credited");
     let info: TokenInfoResponse = s.query(&QueryMsg::TokenInfo {});
     assert_eq!(
         info,

@@ -21,9 +21,18 @@ fn lock_by_an_address_other_than_settlement_or_withdrawal_is_refused() {
     let (mut s, tenant) = funded(1_000);
     let before = s.dump();
     for sender in [s.addr("mallory"), tenant.clone(), s.admin.clone()] {
-        assert_eq!(s.lock(&sender, &tenant, 100).unwrap_err(), ContractError::Unauthorized);
-        assert_eq!(s.unlock(&sender, &tenant, 100).unwrap_err(), ContractError::Unauthorized);
-        assert_eq!(s.debit(&sender, &tenant, 100).unwrap_err(), ContractError::Unauthorized);
+        assert_eq!(
+            s.lock(&sender, &tenant, 100).unwrap_err(),
+            ContractError::Unauthorized
+        );
+        assert_eq!(
+            s.unlock(&sender, &tenant, 100).unwrap_err(),
+            ContractError::Unauthorized
+        );
+        assert_eq!(
+            s.debit(&sender, &tenant, 100).unwrap_err(),
+            ContractError::Unauthorized
+        );
     }
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&tenant), (1_000, 0));
@@ -41,14 +50,16 @@ fn locking_more_than_available_is_refused() {
         ContractError::InsufficientBalance {
             needed: Uint128::new(401),
             available: Uint128::new(400)
-        });
+        }
+    );
     let stranger = s.addr("stranger");
     assert_eq!(
         s.lock(&c3, &stranger, 1).unwrap_err(),
         ContractError::InsufficientBalance {
             needed: Uint128::new(1),
             available: Uint128::zero()
-        });
+        }
+    );
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&tenant), (400, 600));
 }
@@ -65,13 +76,15 @@ fn unlocking_or_debiting_more_than_locked_is_refused() {
         ContractError::InsufficientLocked {
             needed: Uint128::new(301),
             locked: Uint128::new(300)
-        });
+        }
+    );
     assert_eq!(
         s.debit(&c5, &tenant, 301).unwrap_err(),
         ContractError::InsufficientLocked {
             needed: Uint128::new(301),
             locked: Uint128::new(300)
-        });
+        }
+    );
     assert_eq!(s.dump(), before);
     assert_eq!(s.account_of(&tenant), (700, 300));
 }
@@ -81,9 +94,18 @@ fn a_zero_amount_or_an_invalid_owner_is_refused() {
     let (mut s, tenant) = funded(1_000);
     let c3 = s.settlement.clone();
     let before = s.dump();
-    assert_eq!(s.lock(&c3, &tenant, 0).unwrap_err(), ContractError::ZeroAmount);
-    assert_eq!(s.unlock(&c3, &tenant, 0).unwrap_err(), ContractError::ZeroAmount);
-    assert_eq!(s.debit(&c3, &tenant, 0).unwrap_err(), ContractError::ZeroAmount);
+    assert_eq!(
+        s.lock(&c3, &tenant, 0).unwrap_err(),
+        ContractError::ZeroAmount
+    );
+    assert_eq!(
+        s.unlock(&c3, &tenant, 0).unwrap_err(),
+        ContractError::ZeroAmount
+    );
+    assert_eq!(
+        s.debit(&c3, &tenant, 0).unwrap_err(),
+        ContractError::ZeroAmount
+    );
     assert_eq!(
         s.execute(
             &c3,
@@ -91,10 +113,12 @@ fn a_zero_amount_or_an_invalid_owner_is_refused() {
                 owner: "Not-An-Address".into(),
                 amount: Uint128::new(1)
             }
-        ).unwrap_err(),
+        )
+        .unwrap_err(),
         ContractError::InvalidOwner {
             owner: "Not-An-Address".into()
-        });
+        }
+    );
     assert_eq!(s.dump(), before);
 }
 
@@ -157,7 +181,10 @@ fn only_the_admin_updates_the_config_and_the_two_movers_must_differ() {
         withdrawal: None,
     };
     let before = s.dump();
-    assert_eq!(s.execute(&mallory, &msg).unwrap_err(), ContractError::Unauthorized);
+    assert_eq!(
+        s.execute(&mallory, &msg).unwrap_err(),
+        ContractError::Unauthorized
+    );
     let admin = s.admin.clone();
     let same_as_c5 = ExecuteMsg::UpdateConfig {
         admin: None,
@@ -179,6 +206,44 @@ fn only_the_admin_updates_the_config_and_the_two_movers_must_differ() {
     let tenant = s.addr("tenant");
     s.deposit_signed("CAMT-CFG", &tenant, 10).expect("credited");
     let old_c3 = s.settlement.clone();
-    assert_eq!(s.lock(&old_c3, &tenant, 1).unwrap_err(), ContractError::Unauthorized);
-    s.lock(&new_c3, &tenant, 1).expect("the new settlement locks");
+    assert_eq!(
+        s.lock(&old_c3, &tenant, 1).unwrap_err(),
+        ContractError::Unauthorized
+    );
+    s.lock(&new_c3, &tenant, 1)
+        .expect("the new settlement locks");
+}
+
+#[test]
+fn a_mover_cannot_unlock_or_debit_funds_the_other_mover_locked() {
+    let (mut s, tenant) = funded(1_000);
+    let (c3, c5) = (s.settlement.clone(), s.withdrawal.clone());
+    s.lock(&c5, &tenant, 400)
+        .expect("C5 locks for a withdrawal");
+    s.lock(&c3, &tenant, 100)
+        .expect("C3 locks for a settlement");
+
+    let before = s.dump();
+    assert_eq!(
+        s.debit(&c3, &tenant, 200).unwrap_err(),
+        ContractError::InsufficientLocked {
+            needed: Uint128::new(200),
+            locked: Uint128::new(100)
+        }
+    );
+    assert_eq!(
+        s.unlock(&c5, &tenant, 401).unwrap_err(),
+        ContractError::InsufficientLocked {
+            needed: Uint128::new(401),
+            locked: Uint128::new(400)
+        }
+    );
+    assert_eq!(s.dump(), before);
+    assert_eq!(s.account_of(&tenant), (500, 500));
+
+    s.debit(&c5, &tenant, 400)
+        .expect("C5 debits what it locked");
+    s.unlock(&c3, &tenant, 100)
+        .expect("C3 unlocks what it locked");
+    assert_eq!(s.account_of(&tenant), (600, 0));
 }

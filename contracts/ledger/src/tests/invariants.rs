@@ -1,5 +1,6 @@
-//! Property test: under any sequence of deposits, replays, locks, unlocks and debits, the ledger
-//! agrees with a simple model, balances never go negative, and
+//! Property test: under any sequence of deposits, replays, locks, unlocks and debits by either
+//! mover, the ledger agrees with a simple model (locks kept apart per mover), balances never go
+//! negative, refused operations change nothing, and
 //! `total == sum(available + locked) == deposited - settled - withdrawn`.
 
 use std::collections::BTreeMap;
@@ -12,11 +13,28 @@ use crate::error::ContractError;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Deposit { user: usize, amount: u128 },
-    Replay { nth: usize },
-    Lock { by_c3: bool, user: usize, amount: u128 },
-    Unlock { by_c3: bool, user: usize, amount: u128 },
-    Debit { by_c3: bool, user: usize, amount: u128 },
+    Deposit {
+        user: usize,
+        amount: u128,
+    },
+    Replay {
+        nth: usize,
+    },
+    Lock {
+        by_c3: bool,
+        user: usize,
+        amount: u128,
+    },
+    Unlock {
+        by_c3: bool,
+        user: usize,
+        amount: u128,
+    },
+    Debit {
+        by_c3: bool,
+        user: usize,
+        amount: u128,
+    },
 }
 
 const USERS: usize = 3;
@@ -27,18 +45,30 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (user.clone(), 1u128..5_000).prop_map(|(user, amount)| Op::Deposit { user, amount }),
         (0usize..8).prop_map(|nth| Op::Replay { nth }),
-        (any::<bool>(), user.clone(), amount.clone())
-            .prop_map(|(by_c3, user, amount)| Op::Lock { by_c3, user, amount }),
-        (any::<bool>(), user.clone(), amount.clone())
-            .prop_map(|(by_c3, user, amount)| Op::Unlock { by_c3, user, amount }),
-        (any::<bool>(), user, amount)
-            .prop_map(|(by_c3, user, amount)| Op::Debit { by_c3, user, amount }),
+        (any::<bool>(), user.clone(), amount.clone()).prop_map(|(by_c3, user, amount)| Op::Lock {
+            by_c3,
+            user,
+            amount
+        }),
+        (any::<bool>(), user.clone(), amount.clone()).prop_map(|(by_c3, user, amount)| {
+            Op::Unlock {
+                by_c3,
+                user,
+                amount,
+            }
+        }),
+        (any::<bool>(), user, amount).prop_map(|(by_c3, user, amount)| Op::Debit {
+            by_c3,
+            user,
+            amount
+        }),
     ]
 }
 
 #[derive(Default)]
 struct Model {
-    balances: BTreeMap<usize, (u128, u128)>,
+    /// Per user: available, locked by C3, locked by C5.
+    balances: BTreeMap<usize, (u128, u128, u128)>,
     deposited: u128,
     settled: u128,
     withdrawn: u128,
@@ -50,7 +80,8 @@ fn check(s: &Suite, users: &[Addr], m: &Model) {
     let mut locked = 0u128;
     for (i, u) in users.iter().enumerate() {
         let (a, l) = s.account_of(u);
-        assert_eq!((a, l), m.balances.get(&i).copied().unwrap_or_default());
+        let (ma, l3, l5) = m.balances.get(&i).copied().unwrap_or_default();
+        assert_eq!((a, l), (ma, l3 + l5));
         sum += a + l;
         locked += l;
     }
@@ -101,7 +132,7 @@ proptest! {
                     if amount > 0 && b.0 >= amount {
                         prop_assert!(r.is_ok());
                         b.0 -= amount;
-                        b.1 += amount;
+                        if by_c3 { b.1 += amount } else { b.2 += amount }
                     } else {
                         prop_assert!(r.is_err());
                         prop_assert_eq!(s.dump(), before);
@@ -111,9 +142,10 @@ proptest! {
                     let by = if by_c3 { s.settlement.clone() } else { s.withdrawal.clone() };
                     let r = s.unlock(&by, &users[user], amount);
                     let b = m.balances.entry(user).or_default();
-                    if amount > 0 && b.1 >= amount {
+                    let mine = if by_c3 { &mut b.1 } else { &mut b.2 };
+                    if amount > 0 && *mine >= amount {
                         prop_assert!(r.is_ok());
-                        b.1 -= amount;
+                        *mine -= amount;
                         b.0 += amount;
                     } else {
                         prop_assert!(r.is_err());
@@ -124,9 +156,10 @@ proptest! {
                     let by = if by_c3 { s.settlement.clone() } else { s.withdrawal.clone() };
                     let r = s.debit(&by, &users[user], amount);
                     let b = m.balances.entry(user).or_default();
-                    if amount > 0 && b.1 >= amount {
+                    let mine = if by_c3 { &mut b.1 } else { &mut b.2 };
+                    if amount > 0 && *mine >= amount {
                         prop_assert!(r.is_ok());
-                        b.1 -= amount;
+                        *mine -= amount;
                         if by_c3 { m.settled += amount } else { m.withdrawn += amount }
                     } else {
                         prop_assert!(r.is_err());

@@ -34,8 +34,12 @@ fn migrate_bumps_the_cw2_version_and_refuses_another_contract_name() {
         ContractError::CannotMigrate {
             from_name: "crates.io:usagechain-withdrawal".into(),
             from_version: "0.0.1".into()
-        });
-    assert_eq!(stored_version(&s).contract, "crates.io:usagechain-withdrawal");
+        }
+    );
+    assert_eq!(
+        stored_version(&s).contract,
+        "crates.io:usagechain-withdrawal"
+    );
 
     set_stored_version(&mut s, CONTRACT_NAME, "99.0.0");
     assert_eq!(
@@ -43,6 +47,7 @@ fn migrate_bumps_the_cw2_version_and_refuses_another_contract_name() {
         ContractError::CannotMigrate {
             from_name: CONTRACT_NAME.into(),
             from_version: "99.0.0".into()
-        });
+        }
+    );
     assert_eq!(stored_version(&s).version, "99.0.0");
 }

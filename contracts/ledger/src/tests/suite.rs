@@ -8,8 +8,8 @@ use std::cell::RefCell;
 
 use cosmwasm_std::testing::MockApi;
 use cosmwasm_std::{
-    to_json_binary, Addr, Binary, Deps, DepsMut, Env, MessageInfo, Record, Response,
-    StdError, StdResult, Uint128,
+    to_json_binary, Addr, Binary, Deps, DepsMut, Env, MessageInfo, Record, Response, StdError,
+    StdResult, Uint128,
 };
 use cw_multi_test::{no_init, App, AppBuilder, AppResponse, ContractWrapper, Executor};
 use cw_storage_plus::Item;
@@ -86,7 +86,12 @@ pub mod mock_usage_proof {
 
     const COMMITTEE: Item<Committee> = Item::new("committee");
 
-    pub fn set(deps: DepsMut, _env: Env, _info: MessageInfo, msg: Committee) -> StdResult<Response> {
+    pub fn set(
+        deps: DepsMut,
+        _env: Env,
+        _info: MessageInfo,
+        msg: Committee,
+    ) -> StdResult<Response> {
         COMMITTEE.save(deps.storage, &msg)?;
         Ok(Response::new())
     }

@@ -139,7 +139,12 @@ pub mod mock_usage_proof {
 
     const COMMITTEE: Item<Committee> = Item::new("committee");
 
-    pub fn set(deps: DepsMut, _env: Env, _info: MessageInfo, msg: Committee) -> StdResult<Response> {
+    pub fn set(
+        deps: DepsMut,
+        _env: Env,
+        _info: MessageInfo,
+        msg: Committee,
+    ) -> StdResult<Response> {
         COMMITTEE.save(deps.storage, &msg)?;
         Ok(Response::new())
     }
@@ -299,9 +304,26 @@ impl Suite {
             .expect("deposit credited");
     }
 
+    /// Replaces the committee C1 answers with.
+    pub fn rotate_committee(&mut self, next: SigningCommittee) {
+        self.app
+            .execute_contract(
+                self.admin.clone(),
+                self.usage_proof.clone(),
+                &next.committee(),
+                &[],
+            )
+            .expect("mock C1 takes the committee");
+        self.committee = next;
+    }
+
     // ---- C5 actions ----
 
-    pub fn execute(&mut self, sender: &Addr, msg: &ExecuteMsg) -> Result<AppResponse, ContractError> {
+    pub fn execute(
+        &mut self,
+        sender: &Addr,
+        msg: &ExecuteMsg,
+    ) -> Result<AppResponse, ContractError> {
         clear_errors();
         let r = self
             .app
@@ -324,7 +346,11 @@ impl Suite {
         )
     }
 
-    pub fn cancel(&mut self, sender: &Addr, withdrawal_id: u64) -> Result<AppResponse, ContractError> {
+    pub fn cancel(
+        &mut self,
+        sender: &Addr,
+        withdrawal_id: u64,
+    ) -> Result<AppResponse, ContractError> {
         self.execute(sender, &ExecuteMsg::Cancel { withdrawal_id })
     }
 
@@ -361,7 +387,12 @@ impl Suite {
     }
 
     /// The bank's voucher for a stored withdrawal, as the relayer would build it.
-    pub fn voucher(&self, withdrawal_id: u64, bank_ref: &str, outcome: BankOutcome) -> WithdrawalVoucher {
+    pub fn voucher(
+        &self,
+        withdrawal_id: u64,
+        bank_ref: &str,
+        outcome: BankOutcome,
+    ) -> WithdrawalVoucher {
         let w = self.withdrawal(withdrawal_id);
         WithdrawalVoucher {
             withdrawal_id,

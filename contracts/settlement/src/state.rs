@@ -1,0 +1,62 @@
+//! Storage of C3.
+
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::Addr;
+use cw_storage_plus::{Item, Map};
+use usage_common::msg::settlement::{Settlement, Tariff};
+use usage_common::payload::SettlementApproval;
+
+use crate::error::ContractError;
+
+/// Longest bank reference accepted (the ledger's limit too).
+pub const MAX_BANK_REF_LEN: usize = 64;
+
+#[cw_serde]
+pub struct Config {
+    /// Who may change the tariff and the admin.
+    pub admin: Addr,
+    /// C1 usage-proof: holds the committee.
+    pub usage_proof: Addr,
+    /// C2 period-proof: the second proofs that are billed.
+    pub period_proof: Addr,
+    /// C4 ledger: where the tenants' funds are locked and debited.
+    pub ledger: Addr,
+    /// How usage is priced; applies to requests made after it was set.
+    pub tariff: Tariff,
+}
+
+impl Config {
+    pub fn authorize(&self, sender: &Addr) -> Result<(), ContractError> {
+        if sender != self.admin {
+            return Err(ContractError::Unauthorized);
+        }
+        Ok(())
+    }
+}
+
+/// The body the committee signs to approve a settlement's payment instruction, built from the
+/// stored settlement only (the `InstructionPayload` query returns the same).
+pub fn instruction_payload(s: &Settlement) -> SettlementApproval {
+    SettlementApproval {
+        settlement_id: s.settlement_id,
+        tenant: s.tenant.to_string(),
+        provider: s.provider.to_string(),
+        amount: s.amount,
+        currency: s.currency.clone(),
+        payee_account: s.payee_account.clone(),
+        end_to_end_id: s.end_to_end_id.clone(),
+    }
+}
+
+/// Configuration, admin and tariff.
+pub const CONFIG: Item<Config> = Item::new("cfg");
+/// Settlements by id.
+pub const SETTLEMENTS: Map<u64, Settlement> = Map::new("stl");
+/// The settlement id of each (provider, tenant, period start): one settlement per period, ever.
+pub const PERIOD_SETTLEMENTS: Map<(&Addr, &Addr, u64), u64> = Map::new("psl");
+/// The id the next settlement gets (ids start at 1).
+pub const NEXT_SETTLEMENT_ID: Item<u64> = Item::new("nid");
+/// Bank references of vouchers already applied, with the settlement each settled.
+pub const USED_VOUCHERS: Map<&str, u64> = Map::new("vch");
+/// Each provider's bank account for payouts.
+pub const PAYEE_ACCOUNTS: Map<&Addr, String> = Map::new("pay");

@@ -1,0 +1,331 @@
+use cosmwasm_std::Uint128;
+use usage_common::events::{SettlementRequested, TypedEvent};
+use usage_common::msg::period_proof::NotFinal;
+use usage_common::msg::settlement::SettlementStatus;
+use usage_common::payload::DisputeOutcome;
+use usage_common::record::{Metric, Totals};
+
+use super::suite::{
+    default_tariff, line, tariff, SuiteBuilder, CURRENCY, DISPUTE_WINDOW, GRACE, P0, PAYEE_ACCOUNT,
+    PERIOD, PRICE_OF_3,
+};
+use crate::ContractError;
+
+#[test]
+fn a_settlement_request_prices_the_period_and_locks_the_tenants_funds() {
+    let mut suite = SuiteBuilder::new().build();
+    suite.final_period(P0, 3);
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 10_000);
+
+    let resp = suite.request(P0).expect("request");
+    let amount = Uint128::new(PRICE_OF_3);
+    assert_eq!(
+        SettlementRequested::all_in(&resp.events),
+        vec![SettlementRequested {
+            settlement_id: 1,
+            provider: suite.provider.to_string(),
+            tenant: suite.tenant.to_string(),
+            period_start: P0,
+            amount,
+            currency: CURRENCY.into(),
+        }]
+    );
+    let s = suite.settlement(1).expect("settlement 1");
+    assert_eq!(s.provider, suite.provider);
+    assert_eq!(s.tenant, suite.tenant);
+    assert_eq!(s.period_start, P0);
+    assert_eq!(s.amount, amount);
+    assert_eq!(s.currency, CURRENCY);
+    assert_eq!(s.payee_account, PAYEE_ACCOUNT);
+    assert_eq!(s.end_to_end_id, "USG-S-0000000000000001");
+    assert_eq!(s.status, SettlementStatus::Requested);
+    assert_eq!(s.requested_at, suite.now());
+    assert_eq!(suite.settlement_for_period(P0), Some(s));
+
+    let account = suite.account(&tenant);
+    assert_eq!(account.available, Uint128::new(10_000 - PRICE_OF_3));
+    assert_eq!(account.locked, amount);
+}
+
+#[test]
+fn a_settlement_before_the_period_is_final_is_refused() {
+    let mut suite = SuiteBuilder::new().build();
+    suite.proven_period(P0, 3);
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 10_000);
+    let deadline = P0 + PERIOD + GRACE + DISPUTE_WINDOW;
+    let before = suite.snapshot();
+
+    for t in [suite.now(), deadline] {
+        suite.set_time(t);
+        let not_final = ContractError::NotFinal {
+            reason: NotFinal::DisputeWindowOpen { until: deadline },
+        };
+        assert_eq!(suite.request(P0).unwrap_err(), not_final);
+        assert_eq!(suite.quote(P0).unwrap_err(), not_final);
+        assert_eq!(suite.snapshot(), before);
+        assert_eq!(suite.settlement_for_period(P0), None);
+    }
+
+    suite.set_time(deadline + 1);
+    suite
+        .request(P0)
+        .expect("final one second after the deadline");
+}
+
+#[test]
+fn a_disputed_period_is_settled_only_after_a_committee_signed_resolution() {
+    let mut suite = SuiteBuilder::new().build();
+    suite.proven_period(P0, 3);
+    suite.dispute(P0);
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 10_000);
+    let before = suite.snapshot();
+
+    // Long after the dispute window, an open dispute still blocks the settlement.
+    suite.set_time(P0 + PERIOD + GRACE + 10 * DISPUTE_WINDOW);
+    assert_eq!(
+        suite.request(P0).unwrap_err(),
+        ContractError::NotFinal {
+            reason: NotFinal::Disputed
+        }
+    );
+    assert_eq!(suite.snapshot(), before);
+
+    suite.resolve(P0, DisputeOutcome::Upheld);
+    suite.request(P0).expect("request after the resolution");
+    let s = suite.settlement_for_period(P0).expect("settlement");
+    assert_eq!(s.amount, Uint128::new(PRICE_OF_3));
+}
+
+#[test]
+fn an_adjusted_resolution_is_billed_at_the_adjusted_totals() {
+    let mut suite = SuiteBuilder::new().build();
+    let proven = suite.proven_period(P0, 3);
+    suite.dispute(P0);
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 10_000);
+
+    // The committee agrees the CPU time was double counted.
+    let adjusted = Totals {
+        cpu_time_us: proven.cpu_time_us / 2,
+        ..proven
+    };
+    suite.resolve(P0, DisputeOutcome::Adjusted { totals: adjusted });
+    // Final at once: the resolution closes the dispute.
+    let quote = suite.quote(P0).expect("quote");
+    assert_eq!(quote.totals, adjusted);
+    // cpu 45003 × 7 / 1000 = 315.021 -> 315 instead of 630.
+    let expected = Uint128::new(PRICE_OF_3 - 630 + 315);
+    assert_eq!(quote.amount, expected);
+
+    suite.request(P0).expect("request");
+    assert_eq!(
+        suite.settlement_for_period(P0).expect("settlement").amount,
+        expected
+    );
+    assert_eq!(suite.account(&tenant).locked, expected);
+}
+
+#[test]
+fn a_period_without_a_second_proof_is_refused() {
+    let mut suite = SuiteBuilder::new().build();
+    suite.record_period(P0, 3);
+    suite.set_time(P0 + 10 * PERIOD);
+    let before = suite.snapshot();
+    let none = ContractError::NoPeriodProof {
+        provider: suite.provider.to_string(),
+        tenant: suite.tenant.to_string(),
+        period_start: P0,
+    };
+    assert_eq!(suite.request(P0).unwrap_err(), none);
+    assert_eq!(suite.quote(P0).unwrap_err(), none);
+    assert_eq!(suite.snapshot(), before);
+}
+
+#[test]
+fn a_settlement_below_the_minimum_is_refused() {
+    let mut suite = SuiteBuilder::new().minimum(PRICE_OF_3 + 1).build();
+    suite.final_period(P0, 3);
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 10_000);
+    let before = suite.snapshot();
+
+    assert_eq!(
+        suite.request(P0).unwrap_err(),
+        ContractError::BelowMinimum {
+            amount: Uint128::new(PRICE_OF_3),
+            minimum: Uint128::new(PRICE_OF_3 + 1),
+        }
+    );
+    assert_eq!(suite.snapshot(), before);
+    let quote = suite.quote(P0).expect("quote");
+    assert_eq!(quote.amount, Uint128::new(PRICE_OF_3));
+    assert!(!quote.meets_minimum);
+}
+
+#[test]
+fn a_period_that_prices_to_zero_is_refused() {
+    let mut suite = SuiteBuilder::new()
+        .tariff(tariff(vec![line(Metric::AppDownS, 100, 1)], 0))
+        .build();
+    suite.final_period(P0, 3);
+    let before = suite.snapshot();
+    assert_eq!(
+        suite.request(P0).unwrap_err(),
+        ContractError::NothingToBill {
+            provider: suite.provider.to_string(),
+            tenant: suite.tenant.to_string(),
+            period_start: P0,
+        }
+    );
+    assert_eq!(suite.snapshot(), before);
+    assert!(!suite.quote(P0).expect("quote").meets_minimum);
+}
+
+#[test]
+fn a_tenant_without_enough_funds_gets_insufficient_funds_and_nothing_changes() {
+    let mut suite = SuiteBuilder::new().build();
+    suite.final_period(P0, 3);
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, PRICE_OF_3 - 1);
+    let before = suite.snapshot();
+
+    assert_eq!(
+        suite.request(P0).unwrap_err(),
+        ContractError::InsufficientFunds {
+            needed: Uint128::new(PRICE_OF_3),
+            available: Uint128::new(PRICE_OF_3 - 1),
+        }
+    );
+    assert_eq!(suite.snapshot(), before);
+    assert_eq!(suite.settlement_for_period(P0), None);
+
+    // Once the tenant has paid in enough, the same period settles, as settlement 1.
+    suite.deposit(&tenant, 1);
+    suite.request(P0).expect("request with enough funds");
+    assert_eq!(suite.settlement_for_period(P0).expect("s").settlement_id, 1);
+    assert_eq!(suite.account(&tenant).available, Uint128::zero());
+}
+
+#[test]
+fn a_second_request_for_the_same_period_is_refused() {
+    let mut suite = SuiteBuilder::new().build();
+    let id = suite.requested();
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 10_000);
+    let before = suite.snapshot();
+    assert_eq!(
+        suite.request(P0).unwrap_err(),
+        ContractError::AlreadyRequested { settlement_id: id }
+    );
+    assert_eq!(suite.snapshot(), before);
+}
+
+#[test]
+fn a_provider_without_a_payee_account_is_refused() {
+    let mut suite = SuiteBuilder::new().without_payee_account().build();
+    suite.final_period(P0, 3);
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 10_000);
+    let before = suite.snapshot();
+    assert_eq!(
+        suite.request(P0).unwrap_err(),
+        ContractError::NoPayeeAccount {
+            provider: suite.provider.to_string()
+        }
+    );
+    assert_eq!(suite.snapshot(), before);
+}
+
+#[test]
+fn a_payee_account_is_5_to_34_ascii_letters_and_digits_set_by_the_provider_itself() {
+    let mut suite = SuiteBuilder::new().without_payee_account().build();
+    let provider = suite.provider.clone();
+    for bad in [
+        "",
+        "AB12",
+        &"A".repeat(35),
+        "CN00 1234 5678",
+        "CN00-12345",
+        "ÄBCDEF",
+    ] {
+        assert_eq!(
+            suite.set_payee_account(&provider, bad).unwrap_err(),
+            ContractError::InvalidPayeeAccount {
+                account: bad.to_string()
+            }
+        );
+        assert_eq!(suite.payee_account(&provider), None);
+    }
+    suite
+        .set_payee_account(&provider, "ABCDE")
+        .expect("5 characters");
+    suite
+        .set_payee_account(&provider, &"9".repeat(34))
+        .expect("34 characters");
+    assert_eq!(suite.payee_account(&provider), Some("9".repeat(34)));
+    // Another sender sets only its own account.
+    let other = suite.addr("other-provider");
+    suite
+        .set_payee_account(&other, "OTHER12345")
+        .expect("own account");
+    assert_eq!(suite.payee_account(&provider), Some("9".repeat(34)));
+    assert_eq!(suite.payee_account(&other), Some("OTHER12345".into()));
+}
+
+#[test]
+fn an_invalid_provider_or_tenant_address_is_refused() {
+    let mut suite = SuiteBuilder::new().build();
+    suite.final_period(P0, 3);
+    let anyone = suite.addr("anyone");
+    let before = suite.snapshot();
+    let provider = suite.provider.to_string();
+    let tenant = suite.tenant.to_string();
+    for (provider, tenant, bad) in [
+        ("not-an-address", tenant.as_str(), "not-an-address"),
+        (provider.as_str(), "tenant-x", "tenant-x"),
+    ] {
+        assert_eq!(
+            suite
+                .execute(
+                    &anyone,
+                    usage_common::msg::settlement::ExecuteMsg::RequestSettlement {
+                        provider: provider.to_string(),
+                        tenant: tenant.to_string(),
+                        period_start: P0,
+                    },
+                )
+                .unwrap_err(),
+            ContractError::InvalidAddress {
+                address: bad.to_string()
+            }
+        );
+    }
+    assert_eq!(suite.snapshot(), before);
+}
+
+#[test]
+fn a_request_keeps_the_price_of_the_tariff_in_force_when_it_was_made() {
+    let mut suite = SuiteBuilder::new().build();
+    let id = suite.requested();
+    let admin = suite.admin.clone();
+    let mut doubled = default_tariff();
+    for l in &mut doubled.lines {
+        l.price *= Uint128::new(2);
+    }
+    suite.update_tariff(&admin, doubled).expect("new tariff");
+
+    let s = suite.settlement(id).expect("settlement");
+    assert_eq!(s.amount, Uint128::new(PRICE_OF_3));
+    assert_eq!(
+        suite.instruction_payload(id).expect("payload").amount,
+        Uint128::new(PRICE_OF_3)
+    );
+    // The quote follows the new tariff.
+    assert_eq!(
+        suite.quote(P0).expect("quote").amount,
+        Uint128::new(2 * 60 + 72 + 1260 + 2 * 240)
+    );
+}
