@@ -37,7 +37,7 @@ pub fn instantiate(
 ) -> Result<Response, ContractError> {
     if msg.window_seconds == 0
         || msg.period_seconds == 0
-        || msg.period_seconds % msg.window_seconds != 0
+        || !msg.period_seconds.is_multiple_of(msg.window_seconds)
     {
         return Err(ContractError::InvalidConfig {
             reason: "period_seconds must be a positive multiple of a positive window_seconds"

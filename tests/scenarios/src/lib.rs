@@ -26,7 +26,7 @@ pub type TestApp = App<cw_multi_test::BankKeeper, MockApiBech32>;
 
 pub const CHAIN_ID: &str = "usagechain-test-1";
 /// Start time of every suite: a multiple of the window and the period.
-pub const T0: u64 = 1_700_000_040 - 1_700_000_040 % 60;
+pub const T0: u64 = 1_700_000_040;
 pub const WINDOW: u64 = 10;
 pub const PERIOD: u64 = 60;
 pub const GRACE: u64 = 30;

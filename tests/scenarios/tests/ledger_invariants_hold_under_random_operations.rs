@@ -107,22 +107,59 @@ impl Model {
         }
     }
 
+    /// Every withdrawal, through the paged list query.
+    fn withdrawals(&self) -> Vec<c5::Withdrawal> {
+        let mut all: Vec<c5::Withdrawal> = vec![];
+        loop {
+            let page: c5::WithdrawalsResponse = self.s.query(
+                &self.s.c5,
+                &c5::QueryMsg::Withdrawals {
+                    owner: None,
+                    start_after: all.last().map(|w| w.withdrawal_id),
+                    limit: Some(10),
+                },
+            );
+            if page.withdrawals.is_empty() {
+                return all;
+            }
+            all.extend(page.withdrawals);
+        }
+    }
+
+    /// Every settlement, through the paged list query.
+    fn settlements(&self) -> Vec<c3::Settlement> {
+        let mut all: Vec<c3::Settlement> = vec![];
+        loop {
+            let page: c3::SettlementsResponse = self.s.query(
+                &self.s.c3,
+                &c3::QueryMsg::Settlements {
+                    start_after: all.last().map(|x| x.settlement_id),
+                    limit: Some(10),
+                },
+            );
+            if page.settlements.is_empty() {
+                return all;
+            }
+            all.extend(page.settlements);
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
     fn snapshot(
         &self,
     ) -> (
         Vec<c4::AccountResponse>,
         c4::TotalSupplyResponse,
-        Vec<String>,
+        Vec<c5::Withdrawal>,
+        Vec<c3::Settlement>,
     ) {
         let accounts = self.owners.iter().map(|o| self.s.account(o)).collect();
-        let mut statuses = vec![];
-        for id in 1..8 {
-            statuses.push(format!("{:?}", self.s.withdrawal(id).map(|w| w.status)));
-        }
-        for id in 1..4 {
-            statuses.push(format!("{:?}", self.s.settlement(id).map(|x| x.status)));
-        }
-        (accounts, self.s.supply(), statuses)
+        (
+            accounts,
+            self.s.supply(),
+            self.withdrawals(),
+            self.settlements(),
+        )
     }
 
     fn apply(&mut self, op: &Op) -> bool {
@@ -271,27 +308,23 @@ impl Model {
 
         let mut open = Uint128::zero();
         let mut withdrawn = Uint128::zero();
-        for id in 1..8 {
-            if let Some(w) = self.s.withdrawal(id) {
-                match w.status {
-                    c5::WithdrawalStatus::Delayed { .. }
-                    | c5::WithdrawalStatus::Requested
-                    | c5::WithdrawalStatus::Instructed => open += w.amount,
-                    c5::WithdrawalStatus::Completed { .. } => withdrawn += w.amount,
-                    _ => {}
-                }
+        for w in self.withdrawals() {
+            match w.status {
+                c5::WithdrawalStatus::Delayed { .. }
+                | c5::WithdrawalStatus::Requested
+                | c5::WithdrawalStatus::Instructed => open += w.amount,
+                c5::WithdrawalStatus::Completed { .. } => withdrawn += w.amount,
+                _ => {}
             }
         }
         let mut settled = Uint128::zero();
-        for id in 1..4 {
-            if let Some(x) = self.s.settlement(id) {
-                match x.status {
-                    c3::SettlementStatus::Requested | c3::SettlementStatus::Instructed => {
-                        open += x.amount
-                    }
-                    c3::SettlementStatus::Cleared { .. } => settled += x.amount,
-                    _ => {}
+        for x in self.settlements() {
+            match x.status {
+                c3::SettlementStatus::Requested | c3::SettlementStatus::Instructed => {
+                    open += x.amount
                 }
+                c3::SettlementStatus::Cleared { .. } => settled += x.amount,
+                _ => {}
             }
         }
         prop_assert_eq!(open, supply.locked);

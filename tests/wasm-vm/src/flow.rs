@@ -13,7 +13,7 @@ use usage_signer::SigningCommittee;
 use crate::{addr, artifact, VmNet};
 
 const CHAIN: &str = "usagechain-vm-1";
-const T0: u64 = 1_700_000_000; // a multiple of 10 and of 60 seconds
+const T0: u64 = 1_700_000_040; // a multiple of 10 and of 60 seconds
 const MEASUREMENT: [u8; 32] = [7u8; 32];
 
 /// What the flow saw, for a caller to check.
