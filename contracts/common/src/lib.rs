@@ -8,6 +8,7 @@ pub mod codec;
 pub mod committee;
 pub mod events;
 pub mod merkle;
+pub mod migrate;
 pub mod msg;
 pub mod payload;
 pub mod record;

@@ -1,48 +1,19 @@
-//! Migration of C4: only from an older or equal version of this same contract.
-
 use cosmwasm_std::{DepsMut, Response};
+use usage_common::migrate::{bump_version, MigrateError};
 
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
 
 /// Accepts only an older or equal version of this same contract, then records the new version.
 pub fn migrate(deps: DepsMut) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    if stored.contract != CONTRACT_NAME || !version_le(&stored.version, CONTRACT_VERSION) {
-        return Err(ContractError::CannotMigrate {
-            from_name: stored.contract,
-            from_version: stored.version,
-        });
-    }
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
-        .add_attribute("to_version", CONTRACT_VERSION))
-}
-
-/// `a <= b` for `major.minor.patch` versions (a pre-release suffix is ignored); anything
-/// unparsable compares as not older, so it is refused.
-fn version_le(a: &str, b: &str) -> bool {
-    let parse = |v: &str| -> Option<(u64, u64, u64)> {
-        let mut it = v.split(['.', '-', '+']).map(|p| p.parse::<u64>().ok());
-        Some((it.next()??, it.next()??, it.next()??))
-    };
-    match (parse(a), parse(b)) {
-        (Some(a), Some(b)) => a <= b,
-        _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::version_le;
-
-    #[test]
-    fn versions_compare_numerically_and_garbage_is_never_older() {
-        assert!(version_le("0.1.0", "0.1.0"));
-        assert!(version_le("0.9.9", "0.10.0"));
-        assert!(!version_le("1.0.0", "0.10.0"));
-        assert!(!version_le("one", "0.1.0"));
-    }
+    bump_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION).map_err(|e| match e {
+        MigrateError::Std(e) => e.into(),
+        MigrateError::Refused {
+            from_name,
+            from_version,
+        } => ContractError::CannotMigrate {
+            from_name,
+            from_version,
+        },
+    })
 }
