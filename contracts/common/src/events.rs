@@ -130,6 +130,14 @@ macro_rules! typed_event {
     };
 }
 
+// ---- every contract ----
+
+typed_event!(
+    /// A contract was instantiated or its configuration changed (`what`: instantiate,
+    /// update_config, update_tariff, update_limits, update_admin); `admin` is the admin after it.
+    ConfigUpdated = "config_updated" { what: String, admin: String }
+);
+
 // ---- C1 usage-proof ----
 
 typed_event!(
@@ -190,6 +198,10 @@ typed_event!(
 
 // ---- C3 settlement ----
 
+typed_event!(
+    /// A provider set the bank account its settlements are paid to.
+    PayeeAccountSet = "payee_account_set" { provider: String, account: String }
+);
 typed_event!(
     /// A final period was priced and the tenant's funds locked.
     SettlementRequested = "settlement_requested" {

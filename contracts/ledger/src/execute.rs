@@ -2,7 +2,7 @@
 
 use cosmwasm_std::{Addr, Api, DepsMut, Env, MessageInfo, Response, Uint128};
 use usage_common::client::query_committee;
-use usage_common::events::{DepositCredited, FundsMoved, TypedEvent};
+use usage_common::events::{ConfigUpdated, DepositCredited, FundsMoved, TypedEvent};
 use usage_common::msg::ledger::{Deposit, InstantiateMsg};
 use usage_common::payload::DepositVoucher;
 use usage_common::ThresholdSignature;
@@ -34,9 +34,13 @@ pub fn instantiate(
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
     TOTALS.save(deps.storage, &Totals::default())?;
-    Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("currency", config.currency))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "instantiate".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }
 
 /// Checks everything about a voucher that needs no state.
@@ -211,5 +215,11 @@ pub fn update_config(
     }
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "update_config".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }

@@ -1,6 +1,8 @@
 use cosmwasm_std::{Addr, Api, DepsMut, Env, MessageInfo, Response};
 use usage_common::client;
-use usage_common::events::{DisputeOpened, DisputeResolved, PeriodProven, TypedEvent};
+use usage_common::events::{
+    ConfigUpdated, DisputeOpened, DisputeResolved, PeriodProven, TypedEvent,
+};
 use usage_common::msg::period_proof::{InstantiateMsg, PeriodProof, PeriodStatus};
 use usage_common::msg::usage_proof::{
     AccumulatorResponse, ConfigResponse as UsageProofConfig, QueryMsg as UsageProofQuery,
@@ -68,10 +70,13 @@ pub fn instantiate(
             dispute_window_seconds: msg.dispute_window_seconds,
         },
     )?;
-    Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("admin", admin)
-        .add_attribute("usage_proof", usage_proof))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "instantiate".into(),
+            admin: admin.to_string(),
+        }
+        .to_event(),
+    ))
 }
 
 pub fn prove_period(
@@ -290,5 +295,11 @@ pub fn update_config(
         config.dispute_window_seconds = w;
     }
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "update_config".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }

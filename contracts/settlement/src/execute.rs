@@ -3,7 +3,8 @@ use std::collections::BTreeSet;
 use cosmwasm_std::{Addr, Api, Deps, DepsMut, Env, MessageInfo, Response, Uint128};
 use usage_common::client;
 use usage_common::events::{
-    SettlementCleared, SettlementFailed, SettlementInstructed, SettlementRequested, TypedEvent,
+    ConfigUpdated, PayeeAccountSet, SettlementCleared, SettlementFailed, SettlementInstructed,
+    SettlementRequested, TypedEvent,
 };
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, QueryMsg as LedgerQuery,
@@ -128,9 +129,13 @@ pub fn instantiate(
     };
     CONFIG.save(deps.storage, &config)?;
     NEXT_SETTLEMENT_ID.save(deps.storage, &1)?;
-    Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("currency", config.tariff.currency))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "instantiate".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }
 
 pub fn set_payee_account(
@@ -140,9 +145,13 @@ pub fn set_payee_account(
 ) -> Result<Response, ContractError> {
     validate_payee_account(&account)?;
     PAYEE_ACCOUNTS.save(deps.storage, &info.sender, &account)?;
-    Ok(Response::new()
-        .add_attribute("action", "set_payee_account")
-        .add_attribute("provider", info.sender))
+    Ok(Response::new().add_event(
+        PayeeAccountSet {
+            provider: info.sender.to_string(),
+            account,
+        }
+        .to_event(),
+    ))
 }
 
 pub fn request_settlement(
@@ -390,7 +399,13 @@ pub fn update_tariff(
     }
     config.tariff = tariff;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "update_tariff"))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "update_tariff".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }
 
 pub fn update_admin(
@@ -402,7 +417,11 @@ pub fn update_admin(
     config.authorize(&info.sender)?;
     config.admin = validate_addr(deps.api, &admin)?;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "update_admin")
-        .add_attribute("admin", config.admin))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "update_admin".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }

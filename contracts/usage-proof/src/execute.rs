@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response};
 use usage_common::events::{
-    AccumulatorAppended, CommitteeRotated, MeasurementChanged, TerminalDeactivated,
+    AccumulatorAppended, CommitteeRotated, ConfigUpdated, MeasurementChanged, TerminalDeactivated,
     TerminalRegistered, TypedEvent, UsageBatchAccepted, UsageProofRecorded,
 };
 use usage_common::merkle::{self, Frontier, SumNode};
@@ -53,6 +53,7 @@ pub fn instantiate(
         check_measurement(m)?;
         MEASUREMENTS.save(deps.storage, m.as_slice(), &true)?;
     }
+    let admin_str = admin.to_string();
     CONFIG.save(
         deps.storage,
         &Config {
@@ -66,14 +67,22 @@ pub fn instantiate(
     COMMITTEE.save(deps.storage, &committee)?;
     NEXT_BATCH_ID.save(deps.storage, &1)?;
     TERMINAL_COUNT.save(deps.storage, &0)?;
-    Ok(Response::new().add_event(
-        CommitteeRotated {
-            epoch: committee.epoch,
-            threshold: committee.threshold,
-            members: committee.members.len() as u32,
-        }
-        .to_event(),
-    ))
+    Ok(Response::new()
+        .add_event(
+            ConfigUpdated {
+                what: "instantiate".into(),
+                admin: admin_str,
+            }
+            .to_event(),
+        )
+        .add_event(
+            CommitteeRotated {
+                epoch: committee.epoch,
+                threshold: committee.threshold,
+                members: committee.members.len() as u32,
+            }
+            .to_event(),
+        ))
 }
 
 /// What a batch's records resolve to, per terminal, loaded once per batch.
@@ -492,5 +501,11 @@ pub fn update_config(
         config.accept_software_tee = s;
     }
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "update_config".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }

@@ -5,8 +5,8 @@ use cosmwasm_std::{
 };
 use usage_common::client::{self, query_committee};
 use usage_common::events::{
-    TypedEvent, WithdrawalCancelled, WithdrawalCompleted, WithdrawalFailed, WithdrawalInstructed,
-    WithdrawalReleased, WithdrawalRequested,
+    ConfigUpdated, TypedEvent, WithdrawalCancelled, WithdrawalCompleted, WithdrawalFailed,
+    WithdrawalInstructed, WithdrawalReleased, WithdrawalRequested,
 };
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, QueryMsg as LedgerQuery,
@@ -41,7 +41,13 @@ pub fn instantiate(
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
     NEXT_ID.save(deps.storage, &1)?;
-    Ok(Response::new().add_attribute("action", "instantiate"))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "instantiate".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }
 
 fn load(deps: &DepsMut, withdrawal_id: u64) -> Result<Withdrawal, ContractError> {
@@ -344,7 +350,13 @@ pub fn update_limits(
     validate_limits(&limits)?;
     config.limits = limits;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "update_limits"))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "update_limits".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }
 
 /// Admin: hands administration to `admin`.
@@ -357,7 +369,11 @@ pub fn update_admin(
     config.authorize(&info.sender)?;
     config.admin = deps.api.addr_validate(&admin)?;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute("action", "update_admin")
-        .add_attribute("admin", config.admin))
+    Ok(Response::new().add_event(
+        ConfigUpdated {
+            what: "update_admin".into(),
+            admin: config.admin.to_string(),
+        }
+        .to_event(),
+    ))
 }
