@@ -164,10 +164,15 @@ pub fn request_settlement(
     let config = CONFIG.load(deps.storage)?;
     let provider = validate_addr(deps.api, &provider)?;
     let tenant = validate_addr(deps.api, &tenant)?;
+    // One live settlement per period: a new request is possible only after the bank rejected
+    // the previous one (its funds are unlocked), so a period is never billed twice.
     if let Some(settlement_id) =
         PERIOD_SETTLEMENTS.may_load(deps.storage, (&provider, &tenant, period_start))?
     {
-        return Err(ContractError::AlreadyRequested { settlement_id });
+        let previous = load_settlement(deps.as_ref(), settlement_id)?;
+        if !matches!(previous.status, SettlementStatus::Failed { .. }) {
+            return Err(ContractError::AlreadyRequested { settlement_id });
+        }
     }
     let now = env.block.time.seconds();
     let (_, amount) = price_period(

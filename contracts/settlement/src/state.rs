@@ -52,7 +52,8 @@ pub fn instruction_payload(s: &Settlement) -> SettlementApproval {
 pub const CONFIG: Item<Config> = Item::new("cfg");
 /// Settlements by id.
 pub const SETTLEMENTS: Map<u64, Settlement> = Map::new("stl");
-/// The settlement id of each (provider, tenant, period start): one settlement per period, ever.
+/// The latest settlement id of each (provider, tenant, period start). A period has at most one
+/// live settlement; a new one may follow only one the bank rejected.
 pub const PERIOD_SETTLEMENTS: Map<(&Addr, &Addr, u64), u64> = Map::new("psl");
 /// The id the next settlement gets (ids start at 1).
 pub const NEXT_SETTLEMENT_ID: Item<u64> = Item::new("nid");

@@ -114,7 +114,7 @@ pub enum QueryMsg {
         start_after: Option<u64>,
         limit: Option<u32>,
     },
-    /// The settlement of a (provider, tenant, period), if one was requested.
+    /// The latest settlement of a (provider, tenant, period), if one was requested.
     #[returns(SettlementResponse)]
     SettlementForPeriod {
         provider: String,

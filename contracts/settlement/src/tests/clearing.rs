@@ -1,5 +1,7 @@
 use cosmwasm_std::Uint128;
-use usage_common::events::{SettlementCleared, SettlementFailed, SettlementInstructed, TypedEvent};
+use usage_common::events::{
+    SettlementCleared, SettlementFailed, SettlementInstructed, SettlementRequested, TypedEvent,
+};
 use usage_common::msg::settlement::SettlementStatus;
 use usage_common::payload::{BankOutcome, SettlementApproval};
 use usage_common::CommitteeError;
@@ -98,10 +100,20 @@ fn a_rejected_voucher_fails_the_settlement_and_unlocks_the_funds() {
         }
     );
     assert_eq!(suite.snapshot(), after);
-    // The period stays taken by its failed settlement: a period is billed by one settlement, ever.
+    // The period may be requested again: the rejected payment left nothing billed.
+    let resp = suite
+        .request(P0)
+        .expect("a new request after the rejection");
+    let again = SettlementRequested::all_in(&resp.events);
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].settlement_id, id);
+    assert_eq!(suite.account(&tenant).locked, Uint128::new(PRICE_OF_3));
+    // But only one live settlement at a time.
     assert_eq!(
         suite.request(P0).unwrap_err(),
-        ContractError::AlreadyRequested { settlement_id: id }
+        ContractError::AlreadyRequested {
+            settlement_id: again[0].settlement_id
+        }
     );
 }
 
