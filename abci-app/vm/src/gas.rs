@@ -1,0 +1,69 @@
+//! Gas, in wasmd's units. CosmWasm gas is what the VM meters; the SDK gas a transaction reports
+//! and budgets is CosmWasm gas / 140,000 (wasmd's `DefaultGasMultiplier`). Storage is charged as
+//! the SDK's KV store does (`KVGasConfig`), converted to CosmWasm gas and reported to the VM as
+//! externally used.
+
+/// CosmWasm gas per SDK gas.
+pub const GAS_MULTIPLIER: u64 = 140_000;
+
+/// The SDK's default KV gas costs, in SDK gas.
+pub mod kv {
+    pub const READ_FLAT: u64 = 1_000;
+    pub const READ_PER_BYTE: u64 = 3;
+    pub const WRITE_FLAT: u64 = 2_000;
+    pub const WRITE_PER_BYTE: u64 = 30;
+    pub const DELETE: u64 = 1_000;
+    pub const ITER_NEXT_FLAT: u64 = 30;
+}
+
+/// wasmd's fixed costs, in SDK gas.
+pub mod wasm {
+    /// Loading a contract instance (wasmd `DefaultInstanceCost`).
+    pub const INSTANCE_COST: u64 = 60_000;
+    /// Per byte of a contract's response events and attributes (wasmd `DefaultEventAttributeDataCost`).
+    pub const EVENT_ATTRIBUTE_DATA_PER_BYTE: u64 = 1;
+    /// Per event attribute (wasmd `DefaultPerAttributeCost`).
+    pub const PER_ATTRIBUTE: u64 = 10;
+    /// Per byte of a message's JSON (wasmd `DefaultContractMessageDataCost`, 0 in wasmd).
+    pub const MESSAGE_DATA_PER_BYTE: u64 = 0;
+}
+
+/// SDK gas to CosmWasm gas, saturating.
+pub fn to_vm(sdk: u64) -> u64 {
+    sdk.saturating_mul(GAS_MULTIPLIER)
+}
+
+/// CosmWasm gas to SDK gas, rounding up so any work costs at least one unit.
+pub fn to_sdk(vm: u64) -> u64 {
+    vm.div_ceil(GAS_MULTIPLIER)
+}
+
+/// SDK gas of reading `key` and `value` bytes.
+pub fn read_cost(key_len: usize, value_len: usize) -> u64 {
+    kv::READ_FLAT + kv::READ_PER_BYTE * (key_len + value_len) as u64
+}
+
+/// SDK gas of writing `key` and `value` bytes.
+pub fn write_cost(key_len: usize, value_len: usize) -> u64 {
+    kv::WRITE_FLAT + kv::WRITE_PER_BYTE * (key_len + value_len) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_round_up_to_whole_sdk_gas() {
+        assert_eq!(to_sdk(0), 0);
+        assert_eq!(to_sdk(1), 1);
+        assert_eq!(to_sdk(GAS_MULTIPLIER), 1);
+        assert_eq!(to_sdk(GAS_MULTIPLIER + 1), 2);
+        assert_eq!(to_vm(2), 2 * GAS_MULTIPLIER);
+    }
+
+    #[test]
+    fn kv_costs_follow_the_sdk_defaults() {
+        assert_eq!(read_cost(10, 90), 1_000 + 300);
+        assert_eq!(write_cost(10, 90), 2_000 + 3_000);
+    }
+}

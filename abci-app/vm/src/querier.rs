@@ -1,0 +1,128 @@
+//! Queries a contract makes while it runs: other contracts' smart and raw state and contract
+//! info, read from the same branch the caller runs on; bank balances are zero (no native token).
+
+use std::rc::Rc;
+
+use cosmwasm_std::{
+    to_json_binary, Binary, BlockInfo, ContractInfoResponse, ContractResult, Empty, QueryRequest,
+    SystemError, SystemResult, WasmQuery,
+};
+use cosmwasm_vm::{BackendError, BackendResult, GasInfo, Querier};
+
+use crate::executor::VmInner;
+use crate::storage::Branch;
+
+/// Deepest chain of queries (a query made by a query ...), as wasmd's `DefaultMaxQueryStackSize`.
+pub const MAX_QUERY_DEPTH: u32 = 10;
+
+pub struct ChainQuerier {
+    pub(crate) vm: Rc<VmInner>,
+    pub(crate) branch: Branch,
+    pub(crate) block: BlockInfo,
+    pub(crate) depth: u32,
+}
+
+fn system_err(e: SystemError) -> BackendResult<SystemResult<ContractResult<Binary>>> {
+    (Ok(SystemResult::Err(e)), GasInfo::free())
+}
+
+impl Querier for ChainQuerier {
+    fn query_raw(
+        &self,
+        request: &[u8],
+        gas_limit: u64,
+    ) -> BackendResult<SystemResult<ContractResult<Binary>>> {
+        let req: QueryRequest<Empty> = match serde_json::from_slice(request) {
+            Ok(r) => r,
+            Err(e) => {
+                return system_err(SystemError::InvalidRequest {
+                    error: e.to_string(),
+                    request: Binary::from(request),
+                })
+            }
+        };
+        if self.depth >= MAX_QUERY_DEPTH {
+            return system_err(SystemError::InvalidRequest {
+                error: format!("query depth above {MAX_QUERY_DEPTH}"),
+                request: Binary::from(request),
+            });
+        }
+        match req {
+            QueryRequest::Wasm(WasmQuery::Smart { contract_addr, msg }) => {
+                match self.vm.query_smart_at(
+                    &self.branch,
+                    &self.block,
+                    &contract_addr,
+                    msg.as_slice(),
+                    gas_limit,
+                    self.depth + 1,
+                ) {
+                    Ok((result, used)) => (
+                        Ok(SystemResult::Ok(result)),
+                        GasInfo::with_externally_used(used),
+                    ),
+                    Err(crate::ExecError::UnknownContract { address }) => {
+                        system_err(SystemError::NoSuchContract { addr: address })
+                    }
+                    Err(crate::ExecError::Store(e)) => {
+                        (Err(BackendError::unknown(e.to_string())), GasInfo::free())
+                    }
+                    Err(e) => (
+                        Ok(SystemResult::Ok(ContractResult::Err(e.to_string()))),
+                        GasInfo::free(),
+                    ),
+                }
+            }
+            QueryRequest::Wasm(WasmQuery::Raw { contract_addr, key }) => {
+                match self
+                    .vm
+                    .query_raw_at(&self.branch, &contract_addr, key.as_slice())
+                {
+                    Ok((value, used)) => (
+                        Ok(SystemResult::Ok(ContractResult::Ok(Binary::from(
+                            value.unwrap_or_default(),
+                        )))),
+                        GasInfo::with_externally_used(used),
+                    ),
+                    Err(crate::ExecError::UnknownContract { address }) => {
+                        system_err(SystemError::NoSuchContract { addr: address })
+                    }
+                    Err(e) => (Err(BackendError::unknown(e.to_string())), GasInfo::free()),
+                }
+            }
+            QueryRequest::Wasm(WasmQuery::ContractInfo { contract_addr }) => {
+                match self.vm.contract_info_at(&self.branch, &contract_addr) {
+                    Ok(info) => {
+                        let resp = ContractInfoResponse::new(
+                            info.code_id,
+                            info.creator,
+                            info.admin,
+                            false,
+                            None,
+                            None,
+                        );
+                        match to_json_binary(&resp) {
+                            Ok(b) => (Ok(SystemResult::Ok(ContractResult::Ok(b))), GasInfo::free()),
+                            Err(e) => (Err(BackendError::unknown(e.to_string())), GasInfo::free()),
+                        }
+                    }
+                    Err(crate::ExecError::UnknownContract { address }) => {
+                        system_err(SystemError::NoSuchContract { addr: address })
+                    }
+                    Err(e) => (Err(BackendError::unknown(e.to_string())), GasInfo::free()),
+                }
+            }
+            QueryRequest::Bank(cosmwasm_std::BankQuery::Balance { denom, .. }) => {
+                let resp =
+                    cosmwasm_std::BalanceResponse::new(cosmwasm_std::Coin::new(0u128, denom));
+                match to_json_binary(&resp) {
+                    Ok(b) => (Ok(SystemResult::Ok(ContractResult::Ok(b))), GasInfo::free()),
+                    Err(e) => (Err(BackendError::unknown(e.to_string())), GasInfo::free()),
+                }
+            }
+            other => system_err(SystemError::UnsupportedRequest {
+                kind: format!("{other:?}").chars().take(64).collect(),
+            }),
+        }
+    }
+}
