@@ -1,0 +1,197 @@
+//! The ABCI server: CometBFT's connections (consensus, mempool, info, snapshot) each get a thread
+//! from `tendermint-abci`; every request goes over one channel to the single thread that owns the
+//! [`Machine`], so state transitions happen in CometBFT's order on one thread.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use tendermint_abci::Application;
+use tendermint_proto::google::protobuf::Timestamp as ProtoTimestamp;
+use tendermint_proto::v0_38::abci::*;
+
+use crate::machine::Machine;
+use crate::queries;
+
+type Job = Box<dyn FnOnce(&mut Machine) + Send>;
+
+/// The handle CometBFT's connections hold: cloneable and `Send`.
+#[derive(Clone)]
+pub struct App {
+    jobs: mpsc::SyncSender<Job>,
+}
+
+fn to_timestamp(t: Option<ProtoTimestamp>) -> cosmwasm_std::Timestamp {
+    match t {
+        Some(t) => {
+            let secs = u64::try_from(t.seconds).unwrap_or(0);
+            let nanos = u64::try_from(t.nanos).unwrap_or(0);
+            cosmwasm_std::Timestamp::from_nanos(
+                secs.saturating_mul(1_000_000_000).saturating_add(nanos),
+            )
+        }
+        None => cosmwasm_std::Timestamp::from_nanos(0),
+    }
+}
+
+impl App {
+    /// Opens the state under `home` on a new machine thread.
+    pub fn start(home: PathBuf) -> anyhow::Result<App> {
+        let (tx, rx) = mpsc::sync_channel::<Job>(64);
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("usaged-machine".into())
+            .spawn(move || {
+                let mut machine = match Machine::open(&home) {
+                    Ok(m) => {
+                        let _ = ready_tx.send(Ok(()));
+                        m
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                while let Ok(job) = rx.recv() {
+                    job(&mut machine);
+                }
+            })?;
+        ready_rx
+            .recv()?
+            .map_err(|e| anyhow::anyhow!("opening the state: {e}"))?;
+        Ok(App { jobs: tx })
+    }
+
+    /// Runs `f` on the machine thread and waits for its answer.
+    fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut Machine) -> T + Send + 'static) -> T {
+        let (tx, rx) = mpsc::channel();
+        let job: Job = Box::new(move |m| {
+            let _ = tx.send(f(m));
+        });
+        if self.jobs.send(job).is_err() {
+            tracing::error!("the state machine thread is gone; stopping");
+            std::process::exit(1);
+        }
+        match rx.recv() {
+            Ok(v) => v,
+            Err(_) => {
+                tracing::error!("the state machine stopped while answering; stopping");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+/// A node fault: log and stop the process (CometBFT will replay from the committed state).
+fn halt(what: &str, e: impl std::fmt::Display) -> ! {
+    tracing::error!(%e, "{what} failed: halting");
+    std::process::exit(1);
+}
+
+impl Application for App {
+    fn info(&self, _request: RequestInfo) -> ResponseInfo {
+        let (height, app_hash) = self.run(|m| m.committed());
+        ResponseInfo {
+            data: "usaged".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            app_version: 1,
+            last_block_height: i64::try_from(height).unwrap_or(i64::MAX),
+            last_block_app_hash: if height == 0 {
+                Default::default()
+            } else {
+                app_hash.to_vec().into()
+            },
+        }
+    }
+
+    fn init_chain(&self, request: RequestInitChain) -> ResponseInitChain {
+        let initial = u64::try_from(request.initial_height).unwrap_or(1);
+        let time = to_timestamp(request.time);
+        let chain_id = request.chain_id.clone();
+        let app_state = request.app_state_bytes.to_vec();
+        let app_hash = self
+            .run(move |m| m.init_chain(&chain_id, initial, time, &app_state))
+            .unwrap_or_else(|e| halt("InitChain", e));
+        ResponseInitChain {
+            consensus_params: request.consensus_params,
+            validators: request.validators,
+            app_hash: app_hash.to_vec().into(),
+        }
+    }
+
+    fn query(&self, request: RequestQuery) -> ResponseQuery {
+        let path = request.path.clone();
+        let data = request.data.to_vec();
+        let (answer, height) =
+            self.run(move |m| (queries::answer(m, &path, &data), m.committed().0));
+        ResponseQuery {
+            code: answer.code,
+            log: answer.log,
+            info: String::new(),
+            index: 0,
+            key: request.data,
+            value: answer.value.into(),
+            proof_ops: None,
+            height: i64::try_from(height).unwrap_or(i64::MAX),
+            codespace: answer.codespace,
+        }
+    }
+
+    fn check_tx(&self, request: RequestCheckTx) -> ResponseCheckTx {
+        let raw = request.tx.to_vec();
+        let recheck = request.r#type == CheckTxType::Recheck as i32;
+        let outcome = self.run(move |m| m.check_tx(&raw, recheck));
+        ResponseCheckTx {
+            code: outcome.code,
+            data: Default::default(),
+            log: outcome.log,
+            info: String::new(),
+            gas_wanted: i64::try_from(outcome.gas_wanted).unwrap_or(i64::MAX),
+            gas_used: i64::try_from(outcome.gas_used).unwrap_or(i64::MAX),
+            events: vec![],
+            codespace: outcome.codespace,
+        }
+    }
+
+    fn commit(&self) -> ResponseCommit {
+        self.run(|m| m.commit())
+            .unwrap_or_else(|e| halt("Commit", e));
+        ResponseCommit { retain_height: 0 }
+    }
+
+    fn prepare_proposal(&self, request: RequestPrepareProposal) -> ResponsePrepareProposal {
+        let txs: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
+        let max = u64::try_from(request.max_tx_bytes).unwrap_or(0);
+        let chosen = self.run(move |m| m.prepare_proposal(&txs, max));
+        ResponsePrepareProposal {
+            txs: chosen.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    fn process_proposal(&self, request: RequestProcessProposal) -> ResponseProcessProposal {
+        let txs: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
+        let ok = self.run(move |m| m.process_proposal(&txs));
+        ResponseProcessProposal {
+            status: if ok {
+                response_process_proposal::ProposalStatus::Accept as i32
+            } else {
+                response_process_proposal::ProposalStatus::Reject as i32
+            },
+        }
+    }
+
+    fn finalize_block(&self, request: RequestFinalizeBlock) -> ResponseFinalizeBlock {
+        let height = u64::try_from(request.height).unwrap_or(0);
+        let time = to_timestamp(request.time);
+        let txs: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
+        let (outcomes, app_hash) = self
+            .run(move |m| m.finalize_block(height, time, &txs))
+            .unwrap_or_else(|e| halt("FinalizeBlock", e));
+        ResponseFinalizeBlock {
+            events: vec![],
+            tx_results: outcomes.iter().map(|o| o.to_exec_result()).collect(),
+            validator_updates: vec![],
+            consensus_param_updates: None,
+            app_hash: app_hash.to_vec().into(),
+        }
+    }
+}
