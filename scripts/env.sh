@@ -4,3 +4,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$USAGECHAIN_CACHE/target}"
 USAGECHAIN_TOOLS="$USAGECHAIN_CACHE/tools"
 BINARYEN_VERSION="132.0.0"
 export PATH="$USAGECHAIN_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+COMETBFT_VERSION="v0.38.26"
+if command -v go >/dev/null 2>&1; then
+  export PATH="$(go env GOPATH)/bin:$PATH"
+fi

@@ -23,3 +23,9 @@ if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSI
   npm install --prefix "$USAGECHAIN_TOOLS" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
 fi
 wasm-opt --version
+
+step "CometBFT $COMETBFT_VERSION (go install)"
+if [ "$(cometbft version 2>/dev/null)" != "${COMETBFT_VERSION#v}" ]; then
+  go install "github.com/cometbft/cometbft/cmd/cometbft@$COMETBFT_VERSION"
+fi
+echo "cometbft $(cometbft version)"

@@ -12,9 +12,10 @@
 //! }
 //! ```
 //!
-//! Codes get ids 1, 2, … in order. In an instantiate message, any string `"@<label>"` is replaced by
-//! the address of the contract instantiated earlier under that label, so one file wires the five
-//! contracts together.
+//! Codes get ids 1, 2, … and contracts instance ids 1, 2, … in order, so every address is known
+//! before anything runs. In an instantiate message, any string `"@<label>"` is replaced by the
+//! address of the contract with that label — earlier or later in the list — so one file wires the
+//! five contracts together (C4 names C3 and C5, which need C4's address themselves).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -5,6 +5,7 @@
 
 pub mod abci;
 pub mod genesis;
+pub mod localnet;
 pub mod machine;
 pub mod queries;
 

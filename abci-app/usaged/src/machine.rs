@@ -298,7 +298,20 @@ impl Machine {
                 .map_err(|e| NodeError::Genesis(format!("code {}: {e}", code.name)))?;
             code_ids.insert(code.name.clone(), id);
         }
+        // Instance ids follow genesis order, so every contract's address is known up front and
+        // a message may name a contract instantiated after it ("@label").
         let mut labels: BTreeMap<String, String> = BTreeMap::new();
+        for (i, c) in genesis.contracts.iter().enumerate() {
+            let code_id = *code_ids
+                .get(&c.code)
+                .ok_or_else(|| NodeError::Genesis(format!("no code named {}", c.code)))?;
+            let canonical = usaged_vm::keys::classic_contract_address(code_id, i as u64 + 1);
+            let address = usaged_auth::humanize(&canonical)
+                .map_err(|e| NodeError::Genesis(e.to_string()))?;
+            if labels.insert(c.label.clone(), address).is_some() {
+                return Err(NodeError::Genesis(format!("label {} used twice", c.label)));
+            }
+        }
         for c in &genesis.contracts {
             let code_id = *code_ids
                 .get(&c.code)
@@ -319,8 +332,13 @@ impl Machine {
                     gas::to_vm(self.params.max_block_gas),
                 )
                 .map_err(|e| NodeError::Genesis(format!("instantiate {}: {e}", c.label)))?;
+            if labels.get(&c.label) != Some(&addr.to_string()) {
+                return Err(NodeError::Genesis(format!(
+                    "{} was instantiated at {addr}, not at its precomputed address",
+                    c.label
+                )));
+            }
             tracing::info!(label = %c.label, address = %addr, code_id, "genesis contract");
-            labels.insert(c.label.clone(), addr.to_string());
         }
         let changes = branch.borrow().changes().clone();
         let app_hash = self.store.preview_root(initial_height.max(1), &changes)?;
