@@ -59,7 +59,11 @@ pub const CONTRACTS: [(&str, &str); 5] = [
 ];
 
 /// The application genesis: five codes from `artifacts`, five contracts wired by label.
-pub fn app_genesis(artifacts: &Path, admin: &str, committee: &SigningCommittee) -> anyhow::Result<Value> {
+pub fn app_genesis(
+    artifacts: &Path,
+    admin: &str,
+    committee: &SigningCommittee,
+) -> anyhow::Result<Value> {
     let mut codes = vec![];
     for (code, _) in CONTRACTS {
         let path = artifacts.join(format!("{code}.wasm"));
@@ -67,9 +71,7 @@ pub fn app_genesis(artifacts: &Path, admin: &str, committee: &SigningCommittee) 
             .with_context(|| format!("reading {} (run scripts/build-wasm.sh)", path.display()))?;
         codes.push(json!({"name": code, "wasm": Binary::from(wasm).to_base64()}));
     }
-    let contract = |code: &str, label: &str, msg: Value| {
-        json!({"code": code, "label": label, "creator": admin, "admin": admin, "msg": msg})
-    };
+    let contract = |code: &str, label: &str, msg: Value| json!({"code": code, "label": label, "creator": admin, "admin": admin, "msg": msg});
     Ok(json!({
         "params": {"max_tx_gas": 200_000_000u64, "max_block_gas": 2_000_000_000u64},
         "codes": codes,
@@ -153,7 +155,12 @@ pub fn cometbft_binary() -> PathBuf {
 }
 
 /// Initialises `home` (`home/cometbft` for the node, `home/app` for the application).
-pub fn init(home: &Path, chain_id: &str, artifacts: &Path, ports: Ports) -> anyhow::Result<LocalnetInfo> {
+pub fn init(
+    home: &Path,
+    chain_id: &str,
+    artifacts: &Path,
+    ports: Ports,
+) -> anyhow::Result<LocalnetInfo> {
     let node_home = home.join("cometbft");
     let status = Command::new(cometbft_binary())
         .arg("init")
@@ -181,11 +188,26 @@ pub fn init(home: &Path, chain_id: &str, artifacts: &Path, ports: Ports) -> anyh
 
     let config_path = node_home.join("config/config.toml");
     let mut config = std::fs::read_to_string(&config_path)?;
-    config = set_toml(&config, "", "proxy_app", &format!("\"tcp://127.0.0.1:{}\"", ports.abci))?;
+    config = set_toml(
+        &config,
+        "",
+        "proxy_app",
+        &format!("\"tcp://127.0.0.1:{}\"", ports.abci),
+    )?;
     config = set_toml(&config, "", "moniker", "\"usagechain-localnet\"")?;
-    config = set_toml(&config, "rpc", "laddr", &format!("\"tcp://127.0.0.1:{}\"", ports.rpc))?;
+    config = set_toml(
+        &config,
+        "rpc",
+        "laddr",
+        &format!("\"tcp://127.0.0.1:{}\"", ports.rpc),
+    )?;
     config = set_toml(&config, "rpc", "cors_allowed_origins", "[\"*\"]")?;
-    config = set_toml(&config, "p2p", "laddr", &format!("\"tcp://127.0.0.1:{}\"", ports.p2p))?;
+    config = set_toml(
+        &config,
+        "p2p",
+        "laddr",
+        &format!("\"tcp://127.0.0.1:{}\"", ports.p2p),
+    )?;
     config = set_toml(&config, "p2p", "addr_book_strict", "false")?;
     config = set_toml(&config, "tx_index", "indexer", "\"kv\"")?;
     config = set_toml(&config, "consensus", "timeout_commit", "\"1s\"")?;
@@ -206,7 +228,10 @@ pub fn init(home: &Path, chain_id: &str, artifacts: &Path, ports: Ports) -> anyh
         contracts,
     };
     std::fs::create_dir_all(home.join("app"))?;
-    std::fs::write(home.join("localnet.json"), serde_json::to_vec_pretty(&info)?)?;
+    std::fs::write(
+        home.join("localnet.json"),
+        serde_json::to_vec_pretty(&info)?,
+    )?;
     Ok(info)
 }
 
@@ -218,7 +243,10 @@ mod tests {
     fn a_key_is_set_only_in_its_own_section() {
         let config = "proxy_app = \"a\"\n[rpc]\nladdr = \"r\"\n[p2p]\nladdr = \"p\"\n";
         let out = set_toml(config, "p2p", "laddr", "\"x\"").unwrap();
-        assert_eq!(out, "proxy_app = \"a\"\n[rpc]\nladdr = \"r\"\n[p2p]\nladdr = \"x\"\n");
+        assert_eq!(
+            out,
+            "proxy_app = \"a\"\n[rpc]\nladdr = \"r\"\n[p2p]\nladdr = \"x\"\n"
+        );
         assert!(set_toml(config, "mempool", "size", "1").is_err());
     }
 }

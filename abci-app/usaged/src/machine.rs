@@ -306,8 +306,8 @@ impl Machine {
                 .get(&c.code)
                 .ok_or_else(|| NodeError::Genesis(format!("no code named {}", c.code)))?;
             let canonical = usaged_vm::keys::classic_contract_address(code_id, i as u64 + 1);
-            let address = usaged_auth::humanize(&canonical)
-                .map_err(|e| NodeError::Genesis(e.to_string()))?;
+            let address =
+                usaged_auth::humanize(&canonical).map_err(|e| NodeError::Genesis(e.to_string()))?;
             if labels.insert(c.label.clone(), address).is_some() {
                 return Err(NodeError::Genesis(format!("label {} used twice", c.label)));
             }
