@@ -29,3 +29,9 @@ if [ "$(cometbft version 2>/dev/null)" != "${COMETBFT_VERSION#v}" ]; then
   go install "github.com/cometbft/cometbft/cmd/cometbft@$COMETBFT_VERSION"
 fi
 echo "cometbft $(cometbft version)"
+
+step "CosmJS for the wallet test (npm ci in tests/wallet)"
+if [ ! -d tests/wallet/node_modules/@cosmjs/cosmwasm-stargate ] || [ tests/wallet/package-lock.json -nt tests/wallet/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/wallet --no-audit --no-fund --loglevel=error
+fi
+echo "cosmjs $(node -p 'require("./tests/wallet/node_modules/@cosmjs/cosmwasm-stargate/package.json").version')"
