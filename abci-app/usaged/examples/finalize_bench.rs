@@ -1,0 +1,220 @@
+//! Benchmark: blocks of `SubmitBatch` transactions (1,000 records each) through the application's
+//! `FinalizeBlock` + `Commit` on the durable store, against the same batches executed on bare
+//! `cosmwasm-vm` (one instance, in-memory storage) as the baseline. Prints records/s for both and
+//! their ratio.
+//!
+//! `cargo run --profile native -p usaged --example finalize_bench -- [blocks] [txs_per_block]`
+
+use std::time::{Duration, Instant};
+
+use cosmrs::cosmwasm::MsgExecuteContract;
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
+use cosmwasm_std::{Binary, HexBinary, Timestamp};
+use serde_json::json;
+use usage_common::merkle;
+use usage_common::payload::UsageBatchDigest;
+use usage_common::record::{encode_batch, Metrics, UsageRecord};
+use usage_signer::SigningCommittee;
+use usage_wasm_vm_tests::{addr, artifact, VmNet};
+use usaged::localnet::{self, Ports};
+use usaged::Machine;
+
+const RECORDS: usize = 1_000;
+const T0: u64 = 1_700_000_040;
+
+fn sign(
+    key: &SigningKey,
+    chain: &str,
+    seq: u64,
+    contract: &str,
+    msg: &serde_json::Value,
+) -> Vec<u8> {
+    let any = MsgExecuteContract {
+        sender: key.public_key().account_id("usage").expect("address"),
+        contract: contract.parse().expect("contract"),
+        msg: serde_json::to_vec(msg).expect("json"),
+        funds: vec![],
+    }
+    .to_any()
+    .expect("any");
+    let auth = SignerInfo::single_direct(Some(key.public_key()), seq).auth_info(Fee {
+        amount: vec![],
+        gas_limit: 200_000_000,
+        payer: None,
+        granter: None,
+    });
+    SignDoc::new(
+        &Body::new(vec![any], "", 0u32),
+        &auth,
+        &chain.parse().expect("chain"),
+        0,
+    )
+    .expect("doc")
+    .sign(key)
+    .expect("sign")
+    .to_bytes()
+    .expect("bytes")
+}
+
+fn batch_msg(
+    committee: &SigningCommittee,
+    chain: &str,
+    c1: &str,
+    window: u64,
+    tenants: &[String],
+) -> serde_json::Value {
+    let records: Vec<UsageRecord> = (0..RECORDS)
+        .map(|i| UsageRecord {
+            terminal_id: format!("edge-{i:05}"),
+            window_start: window,
+            tenant: tenants[i % tenants.len()].clone(),
+            metrics: Metrics {
+                net_rx_bytes: 1_000_000 + i as u64,
+                net_tx_bytes: 2_000_000 + i as u64,
+                cpu_time_us: 9_000_000,
+                memory_mib_s: 20_480,
+                link_rtt_us: 800,
+                app_up_s: 10,
+                ..Default::default()
+            },
+        })
+        .collect();
+    let leaves: Vec<merkle::Hash> = records
+        .iter()
+        .map(|r| merkle::leaf_hash(&r.to_bytes()))
+        .collect();
+    let digest = UsageBatchDigest {
+        root: HexBinary::from(merkle::root(&leaves).expect("root")),
+        records: RECORDS as u32,
+    };
+    json!({"submit_batch": {"records": Binary::from(encode_batch(&records)),
+        "signature": committee.sign_quorum(chain, c1, &digest)}})
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let blocks = args.first().copied().unwrap_or(6);
+    let per_block = args.get(1).copied().unwrap_or(1);
+    let chain = "usagechain-bench-1";
+    let home = tempfile::tempdir()?;
+    let artifacts = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    let info = localnet::init(home.path(), chain, &artifacts, Ports::default())?;
+    let genesis: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        home.path().join("cometbft/config/genesis.json"),
+    )?)?;
+    let app_state = serde_json::to_vec(&genesis["app_state"])?;
+    let c1 = info.contracts[0].1.clone();
+    let committee = SigningCommittee::deterministic(localnet::COMMITTEE_LABEL, 1, 4, 3);
+    let admin =
+        SigningKey::from_slice(&localnet::ADMIN_SEED).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tenants: Vec<String> = (0..10)
+        .map(|t| addr(&format!("tenant-{t}")).to_string())
+        .collect();
+
+    // The application: genesis, then a block registering the terminals.
+    let mut m = Machine::open(&home.path().join("app"))?;
+    m.init_chain(chain, 1, Timestamp::from_seconds(T0), &app_state)?;
+    let mut seq = 0;
+    let mut reg = vec![];
+    for i in 0..RECORDS {
+        reg.push(sign(
+            &admin,
+            chain,
+            seq,
+            &c1,
+            &json!({"register_terminal": {
+            "terminal_id": format!("edge-{i:05}"), "provider": info.admin_address,
+            "attestor_key": HexBinary::from([1u8; 32]), "tee": "software",
+            "measurement": HexBinary::from(localnet::SOFTWARE_MEASUREMENT)}}),
+        ));
+        seq += 1;
+    }
+    let (res, _) = m.finalize_block(1, Timestamp::from_seconds(T0), &reg)?;
+    assert!(
+        res.iter().all(|r| r.code == 0),
+        "registration failed: {:?}",
+        res.iter().find(|r| r.code != 0)
+    );
+    m.commit()?;
+
+    // The baseline: the same wasm on bare cosmwasm-vm, in memory.
+    let mut net = VmNet::new(chain, T0);
+    let bare_c1 = addr("bare-c1");
+    let bare_admin = addr("bare-admin");
+    net.add(&bare_c1, &artifact("usage_proof"));
+    let init_msg = &genesis["app_state"]["contracts"][0]["msg"];
+    let mut init_msg = init_msg.clone();
+    init_msg["admin"] = json!(bare_admin.to_string());
+    net.instantiate(&bare_c1, &bare_admin, &init_msg)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    for i in 0..RECORDS {
+        net.execute(
+            &bare_c1,
+            &bare_admin,
+            &json!({"register_terminal": {
+            "terminal_id": format!("edge-{i:05}"), "provider": bare_admin.to_string(),
+            "attestor_key": HexBinary::from([1u8; 32]), "tee": "software",
+            "measurement": HexBinary::from(localnet::SOFTWARE_MEASUREMENT)}}),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+    }
+
+    println!("blocks of {per_block} SubmitBatch tx(s) x {RECORDS} records, {blocks} blocks");
+    let mut app_time = Duration::ZERO;
+    let mut bare_time = Duration::ZERO;
+    let mut records = 0u64;
+    for b in 0..blocks {
+        let height = b + 2;
+        let time = T0 + 10 * (b + 1) * per_block + 10;
+        let mut txs = vec![];
+        let mut msgs = vec![];
+        for k in 0..per_block {
+            let window = T0 + 10 * (b * per_block + k);
+            let msg = batch_msg(&committee, chain, &c1, window, &tenants);
+            txs.push(sign(&admin, chain, seq, &c1, &msg));
+            seq += 1;
+            let bare = batch_msg(&committee, chain, bare_c1.as_str(), window, &tenants);
+            msgs.push(bare);
+        }
+        let started = Instant::now();
+        let (res, _) = m.finalize_block(height, Timestamp::from_seconds(time), &txs)?;
+        m.commit()?;
+        let took = started.elapsed();
+        if let Some(bad) = res.iter().find(|r| r.code != 0) {
+            anyhow::bail!("batch failed: {}", bad.log);
+        }
+        app_time += took;
+
+        while net.now() < time {
+            net.advance(10);
+        }
+        let started = Instant::now();
+        for msg in &msgs {
+            net.execute(&bare_c1, &bare_admin, msg)
+                .map_err(|e| anyhow::anyhow!(e))?;
+        }
+        let bare_took = started.elapsed();
+        bare_time += bare_took;
+        records += per_block * RECORDS as u64;
+        println!(
+            "block {height}: FinalizeBlock+Commit {:7.1} ms, bare VM {:7.1} ms, gas {} SDK",
+            took.as_secs_f64() * 1e3,
+            bare_took.as_secs_f64() * 1e3,
+            res.iter().map(|r| r.gas_used).sum::<u64>()
+        );
+    }
+    let app_rate = records as f64 / app_time.as_secs_f64();
+    let bare_rate = records as f64 / bare_time.as_secs_f64();
+    println!("records: {records}");
+    println!("application (FinalizeBlock+Commit, durable store): {app_rate:9.0} records/s");
+    println!("bare cosmwasm-vm (in-memory storage):              {bare_rate:9.0} records/s");
+    println!(
+        "ratio app time / bare VM time: {:.2}x",
+        app_time.as_secs_f64() / bare_time.as_secs_f64()
+    );
+    Ok(())
+}
