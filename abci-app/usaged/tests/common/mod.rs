@@ -87,13 +87,40 @@ pub fn sign_execute(
         .expect("bytes")
 }
 
+/// Starts `usaged` and then CometBFT on `home`.
+fn spawn_node(home: &std::path::Path, ports: Ports) -> Vec<Child> {
+    let usaged = Command::new(env!("CARGO_BIN_EXE_usaged"))
+        .args([
+            "start",
+            "--abci",
+            &format!("127.0.0.1:{}", ports.abci),
+            "--home",
+        ])
+        .arg(home)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("usaged");
+    std::thread::sleep(Duration::from_millis(500));
+    let node = Command::new(localnet::cometbft_binary())
+        .arg("start")
+        .arg("--home")
+        .arg(home.join("cometbft"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cometbft (install it with scripts/setup.sh)");
+    vec![usaged, node]
+}
+
 /// A running localnet; stopped when dropped.
 pub struct Localnet {
     pub home: TempDir,
     pub info: LocalnetInfo,
     pub ports: Ports,
     pub client: HttpClient,
-    _processes: Killer,
+    /// usaged first, cometbft second.
+    processes: Killer,
 }
 
 impl Localnet {
@@ -107,50 +134,50 @@ impl Localnet {
         };
         let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
         let info = localnet::init(home.path(), chain_id, &artifacts, ports).expect("init");
-        let usaged = Command::new(env!("CARGO_BIN_EXE_usaged"))
-            .args([
-                "start",
-                "--abci",
-                &format!("127.0.0.1:{}", ports.abci),
-                "--home",
-            ])
-            .arg(home.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("usaged");
-        std::thread::sleep(Duration::from_millis(500));
-        let node = Command::new(localnet::cometbft_binary())
-            .arg("start")
-            .arg("--home")
-            .arg(home.path().join("cometbft"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cometbft (install it with scripts/setup.sh)");
-        let processes = Killer(vec![node, usaged]);
+        let processes = Killer(spawn_node(home.path(), ports));
         let client =
             HttpClient::new(format!("http://127.0.0.1:{}", ports.rpc).as_str()).expect("client");
-        let started = Instant::now();
-        loop {
-            if let Ok(s) = client.status().await {
-                if s.sync_info.latest_block_height.value() >= 1 {
-                    break;
-                }
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "no block within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-        Localnet {
+        let net = Localnet {
             home,
             info,
             ports,
             client,
-            _processes: processes,
+            processes,
+        };
+        net.wait_for_height(1).await;
+        net
+    }
+
+    /// Waits until the node's latest height is at least `height` (at most 60 s).
+    pub async fn wait_for_height(&self, height: u64) -> u64 {
+        let started = Instant::now();
+        loop {
+            if let Ok(s) = self.client.status().await {
+                let h = s.sync_info.latest_block_height.value();
+                if h >= height {
+                    return h;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "height {height} not reached within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
         }
+    }
+
+    /// SIGKILLs the application and the node (no clean shutdown of either).
+    pub fn kill9(&mut self) {
+        for c in &mut self.processes.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the application and the node again on the same homes.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.processes = Killer(spawn_node(self.home.path(), self.ports));
     }
 
     pub fn contract(&self, label: &str) -> String {
