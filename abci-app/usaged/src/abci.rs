@@ -121,8 +121,18 @@ impl Application for App {
     fn query(&self, request: RequestQuery) -> ResponseQuery {
         let path = request.path.clone();
         let data = request.data.to_vec();
+        let prove = request.prove;
         let (answer, height) =
-            self.run(move |m| (queries::answer(m, &path, &data), m.committed().0));
+            self.run(move |m| (queries::answer(m, &path, &data, prove), m.committed().0));
+        let proof_ops = answer
+            .proof
+            .map(|(key, data)| tendermint_proto::v0_38::crypto::ProofOps {
+                ops: vec![tendermint_proto::v0_38::crypto::ProofOp {
+                    r#type: queries::PROOF_OP_TYPE.into(),
+                    key: key.into(),
+                    data: data.into(),
+                }],
+            });
         ResponseQuery {
             code: answer.code,
             log: answer.log,
@@ -130,7 +140,7 @@ impl Application for App {
             index: 0,
             key: request.data,
             value: answer.value.into(),
-            proof_ops: None,
+            proof_ops,
             height: i64::try_from(height).unwrap_or(i64::MAX),
             codespace: answer.codespace,
         }

@@ -247,6 +247,14 @@ impl Machine {
         &self.vm
     }
 
+    /// A committed value with its Merkle proof against the committed app hash: the proof is a
+    /// borsh-encoded `jmt::proof::SparseMerkleProof<Sha256>` over `usaged_store::key_hash(key)`.
+    pub fn get_with_proof(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, Vec<u8>), NodeError> {
+        let (value, proof) = self.store.get_with_proof(key)?;
+        let encoded = borsh::to_vec(&proof).map_err(|e| NodeError::State(e.to_string()))?;
+        Ok((value, encoded))
+    }
+
     /// A read-only branch over the committed state (for queries).
     pub fn query_branch(&self) -> Branch {
         branch_over(&self.store)

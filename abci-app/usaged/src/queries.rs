@@ -18,6 +18,12 @@ use crate::machine::{load_account, to_abci_events, Machine};
 /// The denomination bank queries answer with (the chain has no native token: always zero).
 pub const DENOM: &str = "ucny";
 
+/// Type of the proof op of a state proof: a borsh-encoded jmt `SparseMerkleProof<Sha256>` of
+/// `sha256(key)` against the app hash.
+pub const PROOF_OP_TYPE: &str = "jmt:sha256:v1";
+/// The query path of a raw state value (`data` = the state key); with `prove`, it carries a proof.
+pub const STATE_KEY_PATH: &str = "/store/state/key";
+
 /// A query's answer: code 0 with a protobuf value, or a failure with codespace and log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryAnswer {
@@ -25,6 +31,8 @@ pub struct QueryAnswer {
     pub codespace: String,
     pub log: String,
     pub value: Vec<u8>,
+    /// (state key, encoded proof) when a proof was asked for and the path supports one.
+    pub proof: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl QueryAnswer {
@@ -34,6 +42,7 @@ impl QueryAnswer {
             codespace: String::new(),
             log: String::new(),
             value,
+            proof: None,
         }
     }
 
@@ -43,6 +52,7 @@ impl QueryAnswer {
             codespace: codespace.to_string(),
             log: log.into(),
             value: vec![],
+            proof: None,
         }
     }
 }
@@ -51,8 +61,21 @@ fn decode<M: Message + Default>(data: &[u8]) -> Result<M, QueryAnswer> {
     M::decode(data).map_err(|e| QueryAnswer::err("sdk", 2, format!("invalid request: {e}")))
 }
 
-/// Answers `path` with `data` against the committed state.
-pub fn answer(machine: &Machine, path: &str, data: &[u8]) -> QueryAnswer {
+/// Answers `path` with `data` against the committed state; `prove` asks for a Merkle proof where
+/// the path supports one ([`STATE_KEY_PATH`]).
+pub fn answer(machine: &Machine, path: &str, data: &[u8], prove: bool) -> QueryAnswer {
+    if path == STATE_KEY_PATH {
+        return match machine.get_with_proof(data) {
+            Ok((value, proof)) => {
+                let mut a = QueryAnswer::ok(value.unwrap_or_default());
+                if prove {
+                    a.proof = Some((data.to_vec(), proof));
+                }
+                a
+            }
+            Err(e) => QueryAnswer::err("sdk", 1, e.to_string()),
+        };
+    }
     match run(machine, path, data) {
         Ok(a) | Err(a) => a,
     }

@@ -412,6 +412,40 @@ fn blocks_of_good_and_bad_transactions_give_typed_codes_and_identical_hashes_on_
     assert_eq!(base.sequence, 1);
     assert!(base.pub_key.is_some());
 
+    // A raw state value with its Merkle proof against the committed app hash.
+    let mut account_key = vec![0x10u8];
+    account_key.extend(
+        usaged_auth::validate_address(&Wallet::new(2).address.to_string()).expect("address"),
+    );
+    let proven = app.query(RequestQuery {
+        data: account_key.clone().into(),
+        path: usaged::queries::STATE_KEY_PATH.into(),
+        height: 0,
+        prove: true,
+    });
+    assert_eq!(proven.code, 0, "{}", proven.log);
+    let op = &proven.proof_ops.expect("proof ops").ops[0];
+    assert_eq!(op.r#type, usaged::queries::PROOF_OP_TYPE);
+    let proof: usaged_store::jmt::proof::SparseMerkleProof<sha2::Sha256> =
+        borsh::from_slice(&op.data).expect("proof");
+    let root = usaged_store::jmt::RootHash(hashes_a[2].as_slice().try_into().expect("32 bytes"));
+    let value = proven.value.to_vec();
+    assert!(!value.is_empty());
+    proof
+        .verify(
+            root,
+            usaged_store::key_hash(&account_key),
+            Some(value.as_slice()),
+        )
+        .expect("the proof verifies against the app hash");
+    assert!(proof
+        .verify(
+            root,
+            usaged_store::key_hash(&account_key),
+            Some(b"forged".as_slice())
+        )
+        .is_err());
+
     // The first proof is queryable.
     let c1 = contract_address(1, 1);
     let proof: usage_proof::ProofResponse = smart(
