@@ -129,8 +129,8 @@ impl Application for App {
             .map(|(key, data)| tendermint_proto::v0_38::crypto::ProofOps {
                 ops: vec![tendermint_proto::v0_38::crypto::ProofOp {
                     r#type: queries::PROOF_OP_TYPE.into(),
-                    key: key.into(),
-                    data: data.into(),
+                    key,
+                    data,
                 }],
             });
         ResponseQuery {

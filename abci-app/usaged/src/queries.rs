@@ -1,5 +1,7 @@
 //! ABCI queries at the gRPC method paths CosmJS and Keplr use, answered from the last committed
 //! state with the committed height.
+// A refused query is an answer like any other (code, codespace, log), carried in `Err` to use `?`.
+#![allow(clippy::result_large_err)]
 
 use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank;
 use cosmos_sdk_proto::cosmos::base::abci::v1beta1 as abci_types;

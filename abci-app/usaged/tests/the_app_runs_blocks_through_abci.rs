@@ -414,9 +414,8 @@ fn blocks_of_good_and_bad_transactions_give_typed_codes_and_identical_hashes_on_
 
     // A raw state value with its Merkle proof against the committed app hash.
     let mut account_key = vec![0x10u8];
-    account_key.extend(
-        usaged_auth::validate_address(&Wallet::new(2).address.to_string()).expect("address"),
-    );
+    account_key
+        .extend(usaged_auth::validate_address(Wallet::new(2).address.as_ref()).expect("address"));
     let proven = app.query(RequestQuery {
         data: account_key.clone().into(),
         path: usaged::queries::STATE_KEY_PATH.into(),
