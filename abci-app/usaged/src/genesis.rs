@@ -4,6 +4,7 @@
 //! ```json
 //! {
 //!   "params": { "max_tx_gas": 200000000, "max_block_gas": 2000000000 },
+//!   "accounts": [ { "address": "usage1…", "pub_key": "02…" } ],
 //!   "codes": [ { "name": "usage_proof", "wasm": "<base64 of the optimised wasm>" } ],
 //!   "contracts": [
 //!     { "code": "usage_proof", "label": "usage-proof", "creator": "usage1…", "admin": "usage1…",
@@ -58,11 +59,23 @@ pub struct GenesisContract {
     pub msg: Value,
 }
 
+/// An account known from genesis (any other address is a fresh account when first seen).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAccount {
+    pub address: String,
+    /// Hex of the 33-byte compressed secp256k1 key, if known in advance.
+    #[serde(default)]
+    pub pub_key: Option<String>,
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AppGenesis {
     #[serde(default)]
     pub params: Params,
+    #[serde(default)]
+    pub accounts: Vec<GenesisAccount>,
     #[serde(default)]
     pub codes: Vec<GenesisCode>,
     #[serde(default)]

@@ -286,6 +286,25 @@ impl Machine {
                 .map_err(|e| NodeError::Genesis(e.to_string()))?;
             s.set(app_key("params"), params);
         }
+        for a in &genesis.accounts {
+            let mut account = Account::new(a.address.clone(), 0);
+            if let Some(k) = &a.pub_key {
+                let key = hex::decode(k)
+                    .map_err(|e| NodeError::Genesis(format!("{}: {e}", a.address)))?;
+                let derived = usaged_auth::address_from_pubkey(&key)
+                    .map_err(|e| NodeError::Genesis(format!("{}: {e}", a.address)))?;
+                if derived != a.address {
+                    return Err(NodeError::Genesis(format!(
+                        "{}: the key belongs to {derived}",
+                        a.address
+                    )));
+                }
+                account.pub_key = Some(key);
+            }
+            usaged_auth::validate_address(&a.address)
+                .map_err(|e| NodeError::Genesis(format!("{}: {e}", a.address)))?;
+            save_account(&mut branch.borrow_mut(), &account)?;
+        }
         let ctx = BlockCtx {
             block: BlockInfo {
                 height: initial_height.max(1),

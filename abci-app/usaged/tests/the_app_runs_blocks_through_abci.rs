@@ -99,8 +99,11 @@ struct TxOpts {
 
 fn genesis(admin: &str, committee: &SigningCommittee) -> Vec<u8> {
     let code = |name: &str| json!({"name": name, "wasm": Binary::from(artifact(name)).to_base64()});
+    let known = Wallet::new(7);
     let g = json!({
         "params": {"max_tx_gas": 200_000_000u64, "max_block_gas": 2_000_000_000u64},
+        "accounts": [{"address": known.address.to_string(),
+                      "pub_key": hex(&known.key.public_key().to_bytes())}],
         "codes": [code("usage_proof"), code("period_proof"), code("settlement"), code("ledger"), code("withdrawal")],
         "contracts": [
             {"code": "usage_proof", "label": "usage-proof", "creator": admin, "admin": admin,
@@ -445,6 +448,25 @@ fn blocks_of_good_and_bad_transactions_give_typed_codes_and_identical_hashes_on_
         )
         .is_err());
 
+    // A genesis account is known with its key before it ever signed.
+    let known = query(
+        &app,
+        "/cosmos.auth.v1beta1.Query/Account",
+        cosmos_sdk_proto::cosmos::auth::v1beta1::QueryAccountRequest {
+            address: Wallet::new(7).address.to_string(),
+        }
+        .encode_to_vec(),
+    );
+    let any =
+        cosmos_sdk_proto::cosmos::auth::v1beta1::QueryAccountResponse::decode(known.value.as_ref())
+            .expect("account")
+            .account
+            .expect("any");
+    let base = cosmos_sdk_proto::cosmos::auth::v1beta1::BaseAccount::decode(any.value.as_slice())
+        .expect("base");
+    assert!(base.pub_key.is_some());
+    assert_eq!(base.sequence, 0);
+
     // The first proof is queryable.
     let c1 = contract_address(1, 1);
     let proof: usage_proof::ProofResponse = smart(
@@ -456,6 +478,11 @@ fn blocks_of_good_and_bad_transactions_give_typed_codes_and_identical_hashes_on_
         proof.proof.expect("first proof").metrics.net_tx_bytes,
         1_000
     );
+
+    // The refused and out-of-gas DeactivateTerminal txs changed nothing: the terminal is active.
+    let terminal: usage_proof::TerminalResponse =
+        smart(&app, &c1, json!({"terminal": {"terminal_id": "edge-1"}}));
+    assert!(terminal.terminal.active);
 
     // The same blocks on a second instance give the same app hash at every height.
     let (_app_b, hashes_b, _) = run_chain(dir_b.path(), &committee);
