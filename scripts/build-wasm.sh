@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-CONTRACTS=(usage-proof period-proof settlement ledger withdrawal)
+# The five contracts, and a small test contract (tests/probe-contract) for the chain's tests.
+CONTRACTS=(usage-proof period-proof settlement ledger withdrawal usage-probe)
 MAX_BYTES=$((800 * 1024))
 mkdir -p artifacts
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use cosmwasm_std::{Addr, Binary, BlockInfo, ContractResult, HexBinary, Timestamp, Uint128};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::json;
 use usage_common::merkle;
 use usage_common::msg::{ledger, period_proof, settlement, usage_proof, withdrawal};
 use usage_common::payload::{DepositVoucher, UsageBatchDigest};
@@ -427,4 +428,63 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
     );
     assert_eq!(acct.available, Uint128::new(9_500));
     assert_eq!(acct.locked, Uint128::new(500));
+}
+
+fn probe_get(chain: &Chain, contract: &Addr, key: &str) -> Option<String> {
+    chain.query(contract, &json!({"get": {"key": key}}))
+}
+
+#[test]
+fn a_failed_sub_message_is_rolled_back_and_reply_sees_the_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vm = WasmVm::new(&dir.path().join("wasm-cache")).expect("vm");
+    let mut chain = Chain::open(&dir.path().join("state"), vm);
+    let admin = account(1);
+    let wasm = artifact("usage_probe");
+    let (code, _) = chain
+        .tx(|vm, b, _| vm.store_code(&mut b.borrow_mut(), &admin, &wasm))
+        .expect("store");
+    let mut probes = vec![];
+    for label in ["caller", "callee"] {
+        let (addr, _) = chain
+            .tx(|vm, b, ctx| vm.instantiate(b, ctx, &admin, code, b"{}", label, None, GAS))
+            .expect("instantiate");
+        probes.push(addr);
+    }
+    let (caller, callee) = (probes[0].clone(), probes[1].clone());
+    let fail =
+        Binary::from(serde_json::to_vec(&json!({"write_then_fail": {"key": "k"}})).expect("json"));
+
+    // With reply on error: the callee's write is rolled back, the caller's stays, reply saw it.
+    chain
+        .execute(&admin, &caller, &json!({"call": {"contract": callee, "msg": fail, "reply_on_error": true, "note": "first"}}))
+        .expect("the caller handles the failure");
+    assert_eq!(
+        probe_get(&chain, &callee, "k"),
+        None,
+        "the failed branch's write was kept"
+    );
+    assert_eq!(probe_get(&chain, &caller, "note").as_deref(), Some("first"));
+    let seen = probe_get(&chain, &caller, "last_reply").expect("reply ran");
+    assert!(
+        seen.starts_with("error:") && seen.contains("failing on purpose"),
+        "{seen}"
+    );
+
+    // Without reply: the whole transaction fails and the caller's own write is undone too.
+    let err = chain
+        .execute(&admin, &caller, &json!({"call": {"contract": callee, "msg": fail, "reply_on_error": false, "note": "second"}}))
+        .expect_err("the failure propagates");
+    assert!(matches!(err, ExecError::ContractFailed(_)), "{err}");
+    assert_eq!(probe_get(&chain, &caller, "note").as_deref(), Some("first"));
+
+    // A sub-message that succeeds keeps its writes; reply (on error only) is not called.
+    let write = Binary::from(
+        serde_json::to_vec(&json!({"write": {"key": "k", "value": "v"}})).expect("json"),
+    );
+    chain
+        .execute(&admin, &caller, &json!({"call": {"contract": callee, "msg": write, "reply_on_error": true, "note": "third"}}))
+        .expect("success");
+    assert_eq!(probe_get(&chain, &callee, "k").as_deref(), Some("v"));
+    assert_eq!(probe_get(&chain, &caller, "last_reply"), Some(seen));
 }
