@@ -504,3 +504,42 @@ fn blocks_of_good_and_bad_transactions_give_typed_codes_and_identical_hashes_on_
     );
     assert!(proof.proof.is_some());
 }
+
+#[test]
+fn check_tx_tracks_pending_sequences_so_one_account_can_queue_several_txs() {
+    let committee = SigningCommittee::deterministic("app-test", 1, 4, 3);
+    let dir = tempfile::tempdir().expect("dir");
+    let app = App::start(dir.path().to_path_buf()).expect("start");
+    let mut w = Wallet::new(1);
+    init(&app, &genesis(w.address.as_ref(), &committee));
+    block(&app, 1, &[]);
+    let c1 = contract_address(1, 1);
+    let msg = json!({"deactivate_terminal": {"terminal_id": "none"}});
+    let check = |raw: Vec<u8>| {
+        let r = app.check_tx(RequestCheckTx {
+            tx: raw.into(),
+            r#type: CheckTxType::New as i32,
+        });
+        (r.codespace, r.code, r.log)
+    };
+    let first = w.execute(&c1, &msg, TxOpts::default());
+    let second = w.execute(&c1, &msg, TxOpts::default());
+    assert_eq!(check(first.clone()).1, 0);
+    assert_eq!(check(second).1, 0, "sequence 1 queues behind sequence 0");
+    let (space, code, log) = check(first);
+    assert_eq!(
+        (space.as_str(), code),
+        ("sdk", 32),
+        "a replay of sequence 0 is refused: {log}"
+    );
+    assert!(log.contains("expected 2, got 0"), "{log}");
+    let gap = w.execute(
+        &c1,
+        &msg,
+        TxOpts {
+            sequence: Some(5),
+            ..Default::default()
+        },
+    );
+    assert_eq!(check(gap).1, 32);
+}
