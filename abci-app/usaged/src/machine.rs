@@ -577,7 +577,6 @@ impl Machine {
             tx_hash: Binary::from(tx_hash.to_vec()),
         };
         let fork: Branch = Rc::new(RefCell::new(branch.borrow().fork()));
-        let mut vm_gas_left = gas::to_vm(gas_wanted - ante);
         let mut events = vec![ChainEvent::new("tx")
             .attr(
                 "acc_seq",
@@ -585,11 +584,47 @@ impl Machine {
             )
             .attr("fee", "")
             .attr("fee_payer", tx.signer.clone())];
-        let mut responses = Vec::with_capacity(tx.msgs.len());
-        for (i, msg) in tx.msgs.iter().enumerate() {
-            match self.run_msg(&fork, &ctx, msg, vm_gas_left) {
+        let outcome = match self.run_msgs(&fork, &ctx, &tx.msgs, gas::to_vm(gas_wanted - ante))? {
+            Ok(ran) => ran,
+            Err((failure, vm_used)) => {
+                let used = (ante + gas::to_sdk(vm_used)).min(gas_wanted);
+                return Ok(TxOutcome {
+                    gas_wanted,
+                    gas_used: used,
+                    ..failure
+                });
+            }
+        };
+        let changes = take_branch(fork)?.into_changes();
+        branch.borrow_mut().apply(changes);
+        events.extend(outcome.events);
+        Ok(TxOutcome {
+            gas_wanted,
+            gas_used: ante + outcome.gas_used,
+            events,
+            ..outcome
+        })
+    }
+
+    /// Runs a transaction's messages in order on `branch` with `vm_budget` CosmWasm gas: on
+    /// success an outcome with the `TxMsgData`, the events (each message's `message` event first,
+    /// every event with `msg_index`) and the SDK gas used; on a message's failure the failed
+    /// outcome and the CosmWasm gas used so far. Node faults are errors.
+    #[allow(clippy::type_complexity)]
+    fn run_msgs(
+        &self,
+        branch: &Branch,
+        ctx: &BlockCtx,
+        msgs: &[Msg],
+        vm_budget: u64,
+    ) -> Result<Result<TxOutcome, (TxOutcome, u64)>, NodeError> {
+        let mut left = vm_budget;
+        let mut events = vec![];
+        let mut responses = Vec::with_capacity(msgs.len());
+        for (i, msg) in msgs.iter().enumerate() {
+            match self.run_msg(branch, ctx, msg, left) {
                 Ok((response, mut msg_events, used)) => {
-                    vm_gas_left = vm_gas_left.saturating_sub(used);
+                    left = left.saturating_sub(used);
                     msg_events.insert(0, message_event(msg));
                     for e in &mut msg_events {
                         e.attributes.push(("msg_index".into(), i.to_string()));
@@ -599,38 +634,30 @@ impl Machine {
                 }
                 Err(e) if e.is_node_fault() => return Err(NodeError::Vm(e.to_string())),
                 Err(e) => {
-                    drop(fork);
-                    let used = ante + gas::to_sdk(gas::to_vm(gas_wanted - ante) - vm_gas_left);
                     let (space, code) = e.abci_code();
                     let log = format!("failed to execute message; message index: {i}: {e}");
-                    return Ok(TxOutcome::failed(
-                        space,
-                        code,
-                        log,
-                        gas_wanted,
-                        used.min(gas_wanted),
-                    ));
+                    return Ok(Err((
+                        TxOutcome::failed(space, code, log, 0, 0),
+                        vm_budget - left,
+                    )));
                 }
             }
         }
-        let changes = take_branch(fork)?.into_changes();
-        branch.borrow_mut().apply(changes);
-        let used = ante + gas::to_sdk(gas::to_vm(gas_wanted - ante) - vm_gas_left);
         #[allow(deprecated)]
         let data = TxMsgData {
             data: vec![],
             msg_responses: responses,
         }
         .encode_to_vec();
-        Ok(TxOutcome {
+        Ok(Ok(TxOutcome {
             code: 0,
             codespace: String::new(),
             log: String::new(),
             data,
-            gas_wanted,
-            gas_used: used,
+            gas_wanted: 0,
+            gas_used: gas::to_sdk(vm_budget - left),
             events,
-        })
+        }))
     }
 
     /// Runs one message; returns its `MsgResponse`, its events and the CosmWasm gas it used.
@@ -772,49 +799,21 @@ impl Machine {
             tx_hash: Binary::default(),
         };
         let ante = ante_gas(raw_len);
-        let budget = gas::to_vm(self.params.max_tx_gas);
-        let mut left = budget;
-        let mut events = vec![];
-        let mut responses = vec![];
-        for (i, msg) in tx.msgs.iter().enumerate() {
-            match self.run_msg(&branch, &ctx, msg, left) {
-                Ok((r, mut evs, used)) => {
-                    left = left.saturating_sub(used);
-                    evs.insert(0, message_event(msg));
-                    for e in &mut evs {
-                        e.attributes.push(("msg_index".into(), i.to_string()));
-                    }
-                    events.extend(evs);
-                    responses.push(r);
-                }
-                Err(e) if e.is_node_fault() => return Err(NodeError::Vm(e.to_string())),
-                Err(e) => {
-                    let (space, code) = e.abci_code();
-                    return Ok(TxOutcome::failed(
-                        space,
-                        code,
-                        format!("failed to execute message; message index: {i}: {e}"),
-                        tx.fee.gas_limit,
-                        ante + gas::to_sdk(budget - left),
-                    ));
-                }
-            }
-        }
-        #[allow(deprecated)]
-        let data = TxMsgData {
-            data: vec![],
-            msg_responses: responses,
-        }
-        .encode_to_vec();
-        Ok(TxOutcome {
-            code: 0,
-            codespace: String::new(),
-            log: String::new(),
-            data,
-            gas_wanted: tx.fee.gas_limit,
-            gas_used: ante + gas::to_sdk(budget - left),
-            events,
-        })
+        let gas_wanted = tx.fee.gas_limit;
+        Ok(
+            match self.run_msgs(&branch, &ctx, &tx.msgs, gas::to_vm(self.params.max_tx_gas))? {
+                Ok(ran) => TxOutcome {
+                    gas_wanted,
+                    gas_used: ante + ran.gas_used,
+                    ..ran
+                },
+                Err((failure, vm_used)) => TxOutcome {
+                    gas_wanted,
+                    gas_used: ante + gas::to_sdk(vm_used),
+                    ..failure
+                },
+            },
+        )
     }
 
     /// Time of the last committed block, stored by `record_block_time`; the Unix epoch before any.
