@@ -1190,3 +1190,21 @@ fn a_previewed_root_is_the_committed_root_and_writes_nothing() {
     ));
     assert_eq!(store.commit(1, &changes).unwrap(), preview);
 }
+
+#[test]
+fn a_commit_of_other_changes_than_previewed_computes_its_own_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut previewed = ChangeSet::new();
+    previewed.insert(b"a".to_vec(), Some(b"1".to_vec()));
+    let mut committed = ChangeSet::new();
+    committed.insert(b"b".to_vec(), Some(b"2".to_vec()));
+    store.preview_root(1, &previewed).unwrap();
+    let root = store.commit(1, &committed).unwrap();
+
+    let other = tempfile::tempdir().unwrap();
+    let mut fresh = Store::open(other.path()).unwrap();
+    assert_eq!(fresh.commit(1, &committed).unwrap(), root);
+    assert_eq!(store.get(b"a").unwrap(), None);
+    assert_eq!(store.get(b"b").unwrap(), Some(b"2".to_vec()));
+}
