@@ -31,6 +31,10 @@ const ACCOUNT_PREFIX: u8 = 0x10;
 /// The chain's own settings: `0x20 ‖ name`.
 const APP_PREFIX: u8 = 0x20;
 
+/// Tree versions kept behind the committed height (older ones are pruned after each commit;
+/// state and the app hash are unaffected, only proofs at those heights go).
+pub const KEEP_RECENT_VERSIONS: u64 = 100;
+
 /// SDK ante costs, in SDK gas: per byte of the transaction and per secp256k1 verification.
 pub const TX_SIZE_COST_PER_BYTE: u64 = 10;
 pub const SIG_VERIFY_COST: u64 = 1_000;
@@ -517,6 +521,9 @@ impl Machine {
                 hex::encode(app_hash),
                 hex::encode(expected)
             )));
+        }
+        if pending.height > KEEP_RECENT_VERSIONS {
+            self.store.prune(pending.height - KEEP_RECENT_VERSIONS)?;
         }
         self.check_sequences.clear();
         Ok(pending.height)

@@ -543,3 +543,23 @@ fn check_tx_tracks_pending_sequences_so_one_account_can_queue_several_txs() {
     );
     assert_eq!(check(gap).1, 32);
 }
+
+#[test]
+fn old_tree_versions_are_pruned_and_the_chain_goes_on() {
+    let committee = SigningCommittee::deterministic("app-test", 1, 4, 3);
+    let dir = tempfile::tempdir().expect("dir");
+    let app = App::start(dir.path().to_path_buf()).expect("start");
+    let w = Wallet::new(1);
+    init(&app, &genesis(w.address.as_ref(), &committee));
+    let blocks = usaged::machine::KEEP_RECENT_VERSIONS as i64 + 5;
+    let mut last = vec![];
+    for h in 1..=blocks {
+        last = block(&app, h, &[]).1;
+    }
+    let info = app.info(RequestInfo::default());
+    assert_eq!(info.last_block_height, blocks);
+    assert_eq!(info.last_block_app_hash.to_vec(), last);
+    let c1 = contract_address(1, 1);
+    let committee_now: usage_proof::CommitteeResponse = smart(&app, &c1, json!({"committee": {}}));
+    assert_eq!(committee_now.committee.epoch, 1);
+}
