@@ -123,8 +123,19 @@ async fn a_killed_node_resumes_at_its_committed_height_with_nothing_lost() {
     );
 
     // The admin's sequence went on from where it was: its next tx (sequence 2) is accepted.
-    let second_window = align(net.block_time().await - 15, 10);
-    assert!(second_window > first_window);
+    // The next closed window after the first one, by the node's clock (blocks come about 1 s apart).
+    let started = std::time::Instant::now();
+    let second_window = loop {
+        let w = align(net.block_time().await - 15, 10);
+        if w > first_window {
+            break w;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the chain's clock stood still"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
     let tx = batch(&net, 2, second_window).await;
     net.commit_tx(tx).await;
     assert!(proof_exists(&net, &c1, second_window).await);
