@@ -1,0 +1,9 @@
+//! `usage-attestor`, the terminal agent of usagechain (design flow 1): it samples host counters,
+//! signs sequence-numbered samples with a TEE-held Ed25519 key whose attestation evidence binds it
+//! to an enclave measurement, and keeps them in a durable outbox until every aggregator has them.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod counters;
+pub mod outbox;
+pub mod sample;
+pub mod tee;

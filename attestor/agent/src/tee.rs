@@ -1,0 +1,510 @@
+//! The terminal key and its attestation evidence (design §3 "Terminal keys").
+//!
+//! A [`TeeBackend`] holds an Ed25519 key that never leaves it, signs with it, and produces
+//! [`Evidence`] binding the key to an enclave measurement: the evidence's 64-byte report data is
+//! [`report_data_for`] the public key. Real SGX/TDX/SEV-SNP backends plug in behind the trait; this
+//! module provides the clearly labelled [`SoftwareBackend`] for machines without a TEE, whose
+//! evidence says `TeeKind::Software` and which the chain can be configured to refuse.
+
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256, Sha512};
+use thiserror::Error;
+use usage_common::codec::{DecodeError, Decoder, Encoder};
+pub use usage_common::msg::usage_proof::TeeKind;
+
+use crate::sample::{Sample, SampleError};
+
+/// Domain tag hashed with the public key into the evidence's report data.
+pub const REPORT_DATA_DOMAIN: &str = "usagechain/v1/attestor-key";
+/// What the software backend's measurement is the SHA-256 of.
+pub const SOFTWARE_MEASUREMENT_LABEL: &str = "usagechain software tee v1";
+
+/// The report data that binds `public_key` to an enclave:
+/// `SHA-512(REPORT_DATA_DOMAIN || public_key)`, filling the 64 bytes every TEE report carries.
+pub fn report_data_for(public_key: &[u8; 32]) -> [u8; 64] {
+    let mut h = Sha512::new();
+    h.update(REPORT_DATA_DOMAIN.as_bytes());
+    h.update(public_key);
+    h.finalize().into()
+}
+
+/// The software backend's measurement: `SHA-256("usagechain software tee v1")`.
+pub fn software_measurement() -> Measurement {
+    Measurement(Sha256::digest(SOFTWARE_MEASUREMENT_LABEL.as_bytes()).to_vec())
+}
+
+/// An enclave measurement (MRENCLAVE, MRTD, SEV-SNP launch digest, or the software label's hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measurement(pub Vec<u8>);
+
+impl Measurement {
+    /// Lower-case hex, as the chain's allowlist shows it.
+    pub fn to_hex(&self) -> String {
+        hex::encode(&self.0)
+    }
+}
+
+/// Attestation evidence: which TEE, its measurement, the report data binding the key, and the
+/// TEE's signed quote (empty for the software backend).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Which TEE produced it.
+    pub kind: TeeKind,
+    /// The enclave measurement the quote attests.
+    pub measurement: Vec<u8>,
+    /// 64 bytes of report data; [`report_data_for`] the terminal's public key.
+    pub report_data: [u8; 64],
+    /// The TEE's quote or report; empty for [`TeeKind::Software`].
+    pub quote: Vec<u8>,
+}
+
+/// Why evidence was not accepted.
+#[derive(Error, Debug, PartialEq, Eq, Clone)]
+pub enum EvidenceError {
+    /// This build cannot verify evidence of that kind yet; it is refused, never trusted.
+    #[error("cannot verify {} evidence yet", .kind.as_str())]
+    Unsupported {
+        /// The kind refused.
+        kind: TeeKind,
+    },
+    /// The report data does not bind the given public key.
+    #[error("report data does not bind the public key")]
+    KeyNotBound,
+    /// The measurement is not the one this kind of evidence must carry.
+    #[error("unexpected measurement {found}")]
+    WrongMeasurement {
+        /// Hex of the measurement found.
+        found: String,
+    },
+    /// Software evidence carries a quote, which it never produces.
+    #[error("software evidence must have an empty quote")]
+    UnexpectedQuote,
+}
+
+/// Checks `evidence` and that it binds `public_key`; returns the attested measurement, which the
+/// caller still has to find on the allowlist. Software evidence is checked for its fixed
+/// measurement, empty quote and key binding; kinds with a quote are refused with
+/// [`EvidenceError::Unsupported`] until their verifier is wired in.
+pub fn verify_evidence(
+    evidence: &Evidence,
+    public_key: &[u8; 32],
+) -> Result<Measurement, EvidenceError> {
+    match evidence.kind {
+        TeeKind::Software => {
+            let expected = software_measurement();
+            if evidence.measurement != expected.0 {
+                return Err(EvidenceError::WrongMeasurement {
+                    found: hex::encode(&evidence.measurement),
+                });
+            }
+            if !evidence.quote.is_empty() {
+                return Err(EvidenceError::UnexpectedQuote);
+            }
+            if evidence.report_data != report_data_for(public_key) {
+                return Err(EvidenceError::KeyNotBound);
+            }
+            Ok(expected)
+        }
+        kind @ (TeeKind::Sgx | TeeKind::Tdx | TeeKind::SevSnp) => {
+            Err(EvidenceError::Unsupported { kind })
+        }
+    }
+}
+
+/// A TEE holding the terminal's Ed25519 key.
+pub trait TeeBackend {
+    /// Which TEE this is.
+    fn kind(&self) -> TeeKind;
+    /// The Ed25519 public key.
+    fn public_key(&self) -> [u8; 32];
+    /// Signs `msg` with the key (Ed25519, RFC 8032).
+    fn sign(&self, msg: &[u8]) -> [u8; 64];
+    /// Evidence binding [`TeeBackend::public_key`] to this enclave's measurement.
+    fn evidence(&self) -> Evidence;
+}
+
+/// Why the software key could not be loaded or created.
+#[derive(Error, Debug)]
+pub enum KeyError {
+    /// Reading or writing the key file failed.
+    #[error("key file {path}: {source}")]
+    Io {
+        /// The key file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The key file is readable or writable by others than its owner.
+    #[error("key file {path} has mode {mode:o}; it must be 0600")]
+    InsecurePermissions {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The key file does not hold exactly 32 bytes.
+    #[error("key file {path} holds {len} bytes, expected 32")]
+    Corrupt {
+        /// The key file.
+        path: PathBuf,
+        /// Its length.
+        len: usize,
+    },
+    /// The operating system's random source failed.
+    #[error("no randomness for a new key: {0}")]
+    Random(String),
+}
+
+/// Development backend without a TEE: the Ed25519 secret lives in a file (mode 0600) created on
+/// first use. Its evidence is labelled [`TeeKind::Software`] and has an empty quote.
+pub struct SoftwareBackend {
+    key: SigningKey,
+}
+
+impl fmt::Debug for SoftwareBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SoftwareBackend")
+            .field("public_key", &hex::encode(self.public_key()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SoftwareBackend {
+    /// Loads the key from `path`, or creates it there if the file does not exist. Creation is
+    /// atomic (written beside it, synced, then linked into place without replacing), so a crash
+    /// never leaves a half-written key and two processes agree on one key. An existing file with
+    /// permissions wider than 0600 is refused.
+    pub fn open(path: &Path) -> Result<Self, KeyError> {
+        match Self::load(path) {
+            Err(KeyError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
+                Self::create(path)?;
+                Self::load(path)
+            }
+            other => other,
+        }
+    }
+
+    fn load(path: &Path) -> Result<Self, KeyError> {
+        let io = |source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = fs::File::open(path).map_err(io)?;
+        let mode = file.metadata().map_err(io)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(KeyError::InsecurePermissions {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+        let mut buf = Vec::with_capacity(32);
+        file.take(33).read_to_end(&mut buf).map_err(io)?;
+        let secret: [u8; 32] = buf.as_slice().try_into().map_err(|_| KeyError::Corrupt {
+            path: path.to_path_buf(),
+            len: buf.len(),
+        })?;
+        buf.fill(0);
+        Ok(Self {
+            key: SigningKey::from_bytes(&secret),
+        })
+    }
+
+    fn create(path: &Path) -> Result<(), KeyError> {
+        let mut secret = [0u8; 32];
+        getrandom::getrandom(&mut secret).map_err(|e| KeyError::Random(e.to_string()))?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(format!(".tmp{}", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        let io = |source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let written = (|| {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(&secret)?;
+            f.sync_all()?;
+            // Another process may have created the key meanwhile; keep theirs.
+            match fs::hard_link(&tmp, path) {
+                Err(e) if e.kind() != ErrorKind::AlreadyExists => Err(e),
+                _ => Ok(()),
+            }
+        })();
+        secret.fill(0);
+        let removed = fs::remove_file(&tmp);
+        written.map_err(io)?;
+        removed.map_err(io)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
+        tracing::info!(path = %path.display(), "created a new software terminal key");
+        Ok(())
+    }
+}
+
+impl TeeBackend for SoftwareBackend {
+    fn kind(&self) -> TeeKind {
+        TeeKind::Software
+    }
+
+    fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        self.key.sign(msg).to_bytes()
+    }
+
+    fn evidence(&self) -> Evidence {
+        Evidence {
+            kind: TeeKind::Software,
+            measurement: software_measurement().0,
+            report_data: report_data_for(&self.public_key()),
+            quote: Vec::new(),
+        }
+    }
+}
+
+/// Largest encoded sample a [`SignedSample`] may carry.
+pub const MAX_SAMPLE_BYTES: usize = 1024;
+
+/// Why a signed sample was refused.
+#[derive(Error, Debug, PartialEq, Eq, Clone)]
+pub enum SignatureError {
+    /// The public key is not a valid Ed25519 point.
+    #[error("invalid public key")]
+    BadPublicKey,
+    /// The signature does not verify (strict RFC 8032 rules).
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The signed bytes are not a valid sample.
+    #[error(transparent)]
+    Sample(#[from] SampleError),
+    /// The stored or transported form is malformed.
+    #[error("malformed signed sample: {0}")]
+    Decode(#[from] DecodeError),
+}
+
+/// A sample's canonical bytes with the terminal key's signature over exactly those bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedSample {
+    /// [`Sample::encode`] output.
+    pub sample: Vec<u8>,
+    /// Ed25519 signature over `sample`.
+    pub signature: [u8; 64],
+    /// The signer's Ed25519 public key.
+    pub public_key: [u8; 32],
+}
+
+impl SignedSample {
+    /// Encodes and signs `sample` with `backend`.
+    pub fn sign(sample: &Sample, backend: &dyn TeeBackend) -> Result<Self, SampleError> {
+        let bytes = sample.encode()?;
+        Ok(Self {
+            signature: backend.sign(&bytes),
+            public_key: backend.public_key(),
+            sample: bytes,
+        })
+    }
+
+    /// Verifies the signature (strictly: no small-order keys, canonical `S`) and decodes the
+    /// sample. Whether `public_key` belongs to a registered terminal is the caller's check.
+    pub fn verify(&self) -> Result<Sample, SignatureError> {
+        let key =
+            VerifyingKey::from_bytes(&self.public_key).map_err(|_| SignatureError::BadPublicKey)?;
+        key.verify_strict(&self.sample, &Signature::from_bytes(&self.signature))
+            .map_err(|_| SignatureError::BadSignature)?;
+        Ok(Sample::decode(&self.sample)?)
+    }
+
+    /// Storage/transport form: `bytes sample (u32 length) || signature (64) || public key (32)`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Encoder::with_capacity(self.sample.len() + 100);
+        e.bytes(&self.sample)
+            .fixed(&self.signature)
+            .fixed(&self.public_key);
+        e.finish()
+    }
+
+    /// Strictly decodes [`SignedSample::encode`] output (does not verify the signature).
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut d = Decoder::new(bytes);
+        let sample = d.bytes("sample", MAX_SAMPLE_BYTES)?.to_vec();
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(d.fixed(64)?);
+        let public_key = d.hash()?;
+        d.finish()?;
+        Ok(Self {
+            sample,
+            signature,
+            public_key,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::tests::example;
+
+    fn backend() -> (tempfile::TempDir, SoftwareBackend) {
+        let dir = tempfile::tempdir().unwrap();
+        let b = SoftwareBackend::open(&dir.path().join("terminal.key")).unwrap();
+        (dir, b)
+    }
+
+    #[test]
+    fn a_signed_sample_verifies_and_yields_the_sample() {
+        let (_dir, b) = backend();
+        let signed = SignedSample::sign(&example(3), &b).unwrap();
+        assert_eq!(signed.verify().unwrap(), example(3));
+    }
+
+    #[test]
+    fn changing_any_byte_of_the_sample_or_signature_fails_verification() {
+        let (_dir, b) = backend();
+        let signed = SignedSample::sign(&example(3), &b).unwrap();
+        for i in 0..signed.sample.len() {
+            let mut t = signed.clone();
+            t.sample[i] ^= 1;
+            assert_eq!(t.verify(), Err(SignatureError::BadSignature), "byte {i}");
+        }
+        for i in 0..64 {
+            let mut t = signed.clone();
+            t.signature[i] ^= 1;
+            assert_eq!(
+                t.verify(),
+                Err(SignatureError::BadSignature),
+                "sig byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_signature_under_another_key_fails_verification() {
+        let (_d1, a) = backend();
+        let (_d2, b) = backend();
+        let mut signed = SignedSample::sign(&example(3), &a).unwrap();
+        signed.public_key = b.public_key();
+        assert_eq!(signed.verify(), Err(SignatureError::BadSignature));
+    }
+
+    #[test]
+    fn the_signed_sample_storage_form_round_trips_strictly() {
+        let (_dir, b) = backend();
+        let signed = SignedSample::sign(&example(3), &b).unwrap();
+        let bytes = signed.encode();
+        assert_eq!(SignedSample::decode(&bytes).unwrap(), signed);
+        assert!(SignedSample::decode(&bytes[..bytes.len() - 1]).is_err());
+        let mut longer = bytes;
+        longer.push(0);
+        assert!(SignedSample::decode(&longer).is_err());
+    }
+
+    #[test]
+    fn software_evidence_is_labelled_and_binds_its_own_key() {
+        let (_dir, b) = backend();
+        let ev = b.evidence();
+        assert_eq!(ev.kind, TeeKind::Software);
+        assert!(ev.quote.is_empty());
+        assert_eq!(
+            ev.measurement,
+            Sha256::digest(b"usagechain software tee v1").to_vec()
+        );
+        assert_eq!(
+            verify_evidence(&ev, &b.public_key()),
+            Ok(software_measurement())
+        );
+    }
+
+    #[test]
+    fn evidence_for_another_key_is_refused() {
+        let (_d1, a) = backend();
+        let (_d2, b) = backend();
+        assert_eq!(
+            verify_evidence(&a.evidence(), &b.public_key()),
+            Err(EvidenceError::KeyNotBound)
+        );
+    }
+
+    #[test]
+    fn software_evidence_with_another_measurement_or_a_quote_is_refused() {
+        let (_dir, b) = backend();
+        let mut ev = b.evidence();
+        ev.measurement[0] ^= 1;
+        assert!(matches!(
+            verify_evidence(&ev, &b.public_key()),
+            Err(EvidenceError::WrongMeasurement { .. })
+        ));
+        let mut ev = b.evidence();
+        ev.quote = vec![1];
+        assert_eq!(
+            verify_evidence(&ev, &b.public_key()),
+            Err(EvidenceError::UnexpectedQuote)
+        );
+    }
+
+    #[test]
+    fn hardware_evidence_kinds_are_refused_until_they_can_be_verified() {
+        let (_dir, b) = backend();
+        for kind in [TeeKind::Sgx, TeeKind::Tdx, TeeKind::SevSnp] {
+            let ev = Evidence {
+                kind,
+                ..b.evidence()
+            };
+            assert_eq!(
+                verify_evidence(&ev, &b.public_key()),
+                Err(EvidenceError::Unsupported { kind })
+            );
+        }
+    }
+
+    #[test]
+    fn the_key_file_survives_a_reopen_with_the_same_public_key_and_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("terminal.key");
+        let first = SoftwareBackend::open(&path).unwrap().public_key();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let again = SoftwareBackend::open(&path).unwrap().public_key();
+        assert_eq!(first, again);
+        // No temporary file is left beside it.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_key_file_readable_by_others_or_of_the_wrong_length_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("terminal.key");
+        SoftwareBackend::open(&path).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            SoftwareBackend::open(&path),
+            Err(KeyError::InsecurePermissions { mode: 0o644, .. })
+        ));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&path, [1u8; 31]).unwrap();
+        assert!(matches!(
+            SoftwareBackend::open(&path),
+            Err(KeyError::Corrupt { len: 31, .. })
+        ));
+    }
+
+    #[test]
+    fn debug_output_shows_the_public_key_but_not_the_secret() {
+        let (_dir, b) = backend();
+        let shown = format!("{b:?}");
+        assert!(shown.contains(&hex::encode(b.public_key())));
+        assert!(!shown.contains(&hex::encode(b.key.to_bytes())));
+    }
+}
