@@ -1,0 +1,412 @@
+//! Deterministic aggregation of one terminal's samples into the usage record of one window
+//! (design flow 2). Integer arithmetic only, every step checked.
+//!
+//! Rules:
+//! - The window is `[window_start, window_start + window_len_s)` seconds; a sample belongs to it
+//!   when its `taken_at_ms` falls inside. Samples of another terminal or tenant are ignored.
+//!   Samples are ordered by `seq`; identical duplicates are merged, conflicting ones refused.
+//! - Cumulative counters (`net_rx_bytes`, `net_tx_bytes`, `cpu_time_us`): the last sample in the
+//!   window minus the baseline, which is `previous` (the last sample before the window) or, when
+//!   there is none, the first sample in the window. A counter that decreases between any two
+//!   consecutive samples is [`AggregateError::CounterReset`].
+//! - Gauges are integrated as a step function: each reading holds from its `taken_at` until the
+//!   next sample's. The intervals summed are those between consecutive samples of the chain
+//!   `previous, window samples...`, each counted in the window of its right end; so, window after
+//!   window, every interval between two readings is counted exactly once and nothing is
+//!   extrapolated beyond the last reading. Sums are kept in byte·ms (u128) and floored once:
+//!   `memory_mib_s = floor(Σ memory_bytes · Δms / (MiB · 1000))`, likewise storage, idle memory
+//!   (`idle_memory_bytes`) and idle storage (`idle_disk_bytes`).
+//! - `idle_cpu_millicore_s = floor(Σ idle_cpu_permille · Δms / 1000)`: the sample carries no core
+//!   count, so a permille of the terminal is counted as millicores of one core.
+//! - `app_up_s` / `app_down_s`: `floor(Σ Δms / 1000)` over intervals whose left reading was up /
+//!   down.
+//! - `link_rtt_us`, `link_loss_ppm`: floor of the arithmetic mean over the window's samples.
+
+use thiserror::Error;
+use usage_attestor::sample::Sample;
+use usage_common::record::{align, Metrics, UsageRecord};
+
+const MIB: u128 = 1 << 20;
+const MS_PER_S: u128 = 1_000;
+
+/// Why a window could not be aggregated.
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+pub enum AggregateError {
+    /// The window length is zero or the start is not a multiple of it.
+    #[error("invalid window: start {window_start}, length {window_len_s} s")]
+    InvalidWindow {
+        /// The window start, seconds.
+        window_start: u64,
+        /// The window length, seconds.
+        window_len_s: u64,
+    },
+    /// A cumulative counter decreased between two consecutive samples.
+    #[error("counter {field} went backwards at sample {seq}")]
+    CounterReset {
+        /// The counter.
+        field: &'static str,
+        /// The sequence number of the sample where it decreased.
+        seq: u64,
+    },
+    /// Two different samples carry the same sequence number.
+    #[error("two different samples carry sequence number {seq}")]
+    ConflictingSamples {
+        /// The sequence number.
+        seq: u64,
+    },
+    /// Sequence and time disagree: a later sample was taken earlier, or `previous` is not before
+    /// the window's samples.
+    #[error("sample {seq} is out of order")]
+    OutOfOrder {
+        /// The sequence number of the offending sample.
+        seq: u64,
+    },
+    /// A total does not fit its type.
+    #[error("{field} overflows")]
+    Overflow {
+        /// The quantity that overflowed.
+        field: &'static str,
+    },
+}
+
+/// Computes the usage record of `(terminal_id, tenant)` for the window starting at `window_start`
+/// (seconds, a multiple of `window_len_s`), from `samples` (any order; those outside the window or
+/// of another terminal/tenant are ignored) and `previous`, the last sample taken before the
+/// window, if known. `Ok(None)` when the window holds no sample. See the module documentation for
+/// the exact rules.
+pub fn aggregate_window(
+    terminal_id: &str,
+    tenant: &str,
+    window_start: u64,
+    window_len_s: u64,
+    previous: Option<&Sample>,
+    samples: &[Sample],
+) -> Result<Option<UsageRecord>, AggregateError> {
+    if window_len_s == 0 || align(window_start, window_len_s) != window_start {
+        return Err(AggregateError::InvalidWindow {
+            window_start,
+            window_len_s,
+        });
+    }
+    let overflow = |field| AggregateError::Overflow { field };
+    let start_ms = window_start
+        .checked_mul(1_000)
+        .ok_or(overflow("window start"))?;
+    let len_ms = window_len_s
+        .checked_mul(1_000)
+        .ok_or(overflow("window length"))?;
+    let end_ms = start_ms.checked_add(len_ms).ok_or(overflow("window end"))?;
+
+    let mut window: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.terminal_id == terminal_id && s.tenant == tenant)
+        .filter(|s| (start_ms..end_ms).contains(&s.taken_at_ms))
+        .collect();
+    if window.is_empty() {
+        return Ok(None);
+    }
+    window.sort_by_key(|s| s.seq);
+    let mut deduped: Vec<&Sample> = Vec::with_capacity(window.len());
+    for s in window {
+        match deduped.last() {
+            Some(last) if last.seq == s.seq => {
+                if *last != s {
+                    return Err(AggregateError::ConflictingSamples { seq: s.seq });
+                }
+            }
+            _ => deduped.push(s),
+        }
+    }
+
+    let mut chain: Vec<&Sample> = Vec::with_capacity(deduped.len() + 1);
+    if let Some(p) = previous {
+        chain.push(p);
+    }
+    chain.extend(deduped.iter().copied());
+
+    let mut memory: u128 = 0;
+    let mut storage: u128 = 0;
+    let mut idle_cpu: u128 = 0;
+    let mut idle_memory: u128 = 0;
+    let mut idle_storage: u128 = 0;
+    let mut up_ms: u128 = 0;
+    let mut down_ms: u128 = 0;
+    for pair in chain.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if b.seq <= a.seq || b.taken_at_ms < a.taken_at_ms {
+            return Err(AggregateError::OutOfOrder { seq: b.seq });
+        }
+        for (field, before, after) in [
+            ("net_rx_bytes", a.net_rx_bytes, b.net_rx_bytes),
+            ("net_tx_bytes", a.net_tx_bytes, b.net_tx_bytes),
+            ("cpu_time_us", a.cpu_time_us, b.cpu_time_us),
+        ] {
+            if after < before {
+                return Err(AggregateError::CounterReset { field, seq: b.seq });
+            }
+        }
+        let dt = u128::from(b.taken_at_ms - a.taken_at_ms);
+        let add = |acc: &mut u128, value: u64, field| -> Result<(), AggregateError> {
+            let term = u128::from(value).checked_mul(dt).ok_or(overflow(field))?;
+            *acc = acc.checked_add(term).ok_or(overflow(field))?;
+            Ok(())
+        };
+        add(&mut memory, a.memory_bytes, "memory_mib_s")?;
+        add(&mut storage, a.storage_bytes, "storage_mib_s")?;
+        add(
+            &mut idle_cpu,
+            a.idle_cpu_permille.into(),
+            "idle_cpu_millicore_s",
+        )?;
+        add(&mut idle_memory, a.idle_memory_bytes, "idle_memory_mib_s")?;
+        add(&mut idle_storage, a.idle_disk_bytes, "idle_storage_mib_s")?;
+        if a.app_up {
+            add(&mut up_ms, 1, "app_up_s")?;
+        } else {
+            add(&mut down_ms, 1, "app_down_s")?;
+        }
+    }
+
+    // `chain` holds at least the window's non-empty samples.
+    let (Some(base), Some(last)) = (chain.first(), chain.last()) else {
+        return Ok(None);
+    };
+    // Monotonicity was checked pairwise, so these differences cannot underflow.
+    let diff = |f: fn(&Sample) -> u64| f(last) - f(base);
+
+    let count = deduped.len() as u128;
+    let rtt_sum: u128 = deduped.iter().map(|s| u128::from(s.link_rtt_us)).sum();
+    let loss_sum: u128 = deduped.iter().map(|s| u128::from(s.link_loss_ppm)).sum();
+    let to_u64 = |v: u128, field| u64::try_from(v).map_err(|_| overflow(field));
+
+    let metrics = Metrics {
+        net_rx_bytes: diff(|s| s.net_rx_bytes),
+        net_tx_bytes: diff(|s| s.net_tx_bytes),
+        cpu_time_us: diff(|s| s.cpu_time_us),
+        memory_mib_s: to_u64(memory / (MIB * MS_PER_S), "memory_mib_s")?,
+        storage_mib_s: to_u64(storage / (MIB * MS_PER_S), "storage_mib_s")?,
+        idle_cpu_millicore_s: to_u64(idle_cpu / MS_PER_S, "idle_cpu_millicore_s")?,
+        idle_memory_mib_s: to_u64(idle_memory / (MIB * MS_PER_S), "idle_memory_mib_s")?,
+        idle_storage_mib_s: to_u64(idle_storage / (MIB * MS_PER_S), "idle_storage_mib_s")?,
+        link_rtt_us: to_u64(rtt_sum / count, "link_rtt_us")?,
+        link_loss_ppm: to_u64(loss_sum / count, "link_loss_ppm")?,
+        app_up_s: to_u64(up_ms / MS_PER_S, "app_up_s")?,
+        app_down_s: to_u64(down_ms / MS_PER_S, "app_down_s")?,
+    };
+    Ok(Some(UsageRecord {
+        terminal_id: terminal_id.to_string(),
+        window_start,
+        tenant: tenant.to_string(),
+        metrics,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::tests::sample;
+    use proptest::prelude::*;
+
+    const W: u64 = 1_700_000_000; // a multiple of 10
+    const W_MS: u64 = W * 1_000;
+
+    /// Samples every 2 s from the window start, with counters growing by fixed steps.
+    fn series(n: u64) -> Vec<Sample> {
+        (0..n)
+            .map(|i| Sample {
+                net_rx_bytes: 1_000 + 100 * i,
+                net_tx_bytes: 2_000 + 10 * i,
+                cpu_time_us: 3_000 + 500_000 * i,
+                app_up: i != 2,
+                link_rtt_us: 800 + i as u32,
+                ..sample(10 + i, W_MS + 2_000 * i)
+            })
+            .collect()
+    }
+
+    fn run(
+        previous: Option<&Sample>,
+        samples: &[Sample],
+    ) -> Result<Option<UsageRecord>, AggregateError> {
+        aggregate_window("term-1", "usage1tenant", W, 10, previous, samples)
+    }
+
+    #[test]
+    fn a_window_without_samples_has_no_record() {
+        assert_eq!(run(None, &[]), Ok(None));
+        let outside = vec![sample(1, W_MS - 1), sample(2, W_MS + 10_000)];
+        assert_eq!(run(None, &outside), Ok(None));
+    }
+
+    #[test]
+    fn counters_are_differences_and_gauges_are_integrated_over_the_intervals() {
+        // Five samples at 0, 2, 4, 6, 8 s: four intervals of 2 s.
+        let r = run(None, &series(5)).unwrap().unwrap();
+        let m = r.metrics;
+        assert_eq!((r.terminal_id.as_str(), r.window_start), ("term-1", W));
+        assert_eq!(m.net_rx_bytes, 400);
+        assert_eq!(m.net_tx_bytes, 40);
+        assert_eq!(m.cpu_time_us, 2_000_000);
+        assert_eq!(m.memory_mib_s, 4 * 8);
+        assert_eq!(m.storage_mib_s, 5 * 8);
+        assert_eq!(m.idle_memory_mib_s, 6 * 8);
+        assert_eq!(m.idle_storage_mib_s, 7 * 8);
+        assert_eq!(m.idle_cpu_millicore_s, 600 * 8);
+        // The sample at 4 s was down, so the interval 4..6 s counts as down.
+        assert_eq!((m.app_up_s, m.app_down_s), (6, 2));
+        assert_eq!(m.link_rtt_us, 802);
+        assert_eq!(m.link_loss_ppm, 9);
+    }
+
+    #[test]
+    fn the_previous_sample_is_the_counter_baseline_and_opens_the_first_interval() {
+        let prev = Sample {
+            net_rx_bytes: 500,
+            ..sample(9, W_MS - 1_000)
+        };
+        let r = run(Some(&prev), &series(5)).unwrap().unwrap();
+        assert_eq!(r.metrics.net_rx_bytes, 1_400 - 500);
+        // One more interval of 1 s from the previous sample (4 MiB held, app up).
+        assert_eq!(r.metrics.memory_mib_s, 4 * 9);
+        assert_eq!(r.metrics.app_up_s, 7);
+    }
+
+    #[test]
+    fn a_counter_going_backwards_is_a_counter_reset() {
+        let mut s = series(3);
+        s[2].cpu_time_us = 0;
+        assert_eq!(
+            run(None, &s),
+            Err(AggregateError::CounterReset {
+                field: "cpu_time_us",
+                seq: 12
+            })
+        );
+        let prev = Sample {
+            net_tx_bytes: u64::MAX,
+            ..sample(1, W_MS - 5)
+        };
+        assert!(matches!(
+            run(Some(&prev), &series(2)),
+            Err(AggregateError::CounterReset {
+                field: "net_tx_bytes",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn conflicting_duplicates_are_refused_and_identical_ones_merged() {
+        let mut s = series(3);
+        s.push(s[1].clone());
+        assert_eq!(run(None, &s), run(None, &series(3)));
+        s[3].memory_bytes += 1;
+        assert_eq!(
+            run(None, &s),
+            Err(AggregateError::ConflictingSamples { seq: 11 })
+        );
+    }
+
+    #[test]
+    fn a_later_sequence_number_taken_earlier_is_out_of_order() {
+        let mut s = series(3);
+        s[2].taken_at_ms = W_MS + 1;
+        assert_eq!(run(None, &s), Err(AggregateError::OutOfOrder { seq: 12 }));
+    }
+
+    #[test]
+    fn a_misaligned_or_empty_window_is_refused() {
+        assert!(matches!(
+            aggregate_window("term-1", "usage1tenant", W + 1, 10, None, &series(2)),
+            Err(AggregateError::InvalidWindow { .. })
+        ));
+        assert!(matches!(
+            aggregate_window("term-1", "usage1tenant", W, 0, None, &series(2)),
+            Err(AggregateError::InvalidWindow { .. })
+        ));
+    }
+
+    #[test]
+    fn samples_of_another_terminal_or_tenant_are_ignored() {
+        let mut s = series(3);
+        let mut foreign = s[1].clone();
+        foreign.tenant = "usage1other".into();
+        foreign.seq = 99;
+        s.push(foreign);
+        assert_eq!(run(None, &s), run(None, &series(3)));
+    }
+
+    #[test]
+    fn a_window_whose_milliseconds_do_not_fit_is_a_typed_overflow() {
+        let start = align(u64::MAX, 10);
+        assert_eq!(
+            aggregate_window("term-1", "usage1tenant", start, 10, None, &series(1)),
+            Err(AggregateError::Overflow {
+                field: "window start"
+            })
+        );
+    }
+
+    fn arb_samples() -> impl Strategy<Value = Vec<Sample>> {
+        proptest::collection::vec(
+            (
+                0u64..2_000,
+                any::<u64>(),
+                any::<u64>(),
+                any::<u64>(),
+                any::<u16>(),
+                any::<bool>(),
+            ),
+            1..12,
+        )
+        .prop_map(|steps| {
+            let mut t = W_MS;
+            let (mut rx, mut tx, mut cpu) = (0u64, 0u64, 0u64);
+            steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, (dt, drx, mem, disk, permille, up))| {
+                    t += dt;
+                    rx = rx.saturating_add(drx);
+                    tx = tx.saturating_add(drx / 3);
+                    cpu = cpu.saturating_add(drx / 7);
+                    Sample {
+                        net_rx_bytes: rx,
+                        net_tx_bytes: tx,
+                        cpu_time_us: cpu,
+                        memory_bytes: mem,
+                        storage_bytes: disk,
+                        idle_memory_bytes: mem,
+                        idle_disk_bytes: disk,
+                        idle_cpu_permille: permille % 1001,
+                        link_rtt_us: u32::MAX,
+                        link_loss_ppm: 1_000_000,
+                        app_up: up,
+                        ..sample(i as u64 + 1, t)
+                    }
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_record_does_not_depend_on_the_order_of_the_samples(
+            (samples, shuffled) in arb_samples().prop_flat_map(|s| {
+                let shuffled = Just(s.clone()).prop_shuffle();
+                (Just(s), shuffled)
+            })
+        ) {
+            prop_assert_eq!(run(None, &samples), run(None, &shuffled));
+        }
+
+        #[test]
+        fn extreme_values_give_a_record_or_a_typed_overflow_never_a_panic(samples in arb_samples()) {
+            match run(None, &samples) {
+                Ok(Some(r)) => prop_assert!(r.metrics.app_up_s + r.metrics.app_down_s <= 10),
+                Ok(None) => prop_assert!(false, "the window holds samples"),
+                Err(e) => prop_assert!(matches!(e, AggregateError::Overflow { .. }), "{e}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Verification of one signed terminal sample (design flow 2, "checks it"): the Ed25519 signature,
+//! that the key is the terminal's registered attestor key, sequence continuity (replays refused,
+//! gaps reported) and physical plausibility. Counter monotonicity is checked during aggregation,
+//! where consecutive samples are at hand.
+
+use thiserror::Error;
+use usage_attestor::sample::Sample;
+use usage_attestor::tee::{SignatureError, SignedSample};
+
+/// How far in the future (relative to the aggregator's clock) a sample may claim to be taken.
+pub const MAX_FUTURE_SKEW_MS: u64 = 60_000;
+
+/// Why a signed sample was refused.
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The signature does not verify, or the public key is not a valid Ed25519 point.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// Signed by another key than the terminal's registered attestor key.
+    #[error("signed by {found}, not by the terminal's registered key {expected}")]
+    KeyMismatch {
+        /// Hex of the registered key.
+        expected: String,
+        /// Hex of the key that signed.
+        found: String,
+    },
+    /// The signed bytes are not a valid canonical sample (includes out-of-range fields such as
+    /// `link_loss_ppm > 1_000_000` or `idle_cpu_permille > 1000`, which decoding refuses).
+    #[error("malformed sample: {reason}")]
+    Malformed {
+        /// What the decoder refused.
+        reason: String,
+    },
+    /// The sequence number is not above the last one accepted from this terminal.
+    #[error("sample {seq} replayed: last accepted is {last}")]
+    Replayed {
+        /// The sample's sequence number.
+        seq: u64,
+        /// The last sequence number accepted.
+        last: u64,
+    },
+    /// A value that cannot be physically true.
+    #[error("implausible sample: {reason}")]
+    Implausible {
+        /// What is implausible.
+        reason: String,
+    },
+}
+
+/// A sample that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The decoded sample.
+    pub sample: Sample,
+    /// Missing sequence numbers `(first, last)`, inclusive, between the last accepted sample and
+    /// this one; `None` if the sequence is contiguous (or nothing was accepted before).
+    pub gap: Option<(u64, u64)>,
+}
+
+/// Verifies `signed` as the next sample of a terminal whose registered attestor key is
+/// `expected_key`, whose last accepted sequence number is `last_seq`, at aggregator time `now_ms`
+/// (Unix milliseconds). A gap in the sequence is accepted and reported in [`Verified::gap`].
+pub fn verify_sample(
+    signed: &SignedSample,
+    expected_key: &[u8; 32],
+    last_seq: Option<u64>,
+    now_ms: u64,
+) -> Result<Verified, Rejection> {
+    if &signed.public_key != expected_key {
+        return Err(Rejection::KeyMismatch {
+            expected: hex(expected_key),
+            found: hex(&signed.public_key),
+        });
+    }
+    let sample = signed.verify().map_err(|e| match e {
+        SignatureError::BadPublicKey | SignatureError::BadSignature => Rejection::BadSignature,
+        other => Rejection::Malformed {
+            reason: other.to_string(),
+        },
+    })?;
+    let gap = match last_seq {
+        Some(last) if sample.seq <= last => {
+            return Err(Rejection::Replayed {
+                seq: sample.seq,
+                last,
+            })
+        }
+        // `sample.seq > last`, so `last + 1` cannot overflow.
+        Some(last) if sample.seq > last + 1 => Some((last + 1, sample.seq - 1)),
+        _ => None,
+    };
+    let limit = now_ms.saturating_add(MAX_FUTURE_SKEW_MS);
+    if sample.taken_at_ms > limit {
+        return Err(Rejection::Implausible {
+            reason: format!(
+                "taken at {} ms, more than {MAX_FUTURE_SKEW_MS} ms after now ({now_ms} ms)",
+                sample.taken_at_ms
+            ),
+        });
+    }
+    Ok(Verified { sample, gap })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use usage_attestor::tee::{SoftwareBackend, TeeBackend};
+
+    /// A software terminal key in a fresh file under the system's temp directory.
+    pub(crate) fn backend(name: &str) -> SoftwareBackend {
+        let dir: PathBuf = std::env::temp_dir().join(format!(
+            "usage-aggregator-core-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("key");
+        let _ = std::fs::remove_file(&path);
+        let b = SoftwareBackend::open(&path).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        b
+    }
+
+    pub(crate) fn sample(seq: u64, taken_at_ms: u64) -> Sample {
+        Sample {
+            terminal_id: "term-1".into(),
+            tenant: "usage1tenant".into(),
+            seq,
+            taken_at_ms,
+            net_rx_bytes: 1_000,
+            net_tx_bytes: 2_000,
+            cpu_time_us: 3_000,
+            memory_bytes: 4 << 20,
+            storage_bytes: 5 << 20,
+            idle_cpu_permille: 600,
+            idle_memory_bytes: 6 << 20,
+            idle_disk_bytes: 7 << 20,
+            link_rtt_us: 800,
+            link_loss_ppm: 9,
+            app_up: true,
+        }
+    }
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    #[test]
+    fn a_correctly_signed_next_sample_is_accepted_without_gap() {
+        let b = backend("accept");
+        let s = sample(5, NOW);
+        let signed = SignedSample::sign(&s, &b).unwrap();
+        let v = verify_sample(&signed, &b.public_key(), Some(4), NOW).unwrap();
+        assert_eq!(
+            v,
+            Verified {
+                sample: s,
+                gap: None
+            }
+        );
+        let first = verify_sample(&signed, &b.public_key(), None, NOW).unwrap();
+        assert_eq!(first.gap, None);
+    }
+
+    #[test]
+    fn a_gap_in_the_sequence_is_accepted_and_reported() {
+        let b = backend("gap");
+        let signed = SignedSample::sign(&sample(10, NOW), &b).unwrap();
+        let v = verify_sample(&signed, &b.public_key(), Some(6), NOW).unwrap();
+        assert_eq!(v.gap, Some((7, 9)));
+    }
+
+    #[test]
+    fn a_replayed_or_older_sequence_number_is_refused() {
+        let b = backend("replay");
+        let signed = SignedSample::sign(&sample(5, NOW), &b).unwrap();
+        for last in [5, 9] {
+            assert_eq!(
+                verify_sample(&signed, &b.public_key(), Some(last), NOW),
+                Err(Rejection::Replayed { seq: 5, last })
+            );
+        }
+    }
+
+    #[test]
+    fn a_tampered_sample_or_signature_is_refused_as_bad_signature() {
+        let b = backend("tamper");
+        let mut signed = SignedSample::sign(&sample(1, NOW), &b).unwrap();
+        signed.signature[0] ^= 1;
+        assert_eq!(
+            verify_sample(&signed, &b.public_key(), None, NOW),
+            Err(Rejection::BadSignature)
+        );
+        let mut signed = SignedSample::sign(&sample(1, NOW), &b).unwrap();
+        let last = signed.sample.len() - 2;
+        signed.sample[last] ^= 1;
+        assert_eq!(
+            verify_sample(&signed, &b.public_key(), None, NOW),
+            Err(Rejection::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_sample_signed_by_another_key_is_refused_as_key_mismatch() {
+        let registered = backend("registered");
+        let other = backend("other");
+        let signed = SignedSample::sign(&sample(1, NOW), &other).unwrap();
+        assert!(matches!(
+            verify_sample(&signed, &registered.public_key(), None, NOW),
+            Err(Rejection::KeyMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn a_sample_from_more_than_a_minute_in_the_future_is_implausible() {
+        let b = backend("future");
+        let ok = SignedSample::sign(&sample(1, NOW + MAX_FUTURE_SKEW_MS), &b).unwrap();
+        assert!(verify_sample(&ok, &b.public_key(), None, NOW).is_ok());
+        let late = SignedSample::sign(&sample(1, NOW + MAX_FUTURE_SKEW_MS + 1), &b).unwrap();
+        assert!(matches!(
+            verify_sample(&late, &b.public_key(), None, NOW),
+            Err(Rejection::Implausible { .. })
+        ));
+    }
+}
