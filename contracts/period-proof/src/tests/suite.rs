@@ -23,9 +23,9 @@ use usage_common::record::{Metrics, Totals, UsageRecord};
 use usage_common::ThresholdSignature;
 use usage_signer::SigningCommittee;
 
-use super::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
 use crate::contract;
 use crate::ContractError;
+use usage_contract_testing::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
 
 pub const WINDOW: u64 = 10;
 pub const PERIOD: u64 = 60;

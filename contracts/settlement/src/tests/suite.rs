@@ -33,9 +33,9 @@ use usage_common::record::{Metric, Metrics, Totals, UsageRecord};
 use usage_common::{Committee, ThresholdSignature};
 use usage_signer::SigningCommittee;
 
-use super::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
 use crate::contract;
 use crate::ContractError;
+use usage_contract_testing::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
 
 pub const WINDOW: u64 = 10;
 pub const PERIOD: u64 = 60;
