@@ -138,6 +138,17 @@ typed_event!(
     ConfigUpdated = "config_updated" { what: String, admin: String }
 );
 
+impl ConfigUpdated {
+    /// The event of a configuration change `what` (e.g. `update_config`), naming the admin after it.
+    pub fn event(what: &str, admin: impl std::fmt::Display) -> Event {
+        ConfigUpdated {
+            what: what.to_string(),
+            admin: admin.to_string(),
+        }
+        .to_event()
+    }
+}
+
 // ---- C1 usage-proof ----
 
 typed_event!(

@@ -34,13 +34,7 @@ pub fn instantiate(
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
     TOTALS.save(deps.storage, &Totals::default())?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "instantiate".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("instantiate", config.admin)))
 }
 
 /// Checks everything about a voucher that needs no state.
@@ -215,11 +209,5 @@ pub fn update_config(
     }
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "update_config".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("update_config", config.admin)))
 }

@@ -70,13 +70,7 @@ pub fn instantiate(
             dispute_window_seconds: msg.dispute_window_seconds,
         },
     )?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "instantiate".into(),
-            admin: admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("instantiate", admin)))
 }
 
 pub fn prove_period(
@@ -295,11 +289,5 @@ pub fn update_config(
         config.dispute_window_seconds = w;
     }
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "update_config".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("update_config", config.admin)))
 }

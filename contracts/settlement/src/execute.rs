@@ -129,13 +129,7 @@ pub fn instantiate(
     };
     CONFIG.save(deps.storage, &config)?;
     NEXT_SETTLEMENT_ID.save(deps.storage, &1)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "instantiate".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("instantiate", config.admin)))
 }
 
 pub fn set_payee_account(
@@ -404,13 +398,7 @@ pub fn update_tariff(
     }
     config.tariff = tariff;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "update_tariff".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("update_tariff", config.admin)))
 }
 
 pub fn update_admin(
@@ -422,11 +410,5 @@ pub fn update_admin(
     config.authorize(&info.sender)?;
     config.admin = validate_addr(deps.api, &admin)?;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "update_admin".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("update_admin", config.admin)))
 }

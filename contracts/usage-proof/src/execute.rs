@@ -68,13 +68,7 @@ pub fn instantiate(
     NEXT_BATCH_ID.save(deps.storage, &1)?;
     TERMINAL_COUNT.save(deps.storage, &0)?;
     Ok(Response::new()
-        .add_event(
-            ConfigUpdated {
-                what: "instantiate".into(),
-                admin: admin_str,
-            }
-            .to_event(),
-        )
+        .add_event(ConfigUpdated::event("instantiate", admin_str))
         .add_event(
             CommitteeRotated {
                 epoch: committee.epoch,
@@ -501,11 +495,5 @@ pub fn update_config(
         config.accept_software_tee = s;
     }
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "update_config".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("update_config", config.admin)))
 }

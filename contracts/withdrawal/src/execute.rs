@@ -41,13 +41,7 @@ pub fn instantiate(
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
     NEXT_ID.save(deps.storage, &1)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "instantiate".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("instantiate", config.admin)))
 }
 
 fn load(deps: &DepsMut, withdrawal_id: u64) -> Result<Withdrawal, ContractError> {
@@ -350,13 +344,7 @@ pub fn update_limits(
     validate_limits(&limits)?;
     config.limits = limits;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "update_limits".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("update_limits", config.admin)))
 }
 
 /// Admin: hands administration to `admin`.
@@ -369,11 +357,5 @@ pub fn update_admin(
     config.authorize(&info.sender)?;
     config.admin = deps.api.addr_validate(&admin)?;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(
-        ConfigUpdated {
-            what: "update_admin".into(),
-            admin: config.admin.to_string(),
-        }
-        .to_event(),
-    ))
+    Ok(Response::new().add_event(ConfigUpdated::event("update_admin", config.admin)))
 }
