@@ -1,15 +1,17 @@
 //! The durable outbox: signed samples wait here until every aggregator has acknowledged them.
 //!
-//! One redb file holds three tables:
+//! One attestor may speak for several terminals (one per tenant on a shared host, or thousands in
+//! the simulation mode), so everything is kept per terminal. One redb file holds four tables:
 //!
-//! * `samples`: outbox sequence number → [`SignedSample::encode`] bytes;
-//! * `cursors`: aggregator → highest sequence number it acknowledged (0: none);
-//! * `meta`: `next_seq`, the number the next pushed sample must carry.
+//! * `samples`: (terminal, seq) → [`SignedSample::encode`] bytes;
+//! * `cursors`: (aggregator, terminal) → highest seq it acknowledged (absent: 0, none);
+//! * `next_seq`: terminal → the seq its next pushed sample must carry (absent: 1);
+//! * `aggregators`: the aggregators the outbox serves.
 //!
-//! The outbox sequence number *is* the sample's own `seq` (contiguous per terminal, from 1), so
-//! aggregators can check sequence continuity: [`Outbox::push`] refuses a sample whose `seq` is not
-//! [`Outbox::next_seq`]. Every change is one durable redb transaction, so a crash loses nothing
-//! that [`Outbox::push`] or [`Outbox::ack`] reported done. Samples that every configured
+//! The sample's own `seq` (contiguous per terminal, from 1) is its outbox key, so aggregators can
+//! check sequence continuity: a push refuses a sample whose `seq` is not [`Outbox::next_seq`] of
+//! its terminal. Every change is one durable redb transaction, so a crash loses nothing that
+//! [`Outbox::push_all`] or [`Outbox::ack`] reported done. Samples that every configured
 //! aggregator acknowledged are deleted in the same transaction as the acknowledgement that
 //! completed them.
 
@@ -21,10 +23,10 @@ use usage_common::codec::DecodeError;
 
 use crate::tee::{SignatureError, SignedSample};
 
-const SAMPLES: TableDefinition<u64, &[u8]> = TableDefinition::new("samples");
-const CURSORS: TableDefinition<&str, u64> = TableDefinition::new("cursors");
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const NEXT_SEQ: &str = "next_seq";
+const SAMPLES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("samples");
+const CURSORS: TableDefinition<(&str, &str), u64> = TableDefinition::new("cursors");
+const NEXT_SEQ: TableDefinition<&str, u64> = TableDefinition::new("next_seq");
+const AGGREGATORS: TableDefinition<&str, ()> = TableDefinition::new("aggregators");
 
 /// Why an outbox operation failed.
 #[derive(Error, Debug)]
@@ -38,17 +40,21 @@ pub enum OutboxError {
     /// The aggregator is not one the outbox was opened with.
     #[error("unknown aggregator {0:?}")]
     UnknownAggregator(String),
-    /// The pushed sample's `seq` is not the next one.
-    #[error("sample seq {got}, expected {expected}")]
+    /// The pushed sample's `seq` is not the next one of its terminal.
+    #[error("sample seq {got} of terminal {terminal:?}, expected {expected}")]
     OutOfSequence {
+        /// The terminal.
+        terminal: String,
         /// [`Outbox::next_seq`].
         expected: u64,
         /// The sample's `seq`.
         got: u64,
     },
     /// An acknowledgement names a sample that was never pushed.
-    #[error("ack up to {up_to}, but the last pushed seq is {last}")]
+    #[error("ack up to {up_to} of terminal {terminal:?}, but the last pushed seq is {last}")]
     AckBeyondPushed {
+        /// The terminal.
+        terminal: String,
         /// The acknowledged seq.
         up_to: u64,
         /// The last pushed seq (0: none).
@@ -58,8 +64,10 @@ pub enum OutboxError {
     #[error("refusing an invalid signed sample: {0}")]
     InvalidSample(#[from] SignatureError),
     /// A stored entry does not decode (the file was damaged).
-    #[error("stored sample {seq} is corrupt: {source}")]
+    #[error("stored sample {seq} of terminal {terminal:?} is corrupt: {source}")]
     Corrupt {
+        /// The terminal.
+        terminal: String,
         /// Its seq.
         seq: u64,
         /// The decoding error.
@@ -85,7 +93,8 @@ from_redb!(
     redb::CommitError
 );
 
-/// A durable queue of signed samples with one acknowledgement cursor per aggregator.
+/// A durable queue of signed samples of one or more terminals, with one acknowledgement cursor
+/// per (aggregator, terminal).
 #[derive(Debug)]
 pub struct Outbox {
     db: Database,
@@ -106,26 +115,31 @@ impl Outbox {
         let db = Database::create(path)?;
         let txn = db.begin_write()?;
         {
-            let mut meta = txn.open_table(META)?;
-            if meta.get(NEXT_SEQ)?.is_none() {
-                meta.insert(NEXT_SEQ, 1)?;
-            }
-            let mut cursors = txn.open_table(CURSORS)?;
-            let stale: Vec<String> = cursors
+            let mut configured = txn.open_table(AGGREGATORS)?;
+            let stale: Vec<String> = configured
                 .iter()?
                 .map(|r| r.map(|(k, _)| k.value().to_string()))
                 .collect::<Result<_, _>>()?;
+            let mut cursors = txn.open_table(CURSORS)?;
             for name in stale.iter().filter(|n| !names.contains(n)) {
-                tracing::warn!(aggregator = %name, "dropping the cursor of an unconfigured aggregator");
-                cursors.remove(name.as_str())?;
+                tracing::warn!(aggregator = %name, "dropping the cursors of an unconfigured aggregator");
+                configured.remove(name.as_str())?;
+                cursors.retain_in((name.as_str(), "")..(name.as_str(), "\u{10ffff}"), |_, _| {
+                    false
+                })?;
             }
             for name in &names {
-                if cursors.get(name.as_str())?.is_none() {
-                    cursors.insert(name.as_str(), 0)?;
-                }
+                configured.insert(name.as_str(), ())?;
             }
+            let next = txn.open_table(NEXT_SEQ)?;
+            let terminals: Vec<String> = next
+                .iter()?
+                .map(|r| r.map(|(k, _)| k.value().to_string()))
+                .collect::<Result<_, _>>()?;
             let mut samples = txn.open_table(SAMPLES)?;
-            compact(&cursors, &mut samples)?;
+            for terminal in &terminals {
+                compact(&names, terminal, &cursors, &mut samples)?;
+            }
         }
         txn.commit()?;
         Ok(Self {
@@ -139,91 +153,128 @@ impl Outbox {
         &self.aggregators
     }
 
-    /// The `seq` the next pushed sample must carry (1 for a new outbox).
-    pub fn next_seq(&self) -> Result<u64, OutboxError> {
+    /// The `seq` the next pushed sample of `terminal` must carry (1 for a new terminal).
+    pub fn next_seq(&self, terminal: &str) -> Result<u64, OutboxError> {
         let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        Ok(meta.get(NEXT_SEQ)?.map_or(1, |v| v.value()))
+        let next = txn.open_table(NEXT_SEQ)?;
+        Ok(next.get(terminal)?.map_or(1, |v| v.value()))
     }
 
-    /// Stores a signed sample durably and returns its seq. The signature must verify and the
-    /// sample's `seq` must be [`Outbox::next_seq`].
+    /// Stores one signed sample durably and returns its seq; see [`Outbox::push_all`].
     pub fn push(&self, signed: &SignedSample) -> Result<u64, OutboxError> {
-        let sample = signed.verify()?;
+        self.push_all(std::slice::from_ref(signed))?;
+        Ok(signed.verify()?.seq)
+    }
+
+    /// Stores signed samples durably, all or none, in one transaction. Every signature must
+    /// verify and each sample's `seq` must be the next of its terminal (samples of one terminal
+    /// in increasing order).
+    pub fn push_all(&self, signed: &[SignedSample]) -> Result<(), OutboxError> {
+        let mut decoded = Vec::with_capacity(signed.len());
+        for s in signed {
+            decoded.push(s.verify()?);
+        }
         let txn = self.db.begin_write()?;
         {
-            let mut meta = txn.open_table(META)?;
-            let expected = meta.get(NEXT_SEQ)?.map_or(1, |v| v.value());
-            if sample.seq != expected {
-                return Err(OutboxError::OutOfSequence {
-                    expected,
-                    got: sample.seq,
-                });
-            }
+            let mut next = txn.open_table(NEXT_SEQ)?;
             let mut samples = txn.open_table(SAMPLES)?;
-            samples.insert(sample.seq, signed.encode().as_slice())?;
-            meta.insert(NEXT_SEQ, sample.seq.saturating_add(1))?;
+            for (s, sample) in signed.iter().zip(&decoded) {
+                let terminal = sample.terminal_id.as_str();
+                let expected = next.get(terminal)?.map_or(1, |v| v.value());
+                if sample.seq != expected {
+                    return Err(OutboxError::OutOfSequence {
+                        terminal: terminal.to_string(),
+                        expected,
+                        got: sample.seq,
+                    });
+                }
+                samples.insert((terminal, sample.seq), s.encode().as_slice())?;
+                next.insert(terminal, sample.seq.saturating_add(1))?;
+            }
         }
         txn.commit()?;
-        Ok(sample.seq)
+        Ok(())
     }
 
-    /// Up to `limit` samples after `aggregator`'s acknowledged cursor, in seq order.
+    /// Up to `limit` samples `aggregator` has not acknowledged, terminal by terminal, each
+    /// terminal's in seq order.
     pub fn pending(
         &self,
         aggregator: &str,
         limit: usize,
-    ) -> Result<Vec<(u64, SignedSample)>, OutboxError> {
+    ) -> Result<Vec<SignedSample>, OutboxError> {
+        self.check_aggregator(aggregator)?;
         let txn = self.db.begin_read()?;
-        let cursor = cursor_of(&txn.open_table(CURSORS)?, aggregator)?;
+        let cursors = txn.open_table(CURSORS)?;
+        let next = txn.open_table(NEXT_SEQ)?;
         let samples = txn.open_table(SAMPLES)?;
         let mut out = Vec::new();
-        let Some(from) = cursor.checked_add(1) else {
-            return Ok(out);
-        };
-        for entry in samples.range(from..)?.take(limit) {
-            let (k, v) = entry?;
-            let seq = k.value();
-            let signed = SignedSample::decode(v.value())
-                .map_err(|source| OutboxError::Corrupt { seq, source })?;
-            out.push((seq, signed));
+        for entry in next.iter()? {
+            if out.len() >= limit {
+                break;
+            }
+            let (terminal, _) = entry?;
+            let terminal = terminal.value();
+            let cursor = cursors.get((aggregator, terminal))?.map_or(0, |v| v.value());
+            let Some(from) = cursor.checked_add(1) else {
+                continue;
+            };
+            for item in samples
+                .range((terminal, from)..=(terminal, u64::MAX))?
+                .take(limit - out.len())
+            {
+                let (k, v) = item?;
+                let seq = k.value().1;
+                let signed =
+                    SignedSample::decode(v.value()).map_err(|source| OutboxError::Corrupt {
+                        terminal: terminal.to_string(),
+                        seq,
+                        source,
+                    })?;
+                out.push(signed);
+            }
         }
         Ok(out)
     }
 
-    /// The highest seq `aggregator` acknowledged (0: none).
-    pub fn cursor(&self, aggregator: &str) -> Result<u64, OutboxError> {
+    /// The highest seq of `terminal` that `aggregator` acknowledged (0: none).
+    pub fn cursor(&self, aggregator: &str, terminal: &str) -> Result<u64, OutboxError> {
+        self.check_aggregator(aggregator)?;
         let txn = self.db.begin_read()?;
-        cursor_of(&txn.open_table(CURSORS)?, aggregator)
+        let cursors = txn.open_table(CURSORS)?;
+        Ok(cursors.get((aggregator, terminal))?.map_or(0, |v| v.value()))
     }
 
-    /// Records that `aggregator` holds every sample up to `up_to`, and deletes samples every
-    /// aggregator now holds. Idempotent; an `up_to` at or below the cursor changes nothing (a
-    /// cursor never goes backwards). Returns the cursor afterwards.
-    pub fn ack(&self, aggregator: &str, up_to: u64) -> Result<u64, OutboxError> {
+    /// Records that `aggregator` holds every sample of `terminal` up to `up_to`, and deletes the
+    /// samples every aggregator now holds. Idempotent; an `up_to` at or below the cursor changes
+    /// nothing (a cursor never goes backwards). Returns the cursor afterwards.
+    pub fn ack(&self, aggregator: &str, terminal: &str, up_to: u64) -> Result<u64, OutboxError> {
+        self.check_aggregator(aggregator)?;
         let txn = self.db.begin_write()?;
-        let cursor;
         {
             let mut cursors = txn.open_table(CURSORS)?;
-            let current = cursor_of(&cursors, aggregator)?;
+            let current = cursors.get((aggregator, terminal))?.map_or(0, |v| v.value());
             if up_to <= current {
                 return Ok(current);
             }
-            let meta = txn.open_table(META)?;
-            let last = meta
-                .get(NEXT_SEQ)?
+            let next = txn.open_table(NEXT_SEQ)?;
+            let last = next
+                .get(terminal)?
                 .map_or(1, |v| v.value())
                 .saturating_sub(1);
             if up_to > last {
-                return Err(OutboxError::AckBeyondPushed { up_to, last });
+                return Err(OutboxError::AckBeyondPushed {
+                    terminal: terminal.to_string(),
+                    up_to,
+                    last,
+                });
             }
-            cursors.insert(aggregator, up_to)?;
-            cursor = up_to;
+            cursors.insert((aggregator, terminal), up_to)?;
             let mut samples = txn.open_table(SAMPLES)?;
-            compact(&cursors, &mut samples)?;
+            compact(&self.aggregators, terminal, &cursors, &mut samples)?;
         }
         txn.commit()?;
-        Ok(cursor)
+        Ok(up_to)
     }
 
     /// How many samples are retained (not yet acknowledged by every aggregator).
@@ -231,30 +282,32 @@ impl Outbox {
         let txn = self.db.begin_read()?;
         Ok(redb::ReadableTableMetadata::len(&txn.open_table(SAMPLES)?)?)
     }
-}
 
-fn cursor_of(
-    cursors: &impl ReadableTable<&'static str, u64>,
-    name: &str,
-) -> Result<u64, OutboxError> {
-    cursors
-        .get(name)?
-        .map(|v| v.value())
-        .ok_or_else(|| OutboxError::UnknownAggregator(name.to_string()))
-}
-
-/// Deletes samples at or below the lowest cursor.
-fn compact(
-    cursors: &redb::Table<&'static str, u64>,
-    samples: &mut redb::Table<u64, &'static [u8]>,
-) -> Result<(), OutboxError> {
-    let mut lowest: Option<u64> = None;
-    for entry in cursors.iter()? {
-        let v = entry?.1.value();
-        lowest = Some(lowest.map_or(v, |l| l.min(v)));
+    fn check_aggregator(&self, name: &str) -> Result<(), OutboxError> {
+        if self.aggregators.iter().any(|a| a == name) {
+            Ok(())
+        } else {
+            Err(OutboxError::UnknownAggregator(name.to_string()))
+        }
     }
-    if let Some(done) = lowest.filter(|d| *d > 0) {
-        samples.retain_in(..=done, |_, _| false)?;
+}
+
+/// Deletes `terminal`'s samples at or below the lowest cursor of the configured aggregators.
+fn compact(
+    aggregators: &[String],
+    terminal: &str,
+    cursors: &impl ReadableTable<(&'static str, &'static str), u64>,
+    samples: &mut redb::Table<(&'static str, u64), &'static [u8]>,
+) -> Result<(), OutboxError> {
+    let mut lowest = u64::MAX;
+    for name in aggregators {
+        let c = cursors
+            .get((name.as_str(), terminal))?
+            .map_or(0, |v| v.value());
+        lowest = lowest.min(c);
+    }
+    if lowest > 0 && lowest != u64::MAX {
+        samples.retain_in((terminal, 0)..=(terminal, lowest), |_, _| false)?;
     }
     Ok(())
 }
@@ -288,14 +341,16 @@ mod tests {
 
         fn push_n(&self, outbox: &Outbox, n: u64) {
             for _ in 0..n {
-                let seq = outbox.next_seq().unwrap();
+                let seq = outbox.next_seq(T).unwrap();
                 assert_eq!(outbox.push(&self.signed(seq)).unwrap(), seq);
             }
         }
     }
 
-    fn seqs(items: &[(u64, SignedSample)]) -> Vec<u64> {
-        items.iter().map(|(s, _)| *s).collect()
+    const T: &str = "term-1";
+
+    fn seqs(items: &[SignedSample]) -> Vec<u64> {
+        items.iter().map(|s| s.verify().unwrap().seq).collect()
     }
 
     #[test]
@@ -303,16 +358,16 @@ mod tests {
         let f = Fixture::new();
         let outbox = f.open(&["a", "b"]);
         f.push_n(&outbox, 3);
-        outbox.ack("a", 2).unwrap();
+        outbox.ack("a", T, 2).unwrap();
         drop(outbox);
 
         let outbox = f.open(&["a", "b"]);
-        assert_eq!(outbox.next_seq().unwrap(), 4);
-        assert_eq!(outbox.cursor("a").unwrap(), 2);
+        assert_eq!(outbox.next_seq(T).unwrap(), 4);
+        assert_eq!(outbox.cursor("a", T).unwrap(), 2);
         let pending = outbox.pending("b", 10).unwrap();
         assert_eq!(seqs(&pending), vec![1, 2, 3]);
-        assert_eq!(pending[2].1, f.signed(3));
-        assert_eq!(pending[2].1.verify().unwrap(), example(3));
+        assert_eq!(pending[2], f.signed(3));
+        assert_eq!(pending[2].verify().unwrap(), example(3));
         f.push_n(&outbox, 1);
         assert_eq!(seqs(&outbox.pending("a", 10).unwrap()), vec![3, 4]);
     }
@@ -323,15 +378,15 @@ mod tests {
         let outbox = f.open(&["up", "down"]);
         for _ in 0..5 {
             f.push_n(&outbox, 2);
-            let last = outbox.next_seq().unwrap() - 1;
-            outbox.ack("up", last).unwrap();
+            let last = outbox.next_seq(T).unwrap() - 1;
+            outbox.ack("up", T, last).unwrap();
         }
         assert!(outbox.pending("up", 10).unwrap().is_empty());
         let missed = outbox.pending("down", 100).unwrap();
         assert_eq!(seqs(&missed), (1..=10).collect::<Vec<_>>());
         // In pages, too.
         assert_eq!(seqs(&outbox.pending("down", 4).unwrap()), vec![1, 2, 3, 4]);
-        outbox.ack("down", 4).unwrap();
+        outbox.ack("down", T, 4).unwrap();
         assert_eq!(seqs(&outbox.pending("down", 4).unwrap()), vec![5, 6, 7, 8]);
     }
 
@@ -340,10 +395,10 @@ mod tests {
         let f = Fixture::new();
         let outbox = f.open(&["a", "b"]);
         f.push_n(&outbox, 5);
-        assert_eq!(outbox.ack("a", 3).unwrap(), 3);
-        assert_eq!(outbox.ack("a", 3).unwrap(), 3);
-        assert_eq!(outbox.ack("a", 1).unwrap(), 3);
-        assert_eq!(outbox.cursor("a").unwrap(), 3);
+        assert_eq!(outbox.ack("a", T, 3).unwrap(), 3);
+        assert_eq!(outbox.ack("a", T, 3).unwrap(), 3);
+        assert_eq!(outbox.ack("a", T, 1).unwrap(), 3);
+        assert_eq!(outbox.cursor("a", T).unwrap(), 3);
         assert_eq!(seqs(&outbox.pending("a", 10).unwrap()), vec![4, 5]);
     }
 
@@ -352,15 +407,15 @@ mod tests {
         let f = Fixture::new();
         let outbox = f.open(&["a", "b"]);
         f.push_n(&outbox, 5);
-        outbox.ack("a", 5).unwrap();
+        outbox.ack("a", T, 5).unwrap();
         assert_eq!(outbox.retained().unwrap(), 5);
-        outbox.ack("b", 2).unwrap();
+        outbox.ack("b", T, 2).unwrap();
         assert_eq!(outbox.retained().unwrap(), 3);
         assert_eq!(seqs(&outbox.pending("b", 10).unwrap()), vec![3, 4, 5]);
-        outbox.ack("b", 5).unwrap();
+        outbox.ack("b", T, 5).unwrap();
         assert_eq!(outbox.retained().unwrap(), 0);
         // Seqs continue after everything was compacted.
-        assert_eq!(outbox.next_seq().unwrap(), 6);
+        assert_eq!(outbox.next_seq(T).unwrap(), 6);
     }
 
     #[test]
@@ -369,11 +424,15 @@ mod tests {
         let outbox = f.open(&["a"]);
         f.push_n(&outbox, 2);
         assert!(matches!(
-            outbox.ack("a", 3),
-            Err(OutboxError::AckBeyondPushed { up_to: 3, last: 2 })
+            outbox.ack("a", T, 3),
+            Err(OutboxError::AckBeyondPushed {
+                up_to: 3,
+                last: 2,
+                ..
+            })
         ));
         assert!(matches!(
-            outbox.ack("z", 1),
+            outbox.ack("z", T, 1),
             Err(OutboxError::UnknownAggregator(_))
         ));
         assert!(matches!(
@@ -390,7 +449,8 @@ mod tests {
             outbox.push(&f.signed(2)),
             Err(OutboxError::OutOfSequence {
                 expected: 1,
-                got: 2
+                got: 2,
+                ..
             })
         ));
         let mut bad = f.signed(1);
@@ -399,13 +459,14 @@ mod tests {
             outbox.push(&bad),
             Err(OutboxError::InvalidSample(SignatureError::BadSignature))
         ));
-        assert_eq!(outbox.next_seq().unwrap(), 1);
+        assert_eq!(outbox.next_seq(T).unwrap(), 1);
         f.push_n(&outbox, 1);
         assert!(matches!(
             outbox.push(&f.signed(1)),
             Err(OutboxError::OutOfSequence {
                 expected: 2,
-                got: 1
+                got: 1,
+                ..
             })
         ));
     }
@@ -415,17 +476,17 @@ mod tests {
         let f = Fixture::new();
         let outbox = f.open(&["a", "old"]);
         f.push_n(&outbox, 3);
-        outbox.ack("a", 3).unwrap();
+        outbox.ack("a", T, 3).unwrap();
         assert_eq!(outbox.retained().unwrap(), 3);
         drop(outbox);
 
         let outbox = f.open(&["a", "new"]);
         assert!(matches!(
-            outbox.cursor("old"),
+            outbox.cursor("old", T),
             Err(OutboxError::UnknownAggregator(_))
         ));
         assert_eq!(seqs(&outbox.pending("new", 10).unwrap()), vec![1, 2, 3]);
-        outbox.ack("new", 3).unwrap();
+        outbox.ack("new", T, 3).unwrap();
         assert_eq!(outbox.retained().unwrap(), 0);
     }
 
@@ -436,5 +497,43 @@ mod tests {
             Outbox::open(&f.dir.path().join("o.redb"), &[]),
             Err(OutboxError::NoAggregators)
         ));
+    }
+    #[test]
+    fn terminals_have_their_own_sequences_and_cursors_and_push_all_is_all_or_nothing() {
+        let f = Fixture::new();
+        let outbox = f.open(&["a", "b"]);
+        let of = |terminal: &str, seq: u64| {
+            let mut s = example(seq);
+            s.terminal_id = terminal.into();
+            SignedSample::sign(&s, &f.key).unwrap()
+        };
+        outbox
+            .push_all(&[of("x", 1), of("y", 1), of("x", 2)])
+            .unwrap();
+        assert_eq!(outbox.next_seq("x").unwrap(), 3);
+        assert_eq!(outbox.next_seq("y").unwrap(), 2);
+        assert_eq!(outbox.next_seq("z").unwrap(), 1);
+        // One bad sample refuses the whole push.
+        assert!(matches!(
+            outbox.push_all(&[of("x", 3), of("y", 3)]),
+            Err(OutboxError::OutOfSequence { expected: 2, got: 3, .. })
+        ));
+        assert_eq!(outbox.next_seq("x").unwrap(), 3);
+        assert_eq!(outbox.retained().unwrap(), 3);
+
+        outbox.ack("a", "x", 2).unwrap();
+        outbox.ack("b", "x", 1).unwrap();
+        assert_eq!(outbox.retained().unwrap(), 2, "x/1 held by both, deleted");
+        let for_a: Vec<(String, u64)> = outbox
+            .pending("a", 10)
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let v = s.verify().unwrap();
+                (v.terminal_id, v.seq)
+            })
+            .collect();
+        assert_eq!(for_a, vec![("y".to_string(), 1)]);
+        assert_eq!(seqs(&outbox.pending("b", 10).unwrap()), vec![2, 1]);
     }
 }
