@@ -3,7 +3,11 @@
 //! to an enclave measurement, and keeps them in a durable outbox until every aggregator has them.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod agent;
 pub mod counters;
 pub mod outbox;
+pub mod probe;
 pub mod sample;
+pub mod simulate;
 pub mod tee;
+pub mod wire;

@@ -6,7 +6,9 @@
 //! * `samples`: (terminal, seq) → [`SignedSample::encode`] bytes;
 //! * `cursors`: (aggregator, terminal) → highest seq it acknowledged (absent: 0, none);
 //! * `next_seq`: terminal → the seq its next pushed sample must carry (absent: 1);
-//! * `aggregators`: the aggregators the outbox serves.
+//! * `aggregators`: the aggregators the outbox serves;
+//! * `last`: terminal → its last pushed sample, kept after delivery so a restarted agent continues
+//!   its counters from where they were.
 //!
 //! The sample's own `seq` (contiguous per terminal, from 1) is its outbox key, so aggregators can
 //! check sequence continuity: a push refuses a sample whose `seq` is not [`Outbox::next_seq`] of
@@ -27,6 +29,7 @@ const SAMPLES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("sampl
 const CURSORS: TableDefinition<(&str, &str), u64> = TableDefinition::new("cursors");
 const NEXT_SEQ: TableDefinition<&str, u64> = TableDefinition::new("next_seq");
 const AGGREGATORS: TableDefinition<&str, ()> = TableDefinition::new("aggregators");
+const LAST: TableDefinition<&str, &[u8]> = TableDefinition::new("last");
 
 /// Why an outbox operation failed.
 #[derive(Error, Debug)]
@@ -124,9 +127,10 @@ impl Outbox {
             for name in stale.iter().filter(|n| !names.contains(n)) {
                 tracing::warn!(aggregator = %name, "dropping the cursors of an unconfigured aggregator");
                 configured.remove(name.as_str())?;
-                cursors.retain_in((name.as_str(), "")..(name.as_str(), "\u{10ffff}"), |_, _| {
-                    false
-                })?;
+                cursors.retain_in(
+                    (name.as_str(), "")..(name.as_str(), "\u{10ffff}"),
+                    |_, _| false,
+                )?;
             }
             for name in &names {
                 configured.insert(name.as_str(), ())?;
@@ -136,6 +140,7 @@ impl Outbox {
                 .iter()?
                 .map(|r| r.map(|(k, _)| k.value().to_string()))
                 .collect::<Result<_, _>>()?;
+            txn.open_table(LAST)?;
             let mut samples = txn.open_table(SAMPLES)?;
             for terminal in &terminals {
                 compact(&names, terminal, &cursors, &mut samples)?;
@@ -178,6 +183,7 @@ impl Outbox {
         {
             let mut next = txn.open_table(NEXT_SEQ)?;
             let mut samples = txn.open_table(SAMPLES)?;
+            let mut last = txn.open_table(LAST)?;
             for (s, sample) in signed.iter().zip(&decoded) {
                 let terminal = sample.terminal_id.as_str();
                 let expected = next.get(terminal)?.map_or(1, |v| v.value());
@@ -188,7 +194,9 @@ impl Outbox {
                         got: sample.seq,
                     });
                 }
-                samples.insert((terminal, sample.seq), s.encode().as_slice())?;
+                let bytes = s.encode();
+                samples.insert((terminal, sample.seq), bytes.as_slice())?;
+                last.insert(terminal, bytes.as_slice())?;
                 next.insert(terminal, sample.seq.saturating_add(1))?;
             }
         }
@@ -215,7 +223,9 @@ impl Outbox {
             }
             let (terminal, _) = entry?;
             let terminal = terminal.value();
-            let cursor = cursors.get((aggregator, terminal))?.map_or(0, |v| v.value());
+            let cursor = cursors
+                .get((aggregator, terminal))?
+                .map_or(0, |v| v.value());
             let Some(from) = cursor.checked_add(1) else {
                 continue;
             };
@@ -242,7 +252,9 @@ impl Outbox {
         self.check_aggregator(aggregator)?;
         let txn = self.db.begin_read()?;
         let cursors = txn.open_table(CURSORS)?;
-        Ok(cursors.get((aggregator, terminal))?.map_or(0, |v| v.value()))
+        Ok(cursors
+            .get((aggregator, terminal))?
+            .map_or(0, |v| v.value()))
     }
 
     /// Records that `aggregator` holds every sample of `terminal` up to `up_to`, and deletes the
@@ -253,7 +265,9 @@ impl Outbox {
         let txn = self.db.begin_write()?;
         {
             let mut cursors = txn.open_table(CURSORS)?;
-            let current = cursors.get((aggregator, terminal))?.map_or(0, |v| v.value());
+            let current = cursors
+                .get((aggregator, terminal))?
+                .map_or(0, |v| v.value());
             if up_to <= current {
                 return Ok(current);
             }
@@ -275,6 +289,22 @@ impl Outbox {
         }
         txn.commit()?;
         Ok(up_to)
+    }
+
+    /// The last sample pushed for `terminal`, even if every aggregator has it.
+    pub fn last(&self, terminal: &str) -> Result<Option<SignedSample>, OutboxError> {
+        let txn = self.db.begin_read()?;
+        let last = txn.open_table(LAST)?;
+        let Some(v) = last.get(terminal)? else {
+            return Ok(None);
+        };
+        SignedSample::decode(v.value())
+            .map(Some)
+            .map_err(|source| OutboxError::Corrupt {
+                terminal: terminal.to_string(),
+                seq: 0,
+                source,
+            })
     }
 
     /// How many samples are retained (not yet acknowledged by every aggregator).
@@ -516,7 +546,11 @@ mod tests {
         // One bad sample refuses the whole push.
         assert!(matches!(
             outbox.push_all(&[of("x", 3), of("y", 3)]),
-            Err(OutboxError::OutOfSequence { expected: 2, got: 3, .. })
+            Err(OutboxError::OutOfSequence {
+                expected: 2,
+                got: 3,
+                ..
+            })
         ));
         assert_eq!(outbox.next_seq("x").unwrap(), 3);
         assert_eq!(outbox.retained().unwrap(), 3);
@@ -535,5 +569,10 @@ mod tests {
             .collect();
         assert_eq!(for_a, vec![("y".to_string(), 1)]);
         assert_eq!(seqs(&outbox.pending("b", 10).unwrap()), vec![2, 1]);
+        // The last sample of a terminal stays known after everyone has it.
+        outbox.ack("a", "y", 1).unwrap();
+        outbox.ack("b", "y", 1).unwrap();
+        assert_eq!(outbox.last("y").unwrap(), Some(of("y", 1)));
+        assert_eq!(outbox.last("z").unwrap(), None);
     }
 }

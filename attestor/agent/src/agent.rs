@@ -1,0 +1,224 @@
+//! The running agent: a sampling loop that signs and stores each tick's samples in the outbox,
+//! and one delivery task per aggregator that sends what that aggregator has not acknowledged,
+//! with retries and backoff, presenting the terminal's evidence when asked for it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
+
+use crate::outbox::{Outbox, OutboxError};
+use crate::tee::SignedSample;
+use crate::wire::{
+    EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict, EVIDENCE_PATH, INGEST_PATH,
+};
+
+/// Most samples sent in one request.
+pub const DELIVERY_CHUNK: usize = 1_000;
+/// First retry delay after a failed delivery; doubled up to [`MAX_BACKOFF`].
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// Longest retry delay.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Why one delivery round failed (it is retried).
+#[derive(thiserror::Error, Debug)]
+pub enum DeliveryError {
+    /// The outbox failed.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// The aggregator could not be reached or answered unexpectedly.
+    #[error("aggregator {url}: {message}")]
+    Http {
+        /// The aggregator.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// Evidence of every terminal this agent speaks for, by terminal id.
+pub type EvidenceBook = BTreeMap<String, EvidenceRequest>;
+
+/// For each terminal in `sent` (in outbox order), the highest seq up to which every sample has a
+/// final verdict (stored, duplicate, or refused for good), stopping at the first sample to send
+/// again. Also returns the terminals that must present evidence first.
+pub fn acknowledgements(
+    sent: &[SignedSample],
+    verdicts: &[Verdict],
+) -> (BTreeMap<String, u64>, Vec<String>) {
+    let mut acks: BTreeMap<String, u64> = BTreeMap::new();
+    let mut blocked: BTreeMap<String, bool> = BTreeMap::new();
+    let mut need_evidence = vec![];
+    for (signed, verdict) in sent.iter().zip(verdicts) {
+        let Ok(sample) = signed.verify() else {
+            continue;
+        };
+        let terminal = sample.terminal_id;
+        if blocked.get(&terminal).copied().unwrap_or(false) {
+            continue;
+        }
+        let final_verdict = match verdict {
+            Verdict::Stored { .. } | Verdict::Duplicate { .. } => true,
+            Verdict::Rejected { kind, message, .. } => {
+                if kind.retry() {
+                    if *kind == RejectKind::NoEvidence && !need_evidence.contains(&terminal) {
+                        need_evidence.push(terminal.clone());
+                    }
+                    false
+                } else {
+                    tracing::warn!(%terminal, seq = sample.seq, kind = kind.as_str(), %message,
+                        "sample refused for good");
+                    true
+                }
+            }
+        };
+        if final_verdict {
+            acks.insert(terminal, sample.seq);
+        } else {
+            blocked.insert(terminal, true);
+        }
+    }
+    (acks, need_evidence)
+}
+
+/// One delivery round to `url`: sends up to [`DELIVERY_CHUNK`] unacknowledged samples and
+/// records the acknowledgements. Returns how many samples were acknowledged.
+pub async fn deliver_once(
+    http: &reqwest::Client,
+    outbox: &Outbox,
+    url: &str,
+    evidence: &EvidenceBook,
+) -> Result<usize, DeliveryError> {
+    let pending = outbox.pending(url, DELIVERY_CHUNK)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let err = |message: String| DeliveryError::Http {
+        url: url.to_string(),
+        message,
+    };
+    let response = http
+        .post(format!("{url}{INGEST_PATH}"))
+        .json(&IngestRequest::new(&pending))
+        .send()
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(err(format!("{status}: {body}")));
+    }
+    let body: IngestResponse = response.json().await.map_err(|e| err(e.to_string()))?;
+    if body.results.len() != pending.len() {
+        return Err(err(format!(
+            "{} verdicts for {} samples",
+            body.results.len(),
+            pending.len()
+        )));
+    }
+    let (acks, need_evidence) = acknowledgements(&pending, &body.results);
+    let mut acked = 0usize;
+    for (terminal, up_to) in &acks {
+        let before = outbox.cursor(url, terminal)?;
+        let after = outbox.ack(url, terminal, *up_to)?;
+        acked += usize::try_from(after.saturating_sub(before)).unwrap_or(0);
+    }
+    for terminal in need_evidence {
+        let Some(request) = evidence.get(&terminal) else {
+            tracing::warn!(%terminal, "aggregator asks for evidence this agent does not have");
+            continue;
+        };
+        let r = http
+            .post(format!("{url}{EVIDENCE_PATH}"))
+            .json(request)
+            .send()
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        if !r.status().is_success() {
+            let status = r.status();
+            let body = r.text().await.unwrap_or_default();
+            tracing::warn!(%terminal, %status, %body, "evidence refused");
+        }
+    }
+    Ok(acked)
+}
+
+/// Delivers to `url` until `shutdown` turns true: whenever samples were pushed (`pushed`
+/// notified) or a retry is due, with exponential backoff after failures.
+pub async fn delivery_loop(
+    http: reqwest::Client,
+    outbox: Arc<Outbox>,
+    url: String,
+    evidence: Arc<EvidenceBook>,
+    pushed: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let wait = match deliver_once(&http, &outbox, &url, &evidence).await {
+            Ok(n) if n >= DELIVERY_CHUNK => {
+                backoff = FIRST_BACKOFF;
+                Duration::ZERO
+            }
+            Ok(_) => {
+                backoff = FIRST_BACKOFF;
+                Duration::from_secs(1)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "delivery failed");
+                let w = backoff;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                w
+            }
+        };
+        if wait.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = pushed.notified(), if backoff == FIRST_BACKOFF => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::tests::example;
+    use crate::tee::SoftwareBackend;
+
+    #[test]
+    fn acknowledgements_stop_at_the_first_sample_to_send_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SoftwareBackend::open(&dir.path().join("k")).unwrap();
+        let signed: Vec<SignedSample> = (1..=4)
+            .map(|seq| SignedSample::sign(&example(seq), &key).unwrap())
+            .collect();
+        let stored = |seq| Verdict::Stored {
+            terminal_id: "term-1".into(),
+            seq,
+            gap: None,
+        };
+        let rejected = |seq, kind| Verdict::Rejected {
+            terminal_id: Some("term-1".into()),
+            seq: Some(seq),
+            kind,
+            message: String::new(),
+        };
+        // 1 stored, 2 refused for good (implausible), 3 needs evidence, 4 stored.
+        let verdicts = vec![
+            stored(1),
+            rejected(2, RejectKind::Implausible),
+            rejected(3, RejectKind::NoEvidence),
+            stored(4),
+        ];
+        let (acks, evidence) = acknowledgements(&signed, &verdicts);
+        assert_eq!(acks.get("term-1"), Some(&2));
+        assert_eq!(evidence, vec!["term-1".to_string()]);
+    }
+}

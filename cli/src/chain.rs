@@ -1,0 +1,404 @@
+//! [`ChainClient`]: queries, signed executions and block events of one chain.
+
+use std::time::Duration;
+
+use cosmos_sdk_proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
+use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
+use cosmrs::cosmwasm::MsgExecuteContract;
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
+use prost::Message;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tendermint_rpc::{Client, HttpClient};
+use thiserror::Error;
+use tokio::sync::Mutex;
+
+/// Bech32 prefix of the chain's addresses.
+pub const PREFIX: &str = "usage";
+/// The SDK code of a wrong account sequence.
+const SDK_WRONG_SEQUENCE: u32 = 32;
+
+/// Why a chain call failed.
+#[derive(Error, Debug)]
+pub enum ClientError {
+    /// The node could not be reached or answered with an RPC error.
+    #[error("rpc: {0}")]
+    Rpc(String),
+    /// The query was refused (codespace, code, log).
+    #[error("query refused ({codespace} {code}): {log}")]
+    Query {
+        /// The error's codespace.
+        codespace: String,
+        /// The error code.
+        code: u32,
+        /// The node's log.
+        log: String,
+    },
+    /// CheckTx refused the transaction: it never entered the mempool.
+    #[error("check_tx refused ({codespace} {code}): {log}")]
+    CheckTx {
+        /// The error's codespace.
+        codespace: String,
+        /// The error code.
+        code: u32,
+        /// The node's log.
+        log: String,
+    },
+    /// The transaction was not in a block within the time waited.
+    #[error("tx {hash} not committed within {waited_ms} ms")]
+    NotCommitted {
+        /// The tx hash.
+        hash: String,
+        /// How long it was awaited.
+        waited_ms: u64,
+    },
+    /// Encoding or decoding failed.
+    #[error("codec: {0}")]
+    Codec(String),
+    /// An execution needs a signing key.
+    #[error("this client has no signing key")]
+    NoKey,
+}
+
+fn rpc(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Rpc(e.to_string())
+}
+
+fn codec(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Codec(e.to_string())
+}
+
+/// A committed transaction's result.
+#[derive(Debug, Clone)]
+pub struct TxOutcome {
+    /// Upper-case hex hash.
+    pub hash: String,
+    /// The block height.
+    pub height: u64,
+    /// 0 on success.
+    pub code: u32,
+    /// The codespace of a failure.
+    pub codespace: String,
+    /// The log (the error text on failure).
+    pub log: String,
+    /// SDK gas used.
+    pub gas_used: u64,
+}
+
+impl TxOutcome {
+    /// Whether the transaction succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+/// One event of a committed block's transactions, with its attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractEvent {
+    /// The event type, e.g. `wasm-usage_proof`.
+    pub kind: String,
+    /// Attributes in order.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl ContractEvent {
+    /// The value of the first attribute named `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The events of the successful transactions of one block.
+#[derive(Debug, Clone)]
+pub struct BlockEvents {
+    /// The height.
+    pub height: u64,
+    /// Block time, Unix seconds.
+    pub time: u64,
+    /// Events of successful transactions, in order.
+    pub events: Vec<ContractEvent>,
+}
+
+struct Account {
+    number: u64,
+    sequence: u64,
+}
+
+/// A client of one chain, optionally with the key of one account.
+pub struct ChainClient {
+    rpc: HttpClient,
+    chain_id: String,
+    key: Option<SigningKey>,
+    address: Option<String>,
+    account: Mutex<Option<Account>>,
+}
+
+impl std::fmt::Debug for ChainClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainClient")
+            .field("chain_id", &self.chain_id)
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChainClient {
+    /// A read-only client of the node at `rpc_url` (e.g. `http://127.0.0.1:26657`).
+    pub fn new(rpc_url: &str, chain_id: &str) -> Result<Self, ClientError> {
+        Ok(ChainClient {
+            rpc: HttpClient::new(rpc_url).map_err(rpc)?,
+            chain_id: chain_id.to_string(),
+            key: None,
+            address: None,
+            account: Mutex::new(None),
+        })
+    }
+
+    /// The same client signing with the secp256k1 secret key `secret`.
+    pub fn with_key(mut self, secret: &[u8]) -> Result<Self, ClientError> {
+        let key = SigningKey::from_slice(secret).map_err(codec)?;
+        let address = key
+            .public_key()
+            .account_id(PREFIX)
+            .map_err(codec)?
+            .to_string();
+        self.address = Some(address);
+        self.key = Some(key);
+        Ok(self)
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// The signing account's address, if the client has a key.
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
+    }
+
+    /// The underlying RPC client.
+    pub fn rpc(&self) -> &HttpClient {
+        &self.rpc
+    }
+
+    /// Latest committed height and its block time (Unix seconds).
+    pub async fn status(&self) -> Result<(u64, u64), ClientError> {
+        let s = self.rpc.status().await.map_err(rpc)?;
+        let time = u64::try_from(s.sync_info.latest_block_time.unix_timestamp()).unwrap_or(0);
+        Ok((s.sync_info.latest_block_height.value(), time))
+    }
+
+    async fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<Vec<u8>, ClientError> {
+        let q = self
+            .rpc
+            .abci_query(Some(path.to_string()), data, None, false)
+            .await
+            .map_err(rpc)?;
+        if q.code.is_err() {
+            return Err(ClientError::Query {
+                codespace: q.codespace,
+                code: q.code.value(),
+                log: q.log,
+            });
+        }
+        Ok(q.value)
+    }
+
+    /// A smart query of `contract`, JSON in and out.
+    pub async fn smart<Q: Serialize, R: DeserializeOwned>(
+        &self,
+        contract: &str,
+        query: &Q,
+    ) -> Result<R, ClientError> {
+        let request = wasmv1::QuerySmartContractStateRequest {
+            address: contract.to_string(),
+            query_data: serde_json::to_vec(query).map_err(codec)?,
+        };
+        let value = self
+            .abci_query(
+                "/cosmwasm.wasm.v1.Query/SmartContractState",
+                request.encode_to_vec(),
+            )
+            .await?;
+        let data = wasmv1::QuerySmartContractStateResponse::decode(value.as_slice())
+            .map_err(codec)?
+            .data;
+        serde_json::from_slice(&data).map_err(codec)
+    }
+
+    async fn load_account(&self) -> Result<Account, ClientError> {
+        let address = self.address.clone().ok_or(ClientError::NoKey)?;
+        let value = self
+            .abci_query(
+                "/cosmos.auth.v1beta1.Query/Account",
+                QueryAccountRequest { address }.encode_to_vec(),
+            )
+            .await?;
+        let any = QueryAccountResponse::decode(value.as_slice())
+            .map_err(codec)?
+            .account
+            .ok_or_else(|| codec("account response without an account"))?;
+        let base = BaseAccount::decode(any.value.as_slice()).map_err(codec)?;
+        Ok(Account {
+            number: base.account_number,
+            sequence: base.sequence,
+        })
+    }
+
+    fn sign(
+        &self,
+        msgs: &[(String, Vec<u8>)],
+        account: &Account,
+        gas_limit: u64,
+    ) -> Result<Vec<u8>, ClientError> {
+        let key = self.key.as_ref().ok_or(ClientError::NoKey)?;
+        let sender = key.public_key().account_id(PREFIX).map_err(codec)?;
+        let mut anys = Vec::with_capacity(msgs.len());
+        for (contract, msg) in msgs {
+            anys.push(
+                MsgExecuteContract {
+                    sender: sender.clone(),
+                    contract: contract.parse().map_err(codec)?,
+                    msg: msg.clone(),
+                    funds: vec![],
+                }
+                .to_any()
+                .map_err(codec)?,
+            );
+        }
+        let body = Body::new(anys, "", 0u32);
+        let auth =
+            SignerInfo::single_direct(Some(key.public_key()), account.sequence).auth_info(Fee {
+                amount: vec![],
+                gas_limit,
+                payer: None,
+                granter: None,
+            });
+        let chain_id = self.chain_id.parse().map_err(codec)?;
+        SignDoc::new(&body, &auth, &chain_id, account.number)
+            .map_err(codec)?
+            .sign(key)
+            .map_err(codec)?
+            .to_bytes()
+            .map_err(codec)
+    }
+
+    /// Signs one transaction executing `msgs` (contract address, JSON message) in order and
+    /// broadcasts it (`broadcast_tx_sync`). The account sequence is tracked locally; when the
+    /// node reports a wrong sequence it is reloaded once and the transaction signed again.
+    /// Returns the tx hash once CheckTx accepted it.
+    pub async fn broadcast(
+        &self,
+        msgs: &[(String, Vec<u8>)],
+        gas_limit: u64,
+    ) -> Result<String, ClientError> {
+        let mut account = self.account.lock().await;
+        for attempt in 0..2 {
+            if account.is_none() {
+                *account = Some(self.load_account().await?);
+            }
+            let Some(acc) = account.as_mut() else {
+                return Err(ClientError::NoKey);
+            };
+            let tx = self.sign(msgs, acc, gas_limit)?;
+            let res = self.rpc.broadcast_tx_sync(tx).await.map_err(rpc)?;
+            if res.code.is_ok() {
+                acc.sequence = acc.sequence.saturating_add(1);
+                return Ok(res.hash.to_string());
+            }
+            if res.code.value() == SDK_WRONG_SEQUENCE && attempt == 0 {
+                tracing::info!(log = %res.log, "account sequence out of step; reloading it");
+                *account = None;
+                continue;
+            }
+            return Err(ClientError::CheckTx {
+                codespace: res.codespace,
+                code: res.code.value(),
+                log: res.log,
+            });
+        }
+        Err(ClientError::Rpc("sequence retry exhausted".into()))
+    }
+
+    /// Waits (polling every 200 ms, at most `timeout`) until the tx `hash` is in a block.
+    pub async fn wait_tx(&self, hash: &str, timeout: Duration) -> Result<TxOutcome, ClientError> {
+        let parsed: cosmrs::tendermint::Hash = hash.parse().map_err(codec)?;
+        let started = tokio::time::Instant::now();
+        loop {
+            if let Ok(r) = self.rpc.tx(parsed, false).await {
+                return Ok(TxOutcome {
+                    hash: hash.to_string(),
+                    height: r.height.value(),
+                    code: r.tx_result.code.value(),
+                    codespace: r.tx_result.codespace,
+                    log: r.tx_result.log,
+                    gas_used: u64::try_from(r.tx_result.gas_used).unwrap_or(0),
+                });
+            }
+            if started.elapsed() >= timeout {
+                return Err(ClientError::NotCommitted {
+                    hash: hash.to_string(),
+                    waited_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// [`ChainClient::broadcast`] one execution of `contract` and wait for its block.
+    pub async fn execute<M: Serialize>(
+        &self,
+        contract: &str,
+        msg: &M,
+        gas_limit: u64,
+        timeout: Duration,
+    ) -> Result<TxOutcome, ClientError> {
+        let json = serde_json::to_vec(msg).map_err(codec)?;
+        let hash = self
+            .broadcast(&[(contract.to_string(), json)], gas_limit)
+            .await?;
+        self.wait_tx(&hash, timeout).await
+    }
+
+    /// The events of the successful transactions of the block at `height`.
+    pub async fn block_events(&self, height: u64) -> Result<BlockEvents, ClientError> {
+        let h: cosmrs::tendermint::block::Height = height.try_into().map_err(codec)?;
+        let block = self.rpc.block(h).await.map_err(rpc)?;
+        let time = u64::try_from(block.block.header.time.unix_timestamp()).unwrap_or(0);
+        let results = self.rpc.block_results(h).await.map_err(rpc)?;
+        let mut events = vec![];
+        for tx in results.txs_results.unwrap_or_default() {
+            if tx.code.is_err() {
+                continue;
+            }
+            for e in tx.events {
+                let attributes = e
+                    .attributes
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.key_str().unwrap_or_default().to_string(),
+                            a.value_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                events.push(ContractEvent {
+                    kind: e.kind,
+                    attributes,
+                });
+            }
+        }
+        Ok(BlockEvents {
+            height,
+            time,
+            events,
+        })
+    }
+}
