@@ -1,0 +1,361 @@
+//! The ingest API: evidence and signed samples from attestors. Every sample gets a verdict; a
+//! refused sample changes nothing, and the samples accepted from one request are stored in one
+//! transaction.
+//!
+//! Checks, in order: the bytes decode; the terminal is registered and active on C1; the sample
+//! is signed by its registered attestor key and the signature verifies; its TEE kind and
+//! measurement are allowed by C1; it presented verified evidence; the seq is above the last
+//! accepted (the identical sample again is a duplicate, different content a replay); it is not
+//! taken in the future; against the previous sample, counters never decrease, time moves
+//! forward and rates are physically possible.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use usage_aggregator_core::verify::{verify_sample, Rejection};
+use usage_attestor::sample::Sample;
+use usage_attestor::tee::{verify_evidence, TeeKind};
+use usage_attestor::wire::{
+    decode_sample, ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
+    MAX_SAMPLES_PER_REQUEST,
+};
+use usage_common::record::align;
+
+use crate::store::Accepted;
+use crate::AppState;
+
+/// Fastest plausible network rate, bytes per second (100 Gbit/s).
+pub const MAX_NET_BYTES_PER_S: u64 = 12_500_000_000;
+/// Most CPU time per second of wall time, microseconds (1,024 cores).
+pub const MAX_CPU_US_PER_S: u64 = 1_024_000_000;
+/// Largest plausible memory or storage gauge, bytes (1 PiB).
+pub const MAX_GAUGE_BYTES: u64 = 1 << 50;
+
+fn error(status: StatusCode, kind: RejectKind, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: kind,
+            message: message.into(),
+        }),
+    )
+        .into_response()
+}
+
+fn rejected(sample: Option<&Sample>, kind: RejectKind, message: impl Into<String>) -> Verdict {
+    Verdict::Rejected {
+        terminal_id: sample.map(|s| s.terminal_id.clone()),
+        seq: sample.map(|s| s.seq),
+        kind,
+        message: message.into(),
+    }
+}
+
+/// `POST /v1/evidence`.
+pub async fn evidence(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<EvidenceRequest>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            RejectKind::Malformed,
+            "not an evidence request",
+        );
+    };
+    let Some((key, evidence)) = request.decode() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            RejectKind::Malformed,
+            "bad hex or base64 field",
+        );
+    };
+    let view = state.view.read().await.clone();
+    let Some(terminal) = view.terminals.get(&request.terminal_id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            RejectKind::UnknownTerminal,
+            "terminal not registered",
+        );
+    };
+    if terminal.attestor_key.as_slice() != key {
+        return error(
+            StatusCode::FORBIDDEN,
+            RejectKind::KeyMismatch,
+            "not the registered attestor key",
+        );
+    }
+    let measurement = match verify_evidence(&evidence, &key) {
+        Ok(m) => m,
+        Err(e) => {
+            return error(
+                StatusCode::FORBIDDEN,
+                RejectKind::EvidenceRefused,
+                e.to_string(),
+            )
+        }
+    };
+    if evidence.kind == TeeKind::Software && !view.accept_software_tee {
+        return error(
+            StatusCode::FORBIDDEN,
+            RejectKind::EvidenceRefused,
+            "the chain refuses software TEEs",
+        );
+    }
+    if !view.allowed.contains(&terminal.measurement.to_vec()) {
+        return error(
+            StatusCode::FORBIDDEN,
+            RejectKind::EvidenceRefused,
+            "registered measurement not allowed",
+        );
+    }
+    if evidence.kind != terminal.tee {
+        return error(
+            StatusCode::FORBIDDEN,
+            RejectKind::EvidenceRefused,
+            "TEE kind differs from the registration",
+        );
+    }
+    if let Err(e) = state
+        .store
+        .put_evidence(&request.terminal_id, &measurement.0)
+    {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RejectKind::Unavailable,
+            e.to_string(),
+        );
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Physical plausibility of `s` after `prev` (the terminal's previous sample).
+pub fn plausible(prev: Option<&Sample>, s: &Sample) -> Result<(), String> {
+    if s.memory_bytes > MAX_GAUGE_BYTES || s.storage_bytes > MAX_GAUGE_BYTES {
+        return Err("memory or storage above 1 PiB".into());
+    }
+    let Some(p) = prev else {
+        return Ok(());
+    };
+    if s.taken_at_ms <= p.taken_at_ms {
+        return Err(format!(
+            "taken at {} ms, not after the previous sample ({} ms)",
+            s.taken_at_ms, p.taken_at_ms
+        ));
+    }
+    let dt_ms = s.taken_at_ms - p.taken_at_ms;
+    let check = |what: &str, now: u64, before: u64, per_s: u64| -> Result<(), String> {
+        let Some(delta) = now.checked_sub(before) else {
+            return Err(format!("{what} went backwards"));
+        };
+        // delta / dt_ms * 1000 > per_s, in integers without overflow.
+        if u128::from(delta) * 1_000 > u128::from(per_s) * u128::from(dt_ms) {
+            return Err(format!(
+                "{what} grew {delta} in {dt_ms} ms, above {per_s} per second"
+            ));
+        }
+        Ok(())
+    };
+    check(
+        "net_rx_bytes",
+        s.net_rx_bytes,
+        p.net_rx_bytes,
+        MAX_NET_BYTES_PER_S,
+    )?;
+    check(
+        "net_tx_bytes",
+        s.net_tx_bytes,
+        p.net_tx_bytes,
+        MAX_NET_BYTES_PER_S,
+    )?;
+    check(
+        "cpu_time_us",
+        s.cpu_time_us,
+        p.cpu_time_us,
+        MAX_CPU_US_PER_S,
+    )?;
+    Ok(())
+}
+
+/// `POST /v1/samples`.
+pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<IngestRequest>(&body) else {
+        state.metrics.rejected("malformed_body");
+        return error(
+            StatusCode::BAD_REQUEST,
+            RejectKind::Malformed,
+            "body is not {\"samples\": [base64, ...]}",
+        );
+    };
+    if request.samples.len() > MAX_SAMPLES_PER_REQUEST {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            RejectKind::TooLarge,
+            format!(
+                "{} samples, at most {MAX_SAMPLES_PER_REQUEST}",
+                request.samples.len()
+            ),
+        );
+    }
+    // One request at a time checks and advances sequence numbers.
+    let _guard = state.ingest_lock.lock().await;
+    let view = state.view.read().await.clone();
+    let now_ms = crate::now_ms();
+    let mut verdicts = Vec::with_capacity(request.samples.len());
+    let mut accepted: Vec<Accepted> = vec![];
+    // The request's own accepted samples count as the previous ones for later samples in it.
+    let mut latest: std::collections::BTreeMap<String, Sample> = Default::default();
+    let mut unknown = false;
+    for b64 in &request.samples {
+        let verdict = (|| -> Verdict {
+            let Some(signed) = decode_sample(b64) else {
+                return rejected(None, RejectKind::Malformed, "not a base64 signed sample");
+            };
+            let Ok(sample) = Sample::decode(&signed.sample) else {
+                return rejected(None, RejectKind::Malformed, "not a canonical sample");
+            };
+            let Some(terminal) = view.terminals.get(&sample.terminal_id) else {
+                unknown = true;
+                return rejected(
+                    Some(&sample),
+                    RejectKind::UnknownTerminal,
+                    "terminal not registered on the chain",
+                );
+            };
+            if !terminal.active {
+                return rejected(
+                    Some(&sample),
+                    RejectKind::TerminalInactive,
+                    "terminal deactivated",
+                );
+            }
+            let Ok(key) = <[u8; 32]>::try_from(terminal.attestor_key.as_slice()) else {
+                return rejected(
+                    Some(&sample),
+                    RejectKind::KeyMismatch,
+                    "registered key is not 32 bytes",
+                );
+            };
+            if terminal.tee == TeeKind::Software && !view.accept_software_tee {
+                return rejected(
+                    Some(&sample),
+                    RejectKind::EvidenceRefused,
+                    "the chain refuses software TEEs",
+                );
+            }
+            if !view.allowed.contains(&terminal.measurement.to_vec()) {
+                return rejected(
+                    Some(&sample),
+                    RejectKind::EvidenceRefused,
+                    "registered measurement not allowed",
+                );
+            }
+            let last = match latest.get(&sample.terminal_id) {
+                Some(s) => Some(s.seq),
+                None => match state.store.last_seq(&sample.terminal_id) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        return rejected(Some(&sample), RejectKind::Unavailable, e.to_string())
+                    }
+                },
+            };
+            if last.is_some_and(|l| sample.seq <= l) {
+                // The identical sample again is harmless; anything else under that seq is a replay.
+                return match state.store.sample(&sample.terminal_id, sample.seq) {
+                    Ok(Some(held)) if held == signed => Verdict::Duplicate {
+                        terminal_id: sample.terminal_id.clone(),
+                        seq: sample.seq,
+                    },
+                    Ok(_) => rejected(
+                        Some(&sample),
+                        RejectKind::Replayed,
+                        format!(
+                            "seq {} at or below the last accepted {}",
+                            sample.seq,
+                            last.unwrap_or(0)
+                        ),
+                    ),
+                    Err(e) => rejected(Some(&sample), RejectKind::Unavailable, e.to_string()),
+                };
+            }
+            let verified = match verify_sample(&signed, &key, last, now_ms) {
+                Ok(v) => v,
+                Err(r) => {
+                    let kind = match r {
+                        Rejection::BadSignature => RejectKind::BadSignature,
+                        Rejection::KeyMismatch { .. } => RejectKind::KeyMismatch,
+                        Rejection::Malformed { .. } => RejectKind::Malformed,
+                        Rejection::Replayed { .. } => RejectKind::Replayed,
+                        Rejection::Implausible { .. } => RejectKind::Implausible,
+                    };
+                    return rejected(Some(&sample), kind, r.to_string());
+                }
+            };
+            match state.store.evidence(&sample.terminal_id) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    return rejected(
+                        Some(&sample),
+                        RejectKind::NoEvidence,
+                        "present evidence at /v1/evidence first",
+                    )
+                }
+                Err(e) => return rejected(Some(&sample), RejectKind::Unavailable, e.to_string()),
+            }
+            let prev = match latest.get(&sample.terminal_id) {
+                Some(s) => Some(s.clone()),
+                None => match last.map(|l| state.store.sample(&sample.terminal_id, l)) {
+                    Some(Ok(Some(p))) => Sample::decode(&p.sample).ok(),
+                    Some(Err(e)) => {
+                        return rejected(Some(&sample), RejectKind::Unavailable, e.to_string())
+                    }
+                    _ => None,
+                },
+            };
+            if let Err(reason) = plausible(prev.as_ref(), &sample) {
+                return rejected(Some(&sample), RejectKind::Implausible, reason);
+            }
+            let window_start = align(sample.taken_at_ms / 1_000, view.window_seconds);
+            latest.insert(sample.terminal_id.clone(), sample.clone());
+            accepted.push(Accepted {
+                signed,
+                sample: verified.sample.clone(),
+                window_start,
+            });
+            Verdict::Stored {
+                terminal_id: sample.terminal_id,
+                seq: sample.seq,
+                gap: verified.gap,
+            }
+        })();
+        match &verdict {
+            Verdict::Stored { .. } => {}
+            Verdict::Duplicate { .. } => {
+                state
+                    .metrics
+                    .samples_duplicate
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            Verdict::Rejected { kind, .. } => state.metrics.rejected(kind.as_str()),
+        }
+        verdicts.push(verdict);
+    }
+    if let Err(e) = state.store.put_samples(&accepted) {
+        tracing::error!(error = %e, "storing samples failed");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RejectKind::Unavailable,
+            e.to_string(),
+        );
+    }
+    state
+        .metrics
+        .samples_stored
+        .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+    if unknown {
+        state.refresh.notify_one();
+    }
+    Json(IngestResponse { results: verdicts }).into_response()
+}

@@ -1,0 +1,64 @@
+//! `usage-aggregator`: a usagechain data-processing centre (design flows 1-3). It ingests and
+//! verifies attestors' signed samples into durable storage, runs the per-window batch protocol
+//! with its peers (rotating leader, BLS partial signatures, failover), submits `SubmitBatch` to
+//! C1, and keeps periods moving (`ProvePeriod`, `RequestSettlement`).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod chainview;
+pub mod config;
+pub mod ingest;
+pub mod keys;
+pub mod metrics;
+pub mod p2p;
+pub mod protocol;
+pub mod server;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use ed25519_dalek::SigningKey;
+use tokio::sync::{Mutex, Notify, RwLock};
+use usage_client::ChainClient;
+use usage_signer::MemberSecret;
+
+use crate::chainview::ChainView;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Everything the server and the protocol loop share.
+pub struct AppState {
+    /// The configuration.
+    pub config: Config,
+    /// Durable storage.
+    pub store: Store,
+    /// C1's state as last loaded.
+    pub view: RwLock<ChainView>,
+    /// Counters.
+    pub metrics: Metrics,
+    /// Serialises ingest requests (sequence checks and their writes).
+    pub ingest_lock: Mutex<()>,
+    /// Asks the refresher to reload the chain view now.
+    pub refresh: Notify,
+    /// The chain, signing with this member's account.
+    pub client: ChainClient,
+    /// This member's BLS committee key.
+    pub bls: MemberSecret,
+    /// This member's peer-link key.
+    pub peer_key: SigningKey,
+    /// HTTP client for peers.
+    pub http: reqwest::Client,
+    /// Records submitted and not yet seen committed, with when to stop waiting.
+    pub inflight: Mutex<BTreeMap<(String, u64), Instant>>,
+    /// For the `replay_partials` fault: the first partial this member made.
+    pub first_partial: std::sync::Mutex<Option<String>>,
+}

@@ -1,0 +1,573 @@
+//! The per-window batch protocol and the chain follower.
+//!
+//! Every `tick_ms` each member:
+//! 1. **follows** the chain: reads the events of new blocks and records which (terminal, window)
+//!    are proven and which periods have first proofs or a second proof;
+//! 2. **leads** where it is responsible: for a closed window `W`, the responsible member is
+//!    `leader_for(W) + k` (mod n), where `k` counts the failover timeouts elapsed since the window
+//!    closed and settled. It proposes the window's unproven records (recomputed from the samples
+//!    it holds) to every peer; members recompute each record and answer with a BLS partial over
+//!    the batch digest, or with the records they dispute. With `>= t` valid partials (its own
+//!    included) it submits `SubmitBatch`; otherwise it proposes once more the records at least
+//!    `t` members agree with. Records left out stay pending and are proposed again later (late
+//!    samples land in a later batch for the same window); C1 proves each (terminal, window)
+//!    once, and a leader never proposes what it knows to be proven or in flight.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cosmwasm_std::Binary;
+use usage_aggregator_core::aggregate::aggregate_window;
+use usage_aggregator_core::batch::Batch;
+use usage_aggregator_core::quorum::{leader_for, Quorum};
+use usage_common::msg::usage_proof::ExecuteMsg as C1Execute;
+use usage_common::record::{align, decode_batch, UsageRecord, MAX_BATCH_RECORDS};
+
+use crate::chainview::ChainView;
+use crate::config::Byzantine;
+use crate::p2p::{Disputed, Envelope, Proposal, Reply, PROPOSE_PATH};
+use crate::store::PeriodState;
+use crate::{now_ms, AppState};
+
+/// How long a submitted batch's records are held back from new proposals while its tx is
+/// awaited.
+pub const IN_FLIGHT_MS: u64 = 20_000;
+/// How long a leader waits for a member's reply.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// This member's record of `(terminal, window)` from the samples it holds.
+pub fn own_record(
+    state: &AppState,
+    view: &ChainView,
+    terminal: &str,
+    window_start: u64,
+) -> Option<UsageRecord> {
+    let len = view.window_seconds;
+    let (previous, inside) = state
+        .store
+        .samples_for_window(
+            terminal,
+            window_start.saturating_mul(1_000),
+            window_start.saturating_add(len).saturating_mul(1_000),
+        )
+        .ok()?;
+    let tenant = inside.first()?.tenant.clone();
+    aggregate_window(
+        terminal,
+        &tenant,
+        window_start,
+        len,
+        previous.as_ref(),
+        &inside,
+    )
+    .ok()
+    .flatten()
+}
+
+/// A member's answer to `proposal`.
+pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply {
+    if proposal.epoch != view.committee.epoch {
+        return Reply::Refuse {
+            reason: format!(
+                "epoch {} is not the chain's {}",
+                proposal.epoch, view.committee.epoch
+            ),
+        };
+    }
+    let Some(bytes) = proposal.batch_bytes() else {
+        return Reply::Refuse {
+            reason: "records are not base64".into(),
+        };
+    };
+    let records: Vec<UsageRecord> = match decode_batch(&bytes) {
+        Ok(b) => b.records.into_iter().map(|(r, _)| r).collect(),
+        Err(e) => {
+            return Reply::Refuse {
+                reason: format!("malformed batch: {e}"),
+            }
+        }
+    };
+    let batch = match Batch::new(records) {
+        Ok(b) if b.bytes() == bytes => b,
+        Ok(_) => {
+            return Reply::Refuse {
+                reason: "records not in canonical order".into(),
+            }
+        }
+        Err(e) => {
+            return Reply::Refuse {
+                reason: e.to_string(),
+            }
+        }
+    };
+    let now = now_ms();
+    let mut disputed = vec![];
+    for r in batch.records() {
+        let closes_ms = r
+            .window_start
+            .saturating_add(view.window_seconds)
+            .saturating_mul(1_000);
+        let reason = if now < closes_ms {
+            Some("open")
+        } else if state
+            .store
+            .is_proven(&r.terminal_id, r.window_start)
+            .unwrap_or(false)
+        {
+            Some("proven")
+        } else {
+            match own_record(state, view, &r.terminal_id, r.window_start) {
+                None => Some("missing"),
+                Some(own) if own != *r => Some("mismatch"),
+                Some(_) => None,
+            }
+        };
+        if let Some(reason) = reason {
+            disputed.push(Disputed {
+                terminal_id: r.terminal_id.clone(),
+                window_start: r.window_start,
+                reason: reason.into(),
+            });
+        }
+    }
+    if !disputed.is_empty() {
+        state
+            .metrics
+            .proposals_disputed
+            .fetch_add(1, Ordering::Relaxed);
+        return Reply::Dispute {
+            round: proposal.round.clone(),
+            disputed,
+        };
+    }
+    let message = batch.signing_bytes(
+        &state.config.chain_id,
+        &state.config.usage_proof,
+        view.committee.epoch,
+    );
+    let partial = match state.config.byzantine {
+        Some(Byzantine::WrongRoot) => {
+            let mut other = message.clone();
+            if let Some(last) = other.last_mut() {
+                *last ^= 0xff;
+            }
+            hex::encode(state.bls.sign(&other))
+        }
+        Some(Byzantine::ReplayPartials) => {
+            let mut first = state
+                .first_partial
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            first
+                .get_or_insert_with(|| hex::encode(state.bls.sign(&message)))
+                .clone()
+        }
+        _ => hex::encode(state.bls.sign(&message)),
+    };
+    state
+        .metrics
+        .partials_signed
+        .fetch_add(1, Ordering::Relaxed);
+    Reply::Sign {
+        round: proposal.round.clone(),
+        partial,
+    }
+}
+
+/// Reads the events of blocks after the last one read (at most 50 per call).
+pub async fn follow(state: &AppState) -> anyhow::Result<()> {
+    let (latest, _) = state.client.status().await?;
+    let from = state.store.followed_height()? + 1;
+    for height in from..=latest.min(from + 49) {
+        let block = state.client.block_events(height).await?;
+        let mut proven = vec![];
+        let mut periods = vec![];
+        for e in &block.events {
+            match e.kind.as_str() {
+                "wasm-usage_proof" => {
+                    if let (Some(t), Some(w)) = (e.get("terminal_id"), e.get("window_start")) {
+                        if let Ok(w) = w.parse() {
+                            proven.push((t.to_string(), w));
+                        }
+                    }
+                }
+                "wasm-usage_accumulated" | "wasm-period_proof" => {
+                    if let (Some(p), Some(t), Some(s)) =
+                        (e.get("provider"), e.get("tenant"), e.get("period_start"))
+                    {
+                        if let Ok(s) = s.parse() {
+                            let st = if e.kind == "wasm-period_proof" {
+                                PeriodState::Proven
+                            } else {
+                                PeriodState::Recorded
+                            };
+                            periods.push(((p.to_string(), t.to_string(), s), st));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        state.store.raise_period(&periods)?;
+        state.store.follow(height, &proven)?;
+        if !proven.is_empty() {
+            let mut inflight = state.inflight.lock().await;
+            for k in &proven {
+                inflight.remove(k);
+            }
+        }
+        state
+            .metrics
+            .followed_height
+            .store(height, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// Which member is responsible for a window that closed (and settled) at `settled_ms`, at
+/// `now_ms`: the window's leader, then the next one after each failover timeout.
+pub fn responsible(
+    window_start: u64,
+    window_len: u64,
+    members: usize,
+    settled_ms: u64,
+    now_ms: u64,
+    failover_ms: u64,
+) -> Option<usize> {
+    if now_ms < settled_ms || members == 0 {
+        return None;
+    }
+    let k = (now_ms - settled_ms) / failover_ms.max(1);
+    let first = leader_for(window_start, window_len, members);
+    Some((first + usize::try_from(k % members as u64).unwrap_or(0)) % members)
+}
+
+/// Proposes and submits the records this member is responsible for.
+pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
+    let view = state.view.read().await.clone();
+    let n = view.committee.members.len();
+    let len = view.window_seconds.max(1);
+    let now = now_ms();
+    let now_s = now / 1_000;
+    let horizon = view.period_seconds.saturating_add(view.grace_seconds);
+    let from = align(now_s.saturating_sub(horizon), len);
+    let to = align(now_s, len);
+    let timing = state.config.timing;
+    let mut candidates: Vec<UsageRecord> = vec![];
+    {
+        let inflight = state.inflight.lock().await;
+        for w in state.store.windows_between(from, to)? {
+            let settled = w
+                .saturating_add(len)
+                .saturating_mul(1_000)
+                .saturating_add(timing.settle_ms);
+            if responsible(w, len, n, settled, now, timing.failover_ms) != Some(state.config.index)
+            {
+                continue;
+            }
+            // C1 takes records of a period until its end plus grace; leave a margin.
+            let period_end = align(w, view.period_seconds).saturating_add(view.period_seconds);
+            if now_s + 2 > period_end.saturating_add(view.grace_seconds) {
+                continue;
+            }
+            for t in state.store.terminals_in(w)? {
+                let key = (t.clone(), w);
+                if inflight.contains_key(&key) || state.store.is_proven(&t, w)? {
+                    continue;
+                }
+                if let Some(r) = own_record(state, &view, &t, w) {
+                    candidates.push(r);
+                }
+            }
+            if candidates.len() >= MAX_BATCH_RECORDS * 4 {
+                break;
+            }
+        }
+    }
+    for chunk in candidates.chunks(MAX_BATCH_RECORDS) {
+        run_round(state, &view, chunk.to_vec(), true).await?;
+    }
+    Ok(())
+}
+
+async fn ask(state: &AppState, url: String, envelope: Envelope) -> Option<Envelope> {
+    let r = state
+        .http
+        .post(format!("{url}{PROPOSE_PATH}"))
+        .json(&envelope)
+        .timeout(REPLY_TIMEOUT)
+        .send()
+        .await
+        .ok()?;
+    r.json::<Envelope>().await.ok()
+}
+
+/// One proposal round over `records`; with `retry`, one more round over the records at least
+/// `t` members agree with.
+async fn run_round(
+    state: &Arc<AppState>,
+    view: &ChainView,
+    mut records: Vec<UsageRecord>,
+    retry: bool,
+) -> anyhow::Result<()> {
+    if state.config.byzantine == Some(Byzantine::AlterRecords) {
+        for r in &mut records {
+            r.metrics.net_tx_bytes = r.metrics.net_tx_bytes.saturating_add(1_000_000);
+        }
+    }
+    let batch = Batch::new(records)?;
+    let epoch = view.committee.epoch;
+    let message = batch.signing_bytes(&state.config.chain_id, &state.config.usage_proof, epoch);
+    let mut quorum = Quorum::new(view.committee.clone(), message.clone());
+    quorum
+        .add(state.config.index, state.bls.sign(&message))
+        .map_err(|e| anyhow::anyhow!("own partial: {e}"))?;
+    let round = format!(
+        "{}-{}-{}",
+        state.config.index,
+        now_ms(),
+        batch.records().len()
+    );
+    let proposal = Proposal::new(round.clone(), epoch, &batch.bytes());
+    let envelope = Envelope::seal(
+        state.config.index,
+        &state.peer_key,
+        &state.config.chain_id,
+        &proposal,
+    )?;
+    let asks: Vec<_> = state
+        .config
+        .others()
+        .map(|p| {
+            let s = state.clone();
+            let (url, e) = (p.url.clone(), envelope.clone());
+            tokio::spawn(async move { ask(&s, url, e).await })
+        })
+        .collect();
+    // Per record: how many members do not dispute it (this one does not).
+    let mut support: BTreeMap<(String, u64), usize> = batch
+        .records()
+        .iter()
+        .map(|r| ((r.terminal_id.clone(), r.window_start), 1))
+        .collect();
+    for a in asks {
+        let Ok(Some(reply)) = a.await else { continue };
+        let from = reply.from;
+        let Ok(body) = reply.open::<Reply>(&state.config.peers, &state.config.chain_id) else {
+            tracing::warn!(from, "unauthenticated reply ignored");
+            continue;
+        };
+        match body {
+            Reply::Sign { round: r, partial } if r == round => {
+                let partial: Option<[u8; 96]> =
+                    hex::decode(&partial).ok().and_then(|p| p.try_into().ok());
+                match partial.map(|p| quorum.add(from, p)) {
+                    Some(Ok(_)) => {
+                        for v in support.values_mut() {
+                            *v += 1;
+                        }
+                    }
+                    other => {
+                        state
+                            .metrics
+                            .partials_refused
+                            .fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(from, ?other, "partial signature refused");
+                    }
+                }
+            }
+            Reply::Dispute { round: r, disputed } if r == round => {
+                let set: BTreeSet<(String, u64)> = disputed
+                    .into_iter()
+                    .map(|d| (d.terminal_id, d.window_start))
+                    .collect();
+                for (k, v) in support.iter_mut() {
+                    if !set.contains(k) {
+                        *v += 1;
+                    }
+                }
+            }
+            other => tracing::info!(from, ?other, "proposal not signed"),
+        }
+    }
+    if let Some(signature) = quorum.signature() {
+        return submit(state, &batch, signature).await;
+    }
+    state.metrics.rounds_failed.fetch_add(1, Ordering::Relaxed);
+    let threshold = view.committee.threshold as usize;
+    let agreed: Vec<UsageRecord> = batch
+        .records()
+        .iter()
+        .filter(|r| {
+            support
+                .get(&(r.terminal_id.clone(), r.window_start))
+                .copied()
+                .unwrap_or(0)
+                >= threshold
+        })
+        .cloned()
+        .collect();
+    tracing::info!(records = batch.records().len(), agreed = agreed.len(), progress = ?quorum.progress(), "round below threshold");
+    if retry && !agreed.is_empty() && agreed.len() < batch.records().len() {
+        return Box::pin(run_round(state, view, agreed, false)).await;
+    }
+    Ok(())
+}
+
+async fn submit(
+    state: &Arc<AppState>,
+    batch: &Batch,
+    signature: usage_common::ThresholdSignature,
+) -> anyhow::Result<()> {
+    let msg = C1Execute::SubmitBatch {
+        records: Binary::from(batch.bytes()),
+        signature,
+    };
+    let json = serde_json::to_vec(&msg)?;
+    let records = batch.records().len() as u64;
+    let gas = 5_000_000 + 40_000 * records;
+    let hash = match state
+        .client
+        .broadcast(&[(state.config.usage_proof.clone(), json)], gas)
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, records, "SubmitBatch not accepted");
+            return Ok(());
+        }
+    };
+    state
+        .metrics
+        .batches_submitted
+        .fetch_add(1, Ordering::Relaxed);
+    state
+        .metrics
+        .records_submitted
+        .fetch_add(records, Ordering::Relaxed);
+    tracing::info!(%hash, records, "SubmitBatch broadcast");
+    let keys: Vec<(String, u64)> = batch
+        .records()
+        .iter()
+        .map(|r| (r.terminal_id.clone(), r.window_start))
+        .collect();
+    {
+        let mut inflight = state.inflight.lock().await;
+        let until = Instant::now() + Duration::from_millis(IN_FLIGHT_MS);
+        for k in &keys {
+            inflight.insert(k.clone(), until);
+        }
+    }
+    let s = state.clone();
+    tokio::spawn(async move {
+        match s
+            .client
+            .wait_tx(&hash, Duration::from_millis(IN_FLIGHT_MS))
+            .await
+        {
+            Ok(o) if o.is_ok() => {
+                tracing::info!(%hash, height = o.height, records, "batch committed")
+            }
+            Ok(o) => tracing::warn!(%hash, code = o.code, log = %o.log, "batch refused by C1"),
+            Err(e) => tracing::warn!(%hash, error = %e, "batch not seen committed"),
+        }
+        // Committed records are marked proven by the follower; release the others.
+        let mut inflight = s.inflight.lock().await;
+        for k in &keys {
+            inflight.remove(k);
+        }
+    });
+    Ok(())
+}
+
+/// Keeper duties: `ProvePeriod` for periods whose grace has passed, and `RequestSettlement`
+/// for proven periods (C3 checks the settlement condition and refuses until it holds).
+pub async fn keep(
+    state: &Arc<AppState>,
+    last_attempt: &mut BTreeMap<(String, String, u64), Instant>,
+) -> anyhow::Result<()> {
+    let view = state.view.read().await.clone();
+    let (_, block_time) = state.client.status().await?;
+    let n = view.committee.members.len();
+    let now = now_ms();
+    for ((provider, tenant, period), st) in state.store.open_periods()? {
+        let key = (provider.clone(), tenant.clone(), period);
+        if last_attempt
+            .get(&key)
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(5))
+        {
+            continue;
+        }
+        let closes = period
+            .saturating_add(view.period_seconds)
+            .saturating_add(view.grace_seconds);
+        if block_time < closes {
+            continue;
+        }
+        let settled_ms = closes.saturating_mul(1_000);
+        if responsible(
+            period,
+            view.period_seconds.max(1),
+            n,
+            settled_ms,
+            now,
+            state.config.timing.failover_ms,
+        ) != Some(state.config.index)
+        {
+            continue;
+        }
+        let (contract, msg) = match st {
+            PeriodState::Recorded => (
+                state.config.period_proof.clone(),
+                serde_json::json!({"prove_period": {"provider": provider, "tenant": tenant, "period_start": period}}),
+            ),
+            PeriodState::Proven => match &state.config.settlement {
+                Some(c3) => (
+                    c3.clone(),
+                    serde_json::json!({"request_settlement": {"provider": provider, "tenant": tenant, "period_start": period}}),
+                ),
+                None => continue,
+            },
+            PeriodState::SettlementRequested => continue,
+        };
+        last_attempt.insert(key.clone(), Instant::now());
+        let outcome = state
+            .client
+            .execute(&contract, &msg, 20_000_000, Duration::from_secs(15))
+            .await;
+        state.metrics.keeper_txs.fetch_add(1, Ordering::Relaxed);
+        match outcome {
+            Ok(o) if o.is_ok() => {
+                tracing::info!(%provider, %tenant, period, ?st, height = o.height, "keeper call committed");
+                if st == PeriodState::Proven {
+                    state
+                        .store
+                        .raise_period(&[(key, PeriodState::SettlementRequested)])?;
+                }
+            }
+            Ok(o) => {
+                tracing::info!(%provider, %tenant, period, log = %o.log, "keeper call refused")
+            }
+            Err(e) => tracing::info!(%provider, %tenant, period, error = %e, "keeper call failed"),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn responsibility_passes_to_the_next_member_after_each_failover_timeout() {
+        // Window 40 of length 10 -> round 4 -> leader 0 of 4.
+        assert_eq!(responsible(40, 10, 4, 51_000, 50_000, 8_000), None);
+        assert_eq!(responsible(40, 10, 4, 51_000, 51_000, 8_000), Some(0));
+        assert_eq!(responsible(40, 10, 4, 51_000, 58_999, 8_000), Some(0));
+        assert_eq!(responsible(40, 10, 4, 51_000, 59_000, 8_000), Some(1));
+        assert_eq!(responsible(40, 10, 4, 51_000, 75_000, 8_000), Some(3));
+        assert_eq!(responsible(40, 10, 4, 51_000, 83_000, 8_000), Some(0));
+    }
+}

@@ -1,0 +1,162 @@
+//! The HTTP server (ingest, peer protocol, metrics) and the background loops.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tokio::sync::{Mutex, Notify, RwLock};
+use usage_attestor::wire::{EVIDENCE_PATH, INGEST_PATH, PING_PATH};
+use usage_client::ChainClient;
+
+use crate::chainview::ChainView;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::p2p::{Envelope, Proposal, Reply, PROPOSE_PATH};
+use crate::store::Store;
+use crate::{ingest, protocol, AppState};
+
+async fn propose(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not an envelope").into_response();
+    };
+    let proposal: Proposal = match envelope.open(&state.config.peers, &state.config.chain_id) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(from = envelope.from, error = %e, "unauthenticated proposal refused");
+            return (StatusCode::FORBIDDEN, e).into_response();
+        }
+    };
+    let view = state.view.read().await.clone();
+    let s = state.clone();
+    let reply = tokio::task::spawn_blocking(move || protocol::answer(&s, &view, &proposal))
+        .await
+        .unwrap_or(Reply::Refuse {
+            reason: "internal error".into(),
+        });
+    match Envelope::seal(
+        state.config.index,
+        &state.peer_key,
+        &state.config.chain_id,
+        &reply,
+    ) {
+        Ok(e) => Json(e).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> String {
+    state.metrics.render()
+}
+
+async fn ping() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// The router of one aggregator.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(INGEST_PATH, post(ingest::samples))
+        .route(EVIDENCE_PATH, post(ingest::evidence))
+        .route(PING_PATH, get(ping))
+        .route(PROPOSE_PATH, post(propose))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// Loads the chain view, waiting for the node (at most `wait`).
+async fn first_view(client: &ChainClient, c1: &str, wait: Duration) -> anyhow::Result<ChainView> {
+    let started = tokio::time::Instant::now();
+    loop {
+        match ChainView::load(client, c1).await {
+            Ok(v) => return Ok(v),
+            Err(e) if started.elapsed() < wait => {
+                tracing::info!(error = %e, "waiting for the chain");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Runs the aggregator until interrupted.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let secrets = config.keys.decode()?;
+    let client = ChainClient::new(&config.rpc, &config.chain_id)?.with_key(&secrets.account)?;
+    let view = first_view(&client, &config.usage_proof, Duration::from_secs(60)).await?;
+    let store = Store::open(&config.data_dir.join("aggregator.redb"))?;
+    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+    tracing::info!(index = config.index, listen = %config.listen, account = client.address().unwrap_or_default(),
+        terminals = view.terminals.len(), epoch = view.committee.epoch, "aggregator starting");
+    let state = Arc::new(AppState {
+        store,
+        view: RwLock::new(view),
+        metrics: Metrics::default(),
+        ingest_lock: Mutex::new(()),
+        refresh: Notify::new(),
+        client,
+        bls: secrets.bls,
+        peer_key: secrets.peer,
+        http: reqwest::Client::new(),
+        inflight: Mutex::new(BTreeMap::new()),
+        first_partial: std::sync::Mutex::new(None),
+        config,
+    });
+
+    // Chain view refresher: every 5 s, or at once when ingest met an unknown terminal.
+    let s = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = s.refresh.notified() => {}
+            }
+            match ChainView::load(&s.client, &s.config.usage_proof).await {
+                Ok(v) => *s.view.write().await = v,
+                Err(e) => tracing::warn!(error = %e, "chain view refresh failed"),
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+
+    // The protocol loop: follow, lead, keep.
+    let s = state.clone();
+    tokio::spawn(async move {
+        let tick = Duration::from_millis(s.config.timing.tick_ms.max(50));
+        let mut keeper_attempts = BTreeMap::new();
+        let mut ticks = 0u64;
+        loop {
+            tokio::time::sleep(tick).await;
+            if let Err(e) = protocol::follow(&s).await {
+                tracing::warn!(error = %e, "following the chain failed");
+                continue;
+            }
+            {
+                let now = std::time::Instant::now();
+                s.inflight.lock().await.retain(|_, until| *until > now);
+            }
+            if let Err(e) = protocol::lead(&s).await {
+                tracing::warn!(error = %e, "leading failed");
+            }
+            ticks += 1;
+            if ticks % 8 == 0 {
+                if let Err(e) = protocol::keep(&s, &mut keeper_attempts).await {
+                    tracing::warn!(error = %e, "keeper failed");
+                }
+            }
+        }
+    });
+
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

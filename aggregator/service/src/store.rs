@@ -1,0 +1,302 @@
+//! Durable storage of an aggregator (redb): verified samples, each terminal's last accepted
+//! sequence number, verified evidence, and which (terminal, window) the chain has proven.
+//!
+//! Tables:
+//! * `samples`: (terminal, seq) → [`SignedSample::encode`];
+//! * `by_window`: (window_start, terminal) → () for every window a terminal has samples in;
+//! * `last_seq`: terminal → last accepted seq;
+//! * `evidence`: terminal → verified measurement;
+//! * `proven`: (terminal, window_start) → height it was proven at.
+//!
+//! An ingest request's accepted samples are written in one transaction.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use usage_attestor::sample::Sample;
+use usage_attestor::tee::SignedSample;
+
+const SAMPLES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("samples");
+const BY_WINDOW: TableDefinition<(u64, &str), ()> = TableDefinition::new("by_window");
+const LAST_SEQ: TableDefinition<&str, u64> = TableDefinition::new("last_seq");
+const EVIDENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("evidence");
+const PROVEN: TableDefinition<(&str, u64), u64> = TableDefinition::new("proven");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const FOLLOWED: &str = "followed_height";
+
+/// A storage failure.
+#[derive(thiserror::Error, Debug)]
+#[error("aggregator store: {0}")]
+pub struct StoreError(String);
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError(e.to_string())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// One sample to store, already verified.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// The signed form, stored as received.
+    pub signed: SignedSample,
+    /// The decoded sample.
+    pub sample: Sample,
+    /// Its window start (seconds).
+    pub window_start: u64,
+}
+
+/// The aggregator's database.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path)?;
+        let txn = db.begin_write()?;
+        txn.open_table(SAMPLES)?;
+        txn.open_table(BY_WINDOW)?;
+        txn.open_table(LAST_SEQ)?;
+        txn.open_table(EVIDENCE)?;
+        txn.open_table(PROVEN)?;
+        txn.open_table(META)?;
+        txn.commit()?;
+        Ok(Store { db })
+    }
+
+    /// The last accepted seq of `terminal`.
+    pub fn last_seq(&self, terminal: &str) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn.open_table(LAST_SEQ)?.get(terminal)?.map(|v| v.value()))
+    }
+
+    /// The stored sample `(terminal, seq)`, if any.
+    pub fn sample(&self, terminal: &str, seq: u64) -> Result<Option<SignedSample>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(SAMPLES)?;
+        let Some(v) = t.get((terminal, seq))? else {
+            return Ok(None);
+        };
+        SignedSample::decode(v.value())
+            .map(Some)
+            .map_err(|e| StoreError(format!("stored sample {terminal}/{seq}: {e}")))
+    }
+
+    /// Stores verified samples and advances each terminal's last seq, in one transaction.
+    pub fn put_samples(&self, accepted: &[Accepted]) -> Result<(), StoreError> {
+        if accepted.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        {
+            let mut samples = txn.open_table(SAMPLES)?;
+            let mut by_window = txn.open_table(BY_WINDOW)?;
+            let mut last = txn.open_table(LAST_SEQ)?;
+            for a in accepted {
+                let t = a.sample.terminal_id.as_str();
+                samples.insert((t, a.sample.seq), a.signed.encode().as_slice())?;
+                by_window.insert((a.window_start, t), ())?;
+                let prev = last.get(t)?.map_or(0, |v| v.value());
+                if a.sample.seq > prev {
+                    last.insert(t, a.sample.seq)?;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Records verified evidence (the attested measurement) of `terminal`.
+    pub fn put_evidence(&self, terminal: &str, measurement: &[u8]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        txn.open_table(EVIDENCE)?.insert(terminal, measurement)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The verified measurement of `terminal`'s evidence, if it presented any.
+    pub fn evidence(&self, terminal: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(EVIDENCE)?
+            .get(terminal)?
+            .map(|v| v.value().to_vec()))
+    }
+
+    /// Terminals with samples in the window starting at `window_start`.
+    pub fn terminals_in(&self, window_start: u64) -> Result<Vec<String>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(BY_WINDOW)?;
+        let mut out = vec![];
+        for e in t.range((window_start, "")..(window_start.saturating_add(1), ""))? {
+            out.push(e?.0.value().1.to_string());
+        }
+        Ok(out)
+    }
+
+    /// Windows with samples, from `from` (inclusive) to `to` (exclusive).
+    pub fn windows_between(&self, from: u64, to: u64) -> Result<Vec<u64>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(BY_WINDOW)?;
+        let mut out: Vec<u64> = vec![];
+        for e in t.range((from, "")..(to, ""))? {
+            let w = e?.0.value().0;
+            if out.last() != Some(&w) {
+                out.push(w);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The samples of `terminal` taken in `[from_ms, to_ms)`, plus the last one before
+    /// `from_ms` (the baseline), in seq order. Samples are found by seq, walking back from the
+    /// terminal's last seq, so this reads only the samples needed.
+    pub fn samples_for_window(
+        &self,
+        terminal: &str,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<(Option<Sample>, Vec<Sample>), StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(SAMPLES)?;
+        let mut inside = vec![];
+        let mut previous = None;
+        for e in t.range((terminal, 0)..=(terminal, u64::MAX))?.rev() {
+            let (_, v) = e?;
+            let signed = SignedSample::decode(v.value())
+                .map_err(|e| StoreError(format!("stored sample of {terminal}: {e}")))?;
+            // Stored samples were verified on ingest.
+            let Ok(sample) = Sample::decode(&signed.sample) else {
+                continue;
+            };
+            if sample.taken_at_ms >= to_ms {
+                continue;
+            }
+            if sample.taken_at_ms >= from_ms {
+                inside.push(sample);
+            } else {
+                previous = Some(sample);
+                break;
+            }
+        }
+        inside.reverse();
+        Ok((previous, inside))
+    }
+
+    /// Marks (terminal, window) proven at `height`.
+    pub fn mark_proven(&self, keys: &[(String, u64)], height: u64) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut p = txn.open_table(PROVEN)?;
+            for (t, w) in keys {
+                p.insert((t.as_str(), *w), height)?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Whether (terminal, window) is known to be proven on chain.
+    pub fn is_proven(&self, terminal: &str, window_start: u64) -> Result<bool, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(PROVEN)?
+            .get((terminal, window_start))?
+            .is_some())
+    }
+
+    /// The last chain height whose events were read.
+    pub fn followed_height(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(txn
+            .open_table(META)?
+            .get(FOLLOWED)?
+            .map_or(0, |v| v.value()))
+    }
+
+    /// Records proofs seen at `height` and that `height` was read, in one transaction.
+    pub fn follow(&self, height: u64, proven: &[(String, u64)]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut p = txn.open_table(PROVEN)?;
+            for (t, w) in proven {
+                p.insert((t.as_str(), *w), height)?;
+            }
+            txn.open_table(META)?.insert(FOLLOWED, height)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}
+
+const PERIODS: TableDefinition<(&str, &str, u64), u8> = TableDefinition::new("periods");
+
+/// Where the keeper is with a (provider, tenant, period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PeriodState {
+    /// First proofs were recorded for it.
+    Recorded = 0,
+    /// Its second proof is on chain.
+    Proven = 1,
+    /// Its settlement was requested.
+    SettlementRequested = 2,
+}
+
+impl Store {
+    /// Raises the keeper state of (provider, tenant, period); never lowers it.
+    pub fn raise_period(
+        &self,
+        entries: &[((String, String, u64), PeriodState)],
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut t = txn.open_table(PERIODS)?;
+            for ((p, tenant, start), state) in entries {
+                let key = (p.as_str(), tenant.as_str(), *start);
+                let current = t.get(key)?.map(|v| v.value());
+                if current.is_none_or(|c| c < *state as u8) {
+                    t.insert(key, *state as u8)?;
+                }
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Every (provider, tenant, period) below `SettlementRequested`, with its state.
+    pub fn open_periods(&self) -> Result<Vec<((String, String, u64), PeriodState)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = match txn.open_table(PERIODS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(vec![]),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = vec![];
+        for e in t.iter()? {
+            let (k, v) = e?;
+            let (p, tenant, start) = k.value();
+            let state = match v.value() {
+                0 => PeriodState::Recorded,
+                1 => PeriodState::Proven,
+                _ => continue,
+            };
+            out.push(((p.to_string(), tenant.to_string(), start), state));
+        }
+        Ok(out)
+    }
+}

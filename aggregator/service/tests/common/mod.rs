@@ -1,0 +1,461 @@
+//! A one-validator localnet (CometBFT + usaged), a committee of aggregator processes and a
+//! simulated fleet, on free loopback ports, for the committee tests. Processes are killed when
+//! dropped. The `usaged` and `usage-attestor` binaries are taken from the same target directory
+//! as this test (`cargo test --workspace` builds them).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use usage_aggregator::config::{Byzantine, Config, Peer, Timing};
+use usage_aggregator::keys;
+use usage_attestor::simulate::{terminal_id, SimulatedKey};
+use usage_attestor::tee::TeeBackend;
+use usage_client::ChainClient;
+use usage_common::msg::usage_proof::{self as c1, FirstProof};
+use usaged::localnet::{self, LocalnetInfo, Ports};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn sibling_binary(name: &str) -> PathBuf {
+    // target/debug/deps/<test> -> target/debug/<name>
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} not built: run `cargo build -p {}` (cargo test --workspace builds it)",
+        path.display(),
+        if name == "usaged" {
+            "usaged"
+        } else {
+            "usage-attestor"
+        }
+    );
+    path
+}
+
+fn log_file(dir: &Path, name: &str) -> Stdio {
+    Stdio::from(std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file"))
+}
+
+pub struct Net {
+    pub home: TempDir,
+    pub info: LocalnetInfo,
+    pub ports: Ports,
+    pub client: ChainClient,
+    node: Vec<Child>,
+    pub aggregators: BTreeMap<usize, Child>,
+    pub configs: Vec<Config>,
+    pub fleet: Option<Child>,
+    pub fleet_size: u64,
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        let children = self
+            .node
+            .iter_mut()
+            .chain(self.aggregators.values_mut())
+            .chain(self.fleet.iter_mut());
+        for c in children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::env::var_os("KEEP_LOGS").is_some() {
+            let kept = self.home.path().to_path_buf();
+            eprintln!("logs kept in {}", kept.display());
+            std::mem::forget(std::mem::replace(
+                &mut self.home,
+                tempfile::tempdir().expect("tmp"),
+            ));
+        }
+    }
+}
+
+impl Net {
+    /// Starts a node, registers `terminals` simulated terminals and writes a 4-member committee
+    /// configuration (threshold 3).
+    pub async fn start(chain_id: &str, terminals: u64) -> Net {
+        let home = tempfile::tempdir().expect("home");
+        let ports = Ports {
+            rpc: free_port(),
+            p2p: free_port(),
+            abci: free_port(),
+        };
+        let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+        let info = localnet::init(home.path(), chain_id, &artifacts, ports).expect("init");
+        let usaged = Command::new(sibling_binary("usaged"))
+            .args([
+                "start",
+                "--abci",
+                &format!("127.0.0.1:{}", ports.abci),
+                "--home",
+            ])
+            .arg(home.path())
+            .stdout(Stdio::null())
+            .stderr(log_file(home.path(), "usaged"))
+            .spawn()
+            .expect("usaged");
+        std::thread::sleep(Duration::from_millis(500));
+        let node = Command::new(localnet::cometbft_binary())
+            .arg("start")
+            .arg("--home")
+            .arg(home.path().join("cometbft"))
+            .stdout(log_file(home.path(), "cometbft"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cometbft (scripts/setup.sh installs it)");
+        let rpc = format!("http://127.0.0.1:{}", ports.rpc);
+        let client = ChainClient::new(&rpc, chain_id)
+            .expect("client")
+            .with_key(&localnet::ADMIN_SEED)
+            .expect("admin key");
+        let mut net = Net {
+            home,
+            info,
+            ports,
+            client,
+            node: vec![usaged, node],
+            aggregators: BTreeMap::new(),
+            configs: vec![],
+            fleet: None,
+            fleet_size: terminals,
+        };
+        net.wait_for_height(2).await;
+        net.register_fleet(terminals).await;
+        net.configs = net.committee_configs();
+        net
+    }
+
+    pub fn contract(&self, label: &str) -> String {
+        self.info
+            .contracts
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, a)| a.clone())
+            .expect("contract")
+    }
+
+    pub async fn wait_for_height(&self, height: u64) {
+        let started = Instant::now();
+        loop {
+            if let Ok((h, _)) = self.client.status().await {
+                if h >= height {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no height {height}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    async fn register_fleet(&self, n: u64) {
+        let c1 = self.contract("usage-proof");
+        let ids: Vec<u64> = (0..n).collect();
+        for chunk in ids.chunks(200) {
+            let msgs: Vec<(String, Vec<u8>)> = chunk
+                .iter()
+                .map(|i| {
+                    let key = SimulatedKey::derive("sim", *i);
+                    let msg = json!({"register_terminal": {
+                        "terminal_id": terminal_id("sim", *i),
+                        "provider": self.info.admin_address,
+                        "attestor_key": hex::encode(key.public_key()),
+                        "tee": "software",
+                        "measurement": hex::encode(localnet::SOFTWARE_MEASUREMENT)}});
+                    (c1.clone(), serde_json::to_vec(&msg).expect("json"))
+                })
+                .collect();
+            let hash = self
+                .client
+                .broadcast(&msgs, 150_000_000)
+                .await
+                .expect("register broadcast");
+            let out = self
+                .client
+                .wait_tx(&hash, Duration::from_secs(30))
+                .await
+                .expect("register committed");
+            assert!(out.is_ok(), "registration: {}", out.log);
+        }
+    }
+
+    fn committee_configs(&self) -> Vec<Config> {
+        let all: Vec<_> = (0..4)
+            .map(|i| keys::localnet(localnet::COMMITTEE_LABEL, i, 4, 3))
+            .collect();
+        let listen: Vec<u16> = (0..4).map(|_| free_port()).collect();
+        let peers: Vec<Peer> = all
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Peer {
+                index: i,
+                url: format!("http://127.0.0.1:{}", listen[i]),
+                peer_key: k.public().expect("public").peer_key,
+            })
+            .collect();
+        all.into_iter()
+            .enumerate()
+            .map(|(i, k)| Config {
+                index: i,
+                listen: format!("127.0.0.1:{}", listen[i]),
+                data_dir: self.home.path().join(format!("aggregator-{i}")),
+                rpc: format!("http://127.0.0.1:{}", self.ports.rpc),
+                chain_id: self.info.chain_id.clone(),
+                usage_proof: self.contract("usage-proof"),
+                period_proof: self.contract("period-proof"),
+                settlement: None,
+                keys: k,
+                peers: peers.clone(),
+                timing: Timing {
+                    settle_ms: 1_500,
+                    failover_ms: 6_000,
+                    tick_ms: 250,
+                },
+                byzantine: None,
+            })
+            .collect()
+    }
+
+    pub fn urls(&self) -> Vec<String> {
+        self.configs
+            .iter()
+            .map(|c| format!("http://{}", c.listen))
+            .collect()
+    }
+
+    /// Starts (or restarts) aggregator `i`, optionally Byzantine.
+    pub fn start_aggregator(&mut self, i: usize, byzantine: Option<Byzantine>) {
+        self.stop_aggregator(i);
+        let mut config = self.configs[i].clone();
+        config.byzantine = byzantine;
+        let path = self.home.path().join(format!("aggregator-{i}.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(&config).expect("json")).expect("write");
+        let child = Command::new(env!("CARGO_BIN_EXE_usage-aggregator"))
+            .arg("run")
+            .arg("--config")
+            .arg(&path)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log_file(
+                self.home.path(),
+                &format!(
+                    "aggregator-{i}-{}",
+                    Instant::now().elapsed().as_nanos() % 1000
+                ),
+            ))
+            .spawn()
+            .expect("usage-aggregator");
+        self.aggregators.insert(i, child);
+    }
+
+    /// SIGKILLs aggregator `i`.
+    pub fn stop_aggregator(&mut self, i: usize) {
+        if let Some(mut c) = self.aggregators.remove(&i) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts (or restarts, on the same outbox) the simulated fleet.
+    pub fn start_fleet(&mut self) {
+        self.stop_fleet();
+        let mut cmd = Command::new(sibling_binary("usage-attestor"));
+        cmd.args([
+            "simulate",
+            "--terminals",
+            &self.fleet_size.to_string(),
+            "--label",
+            "sim",
+        ])
+        .args(["--tenant", "tenant-a", "--tenant", "tenant-b"])
+        .arg("--data-dir")
+        .arg(self.home.path().join("fleet"))
+        .args(["--interval-ms", "1000"]);
+        for u in self.urls() {
+            cmd.args(["--aggregator", &u]);
+        }
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(log_file(self.home.path(), "fleet"))
+            .spawn()
+            .expect("usage-attestor");
+        self.fleet = Some(child);
+    }
+
+    pub fn stop_fleet(&mut self) {
+        if let Some(mut c) = self.fleet.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub async fn block_time(&self) -> u64 {
+        self.client.status().await.expect("status").1
+    }
+
+    /// Every first proof of terminal `t`.
+    pub async fn proofs(&self, t: &str) -> Vec<FirstProof> {
+        let r: c1::ProofsResponse = self
+            .client
+            .smart(
+                &self.contract("usage-proof"),
+                &c1::QueryMsg::TerminalProofs {
+                    terminal_id: t.to_string(),
+                    from: 0,
+                    to: u64::MAX,
+                    limit: Some(100),
+                },
+            )
+            .await
+            .expect("proofs");
+        r.proofs
+    }
+
+    /// Every batch C1 accepted, with its submitter.
+    pub async fn batches(&self) -> Vec<c1::BatchInfo> {
+        let c1a = self.contract("usage-proof");
+        let config: c1::ConfigResponse = self
+            .client
+            .smart(&c1a, &c1::QueryMsg::Config {})
+            .await
+            .expect("config");
+        let mut out = vec![];
+        for id in 1..config.next_batch_id {
+            let b: c1::BatchResponse = self
+                .client
+                .smart(&c1a, &c1::QueryMsg::Batch { batch_id: id })
+                .await
+                .expect("batch");
+            out.extend(b.batch);
+        }
+        out
+    }
+
+    /// How many times tx_search finds a `usage_proof` event of (terminal, window) in committed
+    /// transactions.
+    pub fn proof_events(&self, t: &str) -> BTreeMap<u64, usize> {
+        let q = format!("\"wasm-usage_proof.terminal_id='{t}'\"");
+        let mut counts = BTreeMap::new();
+        let mut page = 1;
+        loop {
+            let v = http_get(
+                self.ports.rpc,
+                &format!(
+                    "/tx_search?query={}&per_page=100&page={page}",
+                    percent_encode(&q)
+                ),
+            );
+            let txs = v["result"]["txs"].as_array().cloned().unwrap_or_default();
+            for tx in &txs {
+                if tx["tx_result"]["code"].as_u64().unwrap_or(0) != 0 {
+                    continue;
+                }
+                for e in tx["tx_result"]["events"].as_array().into_iter().flatten() {
+                    if e["type"] != "wasm-usage_proof" {
+                        continue;
+                    }
+                    let attr = |k: &str| {
+                        e["attributes"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .find(|a| a["key"] == k)
+                            .and_then(|a| a["value"].as_str())
+                            .map(str::to_string)
+                    };
+                    if attr("terminal_id").as_deref() == Some(t) {
+                        if let Some(w) = attr("window_start").and_then(|w| w.parse().ok()) {
+                            *counts.entry(w).or_insert(0) += 1;
+                        }
+                    }
+                }
+            }
+            let total: usize = v["result"]["total_count"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            if page * 100 >= total {
+                break;
+            }
+            page += 1;
+        }
+        counts
+    }
+
+    /// Reads an aggregator's Prometheus counter.
+    pub fn metric(&self, i: usize, name: &str) -> u64 {
+        let port: u16 = self.configs[i]
+            .listen
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
+        let text = http_get_text(port, "/metrics");
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    pub fn address_of(&self, i: usize) -> String {
+        self.configs[i].keys.public().expect("public").account
+    }
+}
+
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn http_get_text(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut raw = String::new();
+    let _ = s.read_to_string(&mut raw);
+    raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+}
+
+pub fn http_get(port: u16, path: &str) -> Value {
+    let body = http_get_text(port, path);
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// Waits until `cond` holds (checked every second), at most `limit`.
+pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if cond().await {
+            return;
+        }
+        assert!(started.elapsed() < limit, "not within {limit:?}: {what}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
