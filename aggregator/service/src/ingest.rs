@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use usage_aggregator_core::verify::{verify_sample, Rejection};
 use usage_attestor::sample::Sample;
-use usage_attestor::tee::{verify_evidence, TeeKind};
+use usage_attestor::tee::{verify_evidence_with, DcapInput, TeeKind};
 use usage_attestor::wire::{
     decode_sample, ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
     MAX_SAMPLES_PER_REQUEST,
@@ -87,7 +87,26 @@ pub async fn evidence(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
             "not the registered attestor key",
         );
     }
-    let measurement = match verify_evidence(&evidence, &key) {
+    let collateral = match request.collateral.as_deref().map(|c| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.decode(c)
+    }) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(_)) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                RejectKind::Malformed,
+                "collateral is not base64",
+            )
+        }
+        None => None,
+    };
+    let dcap = collateral.as_deref().map(|c| DcapInput {
+        collateral_json: c,
+        now_unix_secs: crate::now_ms() / 1_000,
+        policy: usage_attestor_dcap::TcbPolicy::up_to_date_only(),
+    });
+    let measurement = match verify_evidence_with(&evidence, &key, dcap.as_ref()) {
         Ok(m) => m,
         Err(e) => {
             return error(

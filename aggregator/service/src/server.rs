@@ -145,7 +145,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 tracing::warn!(error = %e, "leading failed");
             }
             ticks += 1;
-            if ticks % 8 == 0 {
+            if ticks.is_multiple_of(8) {
                 if let Err(e) = protocol::keep(&s, &mut keeper_attempts).await {
                     tracing::warn!(error = %e, "keeper failed");
                 }

@@ -246,6 +246,9 @@ impl Store {
 
 const PERIODS: TableDefinition<(&str, &str, u64), u8> = TableDefinition::new("periods");
 
+/// A (provider, tenant, period_start).
+pub type PeriodKey = (String, String, u64);
+
 /// Where the keeper is with a (provider, tenant, period).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PeriodState {
@@ -259,10 +262,7 @@ pub enum PeriodState {
 
 impl Store {
     /// Raises the keeper state of (provider, tenant, period); never lowers it.
-    pub fn raise_period(
-        &self,
-        entries: &[((String, String, u64), PeriodState)],
-    ) -> Result<(), StoreError> {
+    pub fn raise_period(&self, entries: &[(PeriodKey, PeriodState)]) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
             let mut t = txn.open_table(PERIODS)?;
@@ -279,7 +279,7 @@ impl Store {
     }
 
     /// Every (provider, tenant, period) below `SettlementRequested`, with its state.
-    pub fn open_periods(&self) -> Result<Vec<((String, String, u64), PeriodState)>, StoreError> {
+    pub fn open_periods(&self) -> Result<Vec<(PeriodKey, PeriodState)>, StoreError> {
         let txn = self.db.begin_read()?;
         let t = match txn.open_table(PERIODS) {
             Ok(t) => t,

@@ -38,32 +38,7 @@ enum Command {
         config: PathBuf,
     },
     /// Play a fleet of simulated terminals.
-    Simulate {
-        /// How many terminals.
-        #[arg(long)]
-        terminals: u64,
-        /// Index of the first terminal.
-        #[arg(long, default_value_t = 0)]
-        first: u64,
-        /// Fleet label (terminal ids are `<label>-<index>`).
-        #[arg(long, default_value = "sim")]
-        label: String,
-        /// Tenants, assigned round robin.
-        #[arg(long, required = true)]
-        tenant: Vec<String>,
-        /// Aggregator base URLs.
-        #[arg(long, required = true)]
-        aggregator: Vec<String>,
-        /// Where the outbox lives.
-        #[arg(long)]
-        data_dir: PathBuf,
-        /// Milliseconds between samples of each terminal.
-        #[arg(long, default_value_t = 1_000)]
-        interval_ms: u64,
-        /// Stop after this many seconds (runs until interrupted otherwise).
-        #[arg(long)]
-        seconds: Option<u64>,
-    },
+    Simulate(SimulateArgs),
     /// Print the simulated fleet's terminal ids and public keys as JSON lines.
     FleetKeys {
         #[arg(long, default_value = "sim")]
@@ -73,6 +48,34 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         first: u64,
     },
+}
+
+#[derive(clap::Args)]
+struct SimulateArgs {
+    /// How many terminals.
+    #[arg(long)]
+    terminals: u64,
+    /// Index of the first terminal.
+    #[arg(long, default_value_t = 0)]
+    first: u64,
+    /// Fleet label (terminal ids are `<label>-<index>`).
+    #[arg(long, default_value = "sim")]
+    label: String,
+    /// Tenants, assigned round robin.
+    #[arg(long, required = true)]
+    tenant: Vec<String>,
+    /// Aggregator base URLs.
+    #[arg(long, required = true)]
+    aggregator: Vec<String>,
+    /// Where the outbox lives.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Milliseconds between samples of each terminal.
+    #[arg(long, default_value_t = 1_000)]
+    interval_ms: u64,
+    /// Stop after this many seconds (runs until interrupted otherwise).
+    #[arg(long)]
+    seconds: Option<u64>,
 }
 
 /// One terminal of the host configuration: a tenant's share of this host.
@@ -183,16 +186,17 @@ async fn tick(interval_ms: u64, deadline: Option<u64>) -> bool {
     }
 }
 
-async fn simulate(
-    terminals: u64,
-    first: u64,
-    label: String,
-    tenants: Vec<String>,
-    aggregators: Vec<String>,
-    data_dir: PathBuf,
-    interval_ms: u64,
-    seconds: Option<u64>,
-) -> anyhow::Result<()> {
+async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    let SimulateArgs {
+        terminals,
+        first,
+        label,
+        tenant: tenants,
+        aggregator: aggregators,
+        data_dir,
+        interval_ms,
+        seconds,
+    } = args;
     std::fs::create_dir_all(&data_dir)?;
     let outbox = Arc::new(Outbox::open(&data_dir.join("outbox.redb"), &aggregators)?);
     let mut fleet = Vec::new();
@@ -223,7 +227,7 @@ async fn simulate(
         }
         running.push(&signed)?;
         ticks += 1;
-        if ticks % 10 == 0 {
+        if ticks.is_multiple_of(10) {
             tracing::info!(
                 ticks,
                 samples = ticks * terminals,
@@ -373,28 +377,7 @@ async fn main() -> anyhow::Result<()> {
             let config: HostConfig = serde_json::from_str(&text).context("attestor config")?;
             run_host(config).await
         }
-        Command::Simulate {
-            terminals,
-            first,
-            label,
-            tenant,
-            aggregator,
-            data_dir,
-            interval_ms,
-            seconds,
-        } => {
-            simulate(
-                terminals,
-                first,
-                label,
-                tenant,
-                aggregator,
-                data_dir,
-                interval_ms,
-                seconds,
-            )
-            .await
-        }
+        Command::Simulate(args) => simulate(args).await,
         Command::FleetKeys {
             label,
             terminals,

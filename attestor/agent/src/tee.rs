@@ -85,6 +85,66 @@ pub enum EvidenceError {
     /// Software evidence carries a quote, which it never produces.
     #[error("software evidence must have an empty quote")]
     UnexpectedQuote,
+    /// The quote did not verify against its collateral, or its TCB status is refused.
+    #[error("quote refused: {0}")]
+    Quote(#[from] usage_attestor_dcap::DcapError),
+    /// The quote is of another TEE than the evidence claims.
+    #[error("the quote is not a {} quote", .claimed.as_str())]
+    KindMismatch {
+        /// The kind the evidence claims.
+        claimed: TeeKind,
+    },
+}
+
+/// What verifying a DCAP quote needs besides the quote: Intel's collateral (as JSON, from a
+/// PCCS), a trusted current time (Unix seconds) and the TCB statuses accepted.
+#[derive(Debug, Clone)]
+pub struct DcapInput<'a> {
+    /// The collateral JSON.
+    pub collateral_json: &'a [u8],
+    /// Now, Unix seconds.
+    pub now_unix_secs: u64,
+    /// Accepted TCB statuses.
+    pub policy: usage_attestor_dcap::TcbPolicy,
+}
+
+/// [`verify_evidence`], and for SGX and TDX evidence the quote itself: it must verify against
+/// `dcap`'s collateral at its time (Intel's certificate chain, CRLs, TCB info, QE identity), its
+/// report data must be [`report_data_for`] `public_key`, and its measurement (MRENCLAVE, MRTD)
+/// must be the one the evidence names. Without `dcap`, quote-carrying kinds are refused.
+pub fn verify_evidence_with(
+    evidence: &Evidence,
+    public_key: &[u8; 32],
+    dcap: Option<&DcapInput<'_>>,
+) -> Result<Measurement, EvidenceError> {
+    let quote_kind = match evidence.kind {
+        TeeKind::Sgx => usage_attestor_dcap::QuoteKind::Sgx,
+        TeeKind::Tdx => usage_attestor_dcap::QuoteKind::Tdx,
+        TeeKind::Software | TeeKind::SevSnp => return verify_evidence(evidence, public_key),
+    };
+    let Some(input) = dcap else {
+        return Err(EvidenceError::Unsupported {
+            kind: evidence.kind,
+        });
+    };
+    let report = usage_attestor_dcap::verify_bound_quote_with_policy(
+        &evidence.quote,
+        input.collateral_json,
+        input.now_unix_secs,
+        &report_data_for(public_key),
+        &input.policy,
+    )?;
+    if report.kind != quote_kind {
+        return Err(EvidenceError::KindMismatch {
+            claimed: evidence.kind,
+        });
+    }
+    if report.measurement != evidence.measurement {
+        return Err(EvidenceError::WrongMeasurement {
+            found: hex::encode(&report.measurement),
+        });
+    }
+    Ok(Measurement(report.measurement))
 }
 
 /// Checks `evidence` and that it binds `public_key`; returns the attested measurement, which the
@@ -506,5 +566,58 @@ mod tests {
         let shown = format!("{b:?}");
         assert!(shown.contains(&hex::encode(b.public_key())));
         assert!(!shown.contains(&hex::encode(b.key.to_bytes())));
+    }
+
+    const SGX_QUOTE: &[u8] = include_bytes!("../../dcap/tests/fixtures/sgx_quote");
+    const SGX_COLLATERAL: &[u8] =
+        include_bytes!("../../dcap/tests/fixtures/sgx_quote_collateral.json");
+    /// 2025-07-01, while the sample collateral is valid.
+    const WHILE_VALID: u64 = 1_751_328_000;
+
+    fn sgx_input() -> DcapInput<'static> {
+        DcapInput {
+            collateral_json: SGX_COLLATERAL,
+            now_unix_secs: WHILE_VALID,
+            policy: usage_attestor_dcap::TcbPolicy::up_to_date_only()
+                .allow(usage_attestor_dcap::TcbStatus::ConfigurationAndSWHardeningNeeded),
+        }
+    }
+
+    #[test]
+    fn a_genuine_sgx_quote_that_does_not_bind_the_key_is_refused_as_such() {
+        // Intel's sample quote verifies, but its report data is not this key's binding.
+        let evidence = Evidence {
+            kind: TeeKind::Sgx,
+            measurement: vec![0; 32],
+            report_data: [0; 64],
+            quote: SGX_QUOTE.to_vec(),
+        };
+        let err = verify_evidence_with(&evidence, &[1; 32], Some(&sgx_input())).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                EvidenceError::Quote(usage_attestor_dcap::DcapError::ReportDataMismatch { .. })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn quote_evidence_without_collateral_or_with_a_tampered_quote_is_refused() {
+        let mut evidence = Evidence {
+            kind: TeeKind::Sgx,
+            measurement: vec![0; 32],
+            report_data: [0; 64],
+            quote: SGX_QUOTE.to_vec(),
+        };
+        assert_eq!(
+            verify_evidence_with(&evidence, &[1; 32], None),
+            Err(EvidenceError::Unsupported { kind: TeeKind::Sgx })
+        );
+        evidence.quote[200] ^= 1;
+        assert!(matches!(
+            verify_evidence_with(&evidence, &[1; 32], Some(&sgx_input())),
+            Err(EvidenceError::Quote(_))
+        ));
     }
 }

@@ -171,7 +171,7 @@ where
 {
     /// Interns the given element or returns its associated symbol if it has
     /// already been interned.
-    pub fn intern_or_get(&mut self, s: T) -> (bool, Symbol<T>) {
+    pub fn intern_or_get(&mut self, s: T) -> (bool, Symbol<'_, T>) {
         let next_id = self.vec.len();
         let (inserted, sym_id) = match self.map.entry(s.clone()) {
             Entry::Vacant(vacant) => {
@@ -192,7 +192,7 @@ where
 
     /// Returns the symbol of the given element or `None` if it hasn't been
     /// interned already.
-    pub fn get(&self, sym: &T) -> Option<Symbol<T>> {
+    pub fn get(&self, sym: &T) -> Option<Symbol<'_, T>> {
         self.map.get(sym).map(|&id| Symbol {
             id: id as u32,
             marker: PhantomData,
