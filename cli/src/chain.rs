@@ -121,6 +121,8 @@ pub struct BlockEvents {
     pub height: u64,
     /// Block time, Unix seconds.
     pub time: u64,
+    /// Block time, Unix milliseconds.
+    pub time_ms: u64,
     /// Events of successful transactions, in order.
     pub events: Vec<ContractEvent>,
 }
@@ -371,7 +373,9 @@ impl ChainClient {
     pub async fn block_events(&self, height: u64) -> Result<BlockEvents, ClientError> {
         let h: cosmrs::tendermint::block::Height = height.try_into().map_err(codec)?;
         let block = self.rpc.block(h).await.map_err(rpc)?;
-        let time = u64::try_from(block.block.header.time.unix_timestamp()).unwrap_or(0);
+        let nanos = block.block.header.time.unix_timestamp_nanos();
+        let time = u64::try_from(nanos / 1_000_000_000).unwrap_or(0);
+        let time_ms = u64::try_from(nanos / 1_000_000).unwrap_or(0);
         let results = self.rpc.block_results(h).await.map_err(rpc)?;
         let mut events = vec![];
         for tx in results.txs_results.unwrap_or_default() {
@@ -398,6 +402,7 @@ impl ChainClient {
         Ok(BlockEvents {
             height,
             time,
+            time_ms,
             events,
         })
     }

@@ -29,7 +29,7 @@ pub fn free_port() -> u16 {
 }
 
 fn sibling_binary(name: &str) -> PathBuf {
-    // target/debug/deps/<test> -> target/debug/<name>
+    // target/<profile>/deps/<test> or target/<profile>/examples/<bench> -> target/<profile>/<name>
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let path = dir.join(name);
@@ -60,6 +60,8 @@ pub struct Net {
     pub configs: Vec<Config>,
     pub fleet: Option<Child>,
     pub fleet_size: u64,
+    /// Milliseconds between samples of each simulated terminal.
+    pub fleet_interval_ms: u64,
 }
 
 impl Drop for Net {
@@ -132,6 +134,7 @@ impl Net {
             configs: vec![],
             fleet: None,
             fleet_size: terminals,
+            fleet_interval_ms: 1_000,
         };
         net.wait_for_height(2).await;
         net.register_fleet(terminals).await;
@@ -246,11 +249,11 @@ impl Net {
         config.byzantine = byzantine;
         let path = self.home.path().join(format!("aggregator-{i}.json"));
         std::fs::write(&path, serde_json::to_vec_pretty(&config).expect("json")).expect("write");
-        let child = Command::new(env!("CARGO_BIN_EXE_usage-aggregator"))
+        let child = Command::new(sibling_binary("usage-aggregator"))
             .arg("run")
             .arg("--config")
             .arg(&path)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", std::env::var("AGGREGATOR_LOG").unwrap_or_else(|_| "info".into()))
             .stdout(Stdio::null())
             .stderr(log_file(
                 self.home.path(),

@@ -1,0 +1,126 @@
+//! The fleet benchmark: a one-validator localnet, four aggregators (threshold 3) and a simulated
+//! fleet of N terminals; prints the usage records proven per second and the latency from a
+//! window's close to the block that proved it (p50, p99, max).
+//!
+//! ```text
+//! bash scripts/fleet-bench.sh 1000 120      # terminals, measured seconds
+//! ```
+//! (builds `usaged`, `usage-aggregator` and `usage-attestor` with the `native` profile first).
+//! Arguments: `terminals seconds [interval_ms] [settle_ms]`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Net;
+
+fn percentile(sorted: &[u64], p: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("numeric arguments"))
+        .collect();
+    let terminals = args.first().copied().unwrap_or(1_000);
+    let seconds = args.get(1).copied().unwrap_or(120);
+    let interval_ms = args.get(2).copied().unwrap_or(1_000);
+    let settle_ms = args.get(3).copied().unwrap_or(500);
+    let window_ms = 10_000u64;
+
+    let started = Instant::now();
+    let mut net = Net::start("usagechain-fleet-bench", terminals).await;
+    eprintln!(
+        "localnet up, {terminals} terminals registered in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for c in &mut net.configs {
+        c.timing.settle_ms = settle_ms;
+    }
+    net.fleet_interval_ms = interval_ms;
+    for i in 0..4 {
+        net.start_aggregator(i, None);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    net.start_fleet();
+
+    // Warm up: until the first proofs land, then one more window.
+    let warm = Instant::now();
+    let mut height = net.client.status().await.expect("status").0;
+    'warm: loop {
+        let latest = net.client.status().await.expect("status").0;
+        while height < latest {
+            height += 1;
+            let b = net.client.block_events(height).await.expect("block");
+            if b.events.iter().any(|e| e.kind == "wasm-usage_proof") {
+                break 'warm;
+            }
+        }
+        assert!(warm.elapsed() < Duration::from_secs(120), "no proofs within 120 s");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(window_ms)).await;
+    let from = net.client.status().await.expect("status").0;
+    eprintln!("first proofs after {:.1} s; measuring {seconds} s from height {from}", warm.elapsed().as_secs_f64());
+
+    let measure = Instant::now();
+    let mut latencies: Vec<u64> = vec![];
+    let mut first_ms = None;
+    let mut last_ms = 0;
+    let mut height = from;
+    let mut last_report = Instant::now();
+    while measure.elapsed() < Duration::from_secs(seconds) {
+        let latest = net.client.status().await.expect("status").0;
+        while height < latest {
+            height += 1;
+            let b = net.client.block_events(height).await.expect("block");
+            first_ms.get_or_insert(b.time_ms);
+            last_ms = b.time_ms;
+            for e in b.events.iter().filter(|e| e.kind == "wasm-usage_proof") {
+                let w: u64 = e.get("window_start").and_then(|w| w.parse().ok()).unwrap_or(0);
+                let closed_ms = (w * 1_000) + window_ms;
+                latencies.push(b.time_ms.saturating_sub(closed_ms));
+            }
+        }
+        if last_report.elapsed() >= Duration::from_secs(10) {
+            let span = last_ms.saturating_sub(first_ms.unwrap_or(last_ms)).max(1);
+            eprintln!(
+                "  {:>4} s: {} records proven, {:.0} records/s",
+                measure.elapsed().as_secs(),
+                latencies.len(),
+                latencies.len() as f64 * 1_000.0 / span as f64
+            );
+            last_report = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    net.stop_fleet();
+    let span_ms = last_ms.saturating_sub(first_ms.unwrap_or(last_ms)).max(1);
+    let records = latencies.len();
+    latencies.sort_unstable();
+    let offered = terminals as f64 * 1_000.0 / window_ms as f64;
+    println!("fleet benchmark: {terminals} terminals, samples every {interval_ms} ms, window 10 s, settle {settle_ms} ms, 4 aggregators (t=3), 1 validator");
+    println!("  measured blocks {from}..{height} ({:.1} s of block time)", span_ms as f64 / 1_000.0);
+    println!("  records proven      {records}");
+    println!("  records/s proven    {:.0} (offered {:.0}/s)", records as f64 * 1_000.0 / span_ms as f64, offered);
+    println!(
+        "  window close -> block  p50 {:.2} s  p99 {:.2} s  max {:.2} s",
+        percentile(&latencies, 50) as f64 / 1_000.0,
+        percentile(&latencies, 99) as f64 / 1_000.0,
+        latencies.last().copied().unwrap_or(0) as f64 / 1_000.0
+    );
+    for i in 0..4 {
+        println!(
+            "  aggregator {i}: batches {} records {} rounds below threshold {}",
+            net.metric(i, "usage_aggregator_batches_submitted_total"),
+            net.metric(i, "usage_aggregator_records_submitted_total"),
+            net.metric(i, "usage_aggregator_rounds_failed_total"),
+        );
+    }
+}
