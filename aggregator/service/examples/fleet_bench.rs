@@ -15,6 +15,21 @@ use std::time::{Duration, Instant};
 
 use common::Net;
 
+/// The events of block `height`, waiting while the node has not stored its results yet.
+async fn block(net: &Net, height: u64) -> usage_client::BlockEvents {
+    let mut tries = 0;
+    loop {
+        match net.client.block_events(height).await {
+            Ok(b) => return b,
+            Err(e) => {
+                tries += 1;
+                assert!(tries < 50, "block {height}: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+}
+
 fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -57,17 +72,23 @@ async fn main() {
         let latest = net.client.status().await.expect("status").0;
         while height < latest {
             height += 1;
-            let b = net.client.block_events(height).await.expect("block");
+            let b = block(&net, height).await;
             if b.events.iter().any(|e| e.kind == "wasm-usage_proof") {
                 break 'warm;
             }
         }
-        assert!(warm.elapsed() < Duration::from_secs(120), "no proofs within 120 s");
+        assert!(
+            warm.elapsed() < Duration::from_secs(120),
+            "no proofs within 120 s"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     tokio::time::sleep(Duration::from_millis(window_ms)).await;
     let from = net.client.status().await.expect("status").0;
-    eprintln!("first proofs after {:.1} s; measuring {seconds} s from height {from}", warm.elapsed().as_secs_f64());
+    eprintln!(
+        "first proofs after {:.1} s; measuring {seconds} s from height {from}",
+        warm.elapsed().as_secs_f64()
+    );
 
     let measure = Instant::now();
     let mut latencies: Vec<u64> = vec![];
@@ -79,11 +100,14 @@ async fn main() {
         let latest = net.client.status().await.expect("status").0;
         while height < latest {
             height += 1;
-            let b = net.client.block_events(height).await.expect("block");
+            let b = block(&net, height).await;
             first_ms.get_or_insert(b.time_ms);
             last_ms = b.time_ms;
             for e in b.events.iter().filter(|e| e.kind == "wasm-usage_proof") {
-                let w: u64 = e.get("window_start").and_then(|w| w.parse().ok()).unwrap_or(0);
+                let w: u64 = e
+                    .get("window_start")
+                    .and_then(|w| w.parse().ok())
+                    .unwrap_or(0);
                 let closed_ms = (w * 1_000) + window_ms;
                 latencies.push(b.time_ms.saturating_sub(closed_ms));
             }
@@ -106,9 +130,16 @@ async fn main() {
     latencies.sort_unstable();
     let offered = terminals as f64 * 1_000.0 / window_ms as f64;
     println!("fleet benchmark: {terminals} terminals, samples every {interval_ms} ms, window 10 s, settle {settle_ms} ms, 4 aggregators (t=3), 1 validator");
-    println!("  measured blocks {from}..{height} ({:.1} s of block time)", span_ms as f64 / 1_000.0);
+    println!(
+        "  measured blocks {from}..{height} ({:.1} s of block time)",
+        span_ms as f64 / 1_000.0
+    );
     println!("  records proven      {records}");
-    println!("  records/s proven    {:.0} (offered {:.0}/s)", records as f64 * 1_000.0 / span_ms as f64, offered);
+    println!(
+        "  records/s proven    {:.0} (offered {:.0}/s)",
+        records as f64 * 1_000.0 / span_ms as f64,
+        offered
+    );
     println!(
         "  window close -> block  p50 {:.2} s  p99 {:.2} s  max {:.2} s",
         percentile(&latencies, 50) as f64 / 1_000.0,

@@ -68,6 +68,15 @@ pub struct Config {
     /// C3 settlement (keeper requests settlements when set).
     #[serde(default)]
     pub settlement: Option<String>,
+    /// C4 ledger (deposit vouchers).
+    #[serde(default)]
+    pub ledger: Option<String>,
+    /// C5 withdrawal (withdrawal instructions and vouchers).
+    #[serde(default)]
+    pub withdrawal: Option<String>,
+    /// The bank whose records vouchers are checked against (`GET /v1/bookings/{bank_ref}`).
+    #[serde(default)]
+    pub bank_url: Option<String>,
     /// Hex of this member's secrets (see [`Keys`]).
     pub keys: Keys,
     /// Every member, this one included.
@@ -75,6 +84,14 @@ pub struct Config {
     /// Protocol timings.
     #[serde(default)]
     pub timing: Timing,
+    /// BLS keys of later committee epochs this member already holds (hex scalars), for a
+    /// rotation: once the chain's committee names one of them at this member's index, it signs
+    /// with that key.
+    #[serde(default)]
+    pub next_bls_secrets: Vec<String>,
+    /// The committee rotation this member's operator approved; the member signs no other.
+    #[serde(default)]
+    pub approved_rotation: Option<usage_common::payload::CommitteeRotation>,
     /// Fault injection for tests.
     #[serde(default)]
     pub byzantine: Option<Byzantine>,

@@ -4,6 +4,7 @@
 //! C1, and keeps periods moving (`ProvePeriod`, `RequestSettlement`).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bank;
 pub mod chainview;
 pub mod config;
 pub mod ingest;
@@ -12,6 +13,7 @@ pub mod metrics;
 pub mod p2p;
 pub mod protocol;
 pub mod server;
+pub mod signing;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -35,6 +37,20 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+impl AppState {
+    /// The key this member signs with for `committee`: the one of its keyring that the
+    /// committee names at this member's index (the configured key if none does, whose
+    /// signatures the committee will then refuse).
+    pub fn key_for(&self, committee: &usage_common::Committee) -> &MemberSecret {
+        let named = committee.members.get(self.config.index);
+        self.keyring
+            .iter()
+            .find(|k| named.is_some_and(|n| n.as_slice() == k.public_key()))
+            .or_else(|| self.keyring.first())
+            .unwrap_or_else(|| unreachable!("the keyring always holds the configured key"))
+    }
+}
+
 /// Everything the server and the protocol loop share.
 pub struct AppState {
     /// The configuration.
@@ -51,8 +67,8 @@ pub struct AppState {
     pub refresh: Notify,
     /// The chain, signing with this member's account.
     pub client: ChainClient,
-    /// This member's BLS committee key.
-    pub bls: MemberSecret,
+    /// This member's BLS committee keys: the configured one, then those of later epochs.
+    pub keyring: Vec<MemberSecret>,
     /// This member's peer-link key.
     pub peer_key: SigningKey,
     /// HTTP client for peers.

@@ -26,28 +26,38 @@ enum Command {
     /// with the public identity to publish.
     Keygen,
     /// Write `aggregator-<i>.json` for every member of a localnet committee.
-    Localnet {
-        #[arg(long)]
-        home: PathBuf,
-        #[arg(long, default_value_t = 4)]
-        members: usize,
-        #[arg(long, default_value_t = 3)]
-        threshold: u32,
-        #[arg(long, default_value = "usagechain-localnet")]
-        label: String,
-        #[arg(long, default_value_t = 7001)]
-        base_port: u16,
-        #[arg(long)]
-        rpc: String,
-        #[arg(long)]
-        chain_id: String,
-        #[arg(long)]
-        usage_proof: String,
-        #[arg(long)]
-        period_proof: String,
-        #[arg(long)]
-        settlement: Option<String>,
-    },
+    Localnet(Box<LocalnetArgs>),
+}
+
+#[derive(clap::Args)]
+struct LocalnetArgs {
+    #[arg(long)]
+    home: PathBuf,
+    #[arg(long, default_value_t = 4)]
+    members: usize,
+    #[arg(long, default_value_t = 3)]
+    threshold: u32,
+    #[arg(long, default_value = "usagechain-localnet")]
+    label: String,
+    #[arg(long, default_value_t = 7001)]
+    base_port: u16,
+    #[arg(long)]
+    rpc: String,
+    #[arg(long)]
+    chain_id: String,
+    #[arg(long)]
+    usage_proof: String,
+    #[arg(long)]
+    period_proof: String,
+    #[arg(long)]
+    settlement: Option<String>,
+    #[arg(long)]
+    ledger: Option<String>,
+    #[arg(long)]
+    withdrawal: Option<String>,
+    /// The bank whose records vouchers are checked against.
+    #[arg(long)]
+    bank_url: Option<String>,
 }
 
 #[tokio::main]
@@ -74,18 +84,22 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Localnet {
-            home,
-            members,
-            threshold,
-            label,
-            base_port,
-            rpc,
-            chain_id,
-            usage_proof,
-            period_proof,
-            settlement,
-        } => {
+        Command::Localnet(args) => {
+            let LocalnetArgs {
+                home,
+                members,
+                threshold,
+                label,
+                base_port,
+                rpc,
+                chain_id,
+                usage_proof,
+                period_proof,
+                settlement,
+                ledger,
+                withdrawal,
+                bank_url,
+            } = *args;
             std::fs::create_dir_all(&home)?;
             let all: Vec<_> = (0..members)
                 .map(|i| keys::localnet(&label, i, members, threshold))
@@ -108,9 +122,14 @@ async fn main() -> anyhow::Result<()> {
                     usage_proof: usage_proof.clone(),
                     period_proof: period_proof.clone(),
                     settlement: settlement.clone(),
+                    ledger: ledger.clone(),
+                    withdrawal: withdrawal.clone(),
+                    bank_url: bank_url.clone(),
                     keys: k,
                     peers: peers.clone(),
                     timing: Timing::default(),
+                    next_bls_secrets: vec![],
+                    approved_rotation: None,
                     byzantine: None,
                 };
                 let path = home.join(format!("aggregator-{i}.json"));

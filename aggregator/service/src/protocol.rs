@@ -153,7 +153,7 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
             if let Some(last) = other.last_mut() {
                 *last ^= 0xff;
             }
-            hex::encode(state.bls.sign(&other))
+            hex::encode(state.key_for(&view.committee).sign(&other))
         }
         Some(Byzantine::ReplayPartials) => {
             let mut first = state
@@ -161,10 +161,10 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
             first
-                .get_or_insert_with(|| hex::encode(state.bls.sign(&message)))
+                .get_or_insert_with(|| hex::encode(state.key_for(&view.committee).sign(&message)))
                 .clone()
         }
-        _ => hex::encode(state.bls.sign(&message)),
+        _ => hex::encode(state.key_for(&view.committee).sign(&message)),
     };
     state
         .metrics
@@ -322,7 +322,10 @@ async fn run_round(
     let message = batch.signing_bytes(&state.config.chain_id, &state.config.usage_proof, epoch);
     let mut quorum = Quorum::new(view.committee.clone(), message.clone());
     quorum
-        .add(state.config.index, state.bls.sign(&message))
+        .add(
+            state.config.index,
+            state.key_for(&view.committee).sign(&message),
+        )
         .map_err(|e| anyhow::anyhow!("own partial: {e}"))?;
     let round = format!(
         "{}-{}-{}",

@@ -65,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(EVIDENCE_PATH, post(ingest::evidence))
         .route(PING_PATH, get(ping))
         .route(PROPOSE_PATH, post(propose))
+        .route(crate::signing::SIGN_PATH, post(crate::signing::sign))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -101,7 +102,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ingest_lock: Mutex::new(()),
         refresh: Notify::new(),
         client,
-        bls: secrets.bls,
+        keyring: std::iter::once(Ok(secrets.bls))
+            .chain(config.next_bls_secrets.iter().map(|h| {
+                hex::decode(h).map_err(anyhow::Error::from).and_then(|b| {
+                    usage_signer::MemberSecret::from_bytes(&b)
+                        .map_err(|e| anyhow::anyhow!("next key: {e}"))
+                })
+            }))
+            .collect::<anyhow::Result<Vec<_>>>()?,
         peer_key: secrets.peer,
         http: reqwest::Client::new(),
         inflight: Mutex::new(BTreeMap::new()),

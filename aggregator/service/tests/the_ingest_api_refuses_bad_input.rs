@@ -49,20 +49,26 @@ fn sample(seq: u64, taken_at_ms: u64, rx: u64) -> Sample {
 }
 
 async fn start() -> Api {
+    start_with(&[("t-1", SimulatedKey::derive("ingest", 1).public_key())]).await
+}
+
+/// An aggregator whose chain view registers `registered` (terminal id, attestor key).
+async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
     let dir = tempfile::tempdir().unwrap();
-    let key = SimulatedKey::derive("ingest", 1);
     let mut terminals = BTreeMap::new();
-    terminals.insert(
-        "t-1".to_string(),
-        Terminal {
-            terminal_id: "t-1".into(),
-            provider: Addr::unchecked("provider"),
-            attestor_key: HexBinary::from(key.public_key()),
-            tee: TeeKind::Software,
-            measurement: HexBinary::from(software_measurement().0),
-            active: true,
-        },
-    );
+    for (id, key) in registered {
+        terminals.insert(
+            id.to_string(),
+            Terminal {
+                terminal_id: id.to_string(),
+                provider: Addr::unchecked("provider"),
+                attestor_key: HexBinary::from(*key),
+                tee: TeeKind::Software,
+                measurement: HexBinary::from(software_measurement().0),
+                active: true,
+            },
+        );
+    }
     let view = ChainView {
         window_seconds: 10,
         period_seconds: 60,
@@ -85,9 +91,14 @@ async fn start() -> Api {
         usage_proof: "c1".into(),
         period_proof: "c2".into(),
         settlement: None,
+        ledger: None,
+        withdrawal: None,
+        bank_url: None,
         keys: k,
         peers: vec![],
         timing: Timing::default(),
+        next_bls_secrets: vec![],
+        approved_rotation: None,
         byzantine: None,
     };
     let state = Arc::new(AppState {
@@ -97,7 +108,7 @@ async fn start() -> Api {
         ingest_lock: Mutex::new(()),
         refresh: Notify::new(),
         client: ChainClient::new("http://127.0.0.1:1", "ingest-test").unwrap(),
-        bls: secrets.bls,
+        keyring: vec![secrets.bls],
         peer_key: secrets.peer,
         http: reqwest::Client::new(),
         inflight: Mutex::new(BTreeMap::new()),
@@ -311,4 +322,76 @@ async fn evidence_with_a_foreign_key_or_a_wrong_measurement_is_refused() {
         RejectKind::EvidenceRefused
     );
     assert!(api.state.store.evidence("t-1").unwrap().is_none());
+}
+
+/// The real agent (`usage-attestor run`) sampling this machine delivers to the aggregator:
+/// evidence first, then contiguous samples with this host's counters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_agent_delivers_this_machines_counters() {
+    let agent_dir = tempfile::tempdir().unwrap();
+    let key = usage_attestor::tee::SoftwareBackend::open(&agent_dir.path().join("terminal.key"))
+        .unwrap()
+        .public_key();
+    let api = start_with(&[("host-1", key)]).await;
+    let app = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = serde_json::json!({
+        "data_dir": agent_dir.path(),
+        "aggregators": [api.url],
+        "interval_ms": 500,
+        "terminals": [{"terminal_id": "host-1", "tenant": "tenant-a",
+                       "app_check": {"tcp": app.local_addr().unwrap().to_string()}}],
+    });
+    let config_path = agent_dir.path().join("attestor.json");
+    std::fs::write(&config_path, serde_json::to_vec(&config).unwrap()).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap()
+        .join("usage-attestor");
+    let mut agent = std::process::Command::new(bin)
+        .args(["run", "--config"])
+        .arg(&config_path)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("usage-attestor (cargo build -p usage-attestor)");
+    let started = std::time::Instant::now();
+    while api.state.store.last_seq("host-1").unwrap().unwrap_or(0) < 4 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "no samples delivered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let samples: Vec<Sample> = (1..=4)
+        .map(|seq| {
+            let s = api
+                .state
+                .store
+                .sample("host-1", seq)
+                .unwrap()
+                .expect("contiguous seqs");
+            Sample::decode(&s.sample).unwrap()
+        })
+        .collect();
+    for pair in samples.windows(2) {
+        assert!(pair[1].taken_at_ms > pair[0].taken_at_ms);
+        assert!(pair[1].cpu_time_us >= pair[0].cpu_time_us);
+        assert!(pair[1].net_rx_bytes >= pair[0].net_rx_bytes);
+    }
+    let last = samples.last().unwrap();
+    assert!(last.cpu_time_us > 0, "host CPU time is read");
+    assert!(
+        last.memory_bytes > 0 && last.idle_memory_bytes > 0,
+        "memory is read"
+    );
+    assert!(last.idle_disk_bytes > 0, "free disk is read");
+    assert!(last.app_up, "the listening application is up");
+    assert!(
+        last.link_rtt_us > 0 && last.link_loss_ppm == 0,
+        "the link to the aggregator is measured"
+    );
+    assert!(api.state.store.evidence("host-1").unwrap().is_some());
 }

@@ -123,6 +123,18 @@ pub fn verify_partial(pubkey: &[u8], msg: &[u8], partial: &[u8]) -> bool {
     sig.verify(true, msg, SIG_DST, &[], &pk, true) == BLST_ERROR::BLST_SUCCESS
 }
 
+/// Verifies a member key's proof of possession natively: its signature over its own compressed
+/// public key under the PoP DST (the check C1 makes when it registers a key).
+pub fn verify_pop(pubkey: &[u8], pop: &[u8]) -> bool {
+    let (Ok(pk), Ok(sig)) = (
+        PublicKey::key_validate(pubkey),
+        Signature::sig_validate(pop, true),
+    ) else {
+        return false;
+    };
+    sig.verify(true, pubkey, POP_DST, &[], &pk, true) == BLST_ERROR::BLST_SUCCESS
+}
+
 /// Verifies a threshold signature natively (the same rule the contracts apply on chain).
 pub fn verify_threshold(committee: &Committee, msg: &[u8], sig: &ThresholdSignature) -> bool {
     if sig.epoch != committee.epoch {
@@ -226,6 +238,16 @@ impl SigningCommittee {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_proof_of_possession_verifies_only_for_its_own_key() {
+        let a = MemberSecret::from_label("pop-a");
+        let b = MemberSecret::from_label("pop-b");
+        assert!(verify_pop(&a.public_key(), &a.proof_of_possession()));
+        assert!(!verify_pop(&a.public_key(), &b.proof_of_possession()));
+        // A signature over the key under the message DST is not a proof of possession.
+        assert!(!verify_pop(&a.public_key(), &a.sign(&a.public_key())));
+    }
 
     #[test]
     fn a_quorum_signature_verifies_natively_and_a_short_one_does_not() {

@@ -170,7 +170,9 @@ impl Net {
     async fn register_fleet(&self, n: u64) {
         let c1 = self.contract("usage-proof");
         let ids: Vec<u64> = (0..n).collect();
-        for chunk in ids.chunks(200) {
+        // At most 64 messages per tx; broadcast every chunk, then wait for all.
+        let mut hashes = vec![];
+        for chunk in ids.chunks(50) {
             let msgs: Vec<(String, Vec<u8>)> = chunk
                 .iter()
                 .map(|i| {
@@ -184,14 +186,17 @@ impl Net {
                     (c1.clone(), serde_json::to_vec(&msg).expect("json"))
                 })
                 .collect();
-            let hash = self
-                .client
-                .broadcast(&msgs, 150_000_000)
-                .await
-                .expect("register broadcast");
+            hashes.push(
+                self.client
+                    .broadcast(&msgs, 150_000_000)
+                    .await
+                    .expect("register broadcast"),
+            );
+        }
+        for hash in hashes {
             let out = self
                 .client
-                .wait_tx(&hash, Duration::from_secs(30))
+                .wait_tx(&hash, Duration::from_secs(120))
                 .await
                 .expect("register committed");
             assert!(out.is_ok(), "registration: {}", out.log);
@@ -223,6 +228,9 @@ impl Net {
                 usage_proof: self.contract("usage-proof"),
                 period_proof: self.contract("period-proof"),
                 settlement: None,
+                ledger: None,
+                withdrawal: None,
+                bank_url: None,
                 keys: k,
                 peers: peers.clone(),
                 timing: Timing {
@@ -230,6 +238,8 @@ impl Net {
                     failover_ms: 6_000,
                     tick_ms: 250,
                 },
+                next_bls_secrets: vec![],
+                approved_rotation: None,
                 byzantine: None,
             })
             .collect()
@@ -253,7 +263,10 @@ impl Net {
             .arg("run")
             .arg("--config")
             .arg(&path)
-            .env("RUST_LOG", std::env::var("AGGREGATOR_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("AGGREGATOR_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdout(Stdio::null())
             .stderr(log_file(
                 self.home.path(),

@@ -1,0 +1,497 @@
+//! The signing service for the bank side (design flows 4-6): a member signs a payment
+//! instruction or a bank voucher with its BLS committee key only after checking it on its own.
+//!
+//! `POST /v1/sign` with a [`SignRequest`]:
+//! * `settlement_instruction` / `withdrawal_instruction` — the body signed is the one the
+//!   contract itself returns (`InstructionPayload`), and the request must be in the state where
+//!   payment is due (`Requested`), its amount and reference consistent with the stored request.
+//! * `settlement_voucher` / `withdrawal_voucher` — the request must be `Instructed`, the voucher's
+//!   end-to-end id and amount those of the request, and the bank's own record of the booking
+//!   ([`crate::bank`]) must say the same: a debit with that end-to-end id, amount and currency,
+//!   booked or rejected as the voucher says.
+//! * `deposit_voucher` — the bank reference is not credited yet on C4, and the bank's record is a
+//!   booked credit of that amount and currency whose remittance reference is the beneficiary.
+//!
+//! The answer is the member's partial signature over the payload's signing bytes, bound to the
+//! chain, the verifying contract and the current committee epoch; or a typed refusal.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use usage_common::msg::{ledger, settlement, withdrawal};
+use usage_common::payload::{
+    BankOutcome, CommitteeRotation, DepositVoucher, Domain, SettlementApproval, SettlementVoucher,
+    SignedPayload, WithdrawalApproval, WithdrawalVoucher,
+};
+
+use crate::bank::{BankBooking, BookingStatus, Direction};
+use crate::AppState;
+
+/// Path of the signing endpoint.
+pub const SIGN_PATH: &str = "/v1/sign";
+
+/// What to sign.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SignRequest {
+    /// C3's payment instruction of a settlement.
+    SettlementInstruction {
+        /// The settlement.
+        settlement_id: u64,
+    },
+    /// C5's payment instruction of a withdrawal.
+    WithdrawalInstruction {
+        /// The withdrawal.
+        withdrawal_id: u64,
+    },
+    /// The bank's outcome of a settlement payment.
+    SettlementVoucher {
+        /// The voucher.
+        voucher: SettlementVoucher,
+    },
+    /// The bank's outcome of a withdrawal payment.
+    WithdrawalVoucher {
+        /// The voucher.
+        voucher: WithdrawalVoucher,
+    },
+    /// A credit to the custodial account.
+    DepositVoucher {
+        /// The voucher.
+        voucher: DepositVoucher,
+    },
+    /// The next committee (C1 `RotateCommittee`), signed by the current one.
+    CommitteeRotation {
+        /// The rotation.
+        rotation: CommitteeRotation,
+    },
+}
+
+/// A member's signature.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SignResponse {
+    /// The member's committee index (its bit in the signer bitmap).
+    pub member: usize,
+    /// The committee epoch signed for.
+    pub epoch: u64,
+    /// The contract that will verify it.
+    pub contract: String,
+    /// Hex of the exact bytes signed.
+    pub signing_bytes: String,
+    /// Hex of the 96-byte BLS partial signature.
+    pub partial: String,
+}
+
+/// Why a member refused to sign.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// The request is not well formed.
+    Malformed,
+    /// No such request on the chain.
+    NotFound,
+    /// The request is not in the state this signature is for.
+    WrongState,
+    /// Already consumed (cleared, failed, credited).
+    AlreadyConsumed,
+    /// The voucher or instruction does not match the chain's request.
+    Mismatch,
+    /// The bank's own record does not confirm it.
+    BankDisagrees,
+    /// This member has no bank to check vouchers against, or the contract is not configured.
+    NotConfigured,
+    /// The chain or the bank could not be reached; try again.
+    Unavailable,
+}
+
+/// The refusal body.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct RefusalBody {
+    /// The kind.
+    pub error: Refusal,
+    /// Details.
+    pub message: String,
+}
+
+fn refuse(error: Refusal, message: impl Into<String>) -> (Refusal, String) {
+    (error, message.into())
+}
+
+type Checked<T> = Result<T, (Refusal, String)>;
+
+fn unavailable(e: impl std::fmt::Display) -> (Refusal, String) {
+    refuse(Refusal::Unavailable, e.to_string())
+}
+
+async fn booking(state: &AppState, bank_ref: &str) -> Checked<BankBooking> {
+    let Some(bank) = state.config.bank_url.as_deref() else {
+        return Err(refuse(
+            Refusal::NotConfigured,
+            "no bank configured to check vouchers",
+        ));
+    };
+    match crate::bank::booking(&state.http, bank, bank_ref).await {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err(refuse(
+            Refusal::BankDisagrees,
+            format!("the bank has no booking {bank_ref}"),
+        )),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+fn contract(address: &Option<String>, what: &str) -> Checked<String> {
+    address.clone().ok_or_else(|| {
+        refuse(
+            Refusal::NotConfigured,
+            format!("{what} address not configured"),
+        )
+    })
+}
+
+fn confirm_debit(
+    b: &BankBooking,
+    end_to_end_id: &str,
+    amount: u128,
+    currency: &str,
+    outcome: &BankOutcome,
+) -> Checked<()> {
+    let status = match outcome {
+        BankOutcome::Booked => BookingStatus::Booked,
+        BankOutcome::Rejected => BookingStatus::Rejected,
+    };
+    if b.direction != Direction::Debit
+        || b.end_to_end_id.as_deref() != Some(end_to_end_id)
+        || b.amount != amount
+        || b.currency != currency
+        || b.status != status
+    {
+        return Err(refuse(
+            Refusal::BankDisagrees,
+            format!("the bank's booking {} says {b:?}", b.bank_ref),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `request` and returns (verifying contract, signing bytes).
+async fn check(state: &AppState, epoch: u64, request: &SignRequest) -> Checked<(String, Vec<u8>)> {
+    let chain = state.config.chain_id.as_str();
+    let client = &state.client;
+    match request {
+        SignRequest::CommitteeRotation { rotation } => {
+            let Some(approved) = &state.config.approved_rotation else {
+                return Err(refuse(
+                    Refusal::NotConfigured,
+                    "no rotation approved by this member's operator",
+                ));
+            };
+            if approved != rotation {
+                return Err(refuse(
+                    Refusal::Mismatch,
+                    "not the rotation this member's operator approved",
+                ));
+            }
+            if rotation.new_epoch != epoch.saturating_add(1) {
+                return Err(refuse(
+                    Refusal::WrongState,
+                    format!("the chain's committee is at epoch {epoch}"),
+                ));
+            }
+            let n = rotation.members.len();
+            let t = rotation.threshold as usize;
+            if t == 0 || t > n || t * 2 <= n {
+                return Err(refuse(
+                    Refusal::Mismatch,
+                    format!("threshold {t} of {n} members"),
+                ));
+            }
+            let mut keys: Vec<&[u8]> = rotation
+                .members
+                .iter()
+                .map(|m| m.pubkey.as_slice())
+                .collect();
+            keys.sort();
+            keys.dedup();
+            if keys.len() != n {
+                return Err(refuse(Refusal::Mismatch, "a key appears twice"));
+            }
+            if let Some(bad) = rotation
+                .members
+                .iter()
+                .position(|m| !usage_signer::verify_pop(m.pubkey.as_slice(), m.pop.as_slice()))
+            {
+                return Err(refuse(
+                    Refusal::Mismatch,
+                    format!("member {bad}'s proof of possession does not verify"),
+                ));
+            }
+            let c1 = state.config.usage_proof.clone();
+            Ok((
+                c1.clone(),
+                rotation.signing_bytes(&Domain::new(chain, &c1, epoch)),
+            ))
+        }
+        SignRequest::SettlementInstruction { settlement_id } => {
+            let c3 = contract(&state.config.settlement, "settlement")?;
+            let s: settlement::SettlementResponse = client
+                .smart(
+                    &c3,
+                    &settlement::QueryMsg::Settlement {
+                        settlement_id: *settlement_id,
+                    },
+                )
+                .await
+                .map_err(unavailable)?;
+            let s = s
+                .settlement
+                .ok_or_else(|| refuse(Refusal::NotFound, "no such settlement"))?;
+            if s.status != settlement::SettlementStatus::Requested {
+                return Err(refuse(
+                    Refusal::WrongState,
+                    format!("settlement is {:?}", s.status),
+                ));
+            }
+            let payload: SettlementApproval = client
+                .smart(
+                    &c3,
+                    &settlement::QueryMsg::InstructionPayload {
+                        settlement_id: *settlement_id,
+                    },
+                )
+                .await
+                .map_err(unavailable)?;
+            if payload.amount != s.amount
+                || payload.end_to_end_id != s.end_to_end_id
+                || payload.payee_account != s.payee_account
+            {
+                return Err(refuse(
+                    Refusal::Mismatch,
+                    "instruction differs from the settlement",
+                ));
+            }
+            Ok((
+                c3.clone(),
+                payload.signing_bytes(&Domain::new(chain, &c3, epoch)),
+            ))
+        }
+        SignRequest::WithdrawalInstruction { withdrawal_id } => {
+            let c5 = contract(&state.config.withdrawal, "withdrawal")?;
+            let w: withdrawal::WithdrawalResponse = client
+                .smart(
+                    &c5,
+                    &withdrawal::QueryMsg::Withdrawal {
+                        withdrawal_id: *withdrawal_id,
+                    },
+                )
+                .await
+                .map_err(unavailable)?;
+            let w = w
+                .withdrawal
+                .ok_or_else(|| refuse(Refusal::NotFound, "no such withdrawal"))?;
+            if w.status != withdrawal::WithdrawalStatus::Requested {
+                return Err(refuse(
+                    Refusal::WrongState,
+                    format!("withdrawal is {:?}", w.status),
+                ));
+            }
+            let payload: WithdrawalApproval = client
+                .smart(
+                    &c5,
+                    &withdrawal::QueryMsg::InstructionPayload {
+                        withdrawal_id: *withdrawal_id,
+                    },
+                )
+                .await
+                .map_err(unavailable)?;
+            if payload.amount != w.amount
+                || payload.end_to_end_id != w.end_to_end_id
+                || payload.beneficiary_account != w.beneficiary
+            {
+                return Err(refuse(
+                    Refusal::Mismatch,
+                    "instruction differs from the withdrawal",
+                ));
+            }
+            Ok((
+                c5.clone(),
+                payload.signing_bytes(&Domain::new(chain, &c5, epoch)),
+            ))
+        }
+        SignRequest::SettlementVoucher { voucher } => {
+            let c3 = contract(&state.config.settlement, "settlement")?;
+            let s: settlement::SettlementResponse = client
+                .smart(
+                    &c3,
+                    &settlement::QueryMsg::Settlement {
+                        settlement_id: voucher.settlement_id,
+                    },
+                )
+                .await
+                .map_err(unavailable)?;
+            let s = s
+                .settlement
+                .ok_or_else(|| refuse(Refusal::NotFound, "no such settlement"))?;
+            match &s.status {
+                settlement::SettlementStatus::Instructed => {}
+                settlement::SettlementStatus::Cleared { .. }
+                | settlement::SettlementStatus::Failed { .. } => {
+                    return Err(refuse(
+                        Refusal::AlreadyConsumed,
+                        format!("settlement is {:?}", s.status),
+                    ))
+                }
+                other => {
+                    return Err(refuse(
+                        Refusal::WrongState,
+                        format!("settlement is {other:?}"),
+                    ))
+                }
+            }
+            if voucher.end_to_end_id != s.end_to_end_id || voucher.amount != s.amount {
+                return Err(refuse(
+                    Refusal::Mismatch,
+                    "voucher differs from the settlement",
+                ));
+            }
+            let b = booking(state, &voucher.bank_ref).await?;
+            confirm_debit(
+                &b,
+                &s.end_to_end_id,
+                s.amount.u128(),
+                &s.currency,
+                &voucher.outcome,
+            )?;
+            Ok((
+                c3.clone(),
+                voucher.signing_bytes(&Domain::new(chain, &c3, epoch)),
+            ))
+        }
+        SignRequest::WithdrawalVoucher { voucher } => {
+            let c5 = contract(&state.config.withdrawal, "withdrawal")?;
+            let w: withdrawal::WithdrawalResponse = client
+                .smart(
+                    &c5,
+                    &withdrawal::QueryMsg::Withdrawal {
+                        withdrawal_id: voucher.withdrawal_id,
+                    },
+                )
+                .await
+                .map_err(unavailable)?;
+            let w = w
+                .withdrawal
+                .ok_or_else(|| refuse(Refusal::NotFound, "no such withdrawal"))?;
+            match &w.status {
+                withdrawal::WithdrawalStatus::Instructed => {}
+                withdrawal::WithdrawalStatus::Completed { .. }
+                | withdrawal::WithdrawalStatus::Failed { .. } => {
+                    return Err(refuse(
+                        Refusal::AlreadyConsumed,
+                        format!("withdrawal is {:?}", w.status),
+                    ))
+                }
+                other => {
+                    return Err(refuse(
+                        Refusal::WrongState,
+                        format!("withdrawal is {other:?}"),
+                    ))
+                }
+            }
+            if voucher.end_to_end_id != w.end_to_end_id || voucher.amount != w.amount {
+                return Err(refuse(
+                    Refusal::Mismatch,
+                    "voucher differs from the withdrawal",
+                ));
+            }
+            let b = booking(state, &voucher.bank_ref).await?;
+            confirm_debit(
+                &b,
+                &w.end_to_end_id,
+                w.amount.u128(),
+                &w.currency,
+                &voucher.outcome,
+            )?;
+            Ok((
+                c5.clone(),
+                voucher.signing_bytes(&Domain::new(chain, &c5, epoch)),
+            ))
+        }
+        SignRequest::DepositVoucher { voucher } => {
+            let c4 = contract(&state.config.ledger, "ledger")?;
+            let d: ledger::DepositResponse = client
+                .smart(
+                    &c4,
+                    &ledger::QueryMsg::Deposit {
+                        bank_ref: voucher.bank_ref.clone(),
+                    },
+                )
+                .await
+                .map_err(unavailable)?;
+            if d.deposit.is_some() {
+                return Err(refuse(
+                    Refusal::AlreadyConsumed,
+                    "this bank reference is already credited",
+                ));
+            }
+            let b = booking(state, &voucher.bank_ref).await?;
+            if b.direction != Direction::Credit
+                || b.status != BookingStatus::Booked
+                || b.amount != voucher.amount.u128()
+                || b.currency != voucher.currency
+                || b.remittance.as_deref() != Some(voucher.beneficiary.as_str())
+            {
+                return Err(refuse(
+                    Refusal::BankDisagrees,
+                    format!("the bank's booking {} says {b:?}", b.bank_ref),
+                ));
+            }
+            Ok((
+                c4.clone(),
+                voucher.signing_bytes(&Domain::new(chain, &c4, epoch)),
+            ))
+        }
+    }
+}
+
+/// `POST /v1/sign`.
+pub async fn sign(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<SignRequest>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(RefusalBody {
+                error: Refusal::Malformed,
+                message: "not a sign request".into(),
+            }),
+        )
+            .into_response();
+    };
+    let committee = state.view.read().await.committee.clone();
+    let epoch = committee.epoch;
+    match check(&state, epoch, &request).await {
+        Ok((contract, bytes)) => {
+            tracing::info!(?request, "signed for the bank side");
+            Json(SignResponse {
+                member: state.config.index,
+                epoch,
+                contract,
+                signing_bytes: hex::encode(&bytes),
+                partial: hex::encode(state.key_for(&committee).sign(&bytes)),
+            })
+            .into_response()
+        }
+        Err((error, message)) => {
+            tracing::warn!(?request, ?error, %message, "refused to sign");
+            let status = match error {
+                Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                Refusal::NotFound => StatusCode::NOT_FOUND,
+                Refusal::Malformed => StatusCode::BAD_REQUEST,
+                _ => StatusCode::CONFLICT,
+            };
+            (status, Json(RefusalBody { error, message })).into_response()
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The signing service for the bank side, against a live localnet and a bank that answers for
+//! its bookings: three members sign a deposit voucher the bank confirms, C4 credits it once; a
+//! withdrawal's instruction is signed from the chain's own request and approved on C5; its
+//! voucher is signed only when the bank's booking says the same, and C5 completes it. Every
+//! voucher or instruction that the chain or the bank contradicts is refused by kind.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use common::Net;
+use cosmwasm_std::Uint128;
+use serde_json::json;
+use usage_aggregator::bank::{BankBooking, BookingStatus, Direction};
+use usage_aggregator::signing::{Refusal, RefusalBody, SignRequest, SignResponse, SIGN_PATH};
+use usage_aggregator_core::quorum::Quorum;
+use usage_client::ChainClient;
+use usage_common::msg::withdrawal as c5;
+use usage_common::payload::{BankOutcome, DepositVoucher, WithdrawalVoucher};
+use usage_common::ThresholdSignature;
+use usage_signer::SigningCommittee;
+use usaged::localnet;
+
+type Bookings = Arc<Mutex<BTreeMap<String, BankBooking>>>;
+
+async fn booking(State(b): State<Bookings>, Path(bank_ref): Path<String>) -> Response {
+    match b.lock().unwrap().get(&bank_ref) {
+        Some(booking) => Json(booking.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn fake_bank(bookings: Bookings) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/v1/bookings/{bank_ref}", get(booking))
+        .with_state(bookings);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// Asks members 0, 1 and 2 to sign; the threshold signature, or the first refusal.
+async fn sign(net: &Net, request: &SignRequest) -> Result<ThresholdSignature, (u16, Refusal)> {
+    let http = reqwest::Client::new();
+    let committee = SigningCommittee::deterministic(localnet::COMMITTEE_LABEL, 1, 4, 3).committee();
+    let mut quorum: Option<Quorum> = None;
+    for i in 0..3 {
+        let r = http
+            .post(format!("http://{}{SIGN_PATH}", net.configs[i].listen))
+            .json(request)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        if status != 200 {
+            let body: RefusalBody = r.json().await.unwrap();
+            return Err((status, body.error));
+        }
+        let s: SignResponse = r.json().await.unwrap();
+        let bytes = hex::decode(&s.signing_bytes).unwrap();
+        let q = quorum.get_or_insert_with(|| Quorum::new(committee.clone(), bytes.clone()));
+        assert_eq!(
+            q.message(),
+            bytes.as_slice(),
+            "members signed the same bytes"
+        );
+        let partial: [u8; 96] = hex::decode(&s.partial).unwrap().try_into().unwrap();
+        q.add(s.member, partial).expect("a valid partial");
+    }
+    Ok(quorum.unwrap().signature().expect("three partials"))
+}
+
+async fn wait_ready(net: &Net) {
+    common::eventually(Duration::from_secs(60), "aggregators serving", || async {
+        (0..3).all(|i| {
+            let port: u16 = net.configs[i]
+                .listen
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            !common::http_get_text(port, "/metrics").is_empty()
+        })
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() {
+    let mut net = Net::start("usagechain-signing-1", 0).await;
+    let bookings: Bookings = Default::default();
+    let bank = fake_bank(bookings.clone()).await;
+    let (c3, c4, c5a) = (
+        net.contract("settlement"),
+        net.contract("ledger"),
+        net.contract("withdrawal"),
+    );
+    for c in &mut net.configs {
+        c.settlement = Some(c3.clone());
+        c.ledger = Some(c4.clone());
+        c.withdrawal = Some(c5a.clone());
+        c.bank_url = Some(bank.clone());
+    }
+    for i in 0..3 {
+        net.start_aggregator(i, None);
+    }
+    wait_ready(&net).await;
+
+    let rpc = format!("http://127.0.0.1:{}", net.ports.rpc);
+    let tenant = ChainClient::new(&rpc, &net.info.chain_id)
+        .unwrap()
+        .with_key(&[0x7e; 32])
+        .unwrap();
+    let tenant_addr = tenant.address().unwrap().to_string();
+
+    // A deposit the bank booked to the custodial account with the tenant as reference.
+    bookings.lock().unwrap().insert(
+        "CAMT-1".into(),
+        BankBooking {
+            bank_ref: "CAMT-1".into(),
+            direction: Direction::Credit,
+            amount: 5_000,
+            currency: "CNY".into(),
+            status: BookingStatus::Booked,
+            end_to_end_id: None,
+            remittance: Some(tenant_addr.clone()),
+        },
+    );
+    let voucher = DepositVoucher {
+        bank_ref: "CAMT-1".into(),
+        beneficiary: tenant_addr.clone(),
+        amount: Uint128::new(5_000),
+        currency: "CNY".into(),
+    };
+    let inflated = DepositVoucher {
+        amount: Uint128::new(6_000),
+        ..voucher.clone()
+    };
+    assert_eq!(
+        sign(&net, &SignRequest::DepositVoucher { voucher: inflated })
+            .await
+            .unwrap_err(),
+        (409, Refusal::BankDisagrees)
+    );
+    let unknown = DepositVoucher {
+        bank_ref: "CAMT-404".into(),
+        ..voucher.clone()
+    };
+    assert_eq!(
+        sign(&net, &SignRequest::DepositVoucher { voucher: unknown })
+            .await
+            .unwrap_err(),
+        (409, Refusal::BankDisagrees)
+    );
+    let signature = sign(
+        &net,
+        &SignRequest::DepositVoucher {
+            voucher: voucher.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let out = net
+        .client
+        .execute(
+            &c4,
+            &json!({"deposit": {"voucher": voucher, "signature": signature}}),
+            50_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "deposit: {}", out.log);
+    assert_eq!(
+        sign(
+            &net,
+            &SignRequest::DepositVoucher {
+                voucher: voucher.clone()
+            }
+        )
+        .await
+        .unwrap_err(),
+        (409, Refusal::AlreadyConsumed)
+    );
+
+    // A withdrawal: the instruction comes from the chain's own request.
+    let out = tenant
+        .execute(
+            &c5a,
+            &json!({"request_withdrawal": {"amount": "1000", "beneficiary": "CN1234567890"}}),
+            50_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "request: {}", out.log);
+    assert_eq!(
+        sign(
+            &net,
+            &SignRequest::WithdrawalInstruction { withdrawal_id: 99 }
+        )
+        .await
+        .unwrap_err(),
+        (404, Refusal::NotFound)
+    );
+    let w: c5::WithdrawalResponse = net
+        .client
+        .smart(&c5a, &c5::QueryMsg::Withdrawal { withdrawal_id: 1 })
+        .await
+        .unwrap();
+    let w = w.withdrawal.expect("withdrawal 1");
+    let voucher = WithdrawalVoucher {
+        withdrawal_id: 1,
+        end_to_end_id: w.end_to_end_id.clone(),
+        bank_ref: "BOOK-1".into(),
+        outcome: BankOutcome::Booked,
+        amount: Uint128::new(1_000),
+    };
+    // Not instructed yet: no voucher can be signed.
+    assert_eq!(
+        sign(
+            &net,
+            &SignRequest::WithdrawalVoucher {
+                voucher: voucher.clone()
+            }
+        )
+        .await
+        .unwrap_err(),
+        (409, Refusal::WrongState)
+    );
+    let signature = sign(
+        &net,
+        &SignRequest::WithdrawalInstruction { withdrawal_id: 1 },
+    )
+    .await
+    .unwrap();
+    let out = net
+        .client
+        .execute(
+            &c5a,
+            &json!({"approve_instruction": {"withdrawal_id": 1, "signature": signature}}),
+            50_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "approve: {}", out.log);
+    assert_eq!(
+        sign(
+            &net,
+            &SignRequest::WithdrawalInstruction { withdrawal_id: 1 }
+        )
+        .await
+        .unwrap_err(),
+        (409, Refusal::WrongState),
+        "an instructed withdrawal is not instructed twice"
+    );
+
+    // The bank paid it.
+    bookings.lock().unwrap().insert(
+        "BOOK-1".into(),
+        BankBooking {
+            bank_ref: "BOOK-1".into(),
+            direction: Direction::Debit,
+            amount: 1_000,
+            currency: "CNY".into(),
+            status: BookingStatus::Booked,
+            end_to_end_id: Some(w.end_to_end_id.clone()),
+            remittance: None,
+        },
+    );
+    let claims_rejected = WithdrawalVoucher {
+        outcome: BankOutcome::Rejected,
+        ..voucher.clone()
+    };
+    assert_eq!(
+        sign(
+            &net,
+            &SignRequest::WithdrawalVoucher {
+                voucher: claims_rejected
+            }
+        )
+        .await
+        .unwrap_err(),
+        (409, Refusal::BankDisagrees)
+    );
+    let short = WithdrawalVoucher {
+        amount: Uint128::new(999),
+        ..voucher.clone()
+    };
+    assert_eq!(
+        sign(&net, &SignRequest::WithdrawalVoucher { voucher: short })
+            .await
+            .unwrap_err(),
+        (409, Refusal::Mismatch)
+    );
+    let signature = sign(
+        &net,
+        &SignRequest::WithdrawalVoucher {
+            voucher: voucher.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let out = net
+        .client
+        .execute(
+            &c5a,
+            &json!({"record_voucher": {"voucher": voucher, "signature": signature}}),
+            50_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "voucher: {}", out.log);
+    let w: c5::WithdrawalResponse = net
+        .client
+        .smart(&c5a, &c5::QueryMsg::Withdrawal { withdrawal_id: 1 })
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.withdrawal.unwrap().status,
+        c5::WithdrawalStatus::Completed { .. }
+    ));
+    assert_eq!(
+        sign(&net, &SignRequest::WithdrawalVoucher { voucher })
+            .await
+            .unwrap_err(),
+        (409, Refusal::AlreadyConsumed)
+    );
+}

@@ -1,0 +1,112 @@
+//! Committee key rotation on a live localnet while the fleet is being proven: every member
+//! already holds its epoch-2 key and its operator's approved rotation; three members sign the
+//! rotation through the signing service (a rotation nobody approved is refused), C1 accepts it,
+//! and batches go on landing, now signed by the epoch-2 committee.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, Net};
+use serde_json::json;
+use usage_aggregator::signing::{Refusal, RefusalBody, SignRequest, SignResponse, SIGN_PATH};
+use usage_aggregator_core::quorum::Quorum;
+use usage_common::payload::CommitteeRotation;
+use usage_signer::SigningCommittee;
+use usaged::localnet;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
+    let mut net = Net::start("usagechain-rotation-1", 4).await;
+    let next = SigningCommittee::deterministic("usagechain-localnet-epoch-2", 2, 4, 3);
+    let rotation = CommitteeRotation {
+        new_epoch: 2,
+        threshold: 3,
+        members: next.member_keys(),
+    };
+    for (i, c) in net.configs.iter_mut().enumerate() {
+        c.next_bls_secrets = vec![hex::encode(next.members[i].to_bytes())];
+        c.approved_rotation = Some(rotation.clone());
+    }
+    for i in 0..4 {
+        net.start_aggregator(i, None);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    net.start_fleet();
+    eventually(Duration::from_secs(60), "batches of epoch 1", || async {
+        net.batches().await.iter().any(|b| b.epoch == 1)
+    })
+    .await;
+
+    // A rotation the operators did not approve is refused; the approved one is signed.
+    let http = reqwest::Client::new();
+    let unapproved = CommitteeRotation {
+        threshold: 4,
+        ..rotation.clone()
+    };
+    let r = http
+        .post(format!("http://{}{SIGN_PATH}", net.configs[0].listen))
+        .json(&SignRequest::CommitteeRotation {
+            rotation: unapproved,
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(
+        r.json::<RefusalBody>().await.unwrap().error,
+        Refusal::Mismatch
+    );
+
+    let current = SigningCommittee::deterministic(localnet::COMMITTEE_LABEL, 1, 4, 3).committee();
+    let mut quorum: Option<Quorum> = None;
+    for i in 0..3 {
+        let s: SignResponse = http
+            .post(format!("http://{}{SIGN_PATH}", net.configs[i].listen))
+            .json(&SignRequest::CommitteeRotation {
+                rotation: rotation.clone(),
+            })
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bytes = hex::decode(&s.signing_bytes).unwrap();
+        let q = quorum.get_or_insert_with(|| Quorum::new(current.clone(), bytes));
+        q.add(
+            s.member,
+            hex::decode(&s.partial).unwrap().try_into().unwrap(),
+        )
+        .expect("an epoch-1 partial");
+    }
+    let signature = quorum.unwrap().signature().expect("threshold");
+    let out = net
+        .client
+        .execute(
+            &net.contract("usage-proof"),
+            &json!({"rotate_committee": {"rotation": rotation, "signature": signature}}),
+            50_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "rotation: {}", out.log);
+    let rotated_at = out.height;
+
+    // Batches keep landing, signed by the new committee.
+    eventually(Duration::from_secs(60), "batches of epoch 2", || async {
+        net.batches().await.iter().filter(|b| b.epoch == 2).count() >= 2
+    })
+    .await;
+    let stale: Vec<_> = net
+        .batches()
+        .await
+        .into_iter()
+        .filter(|b| b.height > rotated_at && b.epoch != 2)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "batches of the old epoch after the rotation: {stale:?}"
+    );
+}
