@@ -222,6 +222,16 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
     let _guard = state.ingest_lock.lock().await;
     let view = state.view.read().await.clone();
     let now_ms = crate::now_ms();
+    let reader = match state.store.reader() {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                RejectKind::Unavailable,
+                e.to_string(),
+            )
+        }
+    };
     let mut verdicts = Vec::with_capacity(request.samples.len());
     let mut accepted: Vec<Accepted> = vec![];
     // The request's own accepted samples count as the previous ones for later samples in it.
@@ -273,7 +283,7 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
             }
             let last = match latest.get(&sample.terminal_id) {
                 Some(s) => Some(s.seq),
-                None => match state.store.last_seq(&sample.terminal_id) {
+                None => match reader.last_seq(&sample.terminal_id) {
                     Ok(l) => l,
                     Err(e) => {
                         return rejected(Some(&sample), RejectKind::Unavailable, e.to_string())
@@ -282,7 +292,7 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
             };
             if last.is_some_and(|l| sample.seq <= l) {
                 // The identical sample again is harmless; anything else under that seq is a replay.
-                return match state.store.sample(&sample.terminal_id, sample.seq) {
+                return match reader.sample(&sample.terminal_id, sample.seq) {
                     Ok(Some(held)) if held == signed => Verdict::Duplicate {
                         terminal_id: sample.terminal_id.clone(),
                         seq: sample.seq,
@@ -312,7 +322,7 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
                     return rejected(Some(&sample), kind, r.to_string());
                 }
             };
-            match state.store.evidence(&sample.terminal_id) {
+            match reader.evidence(&sample.terminal_id) {
                 Ok(Some(_)) => {}
                 Ok(None) => {
                     return rejected(
@@ -325,7 +335,7 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
             }
             let prev = match latest.get(&sample.terminal_id) {
                 Some(s) => Some(s.clone()),
-                None => match last.map(|l| state.store.sample(&sample.terminal_id, l)) {
+                None => match last.map(|l| reader.sample(&sample.terminal_id, l)) {
                     Some(Ok(Some(p))) => Sample::decode(&p.sample).ok(),
                     Some(Err(e)) => {
                         return rejected(Some(&sample), RejectKind::Unavailable, e.to_string())

@@ -75,6 +75,8 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Records submitted and not yet seen committed, with when to stop waiting.
     pub inflight: Mutex<BTreeMap<(String, u64), Instant>>,
+    /// Windows this member proposed, and when it may propose their leftovers again.
+    pub retry_at: Mutex<BTreeMap<u64, Instant>>,
     /// For the `replay_partials` fault: the first partial this member made.
     pub first_partial: std::sync::Mutex<Option<String>>,
 }

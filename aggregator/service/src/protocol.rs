@@ -28,25 +28,26 @@ use usage_common::record::{align, decode_batch, UsageRecord, MAX_BATCH_RECORDS};
 use crate::chainview::ChainView;
 use crate::config::Byzantine;
 use crate::p2p::{Disputed, Envelope, Proposal, Reply, PROPOSE_PATH};
-use crate::store::PeriodState;
+use crate::store::{PeriodState, Reader};
 use crate::{now_ms, AppState};
 
 /// How long a submitted batch's records are held back from new proposals while its tx is
 /// awaited.
 pub const IN_FLIGHT_MS: u64 = 20_000;
+/// How long a window waits before its unproven records are proposed again.
+pub const RETRY_MS: u64 = 1_000;
 /// How long a leader waits for a member's reply.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// This member's record of `(terminal, window)` from the samples it holds.
 pub fn own_record(
-    state: &AppState,
+    reader: &Reader,
     view: &ChainView,
     terminal: &str,
     window_start: u64,
 ) -> Option<UsageRecord> {
     let len = view.window_seconds;
-    let (previous, inside) = state
-        .store
+    let (previous, inside) = reader
         .samples_for_window(
             terminal,
             window_start.saturating_mul(1_000),
@@ -103,6 +104,14 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
         }
     };
     let now = now_ms();
+    let reader = match state.store.reader() {
+        Ok(r) => r,
+        Err(e) => {
+            return Reply::Refuse {
+                reason: e.to_string(),
+            }
+        }
+    };
     let mut disputed = vec![];
     for r in batch.records() {
         let closes_ms = r
@@ -111,14 +120,13 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
             .saturating_mul(1_000);
         let reason = if now < closes_ms {
             Some("open")
-        } else if state
-            .store
+        } else if reader
             .is_proven(&r.terminal_id, r.window_start)
             .unwrap_or(false)
         {
             Some("proven")
         } else {
-            match own_record(state, view, &r.terminal_id, r.window_start) {
+            match own_record(&reader, view, &r.terminal_id, r.window_start) {
                 None => Some("missing"),
                 Some(own) if own != *r => Some("mismatch"),
                 Some(_) => None,
@@ -258,7 +266,15 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
     let mut candidates: Vec<UsageRecord> = vec![];
     {
         let inflight = state.inflight.lock().await;
+        let reader = state.store.reader()?;
+        let mut retry_at = state.retry_at.lock().await;
+        retry_at.retain(|w, _| *w >= from);
         for w in state.store.windows_between(from, to)? {
+            // A window whose last round left records out waits before it is proposed again,
+            // so members have time to receive late samples.
+            if retry_at.get(&w).is_some_and(|t| Instant::now() < *t) {
+                continue;
+            }
             let settled = w
                 .saturating_add(len)
                 .saturating_mul(1_000)
@@ -272,14 +288,19 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
             if now_s + 2 > period_end.saturating_add(view.grace_seconds) {
                 continue;
             }
-            for t in state.store.terminals_in(w)? {
+            let mut any = false;
+            for t in reader.terminals_in(w)? {
                 let key = (t.clone(), w);
-                if inflight.contains_key(&key) || state.store.is_proven(&t, w)? {
+                if inflight.contains_key(&key) || reader.is_proven(&t, w)? {
                     continue;
                 }
-                if let Some(r) = own_record(state, &view, &t, w) {
+                if let Some(r) = own_record(&reader, &view, &t, w) {
                     candidates.push(r);
+                    any = true;
                 }
+            }
+            if any {
+                retry_at.insert(w, Instant::now() + Duration::from_millis(RETRY_MS));
             }
             if candidates.len() >= MAX_BATCH_RECORDS * 4 {
                 break;

@@ -113,6 +113,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         peer_key: secrets.peer,
         http: reqwest::Client::new(),
         inflight: Mutex::new(BTreeMap::new()),
+        retry_at: Mutex::new(BTreeMap::new()),
         first_partial: std::sync::Mutex::new(None),
         config,
     });

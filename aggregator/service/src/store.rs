@@ -79,22 +79,27 @@ impl Store {
         Ok(Store { db })
     }
 
+    /// A consistent read view: every read through it sees the same committed state, and costs
+    /// one transaction instead of one per read.
+    pub fn reader(&self) -> Result<Reader, StoreError> {
+        let txn = self.db.begin_read()?;
+        Ok(Reader {
+            samples: txn.open_table(SAMPLES)?,
+            by_window: txn.open_table(BY_WINDOW)?,
+            last_seq: txn.open_table(LAST_SEQ)?,
+            evidence: txn.open_table(EVIDENCE)?,
+            proven: txn.open_table(PROVEN)?,
+        })
+    }
+
     /// The last accepted seq of `terminal`.
     pub fn last_seq(&self, terminal: &str) -> Result<Option<u64>, StoreError> {
-        let txn = self.db.begin_read()?;
-        Ok(txn.open_table(LAST_SEQ)?.get(terminal)?.map(|v| v.value()))
+        self.reader()?.last_seq(terminal)
     }
 
     /// The stored sample `(terminal, seq)`, if any.
     pub fn sample(&self, terminal: &str, seq: u64) -> Result<Option<SignedSample>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let t = txn.open_table(SAMPLES)?;
-        let Some(v) = t.get((terminal, seq))? else {
-            return Ok(None);
-        };
-        SignedSample::decode(v.value())
-            .map(Some)
-            .map_err(|e| StoreError(format!("stored sample {terminal}/{seq}: {e}")))
+        self.reader()?.sample(terminal, seq)
     }
 
     /// Stores verified samples and advances each terminal's last seq, in one transaction.
@@ -131,22 +136,7 @@ impl Store {
 
     /// The verified measurement of `terminal`'s evidence, if it presented any.
     pub fn evidence(&self, terminal: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read()?;
-        Ok(txn
-            .open_table(EVIDENCE)?
-            .get(terminal)?
-            .map(|v| v.value().to_vec()))
-    }
-
-    /// Terminals with samples in the window starting at `window_start`.
-    pub fn terminals_in(&self, window_start: u64) -> Result<Vec<String>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let t = txn.open_table(BY_WINDOW)?;
-        let mut out = vec![];
-        for e in t.range((window_start, "")..(window_start.saturating_add(1), ""))? {
-            out.push(e?.0.value().1.to_string());
-        }
-        Ok(out)
+        self.reader()?.evidence(terminal)
     }
 
     /// Windows with samples, from `from` (inclusive) to `to` (exclusive).
@@ -161,41 +151,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// The samples of `terminal` taken in `[from_ms, to_ms)`, plus the last one before
-    /// `from_ms` (the baseline), in seq order. Samples are found by seq, walking back from the
-    /// terminal's last seq, so this reads only the samples needed.
-    pub fn samples_for_window(
-        &self,
-        terminal: &str,
-        from_ms: u64,
-        to_ms: u64,
-    ) -> Result<(Option<Sample>, Vec<Sample>), StoreError> {
-        let txn = self.db.begin_read()?;
-        let t = txn.open_table(SAMPLES)?;
-        let mut inside = vec![];
-        let mut previous = None;
-        for e in t.range((terminal, 0)..=(terminal, u64::MAX))?.rev() {
-            let (_, v) = e?;
-            let signed = SignedSample::decode(v.value())
-                .map_err(|e| StoreError(format!("stored sample of {terminal}: {e}")))?;
-            // Stored samples were verified on ingest.
-            let Ok(sample) = Sample::decode(&signed.sample) else {
-                continue;
-            };
-            if sample.taken_at_ms >= to_ms {
-                continue;
-            }
-            if sample.taken_at_ms >= from_ms {
-                inside.push(sample);
-            } else {
-                previous = Some(sample);
-                break;
-            }
-        }
-        inside.reverse();
-        Ok((previous, inside))
     }
 
     /// Marks (terminal, window) proven at `height`.
@@ -213,11 +168,7 @@ impl Store {
 
     /// Whether (terminal, window) is known to be proven on chain.
     pub fn is_proven(&self, terminal: &str, window_start: u64) -> Result<bool, StoreError> {
-        let txn = self.db.begin_read()?;
-        Ok(txn
-            .open_table(PROVEN)?
-            .get((terminal, window_start))?
-            .is_some())
+        self.reader()?.is_proven(terminal, window_start)
     }
 
     /// The last chain height whose events were read.
@@ -241,6 +192,91 @@ impl Store {
         }
         txn.commit()?;
         Ok(())
+    }
+}
+
+/// One read transaction over the aggregator's tables ([`Store::reader`]).
+pub struct Reader {
+    samples: redb::ReadOnlyTable<(&'static str, u64), &'static [u8]>,
+    by_window: redb::ReadOnlyTable<(u64, &'static str), ()>,
+    last_seq: redb::ReadOnlyTable<&'static str, u64>,
+    evidence: redb::ReadOnlyTable<&'static str, &'static [u8]>,
+    proven: redb::ReadOnlyTable<(&'static str, u64), u64>,
+}
+
+impl Reader {
+    /// The last accepted seq of `terminal`.
+    pub fn last_seq(&self, terminal: &str) -> Result<Option<u64>, StoreError> {
+        Ok(self.last_seq.get(terminal)?.map(|v| v.value()))
+    }
+
+    /// The stored sample `(terminal, seq)`, if any.
+    pub fn sample(&self, terminal: &str, seq: u64) -> Result<Option<SignedSample>, StoreError> {
+        let Some(v) = self.samples.get((terminal, seq))? else {
+            return Ok(None);
+        };
+        SignedSample::decode(v.value())
+            .map(Some)
+            .map_err(|e| StoreError(format!("stored sample {terminal}/{seq}: {e}")))
+    }
+
+    /// The verified measurement of `terminal`'s evidence, if it presented any.
+    pub fn evidence(&self, terminal: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.evidence.get(terminal)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Terminals with samples in the window starting at `window_start`.
+    pub fn terminals_in(&self, window_start: u64) -> Result<Vec<String>, StoreError> {
+        let mut out = vec![];
+        for e in self
+            .by_window
+            .range((window_start, "")..(window_start.saturating_add(1), ""))?
+        {
+            out.push(e?.0.value().1.to_string());
+        }
+        Ok(out)
+    }
+
+    /// Whether (terminal, window) is known to be proven on chain.
+    pub fn is_proven(&self, terminal: &str, window_start: u64) -> Result<bool, StoreError> {
+        Ok(self.proven.get((terminal, window_start))?.is_some())
+    }
+
+    /// The samples of `terminal` taken in `[from_ms, to_ms)`, plus the last one before
+    /// `from_ms` (the baseline), in seq order. Samples are found by seq, walking back from the
+    /// terminal's last seq, so this reads only the samples needed.
+    pub fn samples_for_window(
+        &self,
+        terminal: &str,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<(Option<Sample>, Vec<Sample>), StoreError> {
+        let mut inside = vec![];
+        let mut previous = None;
+        for e in self
+            .samples
+            .range((terminal, 0)..=(terminal, u64::MAX))?
+            .rev()
+        {
+            let (_, v) = e?;
+            let signed = SignedSample::decode(v.value())
+                .map_err(|e| StoreError(format!("stored sample of {terminal}: {e}")))?;
+            // Stored samples were verified on ingest.
+            let Ok(sample) = Sample::decode(&signed.sample) else {
+                continue;
+            };
+            if sample.taken_at_ms >= to_ms {
+                continue;
+            }
+            if sample.taken_at_ms >= from_ms {
+                inside.push(sample);
+            } else {
+                previous = Some(sample);
+                break;
+            }
+        }
+        inside.reverse();
+        Ok((previous, inside))
     }
 }
 

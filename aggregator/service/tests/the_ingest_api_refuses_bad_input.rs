@@ -112,6 +112,7 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
         peer_key: secrets.peer,
         http: reqwest::Client::new(),
         inflight: Mutex::new(BTreeMap::new()),
+        retry_at: Mutex::new(BTreeMap::new()),
         first_partial: std::sync::Mutex::new(None),
         config,
     });

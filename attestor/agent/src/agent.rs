@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
 use crate::outbox::{Outbox, OutboxError};
+use crate::sample::Sample;
 use crate::tee::SignedSample;
 use crate::wire::{
     EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict, EVIDENCE_PATH, INGEST_PATH,
@@ -118,12 +119,17 @@ pub async fn deliver_once(
         )));
     }
     let (acks, need_evidence) = acknowledgements(&pending, &body.results);
-    let mut acked = 0usize;
-    for (terminal, up_to) in &acks {
-        let before = outbox.cursor(url, terminal)?;
-        let after = outbox.ack(url, terminal, *up_to)?;
-        acked += usize::try_from(after.saturating_sub(before)).unwrap_or(0);
-    }
+    // Every sample sent got a verdict; those acknowledged are counted from the request itself.
+    let acked = pending
+        .iter()
+        .filter_map(|s| Sample::decode(&s.sample).ok())
+        .filter(|s| {
+            acks.get(&s.terminal_id)
+                .is_some_and(|up_to| s.seq <= *up_to)
+        })
+        .count();
+    let acks: Vec<(String, u64)> = acks.into_iter().collect();
+    outbox.ack_many(url, &acks)?;
     for terminal in need_evidence {
         let Some(request) = evidence.get(&terminal) else {
             tracing::warn!(%terminal, "aggregator asks for evidence this agent does not have");

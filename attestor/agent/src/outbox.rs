@@ -261,34 +261,54 @@ impl Outbox {
     /// samples every aggregator now holds. Idempotent; an `up_to` at or below the cursor changes
     /// nothing (a cursor never goes backwards). Returns the cursor afterwards.
     pub fn ack(&self, aggregator: &str, terminal: &str, up_to: u64) -> Result<u64, OutboxError> {
+        Ok(self
+            .ack_many(aggregator, &[(terminal.to_string(), up_to)])?
+            .first()
+            .copied()
+            .unwrap_or(up_to))
+    }
+
+    /// [`Outbox::ack`] for several terminals in one durable transaction (all or none); returns
+    /// each terminal's cursor afterwards, in order.
+    pub fn ack_many(
+        &self,
+        aggregator: &str,
+        acks: &[(String, u64)],
+    ) -> Result<Vec<u64>, OutboxError> {
         self.check_aggregator(aggregator)?;
+        let mut cursors_after = Vec::with_capacity(acks.len());
         let txn = self.db.begin_write()?;
         {
             let mut cursors = txn.open_table(CURSORS)?;
-            let current = cursors
-                .get((aggregator, terminal))?
-                .map_or(0, |v| v.value());
-            if up_to <= current {
-                return Ok(current);
-            }
             let next = txn.open_table(NEXT_SEQ)?;
-            let last = next
-                .get(terminal)?
-                .map_or(1, |v| v.value())
-                .saturating_sub(1);
-            if up_to > last {
-                return Err(OutboxError::AckBeyondPushed {
-                    terminal: terminal.to_string(),
-                    up_to,
-                    last,
-                });
-            }
-            cursors.insert((aggregator, terminal), up_to)?;
             let mut samples = txn.open_table(SAMPLES)?;
-            compact(&self.aggregators, terminal, &cursors, &mut samples)?;
+            for (terminal, up_to) in acks {
+                let terminal = terminal.as_str();
+                let current = cursors
+                    .get((aggregator, terminal))?
+                    .map_or(0, |v| v.value());
+                if *up_to <= current {
+                    cursors_after.push(current);
+                    continue;
+                }
+                let last = next
+                    .get(terminal)?
+                    .map_or(1, |v| v.value())
+                    .saturating_sub(1);
+                if *up_to > last {
+                    return Err(OutboxError::AckBeyondPushed {
+                        terminal: terminal.to_string(),
+                        up_to: *up_to,
+                        last,
+                    });
+                }
+                cursors.insert((aggregator, terminal), *up_to)?;
+                compact(&self.aggregators, terminal, &cursors, &mut samples)?;
+                cursors_after.push(*up_to);
+            }
         }
         txn.commit()?;
-        Ok(up_to)
+        Ok(cursors_after)
     }
 
     /// The last sample pushed for `terminal`, even if every aggregator has it.

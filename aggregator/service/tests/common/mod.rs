@@ -302,7 +302,7 @@ impl Net {
         .args(["--tenant", "tenant-a", "--tenant", "tenant-b"])
         .arg("--data-dir")
         .arg(self.home.path().join("fleet"))
-        .args(["--interval-ms", "1000"]);
+        .args(["--interval-ms", &self.fleet_interval_ms.to_string()]);
         for u in self.urls() {
             cmd.args(["--aggregator", &u]);
         }
