@@ -338,3 +338,138 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
         (409, Refusal::AlreadyConsumed)
     );
 }
+
+/// The keeper end to end: a funded tenant's terminals are proven, the keeper seals the period
+/// with `ProvePeriod` once its grace has passed and requests the settlement once the dispute
+/// window is over; the members then sign its payment instruction from the chain's request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keeper_proves_periods_and_requests_their_settlement() {
+    use usage_common::msg::settlement as c3m;
+
+    let mut net = Net::start("usagechain-keeper-1", 3).await;
+    let bookings: Bookings = Default::default();
+    let bank = fake_bank(bookings.clone()).await;
+    let (c3, c4) = (net.contract("settlement"), net.contract("ledger"));
+    for c in &mut net.configs {
+        c.settlement = Some(c3.clone());
+        c.ledger = Some(c4.clone());
+        c.bank_url = Some(bank.clone());
+    }
+    let rpc = format!("http://127.0.0.1:{}", net.ports.rpc);
+    let tenant = ChainClient::new(&rpc, &net.info.chain_id)
+        .unwrap()
+        .with_key(&[0x7f; 32])
+        .unwrap();
+    let tenant_addr = tenant.address().unwrap().to_string();
+    net.fleet_tenants = vec![tenant_addr.clone()];
+    for i in 0..4 {
+        net.start_aggregator(i, None);
+    }
+    wait_ready(&net).await;
+
+    // The provider names its payee account; the tenant is funded through a deposit voucher.
+    let out = net
+        .client
+        .execute(
+            &c3,
+            &json!({"set_payee_account": {"account": "CN00PROVIDER0001"}}),
+            20_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "payee: {}", out.log);
+    bookings.lock().unwrap().insert(
+        "CAMT-K1".into(),
+        BankBooking {
+            bank_ref: "CAMT-K1".into(),
+            direction: Direction::Credit,
+            amount: 100_000_000,
+            currency: "CNY".into(),
+            status: BookingStatus::Booked,
+            end_to_end_id: None,
+            remittance: Some(tenant_addr.clone()),
+        },
+    );
+    let voucher = DepositVoucher {
+        bank_ref: "CAMT-K1".into(),
+        beneficiary: tenant_addr.clone(),
+        amount: Uint128::new(100_000_000),
+        currency: "CNY".into(),
+    };
+    let signature = sign(
+        &net,
+        &SignRequest::DepositVoucher {
+            voucher: voucher.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let out = net
+        .client
+        .execute(
+            &c4,
+            &json!({"deposit": {"voucher": voucher, "signature": signature}}),
+            50_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "deposit: {}", out.log);
+
+    net.start_fleet();
+    let started = net.block_time().await;
+    // The first period that starts after the fleet did is wholly sampled.
+    let period = (started / 60 + 1) * 60;
+    let provider = net.info.admin_address.clone();
+    let settlement = Arc::new(Mutex::new(None));
+    common::eventually(
+        Duration::from_secs(330),
+        "the keeper requests the period's settlement",
+        || {
+            let (c3, provider, tenant_addr, settlement) = (
+                c3.clone(),
+                provider.clone(),
+                tenant_addr.clone(),
+                settlement.clone(),
+            );
+            let net = &net;
+            async move {
+                let r: c3m::SettlementResponse = net
+                    .client
+                    .smart(
+                        &c3,
+                        &c3m::QueryMsg::SettlementForPeriod {
+                            provider,
+                            tenant: tenant_addr,
+                            period_start: period,
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let found = r.settlement.is_some();
+                *settlement.lock().unwrap() = r.settlement;
+                found
+            }
+        },
+    )
+    .await;
+    let s = settlement.lock().unwrap().clone().unwrap();
+    assert_eq!(s.status, c3m::SettlementStatus::Requested);
+    assert!(s.amount.u128() > 0, "the period was billed");
+    let keeper_txs: u64 = (0..4)
+        .map(|i| net.metric(i, "usage_aggregator_keeper_txs_total"))
+        .sum();
+    assert!(
+        keeper_txs >= 2,
+        "ProvePeriod and RequestSettlement came from the keeper"
+    );
+    sign(
+        &net,
+        &SignRequest::SettlementInstruction {
+            settlement_id: s.settlement_id,
+        },
+    )
+    .await
+    .expect("members sign the instruction of a requested settlement");
+}

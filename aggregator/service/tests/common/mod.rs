@@ -62,6 +62,8 @@ pub struct Net {
     pub fleet_size: u64,
     /// Milliseconds between samples of each simulated terminal.
     pub fleet_interval_ms: u64,
+    /// Tenants of the simulated terminals, round robin.
+    pub fleet_tenants: Vec<String>,
 }
 
 impl Drop for Net {
@@ -135,6 +137,7 @@ impl Net {
             fleet: None,
             fleet_size: terminals,
             fleet_interval_ms: 1_000,
+            fleet_tenants: vec!["tenant-a".into(), "tenant-b".into()],
         };
         net.wait_for_height(2).await;
         net.register_fleet(terminals).await;
@@ -299,7 +302,11 @@ impl Net {
             "--label",
             "sim",
         ])
-        .args(["--tenant", "tenant-a", "--tenant", "tenant-b"])
+        .args(
+            self.fleet_tenants
+                .iter()
+                .flat_map(|t| ["--tenant", t.as_str()]),
+        )
         .arg("--data-dir")
         .arg(self.home.path().join("fleet"))
         .args(["--interval-ms", &self.fleet_interval_ms.to_string()]);
