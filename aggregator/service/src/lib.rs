@@ -38,6 +38,40 @@ pub fn now_ms() -> u64 {
 }
 
 impl AppState {
+    /// The state of a member with `config`, its opened `store`, the chain `view` loaded at start
+    /// and a `client` signing with its account. Its keyring is the configured BLS key followed by
+    /// `next_bls_secrets`.
+    pub fn new(
+        config: Config,
+        store: Store,
+        view: ChainView,
+        client: ChainClient,
+    ) -> anyhow::Result<AppState> {
+        let secrets = config.keys.decode()?;
+        let mut keyring = vec![secrets.bls];
+        for h in &config.next_bls_secrets {
+            keyring.push(
+                MemberSecret::from_bytes(&hex::decode(h)?)
+                    .map_err(|e| anyhow::anyhow!("next BLS key: {e}"))?,
+            );
+        }
+        Ok(AppState {
+            store,
+            view: RwLock::new(view),
+            metrics: Metrics::default(),
+            ingest_lock: Mutex::new(()),
+            refresh: Notify::new(),
+            client,
+            keyring,
+            peer_key: secrets.peer,
+            http: reqwest::Client::new(),
+            inflight: Mutex::new(BTreeMap::new()),
+            retry_at: Mutex::new(BTreeMap::new()),
+            first_partial: std::sync::Mutex::new(None),
+            config,
+        })
+    }
+
     /// The key this member signs with for `committee`: the one of its keyring that the
     /// committee names at this member's index (the configured key if none does, whose
     /// signatures the committee will then refuse).

@@ -10,13 +10,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use tokio::sync::{Mutex, Notify, RwLock};
 use usage_attestor::wire::{EVIDENCE_PATH, INGEST_PATH, PING_PATH};
 use usage_client::ChainClient;
 
 use crate::chainview::ChainView;
 use crate::config::Config;
-use crate::metrics::Metrics;
 use crate::p2p::{Envelope, Proposal, Reply, PROPOSE_PATH};
 use crate::store::Store;
 use crate::{ingest, protocol, AppState};
@@ -95,28 +93,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     tracing::info!(index = config.index, listen = %config.listen, account = client.address().unwrap_or_default(),
         terminals = view.terminals.len(), epoch = view.committee.epoch, "aggregator starting");
-    let state = Arc::new(AppState {
-        store,
-        view: RwLock::new(view),
-        metrics: Metrics::default(),
-        ingest_lock: Mutex::new(()),
-        refresh: Notify::new(),
-        client,
-        keyring: std::iter::once(Ok(secrets.bls))
-            .chain(config.next_bls_secrets.iter().map(|h| {
-                hex::decode(h).map_err(anyhow::Error::from).and_then(|b| {
-                    usage_signer::MemberSecret::from_bytes(&b)
-                        .map_err(|e| anyhow::anyhow!("next key: {e}"))
-                })
-            }))
-            .collect::<anyhow::Result<Vec<_>>>()?,
-        peer_key: secrets.peer,
-        http: reqwest::Client::new(),
-        inflight: Mutex::new(BTreeMap::new()),
-        retry_at: Mutex::new(BTreeMap::new()),
-        first_partial: std::sync::Mutex::new(None),
-        config,
-    });
+    let state = Arc::new(AppState::new(config, store, view, client)?);
 
     // Chain view refresher: every 5 s, or at once when ingest met an unknown terminal.
     let s = state.clone();

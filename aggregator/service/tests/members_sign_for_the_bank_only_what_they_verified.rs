@@ -19,14 +19,11 @@ use common::Net;
 use cosmwasm_std::Uint128;
 use serde_json::json;
 use usage_aggregator::bank::{BankBooking, BookingStatus, Direction};
-use usage_aggregator::signing::{Refusal, RefusalBody, SignRequest, SignResponse, SIGN_PATH};
-use usage_aggregator_core::quorum::Quorum;
+use usage_aggregator::signing::{Refusal, SignRequest};
 use usage_client::ChainClient;
 use usage_common::msg::withdrawal as c5;
 use usage_common::payload::{BankOutcome, DepositVoucher, WithdrawalVoucher};
 use usage_common::ThresholdSignature;
-use usage_signer::SigningCommittee;
-use usaged::localnet;
 
 type Bookings = Arc<Mutex<BTreeMap<String, BankBooking>>>;
 
@@ -47,35 +44,50 @@ async fn fake_bank(bookings: Bookings) -> String {
     url
 }
 
-/// Asks members 0, 1 and 2 to sign; the threshold signature, or the first refusal.
 async fn sign(net: &Net, request: &SignRequest) -> Result<ThresholdSignature, (u16, Refusal)> {
-    let http = reqwest::Client::new();
-    let committee = SigningCommittee::deterministic(localnet::COMMITTEE_LABEL, 1, 4, 3).committee();
-    let mut quorum: Option<Quorum> = None;
-    for i in 0..3 {
-        let r = http
-            .post(format!("http://{}{SIGN_PATH}", net.configs[i].listen))
-            .json(request)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        if status != 200 {
-            let body: RefusalBody = r.json().await.unwrap();
-            return Err((status, body.error));
-        }
-        let s: SignResponse = r.json().await.unwrap();
-        let bytes = hex::decode(&s.signing_bytes).unwrap();
-        let q = quorum.get_or_insert_with(|| Quorum::new(committee.clone(), bytes.clone()));
-        assert_eq!(
-            q.message(),
-            bytes.as_slice(),
-            "members signed the same bytes"
-        );
-        let partial: [u8; 96] = hex::decode(&s.partial).unwrap().try_into().unwrap();
-        q.add(s.member, partial).expect("a valid partial");
-    }
-    Ok(quorum.unwrap().signature().expect("three partials"))
+    common::sign_by_three(net, request).await
+}
+
+/// The bank books a credit of `amount` to the custodial account naming `tenant`, and three
+/// members' signature of its voucher is credited on C4.
+async fn fund(net: &Net, bookings: &Bookings, bank_ref: &str, tenant: &str, amount: u128) {
+    bookings.lock().unwrap().insert(
+        bank_ref.into(),
+        BankBooking {
+            bank_ref: bank_ref.into(),
+            direction: Direction::Credit,
+            amount,
+            currency: "CNY".into(),
+            status: BookingStatus::Booked,
+            end_to_end_id: None,
+            remittance: Some(tenant.into()),
+        },
+    );
+    let voucher = DepositVoucher {
+        bank_ref: bank_ref.into(),
+        beneficiary: tenant.into(),
+        amount: Uint128::new(amount),
+        currency: "CNY".into(),
+    };
+    let signature = sign(
+        net,
+        &SignRequest::DepositVoucher {
+            voucher: voucher.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let out = net
+        .client
+        .execute(
+            &net.contract("ledger"),
+            &json!({"deposit": {"voucher": voucher, "signature": signature}}),
+            50_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "deposit: {}", out.log);
 }
 
 async fn wait_ready(net: &Net) {
@@ -379,43 +391,7 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
         .await
         .unwrap();
     assert!(out.is_ok(), "payee: {}", out.log);
-    bookings.lock().unwrap().insert(
-        "CAMT-K1".into(),
-        BankBooking {
-            bank_ref: "CAMT-K1".into(),
-            direction: Direction::Credit,
-            amount: 100_000_000,
-            currency: "CNY".into(),
-            status: BookingStatus::Booked,
-            end_to_end_id: None,
-            remittance: Some(tenant_addr.clone()),
-        },
-    );
-    let voucher = DepositVoucher {
-        bank_ref: "CAMT-K1".into(),
-        beneficiary: tenant_addr.clone(),
-        amount: Uint128::new(100_000_000),
-        currency: "CNY".into(),
-    };
-    let signature = sign(
-        &net,
-        &SignRequest::DepositVoucher {
-            voucher: voucher.clone(),
-        },
-    )
-    .await
-    .unwrap();
-    let out = net
-        .client
-        .execute(
-            &c4,
-            &json!({"deposit": {"voucher": voucher, "signature": signature}}),
-            50_000_000,
-            Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-    assert!(out.is_ok(), "deposit: {}", out.log);
+    fund(&net, &bookings, "CAMT-K1", &tenant_addr, 100_000_000).await;
 
     net.start_fleet();
     let started = net.block_time().await;

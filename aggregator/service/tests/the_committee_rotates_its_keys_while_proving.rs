@@ -9,11 +9,9 @@ use std::time::Duration;
 
 use common::{eventually, Net};
 use serde_json::json;
-use usage_aggregator::signing::{Refusal, RefusalBody, SignRequest, SignResponse, SIGN_PATH};
-use usage_aggregator_core::quorum::Quorum;
+use usage_aggregator::signing::{Refusal, RefusalBody, SignRequest, SIGN_PATH};
 use usage_common::payload::CommitteeRotation;
 use usage_signer::SigningCommittee;
-use usaged::localnet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
@@ -58,29 +56,14 @@ async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
         Refusal::Mismatch
     );
 
-    let current = SigningCommittee::deterministic(localnet::COMMITTEE_LABEL, 1, 4, 3).committee();
-    let mut quorum: Option<Quorum> = None;
-    for i in 0..3 {
-        let s: SignResponse = http
-            .post(format!("http://{}{SIGN_PATH}", net.configs[i].listen))
-            .json(&SignRequest::CommitteeRotation {
-                rotation: rotation.clone(),
-            })
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let bytes = hex::decode(&s.signing_bytes).unwrap();
-        let q = quorum.get_or_insert_with(|| Quorum::new(current.clone(), bytes));
-        q.add(
-            s.member,
-            hex::decode(&s.partial).unwrap().try_into().unwrap(),
-        )
-        .expect("an epoch-1 partial");
-    }
-    let signature = quorum.unwrap().signature().expect("threshold");
+    let signature = common::sign_by_three(
+        &net,
+        &SignRequest::CommitteeRotation {
+            rotation: rotation.clone(),
+        },
+    )
+    .await
+    .expect("three epoch-1 partials");
     let out = net
         .client
         .execute(

@@ -5,10 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use cosmwasm_std::{Addr, HexBinary};
-use tokio::sync::{Mutex, Notify, RwLock};
 use usage_aggregator::chainview::ChainView;
 use usage_aggregator::config::{Config, Keys, Timing};
-use usage_aggregator::metrics::Metrics;
 use usage_aggregator::store::Store;
 use usage_aggregator::{keys, server, AppState};
 use usage_attestor::sample::Sample;
@@ -79,7 +77,6 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
         terminals,
     };
     let k: Keys = keys::localnet("ingest", 0, 4, 3);
-    let secrets = k.decode().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config = Config {
@@ -101,21 +98,15 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
         approved_rotation: None,
         byzantine: None,
     };
-    let state = Arc::new(AppState {
-        store: Store::open(&dir.path().join("a.redb")).unwrap(),
-        view: RwLock::new(view),
-        metrics: Metrics::default(),
-        ingest_lock: Mutex::new(()),
-        refresh: Notify::new(),
-        client: ChainClient::new("http://127.0.0.1:1", "ingest-test").unwrap(),
-        keyring: vec![secrets.bls],
-        peer_key: secrets.peer,
-        http: reqwest::Client::new(),
-        inflight: Mutex::new(BTreeMap::new()),
-        retry_at: Mutex::new(BTreeMap::new()),
-        first_partial: std::sync::Mutex::new(None),
-        config,
-    });
+    let state = Arc::new(
+        AppState::new(
+            config,
+            Store::open(&dir.path().join("a.redb")).unwrap(),
+            view,
+            ChainClient::new("http://127.0.0.1:1", "ingest-test").unwrap(),
+        )
+        .unwrap(),
+    );
     let router = server::router(state.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
     Api {

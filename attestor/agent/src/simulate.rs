@@ -8,7 +8,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 
 use crate::sample::Sample;
-use crate::tee::{report_data_for, software_measurement, Evidence, TeeBackend, TeeKind};
+use crate::tee::{software_evidence, Evidence, TeeBackend, TeeKind};
 
 /// A simulated terminal's key (software TEE, derived from the fleet label and index).
 pub struct SimulatedKey {
@@ -48,12 +48,7 @@ impl TeeBackend for SimulatedKey {
         self.key.sign(msg).to_bytes()
     }
     fn evidence(&self) -> Evidence {
-        Evidence {
-            kind: TeeKind::Software,
-            measurement: software_measurement().0,
-            report_data: report_data_for(&self.public_key()),
-            quote: vec![],
-        }
+        software_evidence(&self.public_key())
     }
 }
 
@@ -178,7 +173,7 @@ impl SimTerminal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tee::{verify_evidence, SignedSample};
+    use crate::tee::{software_measurement, verify_evidence, SignedSample};
 
     #[test]
     fn a_simulated_terminal_has_a_stable_key_and_valid_software_evidence() {

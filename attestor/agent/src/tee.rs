@@ -39,6 +39,17 @@ pub fn software_measurement() -> Measurement {
     Measurement(Sha256::digest(SOFTWARE_MEASUREMENT_LABEL.as_bytes()).to_vec())
 }
 
+/// The evidence a software backend presents for `public_key`: labelled `Software`, the fixed
+/// software measurement, the key's report data and no quote.
+pub fn software_evidence(public_key: &[u8; 32]) -> Evidence {
+    Evidence {
+        kind: TeeKind::Software,
+        measurement: software_measurement().0,
+        report_data: report_data_for(public_key),
+        quote: Vec::new(),
+    }
+}
+
 /// An enclave measurement (MRENCLAVE, MRTD, SEV-SNP launch digest, or the software label's hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Measurement(pub Vec<u8>);
@@ -326,12 +337,7 @@ impl TeeBackend for SoftwareBackend {
     }
 
     fn evidence(&self) -> Evidence {
-        Evidence {
-            kind: TeeKind::Software,
-            measurement: software_measurement().0,
-            report_data: report_data_for(&self.public_key()),
-            quote: Vec::new(),
-        }
+        software_evidence(&self.public_key())
     }
 }
 

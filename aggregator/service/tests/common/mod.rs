@@ -467,6 +467,52 @@ pub fn http_get(port: u16, path: &str) -> Value {
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
+/// Asks members 0, 1 and 2's signing services (`POST /v1/sign`) and combines their partials
+/// into the threshold signature of the chain's current committee; the HTTP status and refusal
+/// of the first member that refuses.
+pub async fn sign_by_three(
+    net: &Net,
+    request: &usage_aggregator::signing::SignRequest,
+) -> Result<usage_common::ThresholdSignature, (u16, usage_aggregator::signing::Refusal)> {
+    use usage_aggregator::signing::{RefusalBody, SignResponse, SIGN_PATH};
+    let committee: c1::CommitteeResponse = net
+        .client
+        .smart(&net.contract("usage-proof"), &c1::QueryMsg::Committee {})
+        .await
+        .expect("committee");
+    let http = reqwest::Client::new();
+    let mut quorum: Option<usage_aggregator_core::quorum::Quorum> = None;
+    for i in 0..3 {
+        let r = http
+            .post(format!("http://{}{SIGN_PATH}", net.configs[i].listen))
+            .json(request)
+            .send()
+            .await
+            .expect("signing service");
+        let status = r.status().as_u16();
+        if status != 200 {
+            let body: RefusalBody = r.json().await.expect("refusal body");
+            return Err((status, body.error));
+        }
+        let s: SignResponse = r.json().await.expect("sign response");
+        let bytes = hex::decode(&s.signing_bytes).expect("hex");
+        let q = quorum.get_or_insert_with(|| {
+            usage_aggregator_core::quorum::Quorum::new(committee.committee.clone(), bytes.clone())
+        });
+        assert_eq!(
+            q.message(),
+            bytes.as_slice(),
+            "members signed the same bytes"
+        );
+        let partial: [u8; 96] = hex::decode(&s.partial)
+            .expect("hex")
+            .try_into()
+            .expect("96 bytes");
+        q.add(s.member, partial).expect("a valid partial");
+    }
+    Ok(quorum.and_then(|q| q.signature()).expect("three partials"))
+}
+
 /// Waits until `cond` holds (checked every second), at most `limit`.
 pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut cond: F)
 where
