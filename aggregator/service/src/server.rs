@@ -131,6 +131,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 tracing::warn!(error = %e, "leading failed");
             }
             ticks += 1;
+            if ticks.is_multiple_of(120) {
+                // Windows older than two provable horizons are forgotten.
+                let view = s.view.read().await.clone();
+                let horizon = 2 * (view.period_seconds + view.grace_seconds);
+                let now = crate::now_ms() / 1_000;
+                let cutoff =
+                    usage_common::record::align(now.saturating_sub(horizon), view.window_seconds);
+                match s.store.prune_before(cutoff) {
+                    Ok(n) if n > 0 => tracing::info!(cutoff, deleted = n, "pruned old samples"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "pruning failed"),
+                }
+            }
             if ticks.is_multiple_of(8) {
                 if let Err(e) = protocol::keep(&s, &mut keeper_attempts).await {
                     tracing::warn!(error = %e, "keeper failed");

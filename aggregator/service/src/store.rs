@@ -6,7 +6,9 @@
 //! * `by_window`: (window_start, terminal) → () for every window a terminal has samples in;
 //! * `last_seq`: terminal → last accepted seq;
 //! * `evidence`: terminal → verified measurement;
-//! * `proven`: (terminal, window_start) → height it was proven at.
+//! * `proven`: (terminal, window_start) → height it was proven at;
+//! * `sample_index`: (window_start, terminal, seq) → (), so old samples are pruned without
+//!   reading them.
 //!
 //! An ingest request's accepted samples are written in one transaction.
 
@@ -22,6 +24,7 @@ const LAST_SEQ: TableDefinition<&str, u64> = TableDefinition::new("last_seq");
 const EVIDENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("evidence");
 const PROVEN: TableDefinition<(&str, u64), u64> = TableDefinition::new("proven");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const SAMPLE_INDEX: TableDefinition<(u64, &str, u64), ()> = TableDefinition::new("sample_index");
 const FOLLOWED: &str = "followed_height";
 
 /// A storage failure.
@@ -75,6 +78,7 @@ impl Store {
         txn.open_table(EVIDENCE)?;
         txn.open_table(PROVEN)?;
         txn.open_table(META)?;
+        txn.open_table(SAMPLE_INDEX)?;
         txn.commit()?;
         Ok(Store { db })
     }
@@ -112,10 +116,12 @@ impl Store {
             let mut samples = txn.open_table(SAMPLES)?;
             let mut by_window = txn.open_table(BY_WINDOW)?;
             let mut last = txn.open_table(LAST_SEQ)?;
+            let mut index = txn.open_table(SAMPLE_INDEX)?;
             for a in accepted {
                 let t = a.sample.terminal_id.as_str();
                 samples.insert((t, a.sample.seq), a.signed.encode().as_slice())?;
                 by_window.insert((a.window_start, t), ())?;
+                index.insert((a.window_start, t, a.sample.seq), ())?;
                 let prev = last.get(t)?.map_or(0, |v| v.value());
                 if a.sample.seq > prev {
                     last.insert(t, a.sample.seq)?;
@@ -151,6 +157,42 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Forgets windows before `cutoff` (a window start, seconds), which can no longer be proven:
+    /// their samples (except each terminal's last one, the baseline of the next window), their
+    /// window index and their proven marks. Returns how many samples were deleted.
+    pub fn prune_before(&self, cutoff: u64) -> Result<u64, StoreError> {
+        let txn = self.db.begin_write()?;
+        let mut deleted = 0u64;
+        {
+            let mut index = txn.open_table(SAMPLE_INDEX)?;
+            let mut samples = txn.open_table(SAMPLES)?;
+            // The newest old sample of each terminal stays (with its index entry).
+            let mut keep: std::collections::BTreeMap<String, u64> = Default::default();
+            let mut old: Vec<(u64, String, u64)> = vec![];
+            for e in index.range((0, "", 0)..(cutoff, "", 0))? {
+                let entry = e?;
+                let (w, t, seq) = entry.0.value();
+                let k = keep.entry(t.to_string()).or_insert(seq);
+                *k = (*k).max(seq);
+                old.push((w, t.to_string(), seq));
+            }
+            for (w, t, seq) in old {
+                if keep.get(&t) == Some(&seq) {
+                    continue;
+                }
+                samples.remove((t.as_str(), seq))?;
+                index.remove((w, t.as_str(), seq))?;
+                deleted += 1;
+            }
+            let mut by_window = txn.open_table(BY_WINDOW)?;
+            by_window.retain_in((0, "")..(cutoff, ""), |_, _| false)?;
+            let mut proven = txn.open_table(PROVEN)?;
+            proven.retain(|(_, w), _| w >= cutoff)?;
+        }
+        txn.commit()?;
+        Ok(deleted)
     }
 
     /// Marks (terminal, window) proven at `height`.
@@ -334,5 +376,57 @@ impl Store {
             out.push(((p.to_string(), tenant.to_string(), start), state));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use usage_attestor::simulate::SimTerminal;
+
+    #[test]
+    fn pruning_forgets_old_windows_but_keeps_each_terminals_baseline() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let mut t = SimTerminal::new("prune", 1, "tenant");
+        let accepted: Vec<Accepted> = (1..=6)
+            .map(|seq| {
+                // Two samples per 10 s window: windows 1000, 1010, 1020.
+                let sample = t.sample(seq, 1_000_000 + (seq - 1) * 5_000);
+                Accepted {
+                    signed: SignedSample::sign(&sample, &t.key).unwrap(),
+                    window_start: (sample.taken_at_ms / 1_000) / 10 * 10,
+                    sample,
+                }
+            })
+            .collect();
+        store.put_samples(&accepted).unwrap();
+        store
+            .mark_proven(
+                &[(t.terminal_id.clone(), 1000), (t.terminal_id.clone(), 1020)],
+                5,
+            )
+            .unwrap();
+
+        assert_eq!(
+            store.prune_before(1020).unwrap(),
+            3,
+            "seqs 1-3 go, seq 4 is the baseline"
+        );
+        let r = store.reader().unwrap();
+        for seq in 1..=3 {
+            assert!(r.sample(&t.terminal_id, seq).unwrap().is_none());
+        }
+        let (previous, inside) = r
+            .samples_for_window(&t.terminal_id, 1_020_000, 1_030_000)
+            .unwrap();
+        assert_eq!(previous.map(|p| p.seq), Some(4));
+        assert_eq!(inside.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![5, 6]);
+        assert!(r.terminals_in(1000).unwrap().is_empty());
+        assert!(!r.is_proven(&t.terminal_id, 1000).unwrap());
+        assert!(r.is_proven(&t.terminal_id, 1020).unwrap());
+        assert_eq!(r.last_seq(&t.terminal_id).unwrap(), Some(6));
+        // Pruning again keeps the baseline until a newer old sample replaces it.
+        assert_eq!(store.prune_before(1020).unwrap(), 0);
     }
 }
