@@ -13,8 +13,13 @@ use usage_signer::SigningCommittee;
 
 /// The committee label the localnet's deterministic keys derive from.
 pub const COMMITTEE_LABEL: &str = "usagechain-localnet";
-/// Measurement of the software TEE backend the localnet accepts.
-pub const SOFTWARE_MEASUREMENT: [u8; 32] = [0x50; 32];
+/// Measurement of the software TEE backend, which the localnet accepts:
+/// `SHA-256("usagechain software tee v1")`, what `usage_attestor::tee::software_measurement`
+/// computes (a test of the aggregator checks that they agree).
+pub const SOFTWARE_MEASUREMENT: [u8; 32] = [
+    0x96, 0xa7, 0x97, 0x90, 0x49, 0x9c, 0x5e, 0xbe, 0x50, 0x3e, 0x9c, 0xac, 0x87, 0x75, 0x63, 0x19,
+    0x1b, 0xf0, 0x13, 0xce, 0x52, 0xeb, 0x7c, 0x3b, 0xff, 0xc7, 0x5f, 0x90, 0x3b, 0x6b, 0x46, 0x2c,
+];
 /// Seed of the localnet admin's secp256k1 key (never use outside a localnet).
 pub const ADMIN_SEED: [u8; 32] = [0xad; 32];
 

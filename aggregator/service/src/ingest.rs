@@ -130,6 +130,13 @@ pub async fn evidence(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
             "registered measurement not allowed",
         );
     }
+    if measurement.0 != terminal.measurement.as_slice() {
+        return error(
+            StatusCode::FORBIDDEN,
+            RejectKind::EvidenceRefused,
+            "the evidence attests another measurement than the registration",
+        );
+    }
     if evidence.kind != terminal.tee {
         return error(
             StatusCode::FORBIDDEN,

@@ -387,3 +387,11 @@ async fn the_host_agent_delivers_this_machines_counters() {
     );
     assert!(api.state.store.evidence("host-1").unwrap().is_some());
 }
+
+#[test]
+fn the_localnet_allows_exactly_the_software_backends_measurement() {
+    assert_eq!(
+        usaged::localnet::SOFTWARE_MEASUREMENT.to_vec(),
+        software_measurement().0
+    );
+}
