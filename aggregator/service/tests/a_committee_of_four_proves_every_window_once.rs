@@ -193,7 +193,7 @@ async fn a_committee_of_four_proves_every_window_once_through_faults() {
         .expect("a proof");
     let period = first_window / 60 * 60;
     let c2 = net.contract("period-proof");
-    let provider = net.info.admin_address.clone();
+    let provider = net.info().admin_address.clone();
     eventually(
         Duration::from_secs(120),
         "second proofs of the first period",

@@ -127,8 +127,8 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
     }
     wait_ready(&net).await;
 
-    let rpc = format!("http://127.0.0.1:{}", net.ports.rpc);
-    let tenant = ChainClient::new(&rpc, &net.info.chain_id)
+    let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
+    let tenant = ChainClient::new(&rpc, &net.info().chain_id)
         .unwrap()
         .with_key(&[0x7e; 32])
         .unwrap();
@@ -367,8 +367,8 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
         c.ledger = Some(c4.clone());
         c.bank_url = Some(bank.clone());
     }
-    let rpc = format!("http://127.0.0.1:{}", net.ports.rpc);
-    let tenant = ChainClient::new(&rpc, &net.info.chain_id)
+    let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
+    let tenant = ChainClient::new(&rpc, &net.info().chain_id)
         .unwrap()
         .with_key(&[0x7f; 32])
         .unwrap();
@@ -397,7 +397,7 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
     let started = net.block_time().await;
     // The first period that starts after the fleet did is wholly sampled.
     let period = (started / 60 + 1) * 60;
-    let provider = net.info.admin_address.clone();
+    let provider = net.info().admin_address.clone();
     let settlement = Arc::new(Mutex::new(None));
     common::eventually(
         Duration::from_secs(330),

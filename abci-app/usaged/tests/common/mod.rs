@@ -1,4 +1,5 @@
-//! A one-validator localnet (real CometBFT + `usaged`) on free loopback ports, for the tests.
+//! A one-validator localnet (real CometBFT + `usaged`) on free loopback ports, for the tests of
+//! `usaged` and, through `#[path]`, of the aggregator. The node's logs are kept in its home.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
@@ -87,9 +88,40 @@ pub fn sign_execute(
         .expect("bytes")
 }
 
+/// A binary built next to this test: `target/<profile>/deps/<test>` (or `examples/<bench>`) ->
+/// `target/<profile>/<name>`; `cargo test --workspace` builds every package's binaries.
+pub fn sibling_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} not built: run `cargo build -p {name}`",
+        path.display()
+    );
+    path
+}
+
+/// The `usaged` binary: Cargo's own path in `usaged`'s tests, the sibling binary elsewhere.
+fn usaged_binary() -> PathBuf {
+    option_env!("CARGO_BIN_EXE_usaged")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| sibling_binary("usaged"))
+}
+
+fn log_file(home: &std::path::Path, name: &str) -> Stdio {
+    match std::fs::File::create(home.join(format!("{name}.log"))) {
+        Ok(f) => Stdio::from(f),
+        Err(_) => Stdio::null(),
+    }
+}
+
 /// Starts `usaged` and then CometBFT on `home`.
 fn spawn_node(home: &std::path::Path, ports: Ports) -> Vec<Child> {
-    let usaged = Command::new(env!("CARGO_BIN_EXE_usaged"))
+    let usaged = Command::new(usaged_binary())
         .args([
             "start",
             "--abci",
@@ -98,7 +130,7 @@ fn spawn_node(home: &std::path::Path, ports: Ports) -> Vec<Child> {
         ])
         .arg(home)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log_file(home, "usaged"))
         .spawn()
         .expect("usaged");
     std::thread::sleep(Duration::from_millis(500));
@@ -106,7 +138,7 @@ fn spawn_node(home: &std::path::Path, ports: Ports) -> Vec<Child> {
         .arg("start")
         .arg("--home")
         .arg(home.join("cometbft"))
-        .stdout(Stdio::null())
+        .stdout(log_file(home, "cometbft"))
         .stderr(Stdio::null())
         .spawn()
         .expect("cometbft (install it with scripts/setup.sh)");

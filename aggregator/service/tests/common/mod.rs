@@ -5,57 +5,34 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use tempfile::TempDir;
+use serde_json::json;
 use usage_aggregator::config::{Byzantine, Config, Peer, Timing};
 use usage_aggregator::keys;
 use usage_attestor::simulate::{terminal_id, SimulatedKey};
 use usage_attestor::tee::TeeBackend;
 use usage_client::ChainClient;
 use usage_common::msg::usage_proof::{self as c1, FirstProof};
-use usaged::localnet::{self, LocalnetInfo, Ports};
+use usaged::localnet;
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
+/// The node harness of `usaged`'s own tests.
+#[path = "../../../../abci-app/usaged/tests/common/mod.rs"]
+pub mod node;
 
-fn sibling_binary(name: &str) -> PathBuf {
-    // target/<profile>/deps/<test> or target/<profile>/examples/<bench> -> target/<profile>/<name>
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} not built: run `cargo build -p {}` (cargo test --workspace builds it)",
-        path.display(),
-        if name == "usaged" {
-            "usaged"
-        } else {
-            "usage-attestor"
-        }
-    );
-    path
-}
+pub use node::{free_port, http_get, percent_encode, sibling_binary};
 
 fn log_file(dir: &Path, name: &str) -> Stdio {
     Stdio::from(std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file"))
 }
 
 pub struct Net {
-    pub home: TempDir,
-    pub info: LocalnetInfo,
-    pub ports: Ports,
+    /// The node (CometBFT + usaged), its home, ports and localnet info.
+    pub node: node::Localnet,
+    /// The chain, signing as the localnet admin.
     pub client: ChainClient,
-    node: Vec<Child>,
     pub aggregators: BTreeMap<usize, Child>,
     pub configs: Vec<Config>,
     pub fleet: Option<Child>,
@@ -68,20 +45,14 @@ pub struct Net {
 
 impl Drop for Net {
     fn drop(&mut self) {
-        let children = self
-            .node
-            .iter_mut()
-            .chain(self.aggregators.values_mut())
-            .chain(self.fleet.iter_mut());
-        for c in children {
+        for c in self.aggregators.values_mut().chain(self.fleet.iter_mut()) {
             let _ = c.kill();
             let _ = c.wait();
         }
         if std::env::var_os("KEEP_LOGS").is_some() {
-            let kept = self.home.path().to_path_buf();
-            eprintln!("logs kept in {}", kept.display());
+            eprintln!("logs kept in {}", self.node.home.path().display());
             std::mem::forget(std::mem::replace(
-                &mut self.home,
+                &mut self.node.home,
                 tempfile::tempdir().expect("tmp"),
             ));
         }
@@ -92,46 +63,15 @@ impl Net {
     /// Starts a node, registers `terminals` simulated terminals and writes a 4-member committee
     /// configuration (threshold 3).
     pub async fn start(chain_id: &str, terminals: u64) -> Net {
-        let home = tempfile::tempdir().expect("home");
-        let ports = Ports {
-            rpc: free_port(),
-            p2p: free_port(),
-            abci: free_port(),
-        };
-        let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
-        let info = localnet::init(home.path(), chain_id, &artifacts, ports).expect("init");
-        let usaged = Command::new(sibling_binary("usaged"))
-            .args([
-                "start",
-                "--abci",
-                &format!("127.0.0.1:{}", ports.abci),
-                "--home",
-            ])
-            .arg(home.path())
-            .stdout(Stdio::null())
-            .stderr(log_file(home.path(), "usaged"))
-            .spawn()
-            .expect("usaged");
-        std::thread::sleep(Duration::from_millis(500));
-        let node = Command::new(localnet::cometbft_binary())
-            .arg("start")
-            .arg("--home")
-            .arg(home.path().join("cometbft"))
-            .stdout(log_file(home.path(), "cometbft"))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cometbft (scripts/setup.sh installs it)");
-        let rpc = format!("http://127.0.0.1:{}", ports.rpc);
+        let node = node::Localnet::start(chain_id).await;
+        let rpc = format!("http://127.0.0.1:{}", node.ports.rpc);
         let client = ChainClient::new(&rpc, chain_id)
             .expect("client")
             .with_key(&localnet::ADMIN_SEED)
             .expect("admin key");
         let mut net = Net {
-            home,
-            info,
-            ports,
+            node,
             client,
-            node: vec![usaged, node],
             aggregators: BTreeMap::new(),
             configs: vec![],
             fleet: None,
@@ -139,35 +79,26 @@ impl Net {
             fleet_interval_ms: 1_000,
             fleet_tenants: vec!["tenant-a".into(), "tenant-b".into()],
         };
-        net.wait_for_height(2).await;
+        net.node.wait_for_height(2).await;
         net.register_fleet(terminals).await;
         net.configs = net.committee_configs();
         net
     }
 
-    pub fn contract(&self, label: &str) -> String {
-        self.info
-            .contracts
-            .iter()
-            .find(|(l, _)| l == label)
-            .map(|(_, a)| a.clone())
-            .expect("contract")
+    pub fn info(&self) -> &localnet::LocalnetInfo {
+        &self.node.info
     }
 
-    pub async fn wait_for_height(&self, height: u64) {
-        let started = Instant::now();
-        loop {
-            if let Ok((h, _)) = self.client.status().await {
-                if h >= height {
-                    return;
-                }
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "no height {height}"
-            );
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
+    pub fn rpc_port(&self) -> u16 {
+        self.node.ports.rpc
+    }
+
+    fn home(&self) -> &Path {
+        self.node.home.path()
+    }
+
+    pub fn contract(&self, label: &str) -> String {
+        self.node.contract(label)
     }
 
     async fn register_fleet(&self, n: u64) {
@@ -182,7 +113,7 @@ impl Net {
                     let key = SimulatedKey::derive("sim", *i);
                     let msg = json!({"register_terminal": {
                         "terminal_id": terminal_id("sim", *i),
-                        "provider": self.info.admin_address,
+                        "provider": self.node.info.admin_address,
                         "attestor_key": hex::encode(key.public_key()),
                         "tee": "software",
                         "measurement": hex::encode(localnet::SOFTWARE_MEASUREMENT)}});
@@ -225,9 +156,9 @@ impl Net {
             .map(|(i, k)| Config {
                 index: i,
                 listen: format!("127.0.0.1:{}", listen[i]),
-                data_dir: self.home.path().join(format!("aggregator-{i}")),
-                rpc: format!("http://127.0.0.1:{}", self.ports.rpc),
-                chain_id: self.info.chain_id.clone(),
+                data_dir: self.home().join(format!("aggregator-{i}")),
+                rpc: format!("http://127.0.0.1:{}", self.node.ports.rpc),
+                chain_id: self.node.info.chain_id.clone(),
                 usage_proof: self.contract("usage-proof"),
                 period_proof: self.contract("period-proof"),
                 settlement: None,
@@ -260,7 +191,7 @@ impl Net {
         self.stop_aggregator(i);
         let mut config = self.configs[i].clone();
         config.byzantine = byzantine;
-        let path = self.home.path().join(format!("aggregator-{i}.json"));
+        let path = self.home().join(format!("aggregator-{i}.json"));
         std::fs::write(&path, serde_json::to_vec_pretty(&config).expect("json")).expect("write");
         let child = Command::new(sibling_binary("usage-aggregator"))
             .arg("run")
@@ -272,7 +203,7 @@ impl Net {
             )
             .stdout(Stdio::null())
             .stderr(log_file(
-                self.home.path(),
+                self.home(),
                 &format!(
                     "aggregator-{i}-{}",
                     Instant::now().elapsed().as_nanos() % 1000
@@ -308,14 +239,14 @@ impl Net {
                 .flat_map(|t| ["--tenant", t.as_str()]),
         )
         .arg("--data-dir")
-        .arg(self.home.path().join("fleet"))
+        .arg(self.home().join("fleet"))
         .args(["--interval-ms", &self.fleet_interval_ms.to_string()]);
         for u in self.urls() {
             cmd.args(["--aggregator", &u]);
         }
         let child = cmd
             .stdout(Stdio::null())
-            .stderr(log_file(self.home.path(), "fleet"))
+            .stderr(log_file(self.home(), "fleet"))
             .spawn()
             .expect("usage-attestor");
         self.fleet = Some(child);
@@ -378,7 +309,7 @@ impl Net {
         let mut page = 1;
         loop {
             let v = http_get(
-                self.ports.rpc,
+                self.node.ports.rpc,
                 &format!(
                     "/tx_search?query={}&per_page=100&page={page}",
                     percent_encode(&q)
@@ -442,15 +373,6 @@ impl Net {
     }
 }
 
-pub fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 pub fn http_get_text(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
     let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
@@ -460,11 +382,6 @@ pub fn http_get_text(port: u16, path: &str) -> String {
     let mut raw = String::new();
     let _ = s.read_to_string(&mut raw);
     raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
-}
-
-pub fn http_get(port: u16, path: &str) -> Value {
-    let body = http_get_text(port, path);
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
 /// Asks members 0, 1 and 2's signing services (`POST /v1/sign`) and combines their partials
