@@ -22,6 +22,11 @@ bash scripts/build-wasm.sh
 step "schema drift check"
 cargo run -q --locked -p usage-schema -- --check
 
+step "binaries the localnet tests run (usaged, usage-aggregator, usage-attestor, usage)"
+# `cargo test` builds a package's binaries only for that package's own integration tests; the
+# committee tests also start the attestor and the node, so every binary is built first.
+cargo build -q --workspace --bins --locked
+
 step "cargo test"
 cargo test --workspace --locked 2>&1 | tee "$CARGO_TARGET_DIR/last-test.log"
 summary=$(grep -E '^test result:' "$CARGO_TARGET_DIR/last-test.log" |
