@@ -269,7 +269,7 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
         let reader = state.store.reader()?;
         let mut retry_at = state.retry_at.lock().await;
         retry_at.retain(|w, _| *w >= from);
-        for w in state.store.windows_between(from, to)? {
+        for w in reader.windows_between(from, to)? {
             // A window whose last round left records out waits before it is proposed again,
             // so members have time to receive late samples.
             if retry_at.get(&w).is_some_and(|t| Instant::now() < *t) {

@@ -145,20 +145,6 @@ impl Store {
         self.reader()?.evidence(terminal)
     }
 
-    /// Windows with samples, from `from` (inclusive) to `to` (exclusive).
-    pub fn windows_between(&self, from: u64, to: u64) -> Result<Vec<u64>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let t = txn.open_table(BY_WINDOW)?;
-        let mut out: Vec<u64> = vec![];
-        for e in t.range((from, "")..(to, ""))? {
-            let w = e?.0.value().0;
-            if out.last() != Some(&w) {
-                out.push(w);
-            }
-        }
-        Ok(out)
-    }
-
     /// Forgets windows before `cutoff` (a window start, seconds), which can no longer be proven:
     /// their samples (except each terminal's last one, the baseline of the next window), their
     /// window index and their proven marks. Returns how many samples were deleted.
@@ -275,6 +261,18 @@ impl Reader {
             .range((window_start, "")..(window_start.saturating_add(1), ""))?
         {
             out.push(e?.0.value().1.to_string());
+        }
+        Ok(out)
+    }
+
+    /// Windows with samples, from `from` (inclusive) to `to` (exclusive).
+    pub fn windows_between(&self, from: u64, to: u64) -> Result<Vec<u64>, StoreError> {
+        let mut out: Vec<u64> = vec![];
+        for e in self.by_window.range((from, "")..(to, ""))? {
+            let w = e?.0.value().0;
+            if out.last() != Some(&w) {
+                out.push(w);
+            }
         }
         Ok(out)
     }

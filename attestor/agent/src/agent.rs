@@ -52,7 +52,8 @@ pub fn acknowledgements(
     let mut blocked: BTreeMap<String, bool> = BTreeMap::new();
     let mut need_evidence = vec![];
     for (signed, verdict) in sent.iter().zip(verdicts) {
-        let Ok(sample) = signed.verify() else {
+        // Samples were verified when pushed to the outbox; only terminal and seq are read.
+        let Ok(sample) = Sample::decode(&signed.sample) else {
             continue;
         };
         let terminal = sample.terminal_id;

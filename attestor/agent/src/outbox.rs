@@ -23,6 +23,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use thiserror::Error;
 use usage_common::codec::DecodeError;
 
+use crate::sample::Sample;
 use crate::tee::{SignatureError, SignedSample};
 
 const SAMPLES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("samples");
@@ -168,7 +169,10 @@ impl Outbox {
     /// Stores one signed sample durably and returns its seq; see [`Outbox::push_all`].
     pub fn push(&self, signed: &SignedSample) -> Result<u64, OutboxError> {
         self.push_all(std::slice::from_ref(signed))?;
-        Ok(signed.verify()?.seq)
+        // `push_all` verified the signature; only the seq is read here.
+        Ok(Sample::decode(&signed.sample)
+            .map_err(SignatureError::from)?
+            .seq)
     }
 
     /// Stores signed samples durably, all or none, in one transaction. Every signature must
