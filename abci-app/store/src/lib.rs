@@ -56,7 +56,7 @@
 //! tx.set(b"balance/alice".to_vec(), b"10".to_vec());
 //! block.apply(tx.into_changes()); // the transaction succeeded
 //!
-//! let app_hash = store.commit(1, block.changes())?;
+//! let app_hash = store.commit(1, &block.changes())?;
 //! assert_eq!(store.committed().app_hash, app_hash);
 //! assert_eq!(store.get(b"balance/alice")?, Some(b"10".to_vec()));
 //! # Ok(())

@@ -6,6 +6,8 @@ use std::fmt;
 use std::ops::Bound;
 use std::sync::Arc;
 
+use imbl::OrdMap;
+
 use crate::{
     admits_keys, empty_iter, stop_after_error, ChangeSet, KvIter, KvPair, KvRead, Order, StoreError,
 };
@@ -24,17 +26,23 @@ use crate::{
 /// * [`changes`](Overlay::changes) is this layer's own pending writes: for the block's root
 ///   overlay, exactly the [`ChangeSet`] to hand to [`crate::Store::commit`].
 ///
-/// Layers are shared copy-on-write (`Arc<ChangeSet>`), so `fork` is O(depth) and copies no writes.
+/// Layers are persistent ordered maps (`imbl::OrdMap`): a snapshot of a layer is O(1) and a write
+/// after it copies only the O(log n) path it changes, never the layer. So `fork` is O(depth), a
+/// range iterator keeps a frozen view of every layer for its whole life, and a scan followed by a
+/// write costs the same as the write alone (a plain map shared with a live iterator would be
+/// deep-copied by every such write, a cost quadratic in the layer's size that gas does not see).
 /// A parent should not be written while a child is alive: the child keeps reading the parent as it
-/// was at `fork` (writing the parent then copies its change set once). Range iterators likewise
-/// see the overlay as it was when the scan was created.
+/// was at `fork`. Range iterators likewise see the overlay as it was when the scan was created.
 pub struct Overlay {
     base: Arc<dyn KvRead + Send + Sync>,
     /// The ancestors' layers, oldest first (frozen views of them as of `fork`).
-    parents: Vec<Arc<ChangeSet>>,
+    parents: Vec<Layer>,
     /// This layer's own writes.
-    writes: Arc<ChangeSet>,
+    writes: Layer,
 }
+
+/// One layer's pending writes, `None` meaning deletion.
+type Layer = OrdMap<Vec<u8>, Option<Vec<u8>>>;
 
 impl fmt::Debug for Overlay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -51,19 +59,19 @@ impl Overlay {
         Overlay {
             base,
             parents: Vec::new(),
-            writes: Arc::new(ChangeSet::new()),
+            writes: Layer::new(),
         }
     }
 
     /// Records `key = value`.
     pub fn set(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        Arc::make_mut(&mut self.writes).insert(key.into(), Some(value.into()));
+        self.writes.insert(key.into(), Some(value.into()));
     }
 
     /// Records the deletion of `key` (recorded even if the key does not exist; committing it is
     /// harmless).
     pub fn remove(&mut self, key: impl Into<Vec<u8>>) {
-        Arc::make_mut(&mut self.writes).insert(key.into(), None);
+        self.writes.insert(key.into(), None);
     }
 
     /// A child layer reading through this one (its pending writes included) with no writes of its
@@ -71,36 +79,38 @@ impl Overlay {
     pub fn fork(&self) -> Overlay {
         let mut parents = Vec::with_capacity(self.parents.len() + 1);
         parents.extend(self.parents.iter().cloned());
-        parents.push(Arc::clone(&self.writes));
+        parents.push(self.writes.clone());
         Overlay {
             base: Arc::clone(&self.base),
             parents,
-            writes: Arc::new(ChangeSet::new()),
+            writes: Layer::new(),
         }
     }
 
-    /// This layer's own pending writes (not its parents'), `None` meaning deletion.
-    pub fn changes(&self) -> &ChangeSet {
-        &self.writes
+    /// A copy of this layer's own pending writes (not its parents'), `None` meaning deletion.
+    pub fn changes(&self) -> ChangeSet {
+        self.writes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// How many writes this layer holds.
+    pub fn pending_writes(&self) -> usize {
+        self.writes.len()
     }
 
     /// Consumes the layer and returns its own pending writes, to [`apply`](Overlay::apply) to the
     /// parent it was forked from (or to commit, for a root overlay).
     pub fn into_changes(self) -> ChangeSet {
-        Arc::try_unwrap(self.writes).unwrap_or_else(|shared| (*shared).clone())
+        self.writes.into_iter().collect()
     }
 
     /// Records every write of `changes` in this layer, later writes replacing earlier ones for the
     /// same key. Used to take a successful child's writes.
     pub fn apply(&mut self, changes: ChangeSet) {
-        if changes.is_empty() {
-            return;
-        }
-        let writes = Arc::make_mut(&mut self.writes);
-        if writes.is_empty() {
-            *writes = changes;
-        } else {
-            writes.extend(changes);
+        for (k, v) in changes {
+            self.writes.insert(k, v);
         }
     }
 
@@ -143,7 +153,7 @@ impl KvRead for Overlay {
             .iter()
             .chain(std::iter::once(&self.writes))
             .filter(|layer| !layer.is_empty())
-            .map(|layer| LayerCursor::new(Arc::clone(layer), start, end, order))
+            .map(|layer| LayerCursor::new(layer.clone(), start, end, order))
             .collect();
         if layers.is_empty() {
             return Ok(base);
@@ -155,18 +165,18 @@ impl KvRead for Overlay {
 /// A pending write: `None` is a deletion.
 type Pending = (Vec<u8>, Option<Vec<u8>>);
 
-/// An owned cursor over one layer's writes inside a range. It holds the layer's `Arc` and the
+/// An owned cursor over one layer's writes inside a range. It holds a snapshot of the layer and the
 /// remaining bounds, and re-seeks (O(log n)) past the last key it returned on every step, so it
 /// borrows nothing.
 struct LayerCursor {
-    layer: Arc<ChangeSet>,
+    layer: Layer,
     low: Bound<Vec<u8>>,
     high: Bound<Vec<u8>>,
     order: Order,
 }
 
 impl LayerCursor {
-    fn new(layer: Arc<ChangeSet>, start: Bound<&[u8]>, end: Bound<&[u8]>, order: Order) -> Self {
+    fn new(layer: Layer, start: Bound<&[u8]>, end: Bound<&[u8]>, order: Order) -> Self {
         LayerCursor {
             layer,
             low: start.map(<[u8]>::to_vec),
@@ -182,7 +192,7 @@ impl LayerCursor {
             return None;
         }
         let found = {
-            let mut within = self.layer.range::<[u8], _>((low, high));
+            let mut within = self.layer.range::<_, [u8]>((low, high));
             let entry = match self.order {
                 Order::Ascending => within.next(),
                 Order::Descending => within.next_back(),

@@ -63,6 +63,9 @@ pub struct Store {
     /// The tree update computed by the last [`Store::preview_root`], reused by the `commit` of
     /// the same block so the tree work is done once.
     previewed: Option<Previewed>,
+    /// Height of the first block of an empty store (the genesis' `initial_height`, 1 unless
+    /// [`Store::set_initial_height`] says otherwise).
+    initial_height: u64,
     /// Test hook: make the next commits fail after everything was written to the transaction but
     /// before it commits.
     #[cfg(test)]
@@ -110,9 +113,32 @@ impl Store {
             committed,
             current,
             previewed: None,
+            initial_height: 1,
             #[cfg(test)]
             fail_before_commit: false,
         })
+    }
+
+    /// Sets the height of the first block of a store that has none yet (a genesis with
+    /// `initial_height > 1`); refused once a block is committed.
+    pub fn set_initial_height(&mut self, height: u64) -> Result<(), StoreError> {
+        let committed = self.committed.height;
+        if committed != 0 || height == 0 {
+            return Err(StoreError::WrongHeight {
+                committed,
+                requested: height,
+            });
+        }
+        self.initial_height = height;
+        Ok(())
+    }
+
+    /// The only height the next block may have.
+    pub fn next_height(&self) -> Option<u64> {
+        match self.committed.height {
+            0 => Some(self.initial_height),
+            h => h.checked_add(1),
+        }
     }
 
     /// The database, for tests that look at the tables.
@@ -163,7 +189,7 @@ impl Store {
         changes: &ChangeSet,
     ) -> Result<[u8; 32], StoreError> {
         let committed = self.committed.height;
-        if committed.checked_add(1) != Some(height) {
+        if self.next_height() != Some(height) {
             return Err(StoreError::WrongHeight {
                 committed,
                 requested: height,
@@ -199,7 +225,7 @@ impl Store {
     /// this block.
     pub fn commit(&mut self, height: u64, changes: &ChangeSet) -> Result<[u8; 32], StoreError> {
         let committed = self.committed.height;
-        if committed.checked_add(1) != Some(height) {
+        if self.next_height() != Some(height) {
             return Err(StoreError::WrongHeight {
                 committed,
                 requested: height,

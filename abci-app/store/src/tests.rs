@@ -741,7 +741,7 @@ fn a_discarded_child_overlay_changes_nothing_in_the_parent_and_an_applied_one_ch
     let (_store, base) = snapshot_with(dir.path(), &[("a", "1"), ("b", "2")]);
     let mut parent = Overlay::new(Arc::new(base));
     parent.set(b"p".to_vec(), b"parent".to_vec());
-    let before = (parent.changes().clone(), scan_all(&parent));
+    let before = (parent.changes(), scan_all(&parent));
 
     let mut failed = parent.fork();
     failed.set(b"a".to_vec(), b"changed".to_vec());
@@ -750,7 +750,7 @@ fn a_discarded_child_overlay_changes_nothing_in_the_parent_and_an_applied_one_ch
     failed.set(b"new".to_vec(), b"x".to_vec());
     assert_eq!(scan_all(&failed), pairs(&[("a", "changed"), ("new", "x")]));
     drop(failed);
-    assert_eq!((parent.changes().clone(), scan_all(&parent)), before);
+    assert_eq!((parent.changes(), scan_all(&parent)), before);
 
     let mut succeeded = parent.fork();
     succeeded.set(b"a".to_vec(), b"changed".to_vec());
@@ -766,7 +766,7 @@ fn a_discarded_child_overlay_changes_nothing_in_the_parent_and_an_applied_one_ch
     del(&mut expected, "b");
     del(&mut expected, "p");
     set(&mut expected, "new", "x");
-    assert_eq!(parent.changes(), &expected);
+    assert_eq!(parent.changes(), expected);
 }
 
 #[test]
@@ -1055,7 +1055,7 @@ proptest! {
         check_view(&parent, &parent_model, &ranges)?;
         check_gets(&parent, &parent_model, &probes)?;
 
-        let root = store.commit(2, parent.changes()).unwrap();
+        let root = store.commit(2, &parent.changes()).unwrap();
         check_view(&store, &parent_model, &ranges)?;
 
         let fresh_dir = tempdir();

@@ -9,7 +9,7 @@ use tendermint_abci::Application;
 use tendermint_proto::google::protobuf::Timestamp as ProtoTimestamp;
 use tendermint_proto::v0_38::abci::*;
 
-use crate::machine::Machine;
+use crate::machine::{Machine, NodeConfig};
 use crate::queries;
 
 type Job = Box<dyn FnOnce(&mut Machine) + Send>;
@@ -34,15 +34,21 @@ fn to_timestamp(t: Option<ProtoTimestamp>) -> cosmwasm_std::Timestamp {
 }
 
 impl App {
-    /// Opens the state under `home` on a new machine thread.
+    /// Opens the state under `home` on a new machine thread, with the default mempool policy.
     pub fn start(home: PathBuf) -> anyhow::Result<App> {
+        Self::start_with(home, NodeConfig::default())
+    }
+
+    /// Opens the state under `home` on a new machine thread with this node's mempool policy.
+    pub fn start_with(home: PathBuf, node: NodeConfig) -> anyhow::Result<App> {
         let (tx, rx) = mpsc::sync_channel::<Job>(64);
         let (ready_tx, ready_rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("usaged-machine".into())
             .spawn(move || {
                 let mut machine = match Machine::open(&home) {
-                    Ok(m) => {
+                    Ok(mut m) => {
+                        m.set_node_config(node);
                         let _ = ready_tx.send(Ok(()));
                         m
                     }
@@ -122,8 +128,25 @@ impl Application for App {
         let path = request.path.clone();
         let data = request.data.to_vec();
         let prove = request.prove;
-        let (answer, height) =
-            self.run(move |m| (queries::answer(m, &path, &data, prove), m.committed().0));
+        let asked = request.height;
+        let (answer, height) = self.run(move |m| {
+            // A query must never take the node down: a panic while answering becomes an error
+            // answer (queries only read; the machine's state is untouched).
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                queries::answer_at(m, asked, &path, &data, prove)
+            }))
+            .unwrap_or_else(|_| {
+                tracing::error!(%path, "a query panicked; answered with an error");
+                queries::QueryAnswer {
+                    code: 1,
+                    codespace: "sdk".into(),
+                    log: "internal error while answering the query".into(),
+                    value: vec![],
+                    proof: None,
+                }
+            });
+            (answer, m.committed().0)
+        });
         let proof_ops = answer
             .proof
             .map(|(key, data)| tendermint_proto::v0_38::crypto::ProofOps {

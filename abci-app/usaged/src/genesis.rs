@@ -3,7 +3,10 @@
 //!
 //! ```json
 //! {
-//!   "params": { "max_tx_gas": 200000000, "max_block_gas": 2000000000 },
+//!   "params": { "max_tx_gas": 200000000, "max_block_gas": 300000000,
+//!               "code_upload_access": { "any_of_addresses": ["usage1…"] },
+//!               "instantiate_default_permission": { "any_of_addresses": ["usage1…"] },
+//!               "priority_senders": ["usage1…"] },
 //!   "accounts": [ { "address": "usage1…", "pub_key": "02…" } ],
 //!   "codes": [ { "name": "usage_proof", "wasm": "<base64 of the optimised wasm>" } ],
 //!   "contracts": [
@@ -20,8 +23,9 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use usaged_vm::AccessConfig;
 
-/// Limits of the chain, in SDK gas.
+/// The chain's parameters: limits in SDK gas, and who may upload and instantiate code.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Params {
@@ -29,13 +33,51 @@ pub struct Params {
     pub max_tx_gas: u64,
     /// Largest sum of gas limits of one block's transactions.
     pub max_block_gas: u64,
+    /// Who may store code (`MsgStoreCode`), as wasmd's `code_upload_access`. Nobody by default:
+    /// later uploads are the admin's, named here.
+    #[serde(default)]
+    pub code_upload_access: AccessConfig,
+    /// Who may instantiate a code (and migrate to it) unless its upload narrowed it, as wasmd's
+    /// `instantiate_default_permission`. Genesis codes get it too.
+    #[serde(default = "everybody")]
+    pub instantiate_default_permission: AccessConfig,
+    /// SDK gas charged once, on the first transaction of an account the state has never seen
+    /// (its record is kept for good).
+    #[serde(default = "default_account_creation_gas")]
+    pub account_creation_gas: u64,
+    /// Accounts whose transactions a proposer places first (the committee's submitters, the
+    /// bank relayer), each sender's transactions kept in their mempool order.
+    #[serde(default)]
+    pub priority_senders: Vec<String>,
 }
+
+fn everybody() -> AccessConfig {
+    AccessConfig::Everybody
+}
+
+fn default_account_creation_gas() -> u64 {
+    ACCOUNT_CREATION_GAS
+}
+
+/// Default one-off charge for a new account: as much as writing a 3 KB value, so an account
+/// costs its state about what any other permanent record of its size costs.
+pub const ACCOUNT_CREATION_GAS: u64 = 100_000;
+
+/// Default gas of one block. Measured with `cargo run --profile native -p usaged --example
+/// finalize_bench` (see `docs/performance.md`): FinalizeBlock + Commit of a block of this much
+/// gas (about 25,000 usage records in 1,000-record SubmitBatch txs) on a store already holding
+/// millions of records stays within the localnet's one-second block time on a 2-core machine.
+pub const MAX_BLOCK_GAS: u64 = 300_000_000;
 
 impl Default for Params {
     fn default() -> Self {
         Params {
             max_tx_gas: 200_000_000,
-            max_block_gas: 2_000_000_000,
+            max_block_gas: MAX_BLOCK_GAS,
+            code_upload_access: AccessConfig::Nobody,
+            instantiate_default_permission: AccessConfig::Everybody,
+            account_creation_gas: ACCOUNT_CREATION_GAS,
+            priority_senders: vec![],
         }
     }
 }

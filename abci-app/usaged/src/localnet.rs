@@ -77,8 +77,19 @@ pub fn app_genesis(
         codes.push(json!({"name": code, "wasm": Binary::from(wasm).to_base64()}));
     }
     let contract = |code: &str, label: &str, msg: Value| json!({"code": code, "label": label, "creator": admin, "admin": admin, "msg": msg});
+    // The committee members' submitting accounts go first in every block.
+    let mut priority = vec![];
+    for index in 0..committee.members.len() {
+        priority.push(member_account(COMMITTEE_LABEL, index)?);
+    }
     Ok(json!({
-        "params": {"max_tx_gas": 200_000_000u64, "max_block_gas": 2_000_000_000u64},
+        "params": {
+            "max_tx_gas": 200_000_000u64,
+            "max_block_gas": crate::genesis::MAX_BLOCK_GAS,
+            "code_upload_access": {"any_of_addresses": [admin]},
+            "instantiate_default_permission": {"any_of_addresses": [admin]},
+            "priority_senders": priority,
+        },
         "codes": codes,
         "contracts": [
             contract("usage_proof", "usage-proof", json!({
@@ -111,6 +122,18 @@ pub fn app_genesis(
             })),
         ],
     }))
+}
+
+/// The account address of member `index` of the localnet committee `label`: its secp256k1 key is
+/// `SHA-256("<label>/account/<index>")`, as the aggregator's localnet keys derive it.
+pub fn member_account(label: &str, index: usize) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let secret: [u8; 32] = Sha256::digest(format!("{label}/account/{index}").as_bytes()).into();
+    let key = cosmrs::crypto::secp256k1::SigningKey::from_slice(&secret)
+        .map_err(|e| anyhow::anyhow!("member {index}'s account key: {e}"))?;
+    Ok(usaged_auth::address_from_pubkey(
+        &key.public_key().to_bytes(),
+    )?)
 }
 
 /// Sets `key = value` in `[section]` of a CometBFT `config.toml` (top-level keys: section "").

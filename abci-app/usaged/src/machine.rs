@@ -22,7 +22,7 @@ use usaged_auth::{Account, AuthError, DecodedTx, Msg};
 use usaged_store::{ChangeSet, KvRead, Overlay, Store};
 use usaged_vm::events::ChainEvent;
 use usaged_vm::storage::Branch;
-use usaged_vm::{gas, BlockCtx, ExecError, WasmVm};
+use usaged_vm::{gas, AccessConfig, BlockCtx, ExecError, Upload, WasmVm};
 
 use crate::genesis::{resolve_labels, AppGenesis, Params};
 
@@ -179,6 +179,71 @@ pub fn to_abci_events(events: &[ChainEvent]) -> Vec<Event> {
         .collect()
 }
 
+/// This node's own mempool policy (not consensus: validators may differ).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeConfig {
+    /// Smallest fee per unit of gas CheckTx accepts, in `denom`: a transaction must offer at
+    /// least `ceil(gas_limit × amount)` of it. Zero (the localnet's) admits fee-less transactions.
+    pub min_gas_price: GasPrice,
+    /// Most transactions one sender may have waiting in this node's mempool.
+    pub max_pending_per_sender: u64,
+}
+
+/// A price per unit of gas: `amount` is a decimal fraction of `denom` (`"0.025uusage"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GasPrice {
+    /// Millionths of `denom` per unit of gas.
+    pub micro_amount: u128,
+    pub denom: String,
+}
+
+impl GasPrice {
+    /// Parses `<decimal><denom>` (`"0.025ucny"`, `"0ucny"`, `"1ucny"`): up to six decimals.
+    pub fn parse(s: &str) -> Result<GasPrice, String> {
+        let split = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("gas price {s:?}: no denomination"))?;
+        let (number, denom) = s.split_at(split);
+        if !usaged_auth::is_valid_denom(denom) {
+            return Err(format!("gas price {s:?}: invalid denomination {denom:?}"));
+        }
+        let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+        if whole.is_empty() || frac.len() > 6 || !frac.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!(
+                "gas price {s:?}: a decimal with at most six places"
+            ));
+        }
+        let whole: u128 = whole.parse().map_err(|e| format!("gas price {s:?}: {e}"))?;
+        let frac_micro: u128 = format!("{frac:0<6}")
+            .parse()
+            .map_err(|e| format!("gas price {s:?}: {e}"))?;
+        Ok(GasPrice {
+            micro_amount: whole.saturating_mul(1_000_000).saturating_add(frac_micro),
+            denom: denom.to_string(),
+        })
+    }
+
+    /// The smallest fee for `gas`, rounded up.
+    pub fn fee_for(&self, gas: u64) -> u128 {
+        (gas as u128 * self.micro_amount).div_ceil(1_000_000)
+    }
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            min_gas_price: GasPrice {
+                micro_amount: 0,
+                denom: crate::queries::DENOM.to_string(),
+            },
+            max_pending_per_sender: DEFAULT_MAX_PENDING_PER_SENDER,
+        }
+    }
+}
+
+/// Default of [`NodeConfig::max_pending_per_sender`]: enough for an aggregator's batches in flight.
+pub const DEFAULT_MAX_PENDING_PER_SENDER: u64 = 64;
+
 struct PendingBlock {
     height: u64,
     branch: Branch,
@@ -195,6 +260,7 @@ pub struct Machine {
     pending: Option<PendingBlock>,
     /// Next expected sequence of accounts with transactions in the mempool (CheckTx).
     check_sequences: BTreeMap<String, u64>,
+    node: NodeConfig,
 }
 
 fn branch_over(store: &Store) -> Branch {
@@ -208,11 +274,20 @@ fn take_branch(branch: Branch) -> Result<Overlay, NodeError> {
 }
 
 impl Machine {
-    /// Opens the state under `home` (`home/state`, `home/wasm-cache`).
+    /// Opens the state under `home` (`home/state`, `home/wasm-cache`). The VM's module cache is
+    /// checked against the codes in state and rebuilt from their bytecode where files are missing
+    /// (a wiped cache, a state copied without it).
     pub fn open(home: &Path) -> Result<Self, NodeError> {
         let store = Store::open(&home.join("state"))?;
         let vm = WasmVm::new(&home.join("wasm-cache")).map_err(|e| NodeError::Vm(e.to_string()))?;
         let snapshot = store.snapshot();
+        for code_id in vm
+            .code_ids(&snapshot)
+            .map_err(|e| NodeError::Vm(e.to_string()))?
+        {
+            vm.ensure_code(&snapshot, code_id)
+                .map_err(|e| NodeError::Vm(format!("code {code_id}: {e}")))?;
+        }
         let chain_id = snapshot
             .get(&app_key("chain_id"))?
             .map(|raw| String::from_utf8_lossy(&raw).into_owned())
@@ -230,7 +305,13 @@ impl Machine {
             params,
             pending: None,
             check_sequences: BTreeMap::new(),
+            node: NodeConfig::default(),
         })
+    }
+
+    /// Sets this node's mempool policy.
+    pub fn set_node_config(&mut self, node: NodeConfig) {
+        self.node = node;
     }
 
     pub fn chain_id(&self) -> &str {
@@ -323,9 +404,16 @@ impl Machine {
             let wasm = base64_decode(&code.wasm)
                 .map_err(|e| NodeError::Genesis(format!("code {}: {e}", code.name)))?;
             let creator = Addr::unchecked("genesis");
-            let (id, _) = self
+            let (id, _, _) = self
                 .vm
-                .store_code(&mut branch.borrow_mut(), &creator, &wasm)
+                .store_code(
+                    &mut branch.borrow_mut(),
+                    &creator,
+                    &wasm,
+                    self.params.instantiate_default_permission.clone(),
+                    Upload::Store,
+                    u64::MAX,
+                )
                 .map_err(|e| NodeError::Genesis(format!("code {}: {e}", code.name)))?;
             code_ids.insert(code.name.clone(), id);
         }
@@ -371,7 +459,8 @@ impl Machine {
             }
             tracing::info!(label = %c.label, address = %addr, code_id, "genesis contract");
         }
-        let changes = branch.borrow().changes().clone();
+        let changes = branch.borrow().changes();
+        self.store.set_initial_height(initial_height.max(1))?;
         let app_hash = self.store.preview_root(initial_height.max(1), &changes)?;
         self.pending = Some(PendingBlock {
             height: initial_height.max(1),
@@ -381,8 +470,11 @@ impl Machine {
         Ok(app_hash)
     }
 
-    /// Checks a transaction for the mempool: decode, authenticate against the committed account
-    /// advanced by the account's transactions already in the mempool.
+    /// Checks a transaction for the mempool: decode, refuse what delivery would refuse without
+    /// looking at state (gas below the ante charge, messages the chain does not run, uploads by
+    /// accounts without permission), this node's fee and per-sender policy, then authenticate
+    /// against the committed account advanced by the account's transactions already in the
+    /// mempool.
     pub fn check_tx(&mut self, raw: &[u8], recheck: bool) -> TxOutcome {
         let _ = recheck;
         let tx = match usaged_auth::decode_tx(raw) {
@@ -390,25 +482,42 @@ impl Machine {
             Err(e) => return TxOutcome::from_auth(&e, 0, 0),
         };
         let gas_wanted = tx.fee.gas_limit;
-        if gas_wanted > self.params.max_tx_gas {
-            return TxOutcome::failed(
-                "sdk",
-                usaged_auth::sdk::ERR_INVALID_GAS_LIMIT,
-                format!(
-                    "gas limit {gas_wanted} above the chain's maximum {}",
-                    self.params.max_tx_gas
-                ),
-                gas_wanted,
-                0,
-            );
+        if let Err(refusal) = self.check_stateless(&tx, raw.len()) {
+            return refusal;
         }
         let snapshot = self.store.snapshot();
         let mut account = match load_account(&snapshot, &tx.signer) {
             Ok(a) => a,
             Err(e) => return TxOutcome::failed("sdk", 1, e.to_string(), gas_wanted, 0),
         };
+        let ante = ante_gas(raw.len());
+        let new_account = match account_exists(&snapshot, &tx.signer) {
+            Ok(exists) => !exists,
+            Err(e) => return TxOutcome::failed("sdk", 1, e.to_string(), gas_wanted, 0),
+        };
+        if new_account && gas_wanted < ante.saturating_add(self.params.account_creation_gas) {
+            return out_of_gas(
+                "account creation",
+                gas_wanted,
+                ante + self.params.account_creation_gas,
+            );
+        }
+        let pending_from = account.sequence;
         if let Some(seq) = self.check_sequences.get(&tx.signer) {
             account.sequence = *seq;
+        }
+        let pending = account.sequence.saturating_sub(pending_from);
+        if pending >= self.node.max_pending_per_sender {
+            return TxOutcome::failed(
+                "sdk",
+                usaged_auth::sdk::ERR_TX_IN_MEMPOOL_CACHE,
+                format!(
+                    "{} already has {pending} transactions waiting in this node's mempool (at most {})",
+                    tx.signer, self.node.max_pending_per_sender
+                ),
+                gas_wanted,
+                0,
+            );
         }
         let height = self.store.committed().height + 1;
         match usaged_auth::authenticate(&tx, &account, &self.chain_id, height) {
@@ -421,27 +530,156 @@ impl Machine {
                     log: String::new(),
                     data: vec![],
                     gas_wanted,
-                    gas_used: ante_gas(raw.len()),
+                    gas_used: ante,
                     events: vec![],
                 }
             }
-            Err(e) => TxOutcome::from_auth(&e, gas_wanted, ante_gas(raw.len())),
+            Err(e) => TxOutcome::from_auth(&e, gas_wanted, ante),
         }
     }
 
-    /// Which of the proposed transactions fit the block's byte and gas limits, in order.
+    /// What CheckTx refuses from the transaction alone (and this node's fee policy).
+    fn check_stateless(&self, tx: &DecodedTx, raw_len: usize) -> Result<(), TxOutcome> {
+        let gas_wanted = tx.fee.gas_limit;
+        if gas_wanted > self.params.max_tx_gas {
+            return Err(TxOutcome::failed(
+                "sdk",
+                usaged_auth::sdk::ERR_INVALID_GAS_LIMIT,
+                format!(
+                    "gas limit {gas_wanted} above the chain's maximum {}",
+                    self.params.max_tx_gas
+                ),
+                gas_wanted,
+                0,
+            ));
+        }
+        let ante = ante_gas(raw_len);
+        if gas_wanted < ante {
+            return Err(out_of_gas("txSize", gas_wanted, ante));
+        }
+        for (i, msg) in tx.msgs.iter().enumerate() {
+            if let Err(e) = self.admissible(msg) {
+                let (space, code) = e.abci_code();
+                return Err(TxOutcome::failed(
+                    space,
+                    code,
+                    format!("failed to execute message; message index: {i}: {e}"),
+                    gas_wanted,
+                    0,
+                ));
+            }
+        }
+        let price = &self.node.min_gas_price;
+        if price.micro_amount > 0 {
+            let required = price.fee_for(gas_wanted);
+            let offered: u128 = tx
+                .fee
+                .amount
+                .iter()
+                .filter(|c| c.denom == price.denom)
+                .map(|c| c.amount)
+                .sum();
+            if offered < required {
+                return Err(TxOutcome::failed(
+                    "sdk",
+                    usaged_auth::sdk::ERR_INSUFFICIENT_FEE,
+                    format!(
+                        "insufficient fees; got: {offered}{denom} required: {required}{denom}",
+                        denom = price.denom
+                    ),
+                    gas_wanted,
+                    0,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the chain would run `msg` at all, judged without state: the message kinds it
+    /// supports, no funds (there is no native token), uploads only by permitted accounts.
+    fn admissible(&self, msg: &Msg) -> Result<(), ExecError> {
+        if !msg.funds().is_empty() {
+            return Err(ExecError::Unsupported(
+                "funds: the chain has no native token".into(),
+            ));
+        }
+        match msg {
+            Msg::ExecuteContract { .. }
+            | Msg::InstantiateContract { .. }
+            | Msg::MigrateContract { .. } => Ok(()),
+            Msg::StoreCode {
+                sender,
+                instantiate_permission,
+                ..
+            } => self
+                .upload_permission(sender, instantiate_permission.as_ref())
+                .map(|_| ()),
+            other => Err(ExecError::Unsupported(other.type_url().to_string())),
+        }
+    }
+
+    /// Checks that `sender` may upload code with `requested` instantiate permission; returns the
+    /// permission the code gets (the requested one, or the chain's default).
+    fn upload_permission(
+        &self,
+        sender: &str,
+        requested: Option<&usaged_auth::InstantiatePermission>,
+    ) -> Result<AccessConfig, ExecError> {
+        if !self.params.code_upload_access.allows(sender) {
+            return Err(ExecError::Unauthorized {
+                reason: format!("{sender} may not upload code"),
+            });
+        }
+        let default = &self.params.instantiate_default_permission;
+        let permission = match requested {
+            None => default.clone(),
+            Some(usaged_auth::InstantiatePermission::Nobody) => AccessConfig::Nobody,
+            Some(usaged_auth::InstantiatePermission::Everybody) => AccessConfig::Everybody,
+            Some(usaged_auth::InstantiatePermission::AnyOfAddresses(list)) => {
+                AccessConfig::AnyOfAddresses(list.clone())
+            }
+        };
+        if !permission.is_subset_of(default) {
+            return Err(ExecError::Unauthorized {
+                reason: "the instantiate permission asked for is wider than the chain's default"
+                    .into(),
+            });
+        }
+        Ok(permission)
+    }
+
+    /// Which of the proposed transactions fit the block's byte and gas limits: the priority
+    /// senders' first, then the rest, each in mempool order. Once a sender's transaction is left
+    /// out, that sender's later ones are left out too (they would fail on their sequence).
     pub fn prepare_proposal(&self, txs: &[Vec<u8>], max_tx_bytes: u64) -> Vec<Vec<u8>> {
+        let decoded: Vec<(String, u64)> = txs
+            .iter()
+            .map(|t| match usaged_auth::decode_tx(t) {
+                Ok(d) => (d.signer, d.fee.gas_limit),
+                Err(_) => (String::new(), 0),
+            })
+            .collect();
+        let priority = |signer: &str| self.params.priority_senders.iter().any(|p| p == signer);
+        let order = (0..txs.len())
+            .filter(|&i| priority(&decoded[i].0))
+            .chain((0..txs.len()).filter(|&i| !priority(&decoded[i].0)));
         let mut bytes = 0u64;
         let mut gas_total = 0u64;
+        let mut skipped: std::collections::BTreeSet<&str> = Default::default();
         let mut out = vec![];
-        for tx in txs {
+        for i in order {
+            let (signer, gas_wanted) = (&decoded[i].0, decoded[i].1);
+            let tx = &txs[i];
             let len = tx.len() as u64;
-            let gas_wanted = usaged_auth::decode_tx(tx)
-                .map(|t| t.fee.gas_limit)
-                .unwrap_or(0);
+            if !signer.is_empty() && skipped.contains(signer.as_str()) {
+                continue;
+            }
             if bytes + len > max_tx_bytes
                 || gas_total.saturating_add(gas_wanted) > self.params.max_block_gas
             {
+                if !signer.is_empty() {
+                    skipped.insert(signer);
+                }
                 continue;
             }
             bytes += len;
@@ -472,7 +710,7 @@ impl Machine {
         txs: &[Vec<u8>],
     ) -> Result<(Vec<TxOutcome>, [u8; 32]), NodeError> {
         let committed = self.store.committed().height;
-        if height != committed + 1 {
+        if self.store.next_height() != Some(height) {
             return Err(NodeError::Protocol(format!(
                 "FinalizeBlock for height {height}, the committed height is {committed}"
             )));
@@ -494,7 +732,7 @@ impl Machine {
         branch
             .borrow_mut()
             .set(app_key("block_time"), time.nanos().to_be_bytes().to_vec());
-        let changes = branch.borrow().changes().clone();
+        let changes = branch.borrow().changes();
         let app_hash = self.store.preview_root(height, &changes)?;
         self.pending = Some(PendingBlock {
             height,
@@ -541,7 +779,7 @@ impl Machine {
             Err(e) => return Ok(TxOutcome::from_auth(&e, 0, 0)),
         };
         let gas_wanted = tx.fee.gas_limit;
-        let ante = ante_gas(raw.len());
+        let mut ante = ante_gas(raw.len());
         if gas_wanted > self.params.max_tx_gas {
             return Ok(TxOutcome::failed(
                 "sdk",
@@ -555,19 +793,19 @@ impl Machine {
             ));
         }
         if gas_wanted < ante {
-            return Ok(TxOutcome::failed(
-                "sdk",
-                usaged_auth::sdk::ERR_OUT_OF_GAS,
-                format!("out of gas in location: txSize; gasWanted: {gas_wanted}, gasUsed: {ante}: out of gas"),
-                gas_wanted,
-                gas_wanted,
-            ));
+            return Ok(out_of_gas("txSize", gas_wanted, ante));
         }
         let mut account = load_account(&*branch.borrow(), &tx.signer)?;
         let auth = match usaged_auth::authenticate(&tx, &account, &self.chain_id, block.height) {
             Ok(a) => a,
             Err(e) => return Ok(TxOutcome::from_auth(&e, gas_wanted, ante)),
         };
+        if !account_exists(&*branch.borrow(), &tx.signer)? {
+            ante = ante.saturating_add(self.params.account_creation_gas);
+            if gas_wanted < ante {
+                return Ok(out_of_gas("account creation", gas_wanted, ante));
+            }
+        }
         if auth.pub_key_is_new {
             account.pub_key = Some(auth.pub_key.clone());
         }
@@ -584,20 +822,23 @@ impl Machine {
             tx_hash: Binary::from(tx_hash.to_vec()),
         };
         let fork: Branch = Rc::new(RefCell::new(branch.borrow().fork()));
-        let mut events = vec![ChainEvent::new("tx")
-            .attr(
-                "acc_seq",
-                format!("{}/{}", tx.signer, tx.signer_info.sequence),
-            )
-            .attr("fee", "")
-            .attr("fee_payer", tx.signer.clone())];
-        let outcome = match self.run_msgs(&fork, &ctx, &tx.msgs, gas::to_vm(gas_wanted - ante))? {
+        // The ante handler's events, as the SDK emits them; kept when a message fails.
+        let mut events = ante_events(&tx);
+        let run = self.run_msgs(
+            &fork,
+            &ctx,
+            &tx.msgs,
+            gas::to_vm(gas_wanted - ante),
+            Upload::Store,
+        )?;
+        let outcome = match run {
             Ok(ran) => ran,
             Err((failure, vm_used)) => {
-                let used = (ante + gas::to_sdk(vm_used)).min(gas_wanted);
+                let used = ante.saturating_add(gas::to_sdk(vm_used)).min(gas_wanted);
                 return Ok(TxOutcome {
                     gas_wanted,
                     gas_used: used,
+                    events,
                     ..failure
                 });
             }
@@ -607,7 +848,7 @@ impl Machine {
         events.extend(outcome.events);
         Ok(TxOutcome {
             gas_wanted,
-            gas_used: ante + outcome.gas_used,
+            gas_used: (ante + outcome.gas_used).min(gas_wanted),
             events,
             ..outcome
         })
@@ -616,7 +857,8 @@ impl Machine {
     /// Runs a transaction's messages in order on `branch` with `vm_budget` CosmWasm gas: on
     /// success an outcome with the `TxMsgData`, the events (each message's `message` event first,
     /// every event with `msg_index`) and the SDK gas used; on a message's failure the failed
-    /// outcome and the CosmWasm gas used so far. Node faults are errors.
+    /// outcome and the CosmWasm gas used so far, the failing message's included. Node faults are
+    /// errors.
     #[allow(clippy::type_complexity)]
     fn run_msgs(
         &self,
@@ -624,14 +866,17 @@ impl Machine {
         ctx: &BlockCtx,
         msgs: &[Msg],
         vm_budget: u64,
+        upload: Upload,
     ) -> Result<Result<TxOutcome, (TxOutcome, u64)>, NodeError> {
         let mut left = vm_budget;
         let mut events = vec![];
         let mut responses = Vec::with_capacity(msgs.len());
         for (i, msg) in msgs.iter().enumerate() {
-            match self.run_msg(branch, ctx, msg, left) {
-                Ok((response, mut msg_events, used)) => {
-                    left = left.saturating_sub(used);
+            let mut meter = left;
+            let result = self.run_msg(branch, ctx, msg, &mut meter, upload);
+            left = meter.min(left);
+            match result {
+                Ok((response, mut msg_events)) => {
                     msg_events.insert(0, message_event(msg));
                     for e in &mut msg_events {
                         e.attributes.push(("msg_index".into(), i.to_string()));
@@ -667,42 +912,36 @@ impl Machine {
         }))
     }
 
-    /// Runs one message; returns its `MsgResponse`, its events and the CosmWasm gas it used.
+    /// Runs one message on `meter` CosmWasm gas (left on it whatever the outcome); returns its
+    /// `MsgResponse` and its events.
     fn run_msg(
         &self,
         branch: &Branch,
         ctx: &BlockCtx,
         msg: &Msg,
-        gas_limit: u64,
-    ) -> Result<(Any, Vec<ChainEvent>, u64), ExecError> {
+        meter: &mut u64,
+        upload: Upload,
+    ) -> Result<(Any, Vec<ChainEvent>), ExecError> {
+        self.admissible(msg)?;
         match msg {
             Msg::ExecuteContract {
                 sender,
                 contract,
                 msg,
-                funds,
+                ..
             } => {
-                if !funds.is_empty() {
-                    return Err(ExecError::Unsupported(
-                        "funds: the chain has no native token".into(),
-                    ));
-                }
-                let out = self.vm.execute(
+                let out = self.vm.execute_metered(
                     branch,
                     ctx,
                     &Addr::unchecked(sender),
                     &Addr::unchecked(contract),
                     msg,
-                    gas_limit,
+                    meter,
                 )?;
                 let response = wasmv1::MsgExecuteContractResponse {
                     data: out.data.map(|d| d.to_vec()).unwrap_or_default(),
                 };
-                Ok((
-                    any(EXECUTE_RESPONSE, response.encode_to_vec()),
-                    out.events,
-                    out.gas_used,
-                ))
+                Ok((any(EXECUTE_RESPONSE, response.encode_to_vec()), out.events))
             }
             Msg::InstantiateContract {
                 sender,
@@ -710,14 +949,9 @@ impl Machine {
                 code_id,
                 label,
                 msg,
-                funds,
+                ..
             } => {
-                if !funds.is_empty() {
-                    return Err(ExecError::Unsupported(
-                        "funds: the chain has no native token".into(),
-                    ));
-                }
-                let (addr, out) = self.vm.instantiate(
+                let (addr, out) = self.vm.instantiate_metered(
                     branch,
                     ctx,
                     &Addr::unchecked(sender),
@@ -725,7 +959,7 @@ impl Machine {
                     msg,
                     label,
                     admin.as_ref().map(Addr::unchecked),
-                    gas_limit,
+                    meter,
                 )?;
                 let response = wasmv1::MsgInstantiateContractResponse {
                     address: addr.to_string(),
@@ -734,7 +968,6 @@ impl Machine {
                 Ok((
                     any(INSTANTIATE_RESPONSE, response.encode_to_vec()),
                     out.events,
-                    out.gas_used,
                 ))
             }
             Msg::MigrateContract {
@@ -743,34 +976,44 @@ impl Machine {
                 code_id,
                 msg,
             } => {
-                let out = self.vm.migrate(
+                let out = self.vm.migrate_metered(
                     branch,
                     ctx,
                     &Addr::unchecked(sender),
                     &Addr::unchecked(contract),
                     *code_id,
                     msg,
-                    gas_limit,
+                    meter,
                 )?;
                 let response = wasmv1::MsgMigrateContractResponse {
                     data: out.data.map(|d| d.to_vec()).unwrap_or_default(),
                 };
-                Ok((
-                    any(MIGRATE_RESPONSE, response.encode_to_vec()),
-                    out.events,
-                    out.gas_used,
-                ))
+                Ok((any(MIGRATE_RESPONSE, response.encode_to_vec()), out.events))
             }
             Msg::StoreCode {
                 sender,
                 wasm_byte_code,
-                ..
+                instantiate_permission,
             } => {
-                let (code_id, checksum) = self.vm.store_code(
+                let permission = self.upload_permission(sender, instantiate_permission.as_ref())?;
+                let budget = gas::to_sdk_floor(*meter);
+                let result = self.vm.store_code(
                     &mut branch.borrow_mut(),
                     &Addr::unchecked(sender),
                     wasm_byte_code,
-                )?;
+                    permission,
+                    upload,
+                    budget,
+                );
+                let (code_id, checksum, used) = match result {
+                    Ok(stored) => stored,
+                    Err(ExecError::OutOfGas) => {
+                        *meter = 0;
+                        return Err(ExecError::OutOfGas);
+                    }
+                    Err(e) => return Err(e),
+                };
+                *meter = meter.saturating_sub(gas::to_vm(used));
                 let response = wasmv1::MsgStoreCodeResponse {
                     code_id,
                     checksum: checksum.as_slice().to_vec(),
@@ -781,14 +1024,15 @@ impl Machine {
                 Ok((
                     any(STORE_CODE_RESPONSE, response.encode_to_vec()),
                     vec![event],
-                    0,
                 ))
             }
             other => Err(ExecError::Unsupported(other.type_url().to_string())),
         }
     }
 
-    /// Runs a transaction on a throw-away branch without checking its signature (Simulate).
+    /// Runs a transaction on a throw-away branch without checking its signature (Simulate):
+    /// nothing it does reaches the state or the disk (an uploaded code is checked and charged,
+    /// not compiled or cached).
     pub fn simulate(&self, tx: &DecodedTx, raw_len: usize) -> Result<TxOutcome, NodeError> {
         let branch = branch_over(&self.store);
         let height = self.store.committed().height + 1;
@@ -805,22 +1049,42 @@ impl Machine {
             tx_index: 0,
             tx_hash: Binary::default(),
         };
-        let ante = ante_gas(raw_len);
+        let mut ante = ante_gas(raw_len);
+        if !account_exists(&*branch.borrow(), &tx.signer)? {
+            ante = ante.saturating_add(self.params.account_creation_gas);
+        }
         let gas_wanted = tx.fee.gas_limit;
+        let budget = gas::to_vm(self.params.max_tx_gas.saturating_sub(ante));
+        let events = ante_events(tx);
         Ok(
-            match self.run_msgs(&branch, &ctx, &tx.msgs, gas::to_vm(self.params.max_tx_gas))? {
-                Ok(ran) => TxOutcome {
-                    gas_wanted,
-                    gas_used: ante + ran.gas_used,
-                    ..ran
-                },
+            match self.run_msgs(&branch, &ctx, &tx.msgs, budget, Upload::CheckOnly)? {
+                Ok(ran) => {
+                    let mut all = events;
+                    all.extend(ran.events);
+                    TxOutcome {
+                        gas_wanted,
+                        gas_used: ante + ran.gas_used,
+                        events: all,
+                        ..ran
+                    }
+                }
                 Err((failure, vm_used)) => TxOutcome {
                     gas_wanted,
                     gas_used: ante + gas::to_sdk(vm_used),
+                    events,
                     ..failure
                 },
             },
         )
+    }
+
+    /// Height and time of the last committed block, for queries.
+    pub fn last_block(&self) -> BlockInfo {
+        BlockInfo {
+            height: self.store.committed().height,
+            time: self.last_block_time(),
+            chain_id: self.chain_id.clone(),
+        }
     }
 
     /// Time of the last committed block, stored by `record_block_time`; the Unix epoch before any.
@@ -841,6 +1105,46 @@ fn any(type_url: &str, value: Vec<u8>) -> Any {
         type_url: type_url.to_string(),
         value,
     }
+}
+
+/// Whether the state holds a record of `address` (an account that signed before, or from genesis).
+fn account_exists(state: &dyn KvRead, address: &str) -> Result<bool, NodeError> {
+    let key = account_key(address).map_err(|e| NodeError::State(e.to_string()))?;
+    Ok(state.get(&key)?.is_some())
+}
+
+/// A transaction refused for too little gas, as the SDK words it.
+fn out_of_gas(location: &str, gas_wanted: u64, needed: u64) -> TxOutcome {
+    TxOutcome::failed(
+        "sdk",
+        usaged_auth::sdk::ERR_OUT_OF_GAS,
+        format!("out of gas in location: {location}; gasWanted: {gas_wanted}, gasUsed: {needed}: out of gas"),
+        gas_wanted,
+        gas_wanted,
+    )
+}
+
+/// The SDK ante handler's events: `tx` with the fee and its payer (DeductFeeDecorator), `tx` with
+/// the signer's sequence and `tx` with the signature (SetPubKeyDecorator), so explorers and
+/// `tx_search` find a transaction by account whether its messages succeeded or not.
+fn ante_events(tx: &DecodedTx) -> Vec<ChainEvent> {
+    let fee = tx
+        .fee
+        .amount
+        .iter()
+        .map(|c| format!("{}{}", c.amount, c.denom))
+        .collect::<Vec<_>>()
+        .join(",");
+    vec![
+        ChainEvent::new("tx")
+            .attr("fee", fee)
+            .attr("fee_payer", tx.signer.clone()),
+        ChainEvent::new("tx").attr(
+            "acc_seq",
+            format!("{}/{}", tx.signer, tx.signer_info.sequence),
+        ),
+        ChainEvent::new("tx").attr("signature", Binary::from(tx.signature.clone()).to_base64()),
+    ]
 }
 
 /// The SDK gas the ante phase charges: transaction size and one signature verification.

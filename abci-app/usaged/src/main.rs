@@ -40,6 +40,13 @@ enum Command {
         home: PathBuf,
         #[arg(long, default_value = "127.0.0.1:26658")]
         abci: String,
+        /// Smallest fee per unit of gas this node's mempool admits (`0.025ucny`); zero admits
+        /// fee-less transactions, as the localnet does.
+        #[arg(long, default_value = "0ucny")]
+        minimum_gas_prices: String,
+        /// Most transactions one sender may have waiting in this node's mempool.
+        #[arg(long, default_value_t = usaged::machine::DEFAULT_MAX_PENDING_PER_SENDER)]
+        max_pending_per_sender: u64,
     },
 }
 
@@ -66,8 +73,18 @@ fn main() -> anyhow::Result<()> {
             let info = usaged::localnet::init(&home, &chain_id, &artifacts, ports)?;
             println!("{}", serde_json::to_string_pretty(&info)?);
         }
-        Command::Start { home, abci } => {
-            let app = usaged::abci::App::start(home.join("app"))?;
+        Command::Start {
+            home,
+            abci,
+            minimum_gas_prices,
+            max_pending_per_sender,
+        } => {
+            let node = usaged::machine::NodeConfig {
+                min_gas_price: usaged::machine::GasPrice::parse(&minimum_gas_prices)
+                    .map_err(|e| anyhow::anyhow!("--minimum-gas-prices: {e}"))?,
+                max_pending_per_sender,
+            };
+            let app = usaged::abci::App::start_with(home.join("app"), node)?;
             tracing::info!(%abci, "serving ABCI");
             let server = tendermint_abci::ServerBuilder::new(1 << 20)
                 .bind(abci, app)

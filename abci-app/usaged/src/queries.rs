@@ -9,7 +9,7 @@ use cosmos_sdk_proto::cosmos::base::query::v1beta1::PageResponse;
 use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as txv1;
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
-use cosmwasm_std::{BlockInfo, ContractResult, Timestamp};
+use cosmwasm_std::{BlockInfo, ContractResult};
 use prost::Message;
 use usaged_store::KvRead;
 use usaged_vm::executor::QUERY_GAS_LIMIT_SDK;
@@ -64,15 +64,44 @@ fn decode<M: Message + Default>(data: &[u8]) -> Result<M, QueryAnswer> {
 }
 
 /// Answers `path` with `data` against the committed state; `prove` asks for a Merkle proof where
+/// the path supports one ([`STATE_KEY_PATH`]). `height` is 0 (latest) or the committed height:
+/// the node keeps no older state to answer from, and refuses other heights with the SDK's
+/// `ErrInvalidHeight` rather than answering from the latest state.
+pub fn answer_at(
+    machine: &Machine,
+    height: i64,
+    path: &str,
+    data: &[u8],
+    prove: bool,
+) -> QueryAnswer {
+    let committed = machine.committed().0;
+    if height != 0 && u64::try_from(height).ok() != Some(committed) {
+        let why = if height < 0 {
+            format!("height {height} is negative")
+        } else if u64::try_from(height).is_ok_and(|h| h > committed) {
+            format!("cannot query with height in the future; the latest height is {committed}")
+        } else {
+            format!("this node answers only at the latest height ({committed}), not at {height}")
+        };
+        return QueryAnswer::err("sdk", usaged_auth::sdk::ERR_INVALID_HEIGHT, why);
+    }
+    answer(machine, path, data, prove)
+}
+
+/// Answers `path` with `data` against the committed state; `prove` asks for a Merkle proof where
 /// the path supports one ([`STATE_KEY_PATH`]).
 pub fn answer(machine: &Machine, path: &str, data: &[u8], prove: bool) -> QueryAnswer {
     if path == STATE_KEY_PATH {
+        if !prove {
+            return match machine.query_branch().borrow().get(data) {
+                Ok(value) => QueryAnswer::ok(value.unwrap_or_default()),
+                Err(e) => QueryAnswer::err("sdk", 1, e.to_string()),
+            };
+        }
         return match machine.get_with_proof(data) {
             Ok((value, proof)) => {
                 let mut a = QueryAnswer::ok(value.unwrap_or_default());
-                if prove {
-                    a.proof = Some((data.to_vec(), proof));
-                }
+                a.proof = Some((data.to_vec(), proof));
                 a
             }
             Err(e) => QueryAnswer::err("sdk", 1, e.to_string()),
@@ -85,12 +114,8 @@ pub fn answer(machine: &Machine, path: &str, data: &[u8], prove: bool) -> QueryA
 
 fn run(machine: &Machine, path: &str, data: &[u8]) -> Result<QueryAnswer, QueryAnswer> {
     let branch = machine.query_branch();
-    let (height, _) = machine.committed();
-    let block = BlockInfo {
-        height,
-        time: Timestamp::from_nanos(0),
-        chain_id: machine.chain_id().to_string(),
-    };
+    // Contracts answer as of the last committed block: its height and its time.
+    let block: BlockInfo = machine.last_block();
     match path {
         "/cosmos.auth.v1beta1.Query/Account" => {
             let address = usaged_auth::decode_account_request(data).map_err(|e| {

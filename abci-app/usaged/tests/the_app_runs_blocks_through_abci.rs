@@ -375,6 +375,8 @@ fn blocks_of_good_and_bad_transactions_give_typed_codes_and_identical_hashes_on_
         types,
         vec![
             "tx",
+            "tx",
+            "tx",
             "message",
             "execute",
             "wasm-usage_batch",
@@ -382,7 +384,7 @@ fn blocks_of_good_and_bad_transactions_give_typed_codes_and_identical_hashes_on_
             "wasm-usage_proof"
         ]
     );
-    let proof = &results[1][0].events[5];
+    let proof = &results[1][0].events[7];
     assert!(proof.attributes.iter().all(|a| a.index));
     assert_eq!(proof.attributes[0].key, "_contract_address");
     assert!(proof

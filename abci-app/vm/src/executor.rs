@@ -23,12 +23,14 @@ use crate::events::{self, ChainEvent};
 use crate::gas;
 use crate::keys;
 use crate::querier::ChainQuerier;
-use crate::storage::{Branch, ContractStorage};
+use crate::storage::{Branch, ContractStorage, FaultSlot};
 use crate::ExecError;
 
 /// Capabilities the chain offers contracts.
 pub const CAPABILITIES: &str =
     "iterator,staking,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
+/// Largest wasm code accepted, after inflating a gzip upload (wasmd's `MaxWasmSize`).
+pub const MAX_WASM_SIZE: usize = 800 * 1024;
 /// Deepest chain of sub-messages.
 pub const MAX_CALL_DEPTH: u32 = 16;
 /// Memory of one contract instance (wasmd: 32 MiB).
@@ -43,6 +45,47 @@ pub const QUERY_GAS_LIMIT_SDK: u64 = 3_000_000;
 pub struct CodeInfo {
     pub checksum: Binary,
     pub creator: Addr,
+    /// Who may instantiate it (and migrate a contract to it).
+    pub instantiate_permission: AccessConfig,
+}
+
+/// Who may do something (wasmd's `AccessConfig`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessConfig {
+    #[default]
+    Nobody,
+    Everybody,
+    AnyOfAddresses(Vec<String>),
+}
+
+impl AccessConfig {
+    /// True if `address` may.
+    pub fn allows(&self, address: &str) -> bool {
+        match self {
+            AccessConfig::Nobody => false,
+            AccessConfig::Everybody => true,
+            AccessConfig::AnyOfAddresses(list) => list.iter().any(|a| a == address),
+        }
+    }
+
+    /// True if everyone this config allows is allowed by `other` too (wasmd's `IsSubset`).
+    pub fn is_subset_of(&self, other: &AccessConfig) -> bool {
+        match (self, other) {
+            (AccessConfig::Nobody, _) => true,
+            (_, AccessConfig::Everybody) => true,
+            (AccessConfig::Everybody, _) => false,
+            (AccessConfig::AnyOfAddresses(mine), theirs) => mine.iter().all(|a| theirs.allows(a)),
+        }
+    }
+}
+
+/// How a code upload is handled: stored for good (a block), or only checked and charged
+/// (`Simulate`: nothing reaches the disk, nothing is compiled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upload {
+    Store,
+    CheckOnly,
 }
 
 /// A contract instance.
@@ -62,6 +105,41 @@ pub struct CallOutcome {
     pub events: Vec<ChainEvent>,
     /// CosmWasm gas used by the call and everything it triggered.
     pub gas_used: u64,
+    /// The contract an instantiation created (for its `MsgInstantiateContractResponse`).
+    pub instantiated: Option<Addr>,
+}
+
+/// The `MsgResponse` of a sub-message that succeeded, as the SDK encodes it for its type.
+fn msg_response(
+    msg: &CosmosMsg,
+    instantiated: Option<&Addr>,
+    data: Option<&Binary>,
+) -> MsgResponse {
+    use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
+    use prost::Message;
+    let data = data.map(|d| d.to_vec()).unwrap_or_default();
+    let (type_url, value) = match msg {
+        CosmosMsg::Wasm(WasmMsg::Instantiate { .. }) => (
+            "/cosmwasm.wasm.v1.MsgInstantiateContractResponse",
+            wasmv1::MsgInstantiateContractResponse {
+                address: instantiated.map(|a| a.to_string()).unwrap_or_default(),
+                data,
+            }
+            .encode_to_vec(),
+        ),
+        CosmosMsg::Wasm(WasmMsg::Migrate { .. }) => (
+            "/cosmwasm.wasm.v1.MsgMigrateContractResponse",
+            wasmv1::MsgMigrateContractResponse { data }.encode_to_vec(),
+        ),
+        _ => (
+            "/cosmwasm.wasm.v1.MsgExecuteContractResponse",
+            wasmv1::MsgExecuteContractResponse { data }.encode_to_vec(),
+        ),
+    };
+    MsgResponse {
+        type_url: type_url.into(),
+        value: Binary::from(value),
+    }
 }
 
 /// The block a call runs in.
@@ -79,6 +157,8 @@ type VmCache = Cache<ChainApi, ContractStorage, ChainQuerier>;
 /// Shared by the executor and the queriers it hands to instances.
 pub struct VmInner {
     cache: VmCache,
+    /// The first store error met inside a contract call since the last check.
+    fault: FaultSlot,
 }
 
 /// Runs contracts in the CosmWasm VM.
@@ -140,11 +220,55 @@ fn next_sequence(state: &mut Overlay, name: &str) -> Result<u64, ExecError> {
     Ok(next)
 }
 
+/// A `VmError` of a contract call: what the contract or its input caused is the transaction's
+/// failure (an explicit allow-list); anything else — the module cache, integrity, compilation or
+/// instantiation of stored code, variants added later — is this node's fault.
 fn vm_err(e: VmError) -> ExecError {
     match e {
         VmError::GasDepletion { .. } => ExecError::OutOfGas,
-        other => ExecError::Vm(other.to_string()),
+        VmError::Aborted { .. }
+        | VmError::BackendErr { .. }
+        | VmError::CommunicationErr { .. }
+        | VmError::ConversionErr { .. }
+        | VmError::CryptoErr { .. }
+        | VmError::GenericErr { .. }
+        | VmError::ParseErr { .. }
+        | VmError::DeserializationLimitExceeded { .. }
+        | VmError::SerializeErr { .. }
+        | VmError::ResolveErr { .. }
+        | VmError::ResultMismatch { .. }
+        | VmError::RuntimeErr { .. }
+        | VmError::WriteAccessDenied { .. }
+        | VmError::MaxCallDepthExceeded { .. }
+        | VmError::FunctionArityMismatch { .. } => ExecError::Vm(e.to_string()),
+        other => ExecError::NodeVm(other.to_string()),
     }
+}
+
+/// Inflates gzip-compressed wasm (as wasmd accepts it: CosmJS always gzips), refusing more than
+/// [`MAX_WASM_SIZE`] bytes; plain wasm is returned as it is.
+pub fn uncompress_wasm(code: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, ExecError> {
+    use std::io::Read;
+    if !code.starts_with(&[0x1f, 0x8b, 0x08]) {
+        if code.len() > MAX_WASM_SIZE {
+            return Err(ExecError::InvalidCode(format!(
+                "wasm code of {} bytes, the limit is {MAX_WASM_SIZE}",
+                code.len()
+            )));
+        }
+        return Ok(std::borrow::Cow::Borrowed(code));
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(code)
+        .take(MAX_WASM_SIZE as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ExecError::InvalidCode(format!("gzip: {e}")))?;
+    if out.len() > MAX_WASM_SIZE {
+        return Err(ExecError::InvalidCode(format!(
+            "inflated wasm code above the limit of {MAX_WASM_SIZE} bytes"
+        )));
+    }
+    Ok(std::borrow::Cow::Owned(out))
 }
 
 impl WasmVm {
@@ -160,52 +284,120 @@ impl WasmVm {
         // `Cache::new`: no other process writes it concurrently).
         let cache = unsafe { Cache::new(options) }.map_err(|e| ExecError::Vm(e.to_string()))?;
         Ok(WasmVm {
-            inner: Rc::new(VmInner { cache }),
+            inner: Rc::new(VmInner {
+                cache,
+                fault: FaultSlot::default(),
+            }),
         })
     }
 
-    /// Stores wasm bytecode (checked against the chain's capabilities) as a new code id.
+    /// SDK gas an upload of `code` (as sent, maybe gzipped) costs before it is stored: inflating
+    /// it and compiling it, as wasmd charges (storing it is charged by [`WasmVm::store_code`]).
+    pub fn upload_gas(code_len: usize, wasm_len: usize, gzipped: bool) -> u64 {
+        let (num, den) = gas::code::UNCOMPRESS_PER_BYTE;
+        let inflate = if gzipped {
+            (code_len as u64).saturating_mul(num) / den
+        } else {
+            0
+        };
+        inflate.saturating_add((wasm_len as u64).saturating_mul(gas::code::COMPILE_PER_BYTE))
+    }
+
+    /// Stores wasm bytecode (plain or gzipped; checked against the chain's capabilities) as a new
+    /// code id that `instantiate_permission` may instantiate. Returns the code id, the checksum
+    /// and the SDK gas used (inflating, compiling and the KV writes). With [`Upload::CheckOnly`]
+    /// the code is statically checked but neither compiled nor written to the module cache.
+    /// Fails with [`ExecError::OutOfGas`] before compiling if `budget` (SDK gas) cannot pay.
     pub fn store_code(
         &self,
         state: &mut Overlay,
         creator: &Addr,
-        wasm: &[u8],
-    ) -> Result<(u64, Checksum), ExecError> {
-        let checksum = self
-            .inner
-            .cache
-            .store_code(wasm, true, true)
-            .map_err(|e| ExecError::InvalidCode(e.to_string()))?;
+        code: &[u8],
+        instantiate_permission: AccessConfig,
+        upload: Upload,
+        budget: u64,
+    ) -> Result<(u64, Checksum, u64), ExecError> {
+        let wasm = uncompress_wasm(code)?;
+        let gzipped = matches!(wasm, std::borrow::Cow::Owned(_));
+        // Everything an upload costs is known from its sizes: charge it before any work.
+        let wasm_key_len = keys::wasm(&[0u8; 32]).len();
+        let up_front = Self::upload_gas(code.len(), wasm.len(), gzipped)
+            .saturating_add(gas::write_cost(wasm_key_len, wasm.len()));
+        if up_front > budget {
+            return Err(ExecError::OutOfGas);
+        }
+        let checksum = match upload {
+            Upload::Store => {
+                self.inner
+                    .cache
+                    .store_code(&wasm, true, true)
+                    .map_err(|e| match e {
+                        VmError::StaticValidationErr { .. } | VmError::CompileErr { .. } => {
+                            ExecError::InvalidCode(e.to_string())
+                        }
+                        // Writing the module cache is the node's business, not the uploader's.
+                        other => ExecError::NodeVm(other.to_string()),
+                    })?
+            }
+            Upload::CheckOnly => {
+                cosmwasm_vm::internals::check_wasm(
+                    &wasm,
+                    &capabilities_from_csv(CAPABILITIES),
+                    &cosmwasm_vm::WasmLimits::default(),
+                    cosmwasm_vm::internals::Logger::Off,
+                )
+                .map_err(|e| ExecError::InvalidCode(e.to_string()))?;
+                Checksum::generate(&wasm)
+            }
+        };
         let code_id = next_sequence(state, "code_id")?;
-        state.set(keys::wasm(checksum.as_slice()), wasm.to_vec());
-        write_json(
-            state,
-            keys::code(code_id),
-            &CodeInfo {
-                checksum: Binary::from(checksum.as_slice()),
-                creator: creator.clone(),
-            },
-        )?;
-        Ok((code_id, checksum))
+        let mut used = up_front;
+        state.set(keys::wasm(checksum.as_slice()), wasm.into_owned());
+        let info = CodeInfo {
+            checksum: Binary::from(checksum.as_slice()),
+            creator: creator.clone(),
+            instantiate_permission,
+        };
+        let info_key = keys::code(code_id);
+        let raw = serde_json::to_vec(&info).map_err(|e| ExecError::Corrupt(e.to_string()))?;
+        used = used.saturating_add(gas::write_cost(info_key.len(), raw.len()));
+        state.set(info_key, raw);
+        Ok((code_id, checksum, used))
     }
 
-    /// Makes sure the module of every stored code is in the VM cache (after a restart the
-    /// bytecode is in the state, the compiled module may not be).
+    /// Makes sure the wasm and module of a stored code are in the VM's cache, rebuilding them from
+    /// the bytecode kept in the state when they are missing or unreadable (a wiped or partly
+    /// written `wasm-cache`, a state copied without it).
     pub fn ensure_code(&self, state: &dyn KvRead, code_id: u64) -> Result<Checksum, ExecError> {
         let info: CodeInfo =
             read_json(state, &keys::code(code_id))?.ok_or(ExecError::UnknownCode { code_id })?;
         let checksum = Checksum::try_from(info.checksum.as_slice())
             .map_err(|e| ExecError::Corrupt(e.to_string()))?;
         if self.inner.cache.load_wasm(&checksum).is_err() {
-            let wasm = state
-                .get(&keys::wasm(checksum.as_slice()))?
-                .ok_or(ExecError::UnknownCode { code_id })?;
-            self.inner
-                .cache
-                .store_code(&wasm, false, true)
-                .map_err(|e| ExecError::InvalidCode(e.to_string()))?;
+            self.inner.rebuild(state, &checksum)?;
         }
         Ok(checksum)
+    }
+
+    /// Every stored code id, in order.
+    pub fn code_ids(&self, state: &dyn KvRead) -> Result<Vec<u64>, ExecError> {
+        let start = [keys::CODE_PREFIX];
+        let end = [keys::CODE_PREFIX + 1];
+        let mut ids = vec![];
+        for item in state.range(
+            std::ops::Bound::Included(&start[..]),
+            std::ops::Bound::Excluded(&end[..]),
+            usaged_store::Order::Ascending,
+        )? {
+            let (k, _) = item?;
+            let id = k
+                .get(1..9)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| ExecError::Corrupt("a code key".into()))?;
+            ids.push(id);
+        }
+        Ok(ids)
     }
 
     /// Instantiates `code_id`; returns the new contract's address and the call's outcome.
@@ -222,10 +414,27 @@ impl WasmVm {
         gas_limit: u64,
     ) -> Result<(Addr, CallOutcome), ExecError> {
         let mut meter = gas_limit;
-        let (addr, mut outcome) = self.inner.instantiate(
-            state, ctx, sender, code_id, msg, label, admin, &mut meter, 0,
-        )?;
-        outcome.gas_used = gas_limit - meter;
+        self.instantiate_metered(state, ctx, sender, code_id, msg, label, admin, &mut meter)
+    }
+
+    /// [`WasmVm::instantiate`] on a meter that shows the gas left, failure or not.
+    #[allow(clippy::too_many_arguments)]
+    pub fn instantiate_metered(
+        &self,
+        state: &Branch,
+        ctx: &BlockCtx,
+        sender: &Addr,
+        code_id: u64,
+        msg: &[u8],
+        label: &str,
+        admin: Option<Addr>,
+        meter: &mut u64,
+    ) -> Result<(Addr, CallOutcome), ExecError> {
+        let limit = *meter;
+        let (addr, mut outcome) = self
+            .inner
+            .instantiate(state, ctx, sender, code_id, msg, label, admin, meter, 0)?;
+        outcome.gas_used = limit - *meter;
         Ok((addr, outcome))
     }
 
@@ -240,21 +449,29 @@ impl WasmVm {
         gas_limit: u64,
     ) -> Result<CallOutcome, ExecError> {
         let mut meter = gas_limit;
-        let mut outcome = self.inner.call(
-            state,
-            ctx,
-            Call::Execute,
-            contract,
-            sender,
-            msg,
-            &mut meter,
-            0,
-        )?;
-        outcome.gas_used = gas_limit - meter;
+        self.execute_metered(state, ctx, sender, contract, msg, &mut meter)
+    }
+
+    /// [`WasmVm::execute`] on a meter that shows the gas left, failure or not.
+    pub fn execute_metered(
+        &self,
+        state: &Branch,
+        ctx: &BlockCtx,
+        sender: &Addr,
+        contract: &Addr,
+        msg: &[u8],
+        meter: &mut u64,
+    ) -> Result<CallOutcome, ExecError> {
+        let limit = *meter;
+        let mut outcome =
+            self.inner
+                .call(state, ctx, Call::Execute, contract, sender, msg, meter, 0)?;
+        outcome.gas_used = limit - *meter;
         Ok(outcome)
     }
 
-    /// Migrates `contract` to `code_id`; only its admin may.
+    /// Migrates `contract` to `code_id`; only its admin may, and only if the new code's
+    /// instantiate permission allows the admin.
     #[allow(clippy::too_many_arguments)]
     pub fn migrate(
         &self,
@@ -267,10 +484,26 @@ impl WasmVm {
         gas_limit: u64,
     ) -> Result<CallOutcome, ExecError> {
         let mut meter = gas_limit;
+        self.migrate_metered(state, ctx, sender, contract, code_id, msg, &mut meter)
+    }
+
+    /// [`WasmVm::migrate`] on a meter that shows the gas left, failure or not.
+    #[allow(clippy::too_many_arguments)]
+    pub fn migrate_metered(
+        &self,
+        state: &Branch,
+        ctx: &BlockCtx,
+        sender: &Addr,
+        contract: &Addr,
+        code_id: u64,
+        msg: &[u8],
+        meter: &mut u64,
+    ) -> Result<CallOutcome, ExecError> {
+        let limit = *meter;
         let mut outcome = self
             .inner
-            .migrate(state, ctx, sender, contract, code_id, msg, &mut meter, 0)?;
-        outcome.gas_used = gas_limit - meter;
+            .migrate(state, ctx, sender, contract, code_id, msg, meter, 0)?;
+        outcome.gas_used = limit - *meter;
         Ok(outcome)
     }
 
@@ -283,8 +516,10 @@ impl WasmVm {
         msg: &[u8],
         gas_limit: u64,
     ) -> Result<(ContractResult<Binary>, u64), ExecError> {
-        self.inner
-            .query_smart_at(state, block, contract, msg, gas_limit, 0)
+        let (result, used) = self
+            .inner
+            .query_smart_at(state, block, contract, msg, gas_limit, 0);
+        result.map(|r| (r, used))
     }
 
     /// A contract's raw storage value.
@@ -306,6 +541,82 @@ impl WasmVm {
 }
 
 impl VmInner {
+    /// Takes the store fault a contract call met, if any, as a node fault.
+    fn take_fault(&self) -> Result<(), ExecError> {
+        match self.fault.borrow_mut().take() {
+            Some(e) => Err(ExecError::Store(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a node fault met while serving a contract's query (a store error, a broken module)
+    /// so the call that made the query fails as a node fault; the VM sees an opaque error.
+    pub(crate) fn record_fault(&self, e: ExecError) -> cosmwasm_vm::BackendError {
+        match e {
+            ExecError::Store(store) => crate::storage::record_fault(&self.fault, store),
+            other => {
+                let mut slot = self.fault.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(usaged_store::StoreError::Corrupt(other.to_string()));
+                }
+                cosmwasm_vm::BackendError::unknown("the node failed")
+            }
+        }
+    }
+
+    /// Writes the wasm and module of `checksum` into the cache again from the bytecode in
+    /// `state`, replacing whatever (missing, truncated, corrupt) files were there.
+    fn rebuild(&self, state: &dyn KvRead, checksum: &Checksum) -> Result<(), ExecError> {
+        let wasm = state
+            .get(&keys::wasm(checksum.as_slice()))?
+            .ok_or_else(|| ExecError::Corrupt(format!("no wasm in state for {checksum}")))?;
+        // Either file may be missing: removing what is there is best effort.
+        let _ = self.cache.remove_wasm(checksum);
+        let stored = self
+            .cache
+            .store_code(&wasm, false, true)
+            .map_err(|e| ExecError::NodeVm(format!("rebuilding the module of {checksum}: {e}")))?;
+        if stored != *checksum {
+            return Err(ExecError::Corrupt(format!(
+                "the wasm in state for {checksum} hashes to {stored}"
+            )));
+        }
+        tracing::warn!(%checksum, "rebuilt a contract module from the wasm kept in state");
+        Ok(())
+    }
+
+    /// An instance of `checksum`; a cache failure (missing or corrupt wasm or module files) is
+    /// repaired once from the state's bytecode, and a second failure is a node fault.
+    fn instance(
+        self: &Rc<Self>,
+        state: &Branch,
+        block: &BlockInfo,
+        canonical: &[u8],
+        checksum: &Checksum,
+        depth: u32,
+        gas_limit: u64,
+    ) -> Result<cosmwasm_vm::Instance<ChainApi, ContractStorage, ChainQuerier>, ExecError> {
+        let options = InstanceOptions { gas_limit };
+        match self.cache.get_instance(
+            checksum,
+            self.backend(state, block, canonical, depth),
+            options,
+        ) {
+            Ok(i) => Ok(i),
+            Err(first) => {
+                tracing::warn!(%checksum, error = %first, "contract module unusable; rebuilding it");
+                self.rebuild(&*state.borrow(), checksum)?;
+                self.cache
+                    .get_instance(
+                        checksum,
+                        self.backend(state, block, canonical, depth),
+                        options,
+                    )
+                    .map_err(|e| ExecError::NodeVm(format!("loading {checksum}: {e}")))
+            }
+        }
+    }
+
     fn canonical(&self, address: &str) -> Result<Vec<u8>, ExecError> {
         usaged_auth::validate_address(address).map_err(|_| ExecError::UnknownContract {
             address: address.to_string(),
@@ -340,9 +651,12 @@ impl VmInner {
         Ok((value, gas::to_vm(cost)))
     }
 
+    fn code_info(&self, state: &Branch, code_id: u64) -> Result<CodeInfo, ExecError> {
+        read_json(&*state.borrow(), &keys::code(code_id))?.ok_or(ExecError::UnknownCode { code_id })
+    }
+
     fn checksum_of(&self, state: &Branch, code_id: u64) -> Result<Checksum, ExecError> {
-        let info: CodeInfo = read_json(&*state.borrow(), &keys::code(code_id))?
-            .ok_or(ExecError::UnknownCode { code_id })?;
+        let info = self.code_info(state, code_id)?;
         Checksum::try_from(info.checksum.as_slice()).map_err(|e| ExecError::Corrupt(e.to_string()))
     }
 
@@ -355,7 +669,11 @@ impl VmInner {
     ) -> Backend<ChainApi, ContractStorage, ChainQuerier> {
         Backend {
             api: ChainApi,
-            storage: ContractStorage::new(Rc::clone(state), keys::contract_store(canonical)),
+            storage: ContractStorage::new(
+                Rc::clone(state),
+                keys::contract_store(canonical),
+                Rc::clone(&self.fault),
+            ),
             querier: ChainQuerier {
                 vm: Rc::clone(self),
                 branch: Rc::clone(state),
@@ -365,6 +683,9 @@ impl VmInner {
         }
     }
 
+    /// A smart query of `address` with `gas_limit` CosmWasm gas: its answer (or why it failed)
+    /// and, in both cases, the CosmWasm gas it used — loading the instance included, as wasmd
+    /// charges it — so a caller pays for a failed query as for one that succeeded.
     pub(crate) fn query_smart_at(
         self: &Rc<Self>,
         state: &Branch,
@@ -373,10 +694,21 @@ impl VmInner {
         msg: &[u8],
         gas_limit: u64,
         depth: u32,
-    ) -> Result<(ContractResult<Binary>, u64), ExecError> {
-        let info = self.contract_info_at(state, address)?;
-        let canonical = self.canonical(address)?;
-        let checksum = self.checksum_of(state, info.code_id)?;
+    ) -> (Result<ContractResult<Binary>, ExecError>, u64) {
+        let instance_cost = gas::to_vm(gas::wasm::INSTANCE_COST);
+        let Some(left) = gas_limit.checked_sub(instance_cost) else {
+            return (Err(ExecError::OutOfGas), gas_limit);
+        };
+        let prepared = (|| {
+            let info = self.contract_info_at(state, address)?;
+            let canonical = self.canonical(address)?;
+            let checksum = self.checksum_of(state, info.code_id)?;
+            self.instance(state, block, &canonical, &checksum, depth, left)
+        })();
+        let mut instance = match prepared {
+            Ok(i) => i,
+            Err(e) => return (Err(e), instance_cost),
+        };
         let env = Env {
             block: block.clone(),
             transaction: None,
@@ -384,16 +716,18 @@ impl VmInner {
                 address: Addr::unchecked(address),
             },
         };
-        let backend = self.backend(state, block, &canonical, depth);
-        let mut instance = self
-            .cache
-            .get_instance(&checksum, backend, InstanceOptions { gas_limit })
-            .map_err(vm_err)?;
         instance.set_storage_readonly(true);
         let result = call_query(&mut instance, &env, msg);
         let report = instance.create_gas_report();
-        let used = report.used_internally + report.used_externally;
-        Ok((result.map_err(vm_err)?, used))
+        drop(instance);
+        let used = instance_cost
+            .saturating_add(report.used_internally)
+            .saturating_add(report.used_externally)
+            .min(gas_limit);
+        if let Err(fault) = self.take_fault() {
+            return (Err(fault), used);
+        }
+        (result.map_err(vm_err), used)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -409,7 +743,12 @@ impl VmInner {
         meter: &mut u64,
         depth: u32,
     ) -> Result<(Addr, CallOutcome), ExecError> {
-        self.checksum_of(state, code_id)?;
+        let code = self.code_info(state, code_id)?;
+        if !code.instantiate_permission.allows(sender.as_str()) {
+            return Err(ExecError::Unauthorized {
+                reason: format!("{sender} may not instantiate code {code_id}"),
+            });
+        }
         let instance_id = next_sequence(&mut state.borrow_mut(), "instance_id")?;
         let canonical = keys::classic_contract_address(code_id, instance_id);
         let address =
@@ -456,7 +795,12 @@ impl VmInner {
                 reason: format!("only the admin may migrate {contract}"),
             });
         }
-        self.checksum_of(state, code_id)?;
+        let code = self.code_info(state, code_id)?;
+        if !code.instantiate_permission.allows(sender.as_str()) {
+            return Err(ExecError::Unauthorized {
+                reason: format!("{sender} may not migrate to code {code_id}"),
+            });
+        }
         info.code_id = code_id;
         let canonical = self.canonical(contract.as_str())?;
         write_json(&mut state.borrow_mut(), keys::contract(&canonical), &info)?;
@@ -507,11 +851,7 @@ impl VmInner {
                 address: contract.clone(),
             },
         };
-        let backend = self.backend(state, &ctx.block, &canonical, 0);
-        let mut instance = self
-            .cache
-            .get_instance(&checksum, backend, InstanceOptions { gas_limit: *meter })
-            .map_err(vm_err)?;
+        let mut instance = self.instance(state, &ctx.block, &canonical, &checksum, 0, *meter)?;
         let info_msg = MessageInfo {
             sender: sender.clone(),
             funds: vec![],
@@ -528,6 +868,7 @@ impl VmInner {
         drop(instance);
         let used = report.used_internally + report.used_externally;
         *meter = meter.saturating_sub(used);
+        self.take_fault()?;
         let response: Response = match result.map_err(vm_err)? {
             ContractResult::Ok(r) => r,
             ContractResult::Err(e) => return Err(ExecError::ContractFailed(e)),
@@ -538,7 +879,13 @@ impl VmInner {
         let event_cost = gas::to_vm(
             attrs * gas::wasm::PER_ATTRIBUTE + bytes * gas::wasm::EVENT_ATTRIBUTE_DATA_PER_BYTE,
         );
-        *meter = meter.checked_sub(event_cost).ok_or(ExecError::OutOfGas)?;
+        *meter = match meter.checked_sub(event_cost) {
+            Some(left) => left,
+            None => {
+                *meter = 0;
+                return Err(ExecError::OutOfGas);
+            }
+        };
 
         let extra: Vec<(&str, String)> = match call {
             Call::Instantiate | Call::Migrate => vec![("code_id", info.code_id.to_string())],
@@ -555,7 +902,8 @@ impl VmInner {
 
         for sub in &response.messages {
             let child: Branch = Rc::new(RefCell::new(state.borrow().fork()));
-            let sub_limit = sub.gas_limit.map_or(*meter, |l| l.min(*meter));
+            // `SubMsg::gas_limit` is SDK gas, as in wasmd.
+            let sub_limit = sub.gas_limit.map_or(*meter, |l| gas::to_vm(l).min(*meter));
             let mut sub_meter = sub_limit;
             let result = self.dispatch(&child, ctx, contract, &sub.msg, &mut sub_meter, depth + 1);
             *meter -= sub_limit - sub_meter;
@@ -573,7 +921,7 @@ impl VmInner {
                         let reply = Reply {
                             id: sub.id,
                             payload: sub.payload.clone(),
-                            gas_used: sub_limit - sub_meter,
+                            gas_used: gas::to_sdk(sub_limit - sub_meter),
                             result: SubMsgResult::Ok(SubMsgResponse {
                                 events: sub_events
                                     .iter()
@@ -589,10 +937,11 @@ impl VmInner {
                                     })
                                     .collect(),
                                 data: outcome.data.clone(),
-                                msg_responses: vec![MsgResponse {
-                                    type_url: "/cosmwasm.wasm.v1.MsgExecuteContractResponse".into(),
-                                    value: outcome.data.clone().unwrap_or_default(),
-                                }],
+                                msg_responses: vec![msg_response(
+                                    &sub.msg,
+                                    outcome.instantiated.as_ref(),
+                                    outcome.data.as_ref(),
+                                )],
                             }),
                         };
                         let r = self.call(
@@ -615,12 +964,14 @@ impl VmInner {
                     if !e.is_node_fault()
                         && matches!(sub.reply_on, ReplyOn::Error | ReplyOn::Always) =>
                 {
-                    // The failed branch is dropped; the caller decides in `reply`.
+                    // The failed branch is dropped; the caller decides in `reply`, told only the
+                    // codes (as wasmd redacts it): the text may hold node-local details.
+                    let (codespace, code) = e.abci_code();
                     let reply = Reply {
                         id: sub.id,
                         payload: sub.payload.clone(),
-                        gas_used: sub_limit - sub_meter,
-                        result: SubMsgResult::Err(e.to_string()),
+                        gas_used: gas::to_sdk(sub_limit - sub_meter),
+                        result: SubMsgResult::Err(format!("codespace: {codespace}, code: {code}")),
                     };
                     let r = self.call(
                         state,
@@ -644,6 +995,7 @@ impl VmInner {
             data,
             events: out_events,
             gas_used: 0,
+            instantiated: None,
         })
     }
 
@@ -690,7 +1042,10 @@ impl VmInner {
                     meter,
                     depth,
                 )
-                .map(|(_, o)| o)
+                .map(|(addr, mut o)| {
+                    o.instantiated = Some(addr);
+                    o
+                })
             }
             CosmosMsg::Wasm(WasmMsg::Migrate {
                 contract_addr,

@@ -14,6 +14,19 @@ pub mod kv {
     pub const WRITE_PER_BYTE: u64 = 30;
     pub const DELETE: u64 = 1_000;
     pub const ITER_NEXT_FLAT: u64 = 30;
+    /// Host memory of an open iterator (cursors over the store and every overlay layer, about
+    /// 1 KB), charged when a contract opens one: the instance's 32 MiB wasm memory limit does not
+    /// cover it. Not an SDK constant: the SDK's iterators live in Go's heap.
+    pub const ITERATOR_OPEN: u64 = 1_000;
+}
+
+/// wasmd's code costs, in SDK gas (`x/wasm/types/gas_register.go`).
+pub mod code {
+    /// Per byte of wasm compiled (`DefaultCompileCost`).
+    pub const COMPILE_PER_BYTE: u64 = 3;
+    /// Per byte of gzip-compressed wasm inflated (`DefaultGasCostUncompress`: 0.15 a byte),
+    /// as numerator and denominator.
+    pub const UNCOMPRESS_PER_BYTE: (u64, u64) = (15, 100);
 }
 
 /// wasmd's fixed costs, in SDK gas.
@@ -38,9 +51,20 @@ pub fn to_sdk(vm: u64) -> u64 {
     vm.div_ceil(GAS_MULTIPLIER)
 }
 
+/// CosmWasm gas to whole SDK gas, rounding down (what a budget of `vm` gas can pay for).
+pub fn to_sdk_floor(vm: u64) -> u64 {
+    vm / GAS_MULTIPLIER
+}
+
 /// SDK gas of reading `key` and `value` bytes.
 pub fn read_cost(key_len: usize, value_len: usize) -> u64 {
     kv::READ_FLAT + kv::READ_PER_BYTE * (key_len + value_len) as u64
+}
+
+/// SDK gas of one step of an iterator that yields `key` and `value` bytes (the SDK's gas-metered
+/// iterator: the flat step cost plus the read cost per byte, without the flat read cost).
+pub fn iter_next_cost(key_len: usize, value_len: usize) -> u64 {
+    kv::ITER_NEXT_FLAT + kv::READ_PER_BYTE * (key_len + value_len) as u64
 }
 
 /// SDK gas of writing `key` and `value` bytes.

@@ -17,7 +17,7 @@ pub mod keys;
 pub mod querier;
 pub mod storage;
 
-pub use executor::{BlockCtx, CallOutcome, CodeInfo, ContractInfo, WasmVm};
+pub use executor::{AccessConfig, BlockCtx, CallOutcome, CodeInfo, ContractInfo, Upload, WasmVm};
 
 use thiserror::Error;
 use usaged_store::StoreError;
@@ -32,6 +32,10 @@ pub enum ExecError {
     OutOfGas,
     #[error("vm error: {0}")]
     Vm(String),
+    /// The VM failed for a reason of this node's (its module cache, loading stored code), not of
+    /// the transaction's.
+    #[error("vm fault: {0}")]
+    NodeVm(String),
     #[error("invalid contract event: {0}")]
     Event(#[from] events::EventError),
     #[error("no contract at {address}")]
@@ -58,7 +62,7 @@ impl ExecError {
     pub fn is_node_fault(&self) -> bool {
         match self {
             ExecError::Store(e) => e.is_node_fault(),
-            ExecError::Corrupt(_) => true,
+            ExecError::Corrupt(_) | ExecError::NodeVm(_) => true,
             _ => false,
         }
     }
@@ -73,7 +77,7 @@ impl ExecError {
             ExecError::Unauthorized { .. } => ("sdk", 4),
             ExecError::Unsupported(_) => ("wasm", 10),
             ExecError::CallDepth { .. } => ("wasm", 21),
-            ExecError::Corrupt(_) | ExecError::Store(_) => ("sdk", 1),
+            ExecError::Corrupt(_) | ExecError::Store(_) | ExecError::NodeVm(_) => ("sdk", 1),
         }
     }
 }

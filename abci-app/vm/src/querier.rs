@@ -49,28 +49,35 @@ impl Querier for ChainQuerier {
         }
         match req {
             QueryRequest::Wasm(WasmQuery::Smart { contract_addr, msg }) => {
-                match self.vm.query_smart_at(
+                // Whatever the nested query's fate, the caller pays the gas it used: a failed
+                // query handed the caller's whole remaining budget must not be free to retry.
+                let (result, used) = self.vm.query_smart_at(
                     &self.branch,
                     &self.block,
                     &contract_addr,
                     msg.as_slice(),
                     gas_limit,
                     self.depth + 1,
-                ) {
-                    Ok((result, used)) => (
-                        Ok(SystemResult::Ok(result)),
-                        GasInfo::with_externally_used(used),
+                );
+                let gas = GasInfo::with_externally_used(used);
+                match result {
+                    Ok(result) => (Ok(SystemResult::Ok(result)), gas),
+                    Err(crate::ExecError::UnknownContract { address }) => (
+                        Ok(SystemResult::Err(SystemError::NoSuchContract {
+                            addr: address,
+                        })),
+                        gas,
                     ),
-                    Err(crate::ExecError::UnknownContract { address }) => {
-                        system_err(SystemError::NoSuchContract { addr: address })
+                    Err(e) if e.is_node_fault() => (Err(self.vm.record_fault(e)), gas),
+                    Err(e) => {
+                        let (codespace, code) = e.abci_code();
+                        (
+                            Ok(SystemResult::Ok(ContractResult::Err(format!(
+                                "codespace: {codespace}, code: {code}"
+                            )))),
+                            gas,
+                        )
                     }
-                    Err(crate::ExecError::Store(e)) => {
-                        (Err(BackendError::unknown(e.to_string())), GasInfo::free())
-                    }
-                    Err(e) => (
-                        Ok(SystemResult::Ok(ContractResult::Err(e.to_string()))),
-                        GasInfo::free(),
-                    ),
                 }
             }
             QueryRequest::Wasm(WasmQuery::Raw { contract_addr, key }) => {
@@ -87,7 +94,7 @@ impl Querier for ChainQuerier {
                     Err(crate::ExecError::UnknownContract { address }) => {
                         system_err(SystemError::NoSuchContract { addr: address })
                     }
-                    Err(e) => (Err(BackendError::unknown(e.to_string())), GasInfo::free()),
+                    Err(e) => (Err(self.vm.record_fault(e)), GasInfo::free()),
                 }
             }
             QueryRequest::Wasm(WasmQuery::ContractInfo { contract_addr }) => {
@@ -109,7 +116,7 @@ impl Querier for ChainQuerier {
                     Err(crate::ExecError::UnknownContract { address }) => {
                         system_err(SystemError::NoSuchContract { addr: address })
                     }
-                    Err(e) => (Err(BackendError::unknown(e.to_string())), GasInfo::free()),
+                    Err(e) => (Err(self.vm.record_fault(e)), GasInfo::free()),
                 }
             }
             QueryRequest::Bank(cosmwasm_std::BankQuery::Balance { denom, .. }) => {
