@@ -3,7 +3,12 @@
 //! `cosmwasm-vm` (one instance, in-memory storage) as the baseline. Prints records/s for both and
 //! their ratio.
 //!
-//! `cargo run --profile native -p usaged --example finalize_bench -- [blocks] [txs_per_block]`
+//! `cargo run --profile native -p usaged --example finalize_bench -- [blocks] [txs_per_block] [prefill_records]`
+//!
+//! With `prefill_records`, the store first receives that many records' worth of state written
+//! straight through the store (two keys a record under C1's storage prefix, shaped like a first
+//! proof and its period leaf, in blocks of 50,000 records), so the measured blocks update a tree
+//! as deep as a chain holding that many proofs.
 
 use std::time::{Duration, Instant};
 
@@ -92,6 +97,47 @@ fn batch_msg(
         "signature": committee.sign_quorum(chain, c1, &digest)}})
 }
 
+/// Writes `records` records' worth of state (a ~130-byte proof and a 12-byte leaf index each, under
+/// C1's contract storage) straight through the store, after height `height`; returns the new height.
+fn prefill_store(
+    state: &std::path::Path,
+    c1: &str,
+    records: u64,
+    mut height: u64,
+) -> anyhow::Result<u64> {
+    let mut store = usaged_store::Store::open(state)?;
+    let prefix = usaged_vm::keys::contract_store(
+        &usaged_auth::validate_address(c1).map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let started = Instant::now();
+    let per_block = 50_000u64;
+    let mut written = 0u64;
+    while written < records {
+        let n = per_block.min(records - written);
+        let mut changes = usaged_store::ChangeSet::new();
+        for i in written..written + n {
+            let mut proof = prefix.clone();
+            proof.extend_from_slice(b"\x00\x02fp");
+            proof.extend_from_slice(&(i % 100_000).to_be_bytes());
+            proof.extend_from_slice(&(i / 100_000).to_be_bytes());
+            changes.insert(proof, Some(vec![0x5a; 130]));
+            let mut leaf = prefix.clone();
+            leaf.extend_from_slice(b"\x00\x02pl");
+            leaf.extend_from_slice(&i.to_be_bytes());
+            changes.insert(leaf, Some(vec![0xa5; 12]));
+        }
+        height += 1;
+        store.commit(height, &changes)?;
+        written += n;
+        eprint!(
+            "\rprefilling the store: {written}/{records} records ({:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    eprintln!();
+    Ok(height)
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<u64> = std::env::args()
         .skip(1)
@@ -99,6 +145,7 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let blocks = args.first().copied().unwrap_or(6);
     let per_block = args.get(1).copied().unwrap_or(1);
+    let prefill = args.get(2).copied().unwrap_or(0);
     let chain = "usagechain-bench-1";
     let home = tempfile::tempdir()?;
     let artifacts = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
@@ -140,6 +187,12 @@ fn main() -> anyhow::Result<()> {
         res.iter().find(|r| r.code != 0)
     );
     m.commit()?;
+    let mut height = 1u64;
+    if prefill > 0 {
+        drop(m);
+        height = prefill_store(&home.path().join("app/state"), &c1, prefill, height)?;
+        m = Machine::open(&home.path().join("app"))?;
+    }
 
     // The baseline: the same wasm on bare cosmwasm-vm, in memory.
     let mut net = VmNet::new(chain, T0);
@@ -163,12 +216,14 @@ fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!(e))?;
     }
 
-    println!("blocks of {per_block} SubmitBatch tx(s) x {RECORDS} records, {blocks} blocks");
+    println!(
+        "blocks of {per_block} SubmitBatch tx(s) x {RECORDS} records, {blocks} blocks, store prefilled with {prefill} records"
+    );
     let mut app_time = Duration::ZERO;
     let mut bare_time = Duration::ZERO;
     let mut records = 0u64;
     for b in 0..blocks {
-        let height = b + 2;
+        let height = height + 1 + b;
         let time = T0 + 10 * (b + 1) * per_block + 10;
         let mut txs = vec![];
         let mut msgs = vec![];

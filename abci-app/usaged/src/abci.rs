@@ -87,6 +87,24 @@ impl App {
     }
 }
 
+/// Runs a query's `answer`; a panic inside it becomes an error answer instead of taking the node
+/// down (queries only read: the machine's state is untouched either way).
+fn contain_panic(
+    path: &str,
+    answer: impl FnOnce() -> queries::QueryAnswer,
+) -> queries::QueryAnswer {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(answer)).unwrap_or_else(|_| {
+        tracing::error!(%path, "a query panicked; answered with an error");
+        queries::QueryAnswer {
+            code: 1,
+            codespace: "sdk".into(),
+            log: "internal error while answering the query".into(),
+            value: vec![],
+            proof: None,
+        }
+    })
+}
+
 /// A node fault: log and stop the process (CometBFT will replay from the committed state).
 fn halt(what: &str, e: impl std::fmt::Display) -> ! {
     tracing::error!(%e, "{what} failed: halting");
@@ -132,19 +150,7 @@ impl Application for App {
         let (answer, height) = self.run(move |m| {
             // A query must never take the node down: a panic while answering becomes an error
             // answer (queries only read; the machine's state is untouched).
-            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                queries::answer_at(m, asked, &path, &data, prove)
-            }))
-            .unwrap_or_else(|_| {
-                tracing::error!(%path, "a query panicked; answered with an error");
-                queries::QueryAnswer {
-                    code: 1,
-                    codespace: "sdk".into(),
-                    log: "internal error while answering the query".into(),
-                    value: vec![],
-                    proof: None,
-                }
-            });
+            let answer = contain_panic(&path, || queries::answer_at(m, asked, &path, &data, prove));
             (answer, m.committed().0)
         });
         let proof_ops = answer
@@ -226,5 +232,17 @@ impl Application for App {
             consensus_param_updates: None,
             app_hash: app_hash.to_vec().into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_answering_a_query_becomes_an_error_answer() {
+        let answer = contain_panic("/test", || panic!("a bug in a query path"));
+        assert_eq!((answer.codespace.as_str(), answer.code), ("sdk", 1));
+        assert!(answer.value.is_empty());
     }
 }

@@ -42,6 +42,7 @@ pub const SIG_VERIFY_COST: u64 = 1_000;
 /// Type URLs of the message responses in `TxMsgData`.
 const EXECUTE_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgExecuteContractResponse";
 const INSTANTIATE_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgInstantiateContractResponse";
+const INSTANTIATE2_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgInstantiateContract2Response";
 const MIGRATE_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgMigrateContractResponse";
 const STORE_CODE_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgStoreCodeResponse";
 
@@ -606,6 +607,7 @@ impl Machine {
         match msg {
             Msg::ExecuteContract { .. }
             | Msg::InstantiateContract { .. }
+            | Msg::InstantiateContract2 { .. }
             | Msg::MigrateContract { .. } => Ok(()),
             Msg::StoreCode {
                 sender,
@@ -967,6 +969,37 @@ impl Machine {
                 };
                 Ok((
                     any(INSTANTIATE_RESPONSE, response.encode_to_vec()),
+                    out.events,
+                ))
+            }
+            Msg::InstantiateContract2 {
+                sender,
+                admin,
+                code_id,
+                label,
+                msg,
+                salt,
+                fix_msg,
+                ..
+            } => {
+                let (addr, out) = self.vm.instantiate2_metered(
+                    branch,
+                    ctx,
+                    &Addr::unchecked(sender),
+                    *code_id,
+                    msg,
+                    label,
+                    admin.as_ref().map(Addr::unchecked),
+                    salt,
+                    *fix_msg,
+                    meter,
+                )?;
+                let response = wasmv1::MsgInstantiateContract2Response {
+                    address: addr.to_string(),
+                    data: out.data.map(|d| d.to_vec()).unwrap_or_default(),
+                };
+                Ok((
+                    any(INSTANTIATE2_RESPONSE, response.encode_to_vec()),
                     out.events,
                 ))
             }

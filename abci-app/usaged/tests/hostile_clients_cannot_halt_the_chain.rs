@@ -559,3 +559,84 @@ fn a_genesis_with_an_initial_height_above_one_starts_there() {
         .expect("block 6");
     machine.commit().expect("commit 6");
 }
+
+/// What the probe's query of the chain answered, as JSON, or the error text.
+fn chain_query(node: &Node, request: serde_json::Value) -> Result<serde_json::Value, String> {
+    let request = cosmwasm_std::Binary::from(serde_json::to_vec(&request).expect("json"));
+    node.smart(&instance(1), &json!({"chain": {"request": request}}))
+        .map_err(|(code, log)| format!("{code}: {log}"))
+}
+
+#[test]
+fn the_advertised_capabilities_are_the_implemented_ones() {
+    let caps = usaged_vm::executor::CAPABILITIES;
+    assert!(
+        !caps.split(',').any(|c| c == "staking"),
+        "no staking module"
+    );
+    let home = tempfile::tempdir().expect("home");
+    let mut node = Node::init(home.path(), &genesis(json!({})));
+    node.block(&[]);
+    // cosmwasm_1_1: the supply of any denomination is zero (no native token).
+    let supply =
+        chain_query(&node, json!({"bank": {"supply": {"denom": "ucny"}}})).expect("supply");
+    assert_eq!(supply["amount"], json!({"denom": "ucny", "amount": "0"}));
+    // cosmwasm_1_2: code info.
+    let info =
+        chain_query(&node, json!({"wasm": {"code_info": {"code_id": 1}}})).expect("code info");
+    assert_eq!(info["code_id"], json!(1));
+    assert_eq!(
+        info["checksum"],
+        json!(hex::encode(
+            cosmwasm_std::Checksum::generate(&artifact("usage_probe")).as_slice()
+        ))
+    );
+    assert!(chain_query(&node, json!({"wasm": {"code_info": {"code_id": 9}}})).is_err());
+    // cosmwasm_1_3: no metadata, no delegations.
+    let all = chain_query(&node, json!({"bank": {"all_denom_metadata": {}}})).expect("metadata");
+    assert_eq!(all["metadata"], json!([]));
+    let w = chain_query(
+        &node,
+        json!({"distribution": {"delegator_withdraw_address": {"delegator_address": instance(2)}}}),
+    )
+    .expect("withdraw address");
+    assert_eq!(w["withdraw_address"], json!(instance(2)));
+
+    // cosmwasm_1_2: MsgInstantiateContract2 at the address cosmwasm-std predicts.
+    let mut admin = admin();
+    let salt = b"usagechain-salt".to_vec();
+    let msg = any(
+        "/cosmwasm.wasm.v1.MsgInstantiateContract2",
+        cosmos_sdk_proto::cosmwasm::wasm::v1::MsgInstantiateContract2 {
+            sender: admin.addr(),
+            admin: String::new(),
+            code_id: 1,
+            label: "predictable".into(),
+            msg: b"{}".to_vec(),
+            funds: vec![],
+            salt: salt.clone(),
+            fix_msg: false,
+        }
+        .encode_to_vec(),
+    );
+    let tx = admin.sign(vec![msg.clone()], GAS);
+    let out = node.run(tx);
+    assert_eq!(out.code, 0, "{}", out.log);
+    let creator = usaged_auth::validate_address(&admin.addr()).expect("canonical");
+    let checksum = cosmwasm_std::Checksum::generate(&artifact("usage_probe"));
+    let expected = cosmwasm_std::instantiate2_address(checksum.as_slice(), &creator.into(), &salt)
+        .expect("predicted");
+    let expected = usaged_auth::humanize(expected.as_slice()).expect("address");
+    assert!(
+        node.probe_get(&expected, "anything").is_none(),
+        "the contract answers at {expected}"
+    );
+    // The same salt again: the address is taken.
+    let out = node.run(admin.sign(vec![msg], GAS));
+    assert_eq!(
+        (out.codespace.as_str(), out.code),
+        ("wasm", 15),
+        "{}",
+        out.log
+    );
+}

@@ -26,9 +26,14 @@ use crate::querier::ChainQuerier;
 use crate::storage::{Branch, ContractStorage, FaultSlot};
 use crate::ExecError;
 
-/// Capabilities the chain offers contracts.
+/// Capabilities the chain offers contracts: what it implements. The chain has no native token
+/// and no staking: `staking` is not offered; the bank and distribution queries of
+/// `cosmwasm_1_1`…`cosmwasm_1_4` answer as such a chain truly is (zero supply, no metadata, no
+/// delegations); `Instantiate2` and `CodeInfo` (`cosmwasm_1_2`) are implemented; messages and
+/// queries of other modules (`Any`, `Grpc`, bank sends, IBC) fail with a typed error, as on any
+/// chain without those modules.
 pub const CAPABILITIES: &str =
-    "iterator,staking,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
+    "iterator,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
 /// Largest wasm code accepted, after inflating a gzip upload (wasmd's `MaxWasmSize`).
 pub const MAX_WASM_SIZE: usize = 800 * 1024;
 /// Deepest chain of sub-messages.
@@ -119,7 +124,7 @@ fn msg_response(
     use prost::Message;
     let data = data.map(|d| d.to_vec()).unwrap_or_default();
     let (type_url, value) = match msg {
-        CosmosMsg::Wasm(WasmMsg::Instantiate { .. }) => (
+        CosmosMsg::Wasm(WasmMsg::Instantiate { .. } | WasmMsg::Instantiate2 { .. }) => (
             "/cosmwasm.wasm.v1.MsgInstantiateContractResponse",
             wasmv1::MsgInstantiateContractResponse {
                 address: instantiated.map(|a| a.to_string()).unwrap_or_default(),
@@ -431,9 +436,43 @@ impl WasmVm {
         meter: &mut u64,
     ) -> Result<(Addr, CallOutcome), ExecError> {
         let limit = *meter;
-        let (addr, mut outcome) = self
-            .inner
-            .instantiate(state, ctx, sender, code_id, msg, label, admin, meter, 0)?;
+        let (addr, mut outcome) = self.inner.instantiate(
+            state, ctx, sender, code_id, msg, label, admin, None, meter, 0,
+        )?;
+        outcome.gas_used = limit - *meter;
+        Ok((addr, outcome))
+    }
+
+    /// Instantiates `code_id` at the predictable address of (checksum, sender, `salt`, and the
+    /// message if `fix_msg`), as `MsgInstantiateContract2` does; on a meter like
+    /// [`WasmVm::instantiate_metered`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn instantiate2_metered(
+        &self,
+        state: &Branch,
+        ctx: &BlockCtx,
+        sender: &Addr,
+        code_id: u64,
+        msg: &[u8],
+        label: &str,
+        admin: Option<Addr>,
+        salt: &[u8],
+        fix_msg: bool,
+        meter: &mut u64,
+    ) -> Result<(Addr, CallOutcome), ExecError> {
+        let limit = *meter;
+        let (addr, mut outcome) = self.inner.instantiate(
+            state,
+            ctx,
+            sender,
+            code_id,
+            msg,
+            label,
+            admin,
+            Some((salt, fix_msg)),
+            meter,
+            0,
+        )?;
         outcome.gas_used = limit - *meter;
         Ok((addr, outcome))
     }
@@ -651,6 +690,22 @@ impl VmInner {
         Ok((value, gas::to_vm(cost)))
     }
 
+    /// `WasmQuery::CodeInfo`'s answer for `code_id`.
+    pub(crate) fn code_info_response(
+        &self,
+        state: &Branch,
+        code_id: u64,
+    ) -> Result<cosmwasm_std::CodeInfoResponse, ExecError> {
+        let info = self.code_info(state, code_id)?;
+        let checksum = Checksum::try_from(info.checksum.as_slice())
+            .map_err(|e| ExecError::Corrupt(e.to_string()))?;
+        Ok(cosmwasm_std::CodeInfoResponse::new(
+            code_id,
+            info.creator,
+            checksum,
+        ))
+    }
+
     fn code_info(&self, state: &Branch, code_id: u64) -> Result<CodeInfo, ExecError> {
         read_json(&*state.borrow(), &keys::code(code_id))?.ok_or(ExecError::UnknownCode { code_id })
     }
@@ -730,6 +785,8 @@ impl VmInner {
         (result.map_err(vm_err), used)
     }
 
+    /// Instantiates `code_id` at the next classic address, or at the predictable address of
+    /// `salt` (`Instantiate2`: with `fix_msg`, the message is part of the derivation).
     #[allow(clippy::too_many_arguments)]
     fn instantiate(
         self: &Rc<Self>,
@@ -740,6 +797,7 @@ impl VmInner {
         msg: &[u8],
         label: &str,
         admin: Option<Addr>,
+        salt: Option<(&[u8], bool)>,
         meter: &mut u64,
         depth: u32,
     ) -> Result<(Addr, CallOutcome), ExecError> {
@@ -749,8 +807,28 @@ impl VmInner {
                 reason: format!("{sender} may not instantiate code {code_id}"),
             });
         }
-        let instance_id = next_sequence(&mut state.borrow_mut(), "instance_id")?;
-        let canonical = keys::classic_contract_address(code_id, instance_id);
+        let canonical = match salt {
+            None => {
+                let instance_id = next_sequence(&mut state.borrow_mut(), "instance_id")?;
+                keys::classic_contract_address(code_id, instance_id)
+            }
+            Some((salt, fix_msg)) => {
+                let creator = usaged_auth::validate_address(sender.as_str())
+                    .map_err(|e| ExecError::Corrupt(format!("sender {sender}: {e}")))?;
+                let address = keys::predictable_contract_address(
+                    code.checksum.as_slice(),
+                    &creator,
+                    salt,
+                    fix_msg.then_some(msg),
+                );
+                if state.borrow().get(&keys::contract(&address))?.is_some() {
+                    return Err(ExecError::Duplicate {
+                        what: "a contract at the address of this code, creator and salt".into(),
+                    });
+                }
+                address
+            }
+        };
         let address =
             usaged_auth::humanize(&canonical).map_err(|e| ExecError::Corrupt(e.to_string()))?;
         let addr = Addr::unchecked(address);
@@ -1039,6 +1117,33 @@ impl VmInner {
                     msg.as_slice(),
                     label,
                     admin,
+                    None,
+                    meter,
+                    depth,
+                )
+                .map(|(addr, mut o)| {
+                    o.instantiated = Some(addr);
+                    o
+                })
+            }
+            CosmosMsg::Wasm(WasmMsg::Instantiate2 {
+                admin,
+                code_id,
+                label,
+                msg,
+                funds,
+                salt,
+            }) if funds.is_empty() => {
+                let admin = admin.as_ref().map(Addr::unchecked);
+                self.instantiate(
+                    state,
+                    ctx,
+                    sender,
+                    *code_id,
+                    msg.as_slice(),
+                    label,
+                    admin,
+                    Some((salt.as_slice(), false)),
                     meter,
                     depth,
                 )

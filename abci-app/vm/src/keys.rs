@@ -61,6 +61,29 @@ pub fn classic_contract_address(code_id: u64, instance_id: u64) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// The address `MsgInstantiateContract2` / `WasmMsg::Instantiate2` gives a contract, as wasmd's
+/// `BuildContractAddressPredictable`: `Module("wasm", key)` with `key` the 8-byte big-endian
+/// length-prefixed checksum, creator, salt and (only when the message is fixed) the instantiate
+/// message; `Module(name, key) = sha256(sha256("module") ‖ name ‖ 0 ‖ key)`.
+pub fn predictable_contract_address(
+    checksum: &[u8],
+    creator: &[u8],
+    salt: &[u8],
+    fixed_msg: Option<&[u8]>,
+) -> [u8; 32] {
+    let mut key = Vec::with_capacity(64 + checksum.len() + creator.len() + salt.len());
+    for part in [checksum, creator, salt, fixed_msg.unwrap_or_default()] {
+        key.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        key.extend_from_slice(part);
+    }
+    let typ = Sha256::digest(b"module");
+    let mut h = Sha256::new();
+    h.update(typ);
+    h.update(b"wasm\0");
+    h.update(&key);
+    h.finalize().into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +101,18 @@ mod tests {
         let addr = [7u8; 32];
         assert!(!contract_store(&addr).starts_with(&contract(&addr)));
         assert_eq!(contract_store(&addr).len(), 33);
+    }
+
+    #[test]
+    fn predictable_addresses_are_cosmwasm_stds_instantiate2_addresses() {
+        let checksum = [0x13u8; 32];
+        let creator = [0x42u8; 20];
+        let salt = b"usagechain";
+        let ours = predictable_contract_address(&checksum, &creator, salt, None);
+        let theirs =
+            cosmwasm_std::instantiate2_address(&checksum, &creator.into(), salt).expect("address");
+        assert_eq!(ours.as_slice(), theirs.as_slice());
+        let fixed = predictable_contract_address(&checksum, &creator, salt, Some(b"{}"));
+        assert_ne!(fixed, ours, "a fixed message changes the address");
     }
 }

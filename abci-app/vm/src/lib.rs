@@ -48,6 +48,8 @@ pub enum ExecError {
     Unauthorized { reason: String },
     #[error("unsupported message: {0}")]
     Unsupported(String),
+    #[error("duplicate: {what}")]
+    Duplicate { what: String },
     #[error("sub-messages nested deeper than {max}")]
     CallDepth { max: u32 },
     #[error("state is corrupt: {0}")]
@@ -76,6 +78,7 @@ impl ExecError {
             ExecError::InvalidCode(_) => ("wasm", 2),
             ExecError::Unauthorized { .. } => ("sdk", 4),
             ExecError::Unsupported(_) => ("wasm", 10),
+            ExecError::Duplicate { .. } => ("wasm", 15),
             ExecError::CallDepth { .. } => ("wasm", 21),
             ExecError::Corrupt(_) | ExecError::Store(_) | ExecError::NodeVm(_) => ("sdk", 1),
         }

@@ -22,6 +22,15 @@ pub struct ChainQuerier {
     pub(crate) depth: u32,
 }
 
+fn json_answer<T: serde::Serialize>(
+    value: &T,
+) -> BackendResult<SystemResult<ContractResult<Binary>>> {
+    match to_json_binary(value) {
+        Ok(b) => (Ok(SystemResult::Ok(ContractResult::Ok(b))), GasInfo::free()),
+        Err(e) => (Err(BackendError::unknown(e.to_string())), GasInfo::free()),
+    }
+}
+
 fn system_err(e: SystemError) -> BackendResult<SystemResult<ContractResult<Binary>>> {
     (Ok(SystemResult::Err(e)), GasInfo::free())
 }
@@ -119,6 +128,52 @@ impl Querier for ChainQuerier {
                     Err(e) => (Err(self.vm.record_fault(e)), GasInfo::free()),
                 }
             }
+            QueryRequest::Wasm(WasmQuery::CodeInfo { code_id }) => {
+                match self.vm.code_info_response(&self.branch, code_id) {
+                    Ok(resp) => json_answer(&resp),
+                    Err(crate::ExecError::UnknownCode { code_id }) => (
+                        Ok(SystemResult::Ok(ContractResult::Err(format!(
+                            "no code with id {code_id}"
+                        )))),
+                        GasInfo::free(),
+                    ),
+                    Err(e) => (Err(self.vm.record_fault(e)), GasInfo::free()),
+                }
+            }
+            // No native token: every supply is zero, no denomination has metadata.
+            QueryRequest::Bank(cosmwasm_std::BankQuery::Supply { denom }) => json_answer(
+                &cosmwasm_std::SupplyResponse::new(cosmwasm_std::Coin::new(0u128, denom)),
+            ),
+            QueryRequest::Bank(cosmwasm_std::BankQuery::DenomMetadata { denom }) => (
+                Ok(SystemResult::Ok(ContractResult::Err(format!(
+                    "no metadata for denomination {denom}: the chain has no native token"
+                )))),
+                GasInfo::free(),
+            ),
+            QueryRequest::Bank(cosmwasm_std::BankQuery::AllDenomMetadata { .. }) => {
+                json_answer(&cosmwasm_std::AllDenomMetadataResponse::new(vec![], None))
+            }
+            // No staking: nobody delegates, withdrawals go to the delegator itself.
+            QueryRequest::Distribution(d) => match d {
+                cosmwasm_std::DistributionQuery::DelegatorWithdrawAddress { delegator_address } => {
+                    json_answer(&cosmwasm_std::DelegatorWithdrawAddressResponse::new(
+                        cosmwasm_std::Addr::unchecked(delegator_address),
+                    ))
+                }
+                cosmwasm_std::DistributionQuery::DelegationTotalRewards { .. } => json_answer(
+                    &cosmwasm_std::DelegationTotalRewardsResponse::new(vec![], vec![]),
+                ),
+                cosmwasm_std::DistributionQuery::DelegatorValidators { .. } => {
+                    json_answer(&cosmwasm_std::DelegatorValidatorsResponse::new(vec![]))
+                }
+                other => (
+                    Ok(SystemResult::Ok(ContractResult::Err(format!(
+                        "no delegation: the chain has no staking ({})",
+                        format!("{other:?}").chars().take(64).collect::<String>()
+                    )))),
+                    GasInfo::free(),
+                ),
+            },
             QueryRequest::Bank(cosmwasm_std::BankQuery::Balance { denom, .. }) => {
                 let resp =
                     cosmwasm_std::BalanceResponse::new(cosmwasm_std::Coin::new(0u128, denom));

@@ -85,6 +85,10 @@ pub enum QueryMsg {
     },
     /// The block height and time (nanoseconds) the query ran with.
     Now {},
+    /// Passes a `QueryRequest` (JSON) to the chain and answers what the chain answered.
+    Chain {
+        request: Binary,
+    },
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -212,6 +216,13 @@ pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> StdResult<Response> {
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     match msg {
+        QueryMsg::Chain { request } => match deps.querier.raw_query(request.as_slice()) {
+            cosmwasm_std::SystemResult::Ok(cosmwasm_std::ContractResult::Ok(answer)) => Ok(answer),
+            cosmwasm_std::SystemResult::Ok(cosmwasm_std::ContractResult::Err(e)) => {
+                Err(StdError::msg(e))
+            }
+            cosmwasm_std::SystemResult::Err(e) => Err(StdError::msg(format!("{e:?}"))),
+        },
         QueryMsg::Now {} => to_json_binary(&(env.block.height, env.block.time.nanos())),
         QueryMsg::Spin {} => {
             let mut i: u64 = 0;

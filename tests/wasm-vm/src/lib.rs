@@ -23,7 +23,7 @@ use serde::Serialize;
 
 /// Capabilities the chain offers to contracts (TOOLCHAIN.md: up to `cosmwasm_2_1`).
 pub const CHAIN_CAPABILITIES: &str =
-    "iterator,staking,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
+    "iterator,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
 /// The five contracts, by artifact name.
 pub const CONTRACTS: [&str; 5] = [
     "usage_proof",
