@@ -27,6 +27,9 @@ step "binaries the localnet tests run (usaged, usage-aggregator, usage-attestor,
 # committee tests also start the attestor and the node, so every binary is built first.
 cargo build -q --workspace --bins --locked
 
+step "fuzz targets, ${FUZZ_SECONDS:-10} s each from their seed corpora (longer: bash scripts/fuzz.sh 600)"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+
 step "cargo test"
 cargo test --workspace --locked 2>&1 | tee "$CARGO_TARGET_DIR/last-test.log"
 summary=$(grep -E '^test result:' "$CARGO_TARGET_DIR/last-test.log" |

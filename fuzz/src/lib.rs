@@ -3,7 +3,7 @@
 //! transaction passes its ante checks only with a valid signature).
 
 use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env, MockApi};
-use cosmwasm_std::{from_json, Addr};
+use cosmwasm_std::{from_json, Addr, Storage};
 
 /// `TxRaw` → `TxBody`/`AuthInfo` decoding, the ante checks against a fresh and a known account,
 /// and the `Simulate` request decoder.
@@ -40,26 +40,28 @@ fn addr(api: &MockApi, name: &str) -> Addr {
     api.addr_make(name)
 }
 
-/// One of the five contracts, freshly instantiated on mock storage, executes the JSON in
-/// `data[1..]` sent by the admin or a stranger (`data[0]` picks both). Contract errors are
-/// expected; a panic is a bug.
-pub fn contract_execute(data: &[u8]) {
-    let Some((&selector, msg)) = data.split_first() else {
-        return;
-    };
+type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The storage of contract `which` (0..5) right after its instantiation, made once: C1's
+/// instantiation verifies the committee's proofs of possession, far too slow to redo per input.
+fn instantiated(which: u8) -> Pairs {
+    static STATES: std::sync::OnceLock<Vec<Pairs>> = std::sync::OnceLock::new();
+    STATES
+        .get_or_init(|| (0..5).map(instantiate).collect())
+        .get(which as usize)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn instantiate(which: u8) -> Pairs {
     let mut deps = mock_dependencies();
     let api = deps.api;
     let env = mock_env();
     let admin = addr(&api, "admin");
-    let sender = if selector & 0x80 == 0 {
-        admin.clone()
-    } else {
-        addr(&api, "stranger")
-    };
-    let admin_info = message_info(&admin, &[]);
-    let info = message_info(&sender, &[]);
+    let info = message_info(&admin, &[]);
     let c = |n: &str| addr(&api, n).to_string();
-    match selector % 5 {
+    let json = |v: serde_json::Value| serde_json::to_vec(&v).expect("json");
+    match which {
         0 => {
             let init = usage_common::msg::usage_proof::InstantiateMsg {
                 admin: Some(admin.to_string()),
@@ -71,52 +73,85 @@ pub fn contract_execute(data: &[u8]) {
                 accept_software_tee: true,
                 allowed_measurements: vec![cosmwasm_std::HexBinary::from([7u8; 32])],
             };
-            usage_proof::contract::instantiate(deps.as_mut(), env.clone(), admin_info, init)
-                .expect("instantiate C1");
+            usage_proof::contract::instantiate(deps.as_mut(), env, info, init).expect("C1");
+        }
+        1 => {
+            let init = json(serde_json::json!({"admin": admin, "usage_proof": c("c1"),
+                "grace_seconds": 30, "dispute_window_seconds": 60}));
+            let init = from_json(init).expect("C2 init");
+            period_proof::contract::instantiate(deps.as_mut(), env, info, init).expect("C2");
+        }
+        2 => {
+            let init = json(serde_json::json!({"admin": admin, "usage_proof": c("c1"),
+                "period_proof": c("c2"), "ledger": c("c4"),
+                "tariff": {"currency": "CNY", "minimum_amount": "1", "lines": [
+                    {"metric": "net_tx_bytes", "price": "1", "per_units": "1000000"}]}}));
+            let init = from_json(init).expect("C3 init");
+            settlement::contract::instantiate(deps.as_mut(), env, info, init).expect("C3");
+        }
+        3 => {
+            let init = json(serde_json::json!({"admin": admin, "usage_proof": c("c1"),
+                "currency": "CNY", "decimals": 2, "settlement": c("c3"), "withdrawal": c("c5")}));
+            let init = from_json(init).expect("C4 init");
+            ledger::contract::instantiate(deps.as_mut(), env, info, init).expect("C4");
+        }
+        _ => {
+            let init = json(serde_json::json!({"admin": admin, "usage_proof": c("c1"),
+                "ledger": c("c4"), "currency": "CNY",
+                "limits": {"per_request": "1000000", "rolling": "5000000",
+                           "window_seconds": 86400, "delay_seconds": 600}}));
+            let init = from_json(init).expect("C5 init");
+            withdrawal::contract::instantiate(deps.as_mut(), env, info, init).expect("C5");
+        }
+    }
+    deps.storage
+        .range(None, None, cosmwasm_std::Order::Ascending)
+        .collect()
+}
+
+/// One of the five contracts (`data[0] % 5`), in its state right after instantiation on mock
+/// storage, executes the JSON in `data[1..]` sent by its admin or a stranger (`data[0] & 0x80`).
+/// Contract errors are expected; a panic is a bug.
+pub fn contract_execute(data: &[u8]) {
+
+    let Some((&selector, msg)) = data.split_first() else {
+        return;
+    };
+    let which = selector % 5;
+    let mut deps = mock_dependencies();
+    for (k, v) in instantiated(which) {
+        deps.storage.set(&k, &v);
+    }
+    let api = deps.api;
+    let env = mock_env();
+    let sender = if selector & 0x80 == 0 {
+        addr(&api, "admin")
+    } else {
+        addr(&api, "stranger")
+    };
+    let info = message_info(&sender, &[]);
+    match which {
+        0 => {
             if let Ok(m) = from_json(msg) {
                 let _ = usage_proof::contract::execute(deps.as_mut(), env, info, m);
             }
         }
         1 => {
-            let init = serde_json::json!({"admin": admin, "usage_proof": c("c1"),
-                "grace_seconds": 30, "dispute_window_seconds": 60});
-            let init = from_json(serde_json::to_vec(&init).expect("json")).expect("C2 init");
-            period_proof::contract::instantiate(deps.as_mut(), env.clone(), admin_info, init)
-                .expect("instantiate C2");
             if let Ok(m) = from_json(msg) {
                 let _ = period_proof::contract::execute(deps.as_mut(), env, info, m);
             }
         }
         2 => {
-            let init = serde_json::json!({"admin": admin, "usage_proof": c("c1"),
-                "period_proof": c("c2"), "ledger": c("c4"),
-                "tariff": {"currency": "CNY", "minimum_amount": "1", "lines": [
-                    {"metric": "net_tx_bytes", "price": "1", "per_units": "1000000"}]}});
-            let init = from_json(serde_json::to_vec(&init).expect("json")).expect("C3 init");
-            settlement::contract::instantiate(deps.as_mut(), env.clone(), admin_info, init)
-                .expect("instantiate C3");
             if let Ok(m) = from_json(msg) {
                 let _ = settlement::contract::execute(deps.as_mut(), env, info, m);
             }
         }
         3 => {
-            let init = serde_json::json!({"admin": admin, "usage_proof": c("c1"),
-                "currency": "CNY", "decimals": 2, "settlement": c("c3"), "withdrawal": c("c5")});
-            let init = from_json(serde_json::to_vec(&init).expect("json")).expect("C4 init");
-            ledger::contract::instantiate(deps.as_mut(), env.clone(), admin_info, init)
-                .expect("instantiate C4");
             if let Ok(m) = from_json(msg) {
                 let _ = ledger::contract::execute(deps.as_mut(), env, info, m);
             }
         }
         _ => {
-            let init = serde_json::json!({"admin": admin, "usage_proof": c("c1"),
-                "ledger": c("c4"), "currency": "CNY",
-                "limits": {"per_request": "1000000", "rolling": "5000000",
-                           "window_seconds": 86400, "delay_seconds": 600}});
-            let init = from_json(serde_json::to_vec(&init).expect("json")).expect("C5 init");
-            withdrawal::contract::instantiate(deps.as_mut(), env.clone(), admin_info, init)
-                .expect("instantiate C5");
             if let Ok(m) = from_json(msg) {
                 let _ = withdrawal::contract::execute(deps.as_mut(), env, info, m);
             }
