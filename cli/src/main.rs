@@ -101,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
                         Ok((c1.clone(), serde_json::to_vec(&msg)?))
                     })
                     .collect::<anyhow::Result<Vec<_>>>()?;
-                hashes.push(admin.broadcast(&msgs, 150_000_000).await?);
+                hashes.push(admin.broadcast(&msgs, 30_000_000).await?);
             }
             for hash in hashes {
                 let out = admin.wait_tx(&hash, Duration::from_secs(120)).await?;

@@ -45,7 +45,7 @@ fn sign(
     .expect("any");
     let auth = SignerInfo::single_direct(Some(key.public_key()), seq).auth_info(Fee {
         amount: vec![],
-        gas_limit: 200_000_000,
+        gas_limit: usaged::genesis::MAX_TX_GAS,
         payer: None,
         granter: None,
     });
@@ -62,14 +62,16 @@ fn sign(
     .expect("bytes")
 }
 
+/// A batch of `RECORDS` records for `window`, from terminals `first..first + RECORDS`.
 fn batch_msg(
     committee: &SigningCommittee,
     chain: &str,
     c1: &str,
     window: u64,
+    first: usize,
     tenants: &[String],
 ) -> serde_json::Value {
-    let records: Vec<UsageRecord> = (0..RECORDS)
+    let records: Vec<UsageRecord> = (first..first + RECORDS)
         .map(|i| UsageRecord {
             terminal_id: format!("edge-{i:05}"),
             window_start: window,
@@ -166,8 +168,10 @@ fn main() -> anyhow::Result<()> {
     let mut m = Machine::open(&home.path().join("app"))?;
     m.init_chain(chain, 1, Timestamp::from_seconds(T0), &app_state)?;
     let mut seq = 0;
+    // Every tx of a block proves the same window for its own thousand terminals.
+    let terminals = RECORDS * per_block as usize;
     let mut reg = vec![];
-    for i in 0..RECORDS {
+    for i in 0..terminals {
         reg.push(sign(
             &admin,
             chain,
@@ -204,7 +208,7 @@ fn main() -> anyhow::Result<()> {
     init_msg["admin"] = json!(bare_admin.to_string());
     net.instantiate(&bare_c1, &bare_admin, &init_msg)
         .map_err(|e| anyhow::anyhow!(e))?;
-    for i in 0..RECORDS {
+    for i in 0..terminals {
         net.execute(
             &bare_c1,
             &bare_admin,
@@ -224,15 +228,16 @@ fn main() -> anyhow::Result<()> {
     let mut records = 0u64;
     for b in 0..blocks {
         let height = height + 1 + b;
-        let time = T0 + 10 * (b + 1) * per_block + 10;
+        let window = T0 + 10 * b;
+        let time = window + 20;
         let mut txs = vec![];
         let mut msgs = vec![];
-        for k in 0..per_block {
-            let window = T0 + 10 * (b * per_block + k);
-            let msg = batch_msg(&committee, chain, &c1, window, &tenants);
+        for k in 0..per_block as usize {
+            let first = k * RECORDS;
+            let msg = batch_msg(&committee, chain, &c1, window, first, &tenants);
             txs.push(sign(&admin, chain, seq, &c1, &msg));
             seq += 1;
-            let bare = batch_msg(&committee, chain, bare_c1.as_str(), window, &tenants);
+            let bare = batch_msg(&committee, chain, bare_c1.as_str(), window, first, &tenants);
             msgs.push(bare);
         }
         let started = Instant::now();

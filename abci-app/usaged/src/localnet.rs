@@ -84,7 +84,7 @@ pub fn app_genesis(
     }
     Ok(json!({
         "params": {
-            "max_tx_gas": 200_000_000u64,
+            "max_tx_gas": crate::genesis::MAX_TX_GAS,
             "max_block_gas": crate::genesis::MAX_BLOCK_GAS,
             "code_upload_access": {"any_of_addresses": [admin]},
             "instantiate_default_permission": {"any_of_addresses": [admin]},

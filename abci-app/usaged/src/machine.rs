@@ -362,6 +362,12 @@ impl Machine {
         } else {
             serde_json::from_slice(app_state).map_err(|e| NodeError::Genesis(e.to_string()))?
         };
+        if genesis.params.max_tx_gas > genesis.params.max_block_gas {
+            return Err(NodeError::Genesis(format!(
+                "max_tx_gas {} above max_block_gas {}: such transactions would never fit a block",
+                genesis.params.max_tx_gas, genesis.params.max_block_gas
+            )));
+        }
         self.chain_id = chain_id.to_string();
         self.params = genesis.params.clone();
         let branch = branch_over(&self.store);

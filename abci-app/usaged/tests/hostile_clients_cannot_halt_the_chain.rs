@@ -437,8 +437,9 @@ fn check_tx_refuses_what_delivery_would_refuse() {
 fn a_proposal_puts_priority_senders_first_and_drops_a_skipped_senders_later_txs() {
     let home = tempfile::tempdir().expect("home");
     let committee = Wallet::new(5);
-    let g =
-        genesis(json!({"priority_senders": [committee.addr()], "max_block_gas": 100_000_000u64}));
+    let g = genesis(
+        json!({"priority_senders": [committee.addr()], "max_block_gas": 100_000_000u64, "max_tx_gas": 100_000_000u64}),
+    );
     let mut node = Node::init(home.path(), &g);
     node.block(&[]);
     let mut big = Wallet::new(6);

@@ -55,7 +55,7 @@ impl Wallet {
         let auth =
             SignerInfo::single_direct(Some(self.key.public_key()), self.seq).auth_info(Fee {
                 amount: vec![],
-                gas_limit: 150_000_000,
+                gas_limit: usaged::genesis::MAX_TX_GAS,
                 payer: None,
                 granter: None,
             });

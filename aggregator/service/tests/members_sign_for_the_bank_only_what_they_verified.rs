@@ -82,7 +82,7 @@ async fn fund(net: &Net, bookings: &Bookings, bank_ref: &str, tenant: &str, amou
         .execute(
             &net.contract("ledger"),
             &json!({"deposit": {"voucher": voucher, "signature": signature}}),
-            50_000_000,
+            30_000_000,
             Duration::from_secs(20),
         )
         .await
@@ -186,7 +186,7 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
         .execute(
             &c4,
             &json!({"deposit": {"voucher": voucher, "signature": signature}}),
-            50_000_000,
+            30_000_000,
             Duration::from_secs(20),
         )
         .await
@@ -209,7 +209,7 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
         .execute(
             &c5a,
             &json!({"request_withdrawal": {"amount": "1000", "beneficiary": "CN1234567890"}}),
-            50_000_000,
+            30_000_000,
             Duration::from_secs(20),
         )
         .await
@@ -260,7 +260,7 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
         .execute(
             &c5a,
             &json!({"approve_instruction": {"withdrawal_id": 1, "signature": signature}}),
-            50_000_000,
+            30_000_000,
             Duration::from_secs(20),
         )
         .await
@@ -328,7 +328,7 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
         .execute(
             &c5a,
             &json!({"record_voucher": {"voucher": voucher, "signature": signature}}),
-            50_000_000,
+            30_000_000,
             Duration::from_secs(20),
         )
         .await

@@ -69,7 +69,7 @@ async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
         .execute(
             &net.contract("usage-proof"),
             &json!({"rotate_committee": {"rotation": rotation, "signature": signature}}),
-            50_000_000,
+            30_000_000,
             Duration::from_secs(20),
         )
         .await

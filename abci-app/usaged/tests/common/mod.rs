@@ -76,7 +76,7 @@ pub fn sign_execute(
     let body = Body::new(vec![any], "", 0u32);
     let auth = SignerInfo::single_direct(Some(key.public_key()), seq).auth_info(Fee {
         amount: vec![],
-        gas_limit: 100_000_000,
+        gas_limit: 30_000_000,
         payer: None,
         granter: None,
     });

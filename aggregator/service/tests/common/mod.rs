@@ -122,7 +122,7 @@ impl Net {
                 .collect();
             hashes.push(
                 self.client
-                    .broadcast(&msgs, 150_000_000)
+                    .broadcast(&msgs, 30_000_000)
                     .await
                     .expect("register broadcast"),
             );
