@@ -48,7 +48,7 @@ pub struct Fee {
     /// Coins offered as fee. May contain zero amounts (CosmJS's `calculateFee` with a zero gas
     /// price produces `"0"`); if any amount is non-zero the list is a valid SDK `Coins`.
     pub amount: Vec<Coin>,
-    /// The gas budget, in SDK gas units (wasmd converts 1 SDK gas = 140,000 CosmWasm gas).
+    /// The gas budget, in SDK gas units (the VM converts 1 SDK gas = 14,000 CosmWasm gas).
     pub gas_limit: u64,
 }
 

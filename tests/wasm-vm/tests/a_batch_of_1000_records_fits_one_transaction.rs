@@ -15,8 +15,10 @@ const CHAIN: &str = "usagechain-vm-1";
 const T0: u64 = 1_700_000_000;
 /// CometBFT's default `max_tx_bytes`.
 const MAX_TX_BYTES: usize = 1_048_576;
-/// The per-transaction gas budget the chain gives a batch, in SDK gas (CosmWasm gas / 140,000).
-const MAX_TX_GAS_SDK: u64 = 100_000_000;
+/// The per-transaction gas budget the chain gives a batch, in SDK gas (`usaged`'s default
+/// `max_tx_gas`), and CosmWasm gas per SDK gas (`usaged_vm::gas::GAS_MULTIPLIER`).
+const MAX_TX_GAS_SDK: u64 = 60_000_000;
+const GAS_MULTIPLIER: u64 = 12_000;
 
 #[test]
 fn a_batch_of_1000_records_fits_one_transaction() {
@@ -92,7 +94,7 @@ fn a_batch_of_1000_records_fits_one_transaction() {
     let started = Instant::now();
     net.execute(&c1, &admin, &msg).expect("batch of 1000");
     let elapsed = started.elapsed();
-    let sdk_gas = net.last_gas_used / 140_000;
+    let sdk_gas = net.last_gas_used / GAS_MULTIPLIER;
     println!(
         "SubmitBatch, {n} records: message {json_len} bytes, {} CosmWasm gas = {sdk_gas} SDK gas, {:.1} ms in the VM ({:.0} records/s)",
         net.last_gas_used,

@@ -169,6 +169,28 @@ pub fn genesis(extra_params: Value) -> Vec<u8> {
     serde_json::to_vec(&g).expect("genesis")
 }
 
+/// The genesis of [`genesis`] plus the usage-proof contract (code 2, the third instance) with
+/// `committee` and the software TEE allowed, for tests that need the chain's real workload.
+pub fn genesis_with_c1(committee: &usage_signer::SigningCommittee) -> Vec<u8> {
+    let mut g: Value = serde_json::from_slice(&genesis(json!({}))).expect("genesis");
+    let a = admin().addr();
+    g["codes"].as_array_mut().expect("codes").push(
+        json!({"name": "usage_proof", "wasm": Binary::from(artifact("usage_proof")).to_base64()}),
+    );
+    g["contracts"].as_array_mut().expect("contracts").push(json!({
+        "code": "usage_proof", "label": "usage-proof", "creator": a, "admin": a,
+        "msg": {"admin": a, "threshold": committee.threshold, "members": committee.member_keys(),
+                "window_seconds": 10, "period_seconds": 60, "grace_seconds": 30,
+                "accept_software_tee": true,
+                "allowed_measurements": [cosmwasm_std::HexBinary::from(usaged::localnet::SOFTWARE_MEASUREMENT)]}}));
+    serde_json::to_vec(&g).expect("genesis")
+}
+
+/// The address of the usage-proof contract of [`genesis_with_c1`].
+pub fn c1_address() -> String {
+    usaged_auth::humanize(&usaged_vm::keys::classic_contract_address(2, 3)).expect("address")
+}
+
 /// Address of genesis instance `n` (1-based) of code 1.
 pub fn instance(n: u64) -> String {
     usaged_auth::humanize(&usaged_vm::keys::classic_contract_address(1, n)).expect("address")
