@@ -545,9 +545,8 @@ impl Machine {
         }
     }
 
-    /// What CheckTx refuses from the transaction alone (and this node's fee policy).
-    fn check_stateless(&self, tx: &DecodedTx, raw_len: usize) -> Result<(), TxOutcome> {
-        let gas_wanted = tx.fee.gas_limit;
+    /// Refuses a gas limit above the chain's per-transaction maximum.
+    fn check_gas_limit(&self, gas_wanted: u64) -> Result<(), TxOutcome> {
         if gas_wanted > self.params.max_tx_gas {
             return Err(TxOutcome::failed(
                 "sdk",
@@ -560,6 +559,13 @@ impl Machine {
                 0,
             ));
         }
+        Ok(())
+    }
+
+    /// What CheckTx refuses from the transaction alone (and this node's fee policy).
+    fn check_stateless(&self, tx: &DecodedTx, raw_len: usize) -> Result<(), TxOutcome> {
+        let gas_wanted = tx.fee.gas_limit;
+        self.check_gas_limit(gas_wanted)?;
         let ante = ante_gas(raw_len);
         if gas_wanted < ante {
             return Err(out_of_gas("txSize", gas_wanted, ante));
@@ -788,17 +794,8 @@ impl Machine {
         };
         let gas_wanted = tx.fee.gas_limit;
         let mut ante = ante_gas(raw.len());
-        if gas_wanted > self.params.max_tx_gas {
-            return Ok(TxOutcome::failed(
-                "sdk",
-                usaged_auth::sdk::ERR_INVALID_GAS_LIMIT,
-                format!(
-                    "gas limit {gas_wanted} above the chain's maximum {}",
-                    self.params.max_tx_gas
-                ),
-                gas_wanted,
-                0,
-            ));
+        if let Err(refused) = self.check_gas_limit(gas_wanted) {
+            return Ok(refused);
         }
         if gas_wanted < ante {
             return Ok(out_of_gas("txSize", gas_wanted, ante));
@@ -958,26 +955,9 @@ impl Machine {
                 label,
                 msg,
                 ..
-            } => {
-                let (addr, out) = self.vm.instantiate_metered(
-                    branch,
-                    ctx,
-                    &Addr::unchecked(sender),
-                    *code_id,
-                    msg,
-                    label,
-                    admin.as_ref().map(Addr::unchecked),
-                    meter,
-                )?;
-                let response = wasmv1::MsgInstantiateContractResponse {
-                    address: addr.to_string(),
-                    data: out.data.map(|d| d.to_vec()).unwrap_or_default(),
-                };
-                Ok((
-                    any(INSTANTIATE_RESPONSE, response.encode_to_vec()),
-                    out.events,
-                ))
-            }
+            } => self.run_instantiate(
+                branch, ctx, sender, admin, *code_id, label, msg, None, meter,
+            ),
             Msg::InstantiateContract2 {
                 sender,
                 admin,
@@ -987,28 +967,17 @@ impl Machine {
                 salt,
                 fix_msg,
                 ..
-            } => {
-                let (addr, out) = self.vm.instantiate2_metered(
-                    branch,
-                    ctx,
-                    &Addr::unchecked(sender),
-                    *code_id,
-                    msg,
-                    label,
-                    admin.as_ref().map(Addr::unchecked),
-                    salt,
-                    *fix_msg,
-                    meter,
-                )?;
-                let response = wasmv1::MsgInstantiateContract2Response {
-                    address: addr.to_string(),
-                    data: out.data.map(|d| d.to_vec()).unwrap_or_default(),
-                };
-                Ok((
-                    any(INSTANTIATE2_RESPONSE, response.encode_to_vec()),
-                    out.events,
-                ))
-            }
+            } => self.run_instantiate(
+                branch,
+                ctx,
+                sender,
+                admin,
+                *code_id,
+                label,
+                msg,
+                Some((salt, *fix_msg)),
+                meter,
+            ),
             Msg::MigrateContract {
                 sender,
                 contract,
@@ -1067,6 +1036,47 @@ impl Machine {
             }
             other => Err(ExecError::Unsupported(other.type_url().to_string())),
         }
+    }
+
+    /// `MsgInstantiateContract` (no salt) or `MsgInstantiateContract2`: the instantiation and its
+    /// typed response.
+    #[allow(clippy::too_many_arguments)]
+    fn run_instantiate(
+        &self,
+        branch: &Branch,
+        ctx: &BlockCtx,
+        sender: &str,
+        admin: &Option<String>,
+        code_id: u64,
+        label: &str,
+        msg: &[u8],
+        salt: Option<(&[u8], bool)>,
+        meter: &mut u64,
+    ) -> Result<(Any, Vec<ChainEvent>), ExecError> {
+        let (addr, out) = self.vm.instantiate_at_metered(
+            branch,
+            ctx,
+            &Addr::unchecked(sender),
+            code_id,
+            msg,
+            label,
+            admin.as_ref().map(Addr::unchecked),
+            salt,
+            meter,
+        )?;
+        let address = addr.to_string();
+        let data = out.data.map(|d| d.to_vec()).unwrap_or_default();
+        let response = match salt {
+            None => any(
+                INSTANTIATE_RESPONSE,
+                wasmv1::MsgInstantiateContractResponse { address, data }.encode_to_vec(),
+            ),
+            Some(_) => any(
+                INSTANTIATE2_RESPONSE,
+                wasmv1::MsgInstantiateContract2Response { address, data }.encode_to_vec(),
+            ),
+        };
+        Ok((response, out.events))
     }
 
     /// Runs a transaction on a throw-away branch without checking its signature (Simulate):

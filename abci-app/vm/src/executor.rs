@@ -435,19 +435,14 @@ impl WasmVm {
         admin: Option<Addr>,
         meter: &mut u64,
     ) -> Result<(Addr, CallOutcome), ExecError> {
-        let limit = *meter;
-        let (addr, mut outcome) = self.inner.instantiate(
-            state, ctx, sender, code_id, msg, label, admin, None, meter, 0,
-        )?;
-        outcome.gas_used = limit - *meter;
-        Ok((addr, outcome))
+        self.instantiate_at_metered(state, ctx, sender, code_id, msg, label, admin, None, meter)
     }
 
-    /// Instantiates `code_id` at the predictable address of (checksum, sender, `salt`, and the
-    /// message if `fix_msg`), as `MsgInstantiateContract2` does; on a meter like
-    /// [`WasmVm::instantiate_metered`].
+    /// Instantiates `code_id` at the next classic address (`salt` absent) or at the predictable
+    /// address of (checksum, sender, salt, and the message if the flag says so), as
+    /// `MsgInstantiateContract2` does; on a meter that shows the gas left, failure or not.
     #[allow(clippy::too_many_arguments)]
-    pub fn instantiate2_metered(
+    pub fn instantiate_at_metered(
         &self,
         state: &Branch,
         ctx: &BlockCtx,
@@ -456,22 +451,12 @@ impl WasmVm {
         msg: &[u8],
         label: &str,
         admin: Option<Addr>,
-        salt: &[u8],
-        fix_msg: bool,
+        salt: Option<(&[u8], bool)>,
         meter: &mut u64,
     ) -> Result<(Addr, CallOutcome), ExecError> {
         let limit = *meter;
         let (addr, mut outcome) = self.inner.instantiate(
-            state,
-            ctx,
-            sender,
-            code_id,
-            msg,
-            label,
-            admin,
-            Some((salt, fix_msg)),
-            meter,
-            0,
+            state, ctx, sender, code_id, msg, label, admin, salt, meter, 0,
         )?;
         outcome.gas_used = limit - *meter;
         Ok((addr, outcome))
@@ -1077,6 +1062,40 @@ impl VmInner {
         })
     }
 
+    /// A sub-message's instantiation (classic, or `Instantiate2` with `salt`), its outcome
+    /// carrying the new contract's address for the `MsgResponse`.
+    #[allow(clippy::too_many_arguments)]
+    fn instantiate_sub(
+        self: &Rc<Self>,
+        state: &Branch,
+        ctx: &BlockCtx,
+        sender: &Addr,
+        admin: &Option<String>,
+        code_id: u64,
+        msg: &Binary,
+        label: &str,
+        salt: Option<&[u8]>,
+        meter: &mut u64,
+        depth: u32,
+    ) -> Result<CallOutcome, ExecError> {
+        let admin = admin.as_ref().map(Addr::unchecked);
+        let salt = salt.map(|s| (s, false));
+        let (addr, mut outcome) = self.instantiate(
+            state,
+            ctx,
+            sender,
+            code_id,
+            msg.as_slice(),
+            label,
+            admin,
+            salt,
+            meter,
+            depth,
+        )?;
+        outcome.instantiated = Some(addr);
+        Ok(outcome)
+    }
+
     fn dispatch(
         self: &Rc<Self>,
         state: &Branch,
@@ -1107,25 +1126,9 @@ impl VmInner {
                 msg,
                 funds,
                 label,
-            }) if funds.is_empty() => {
-                let admin = admin.as_ref().map(Addr::unchecked);
-                self.instantiate(
-                    state,
-                    ctx,
-                    sender,
-                    *code_id,
-                    msg.as_slice(),
-                    label,
-                    admin,
-                    None,
-                    meter,
-                    depth,
-                )
-                .map(|(addr, mut o)| {
-                    o.instantiated = Some(addr);
-                    o
-                })
-            }
+            }) if funds.is_empty() => self.instantiate_sub(
+                state, ctx, sender, admin, *code_id, msg, label, None, meter, depth,
+            ),
             CosmosMsg::Wasm(WasmMsg::Instantiate2 {
                 admin,
                 code_id,
@@ -1133,25 +1136,18 @@ impl VmInner {
                 msg,
                 funds,
                 salt,
-            }) if funds.is_empty() => {
-                let admin = admin.as_ref().map(Addr::unchecked);
-                self.instantiate(
-                    state,
-                    ctx,
-                    sender,
-                    *code_id,
-                    msg.as_slice(),
-                    label,
-                    admin,
-                    Some((salt.as_slice(), false)),
-                    meter,
-                    depth,
-                )
-                .map(|(addr, mut o)| {
-                    o.instantiated = Some(addr);
-                    o
-                })
-            }
+            }) if funds.is_empty() => self.instantiate_sub(
+                state,
+                ctx,
+                sender,
+                admin,
+                *code_id,
+                msg,
+                label,
+                Some(salt.as_slice()),
+                meter,
+                depth,
+            ),
             CosmosMsg::Wasm(WasmMsg::Migrate {
                 contract_addr,
                 new_code_id,
