@@ -1105,26 +1105,28 @@ impl Machine {
         let gas_wanted = tx.fee.gas_limit;
         let budget = gas::to_vm(self.params.max_tx_gas.saturating_sub(ante));
         let events = ante_events(tx);
-        Ok(
-            match self.run_msgs(&branch, &ctx, &tx.msgs, budget, Upload::CheckOnly)? {
-                Ok(ran) => {
-                    let mut all = events;
-                    all.extend(ran.events);
-                    TxOutcome {
-                        gas_wanted,
-                        gas_used: ante + ran.gas_used,
-                        events: all,
-                        ..ran
-                    }
-                }
-                Err((failure, vm_used)) => TxOutcome {
+        let ran = {
+            let _simulating = self.vm.simulating();
+            self.run_msgs(&branch, &ctx, &tx.msgs, budget, Upload::CheckOnly)
+        };
+        Ok(match ran? {
+            Ok(ran) => {
+                let mut all = events;
+                all.extend(ran.events);
+                TxOutcome {
                     gas_wanted,
-                    gas_used: ante + gas::to_sdk(vm_used),
-                    events,
-                    ..failure
-                },
+                    gas_used: ante + ran.gas_used,
+                    events: all,
+                    ..ran
+                }
+            }
+            Err((failure, vm_used)) => TxOutcome {
+                gas_wanted,
+                gas_used: ante + gas::to_sdk(vm_used),
+                events,
+                ..failure
             },
-        )
+        })
     }
 
     /// Height and time of the last committed block, for queries.

@@ -126,6 +126,22 @@ fn an_unsigned_simulate_never_writes_code_to_disk() {
         before,
         "Simulate wrote to the module cache"
     );
+    // Uploading and instantiating in one simulated tx: the new code is not compiled for it.
+    admin.sequence = 0;
+    let upload = admin.store_code_msg(fresh_probe_wasm("simulated-and-run"));
+    let inst = admin.instantiate_msg(2, "simulated");
+    let answer = simulate(&node, admin.sign(vec![upload, inst], 150_000_000));
+    assert_eq!(
+        (answer.codespace.as_str(), answer.code),
+        ("wasm", 10),
+        "{}",
+        answer.log
+    );
+    assert_eq!(
+        files_under(&home.path().join("wasm-cache")),
+        before,
+        "Simulate compiled a code it had stored"
+    );
     assert_eq!(node.machine.committed(), (height, hash));
     assert_eq!(codes(&node), 1);
 }

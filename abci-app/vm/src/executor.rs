@@ -85,6 +85,15 @@ impl AccessConfig {
     }
 }
 
+/// Ends a `Simulate` mark of [`WasmVm::simulating`] when dropped.
+pub struct SimulatingGuard<'a>(&'a WasmVm);
+
+impl Drop for SimulatingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.inner.simulating.set(false);
+    }
+}
+
 /// How a code upload is handled: stored for good (a block), or only checked and charged
 /// (`Simulate`: nothing reaches the disk, nothing is compiled).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +173,8 @@ pub struct VmInner {
     cache: VmCache,
     /// The first store error met inside a contract call since the last check.
     fault: FaultSlot,
+    /// Set while a `Simulate` runs: nothing may be compiled or written to the module cache.
+    simulating: std::cell::Cell<bool>,
 }
 
 /// Runs contracts in the CosmWasm VM.
@@ -292,6 +303,7 @@ impl WasmVm {
             inner: Rc::new(VmInner {
                 cache,
                 fault: FaultSlot::default(),
+                simulating: std::cell::Cell::new(false),
             }),
         })
     }
@@ -382,6 +394,13 @@ impl WasmVm {
             self.inner.rebuild(state, &checksum)?;
         }
         Ok(checksum)
+    }
+
+    /// Marks a `Simulate` until the returned guard drops (panics included): meanwhile a missing
+    /// module is never compiled or written to the cache.
+    pub fn simulating(&self) -> SimulatingGuard<'_> {
+        self.inner.simulating.set(true);
+        SimulatingGuard(self)
     }
 
     /// Every stored code id, in order.
@@ -591,6 +610,13 @@ impl VmInner {
     /// Writes the wasm and module of `checksum` into the cache again from the bytecode in
     /// `state`, replacing whatever (missing, truncated, corrupt) files were there.
     fn rebuild(&self, state: &dyn KvRead, checksum: &Checksum) -> Result<(), ExecError> {
+        if self.simulating.get() {
+            // A code stored earlier in the same simulated tx has no module: compiling it here
+            // would write to the disk on behalf of an unsigned query.
+            return Err(ExecError::Unsupported(format!(
+                "code {checksum} has no compiled module; it runs once its upload is committed"
+            )));
+        }
         let wasm = state
             .get(&keys::wasm(checksum.as_slice()))?
             .ok_or_else(|| ExecError::Corrupt(format!("no wasm in state for {checksum}")))?;
