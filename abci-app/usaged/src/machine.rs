@@ -226,7 +226,9 @@ impl GasPrice {
 
     /// The smallest fee for `gas`, rounded up.
     pub fn fee_for(&self, gas: u64) -> u128 {
-        (gas as u128 * self.micro_amount).div_ceil(1_000_000)
+        (gas as u128)
+            .saturating_mul(self.micro_amount)
+            .div_ceil(1_000_000)
     }
 }
 
