@@ -51,6 +51,21 @@ pub enum CommitteeError {
     InvalidSize { members: usize },
     #[error("next committee must have epoch {expected}, got {got}")]
     WrongNextEpoch { expected: u64, got: u64 },
+    #[error("member {index}: the identity point is not a public key")]
+    IdentityPublicKey { index: usize },
+    #[error("the signers' aggregate key or the signature is the identity point")]
+    IdentitySignature,
+}
+
+/// The compressed encoding of G1's point at infinity (the only one ark and blst accept).
+pub const G1_IDENTITY: [u8; PUBKEY_LEN] = identity_encoding();
+/// The compressed encoding of G2's point at infinity.
+pub const G2_IDENTITY: [u8; SIGNATURE_LEN] = identity_encoding();
+
+const fn identity_encoding<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    out[0] = 0xc0;
+    out
 }
 
 /// A committee as stored on chain: the member keys (each registered with a valid PoP).
@@ -153,6 +168,12 @@ impl Committee {
                 return Err(CommitteeError::DuplicateMember { index, first });
             }
             seen.push(m.pubkey.as_slice());
+            // The identity passes a pairing-based PoP check (both sides are 1) and would count
+            // toward the threshold without ever signing. Compressed encodings are canonical, so
+            // byte equality is point equality.
+            if m.pubkey.as_slice() == G1_IDENTITY {
+                return Err(CommitteeError::IdentityPublicKey { index });
+            }
             // Aggregating one key checks it is a valid, subgroup-checked G1 point.
             if api.bls12_381_aggregate_g1(m.pubkey.as_slice()).is_err() {
                 return Err(CommitteeError::InvalidPublicKey { index });
@@ -201,6 +222,10 @@ impl Committee {
         let aggregate = api
             .bls12_381_aggregate_g1(&keys)
             .map_err(|_| CommitteeError::InvalidSignature)?;
+        // Keys that cancel out, or a signature at infinity, verify against anything.
+        if aggregate == G1_IDENTITY || sig.signature.as_slice() == G2_IDENTITY {
+            return Err(CommitteeError::IdentitySignature);
+        }
         let h = api
             .bls12_381_hash_to_g2(HashFunction::Sha256, msg, SIG_DST)
             .map_err(|_| CommitteeError::InvalidSignature)?;
@@ -233,6 +258,45 @@ impl Committee {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cosmwasm_std::testing::MockApi;
+
+    fn identity_member() -> MemberKey {
+        MemberKey {
+            pubkey: HexBinary::from(G1_IDENTITY.to_vec()),
+            pop: HexBinary::from(G2_IDENTITY.to_vec()),
+        }
+    }
+
+    #[test]
+    fn the_identity_key_with_an_identity_pop_is_refused_as_a_member() {
+        let api = MockApi::default();
+        // The pairing check alone accepts it: e(g1, 0) == e(0, H(0)) == 1.
+        assert!(verify_pop(&api, &G1_IDENTITY, &G2_IDENTITY));
+        assert_eq!(
+            Committee::from_members(&api, 1, 1, &[identity_member()]),
+            Err(CommitteeError::IdentityPublicKey { index: 0 })
+        );
+    }
+
+    #[test]
+    fn an_identity_aggregate_key_or_signature_never_verifies() {
+        let api = MockApi::default();
+        // A committee holding the identity (as stored before this check existed).
+        let committee = Committee {
+            epoch: 1,
+            threshold: 1,
+            members: vec![HexBinary::from(G1_IDENTITY.to_vec())],
+        };
+        let sig = ThresholdSignature {
+            epoch: 1,
+            signers: HexBinary::from(vec![1u8]),
+            signature: HexBinary::from(G2_IDENTITY.to_vec()),
+        };
+        assert_eq!(
+            committee.verify_bytes(&api, b"anything at all", &sig),
+            Err(CommitteeError::IdentitySignature)
+        );
+    }
 
     #[test]
     fn bitmap_round_trips_and_must_be_canonical() {
