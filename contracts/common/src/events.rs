@@ -179,10 +179,35 @@ typed_event!(
     UsageProofRecorded = "usage_proof" { terminal_id: String, window_start: u64 }
 );
 typed_event!(
-    /// A batch appended `appended` first proofs to the accumulator of (provider, tenant, period),
-    /// which now holds `size`; keepers watch it to know which periods to prove.
+    /// The first proof of (terminal, window) was recorded after the window's own period had
+    /// closed: it is billed in `period_start`, the period open when it was proven. Emitted beside
+    /// its `usage_proof` event.
+    LateUsageRecorded = "late_usage" { terminal_id: String, window_start: u64, period_start: u64 }
+);
+typed_event!(
+    /// A batch appended `appended` first proofs (`late` of them late) to the accumulator of
+    /// (provider, tenant, period), which now holds `size`; keepers watch it to know which
+    /// periods to prove.
     AccumulatorAppended = "usage_accumulated" {
-        provider: String, tenant: String, period_start: u64, appended: u64, size: u64
+        provider: String, tenant: String, period_start: u64, appended: u64, late: u64, size: u64
+    }
+);
+typed_event!(
+    /// C2 sealed the accumulator of (provider, tenant, period) at `size` records.
+    AccumulatorSealed = "accumulator_sealed" {
+        provider: String, tenant: String, period_start: u64, size: u64
+    }
+);
+typed_event!(
+    /// A tenant consented to be billed for a terminal's windows from `start` (`end` 0: open-ended).
+    LeaseOpened = "lease_opened" {
+        terminal_id: String, tenant: String, provider: String, start: u64, end: u64
+    }
+);
+typed_event!(
+    /// A lease was ended at `end` (`removed` if it ended before it started).
+    LeaseClosed = "lease_closed" {
+        terminal_id: String, tenant: String, start: u64, end: u64, removed: bool, by: String
     }
 );
 
@@ -218,6 +243,21 @@ typed_event!(
     SettlementRequested = "settlement_requested" {
         settlement_id: u64, provider: String, tenant: String, period_start: u64,
         amount: Uint128, currency: String
+    }
+);
+typed_event!(
+    /// A period billed below the minimum: its amount is carried into the next settlement of the
+    /// same (provider, tenant).
+    SettlementDeferred = "settlement_deferred" {
+        provider: String, tenant: String, period_start: u64, amount: Uint128, carried: Uint128
+    }
+);
+typed_event!(
+    /// Funds of a tenant escrowed for a proven period (`what` is `usage` or `bond`); `locked`
+    /// may be less than `amount` if the tenant had less available.
+    FundsEscrowed = "funds_escrowed" {
+        provider: String, tenant: String, period_start: u64, what: String, amount: Uint128,
+        locked: Uint128
     }
 );
 typed_event!(

@@ -288,8 +288,9 @@ pub enum DisputeOutcome {
     Adjusted { totals: Totals },
 }
 
-/// The committee's resolution of a disputed period. Body:
-/// `str provider ‖ str tenant ‖ u64 period ‖ u8 outcome (1 upheld, 2 adjusted) [‖ totals]`,
+/// The committee's resolution of a disputed period, bound to the dispute by its opening time.
+/// Body: `str provider ‖ str tenant ‖ u64 period ‖ u64 opened_at ‖ u8 outcome (1 upheld,
+/// 2 adjusted) [‖ totals]`,
 /// totals as `u64 records ‖ 10 × u128` in [`crate::record::Metric::ALL`] order.
 #[cw_serde]
 #[derive(Eq)]
@@ -297,6 +298,8 @@ pub struct DisputeResolution {
     pub provider: String,
     pub tenant: String,
     pub period_start: u64,
+    /// Block time the dispute was opened (a resolution of one dispute cannot close another).
+    pub opened_at: u64,
     pub outcome: DisputeOutcome,
 }
 
@@ -305,7 +308,8 @@ impl SignedPayload for DisputeResolution {
     fn encode_body(&self, e: &mut Encoder) {
         e.str(&self.provider)
             .str(&self.tenant)
-            .u64(self.period_start);
+            .u64(self.period_start)
+            .u64(self.opened_at);
         match &self.outcome {
             DisputeOutcome::Upheld => {
                 e.u8(1);

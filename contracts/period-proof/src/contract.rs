@@ -48,7 +48,15 @@ pub fn execute(
             admin,
             grace_seconds,
             dispute_window_seconds,
-        } => execute::update_config(deps, info, admin, grace_seconds, dispute_window_seconds),
+            settlement,
+        } => execute::update_config(
+            deps,
+            info,
+            admin,
+            grace_seconds,
+            dispute_window_seconds,
+            settlement,
+        ),
     }
 }
 

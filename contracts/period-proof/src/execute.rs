@@ -4,8 +4,10 @@ use usage_common::events::{
     ConfigUpdated, DisputeOpened, DisputeResolved, PeriodProven, TypedEvent,
 };
 use usage_common::msg::period_proof::{InstantiateMsg, PeriodProof, PeriodStatus};
+use usage_common::msg::settlement::ExecuteMsg as SettlementExecute;
 use usage_common::msg::usage_proof::{
-    AccumulatorResponse, ConfigResponse as UsageProofConfig, QueryMsg as UsageProofQuery,
+    AccumulatorResponse, ConfigResponse as UsageProofConfig, ExecuteMsg as UsageProofExecute,
+    QueryMsg as UsageProofQuery,
 };
 use usage_common::payload::{DisputeOutcome, DisputeResolution};
 use usage_common::record::MAX_TENANT_LEN;
@@ -68,6 +70,12 @@ pub fn instantiate(
             usage_proof: usage_proof.clone(),
             grace_seconds: msg.grace_seconds,
             dispute_window_seconds: msg.dispute_window_seconds,
+            resolution_window_seconds: msg.resolution_window_seconds,
+            dispute_bond: msg.dispute_bond,
+            settlement: msg
+                .settlement
+                .map(|s| validate_addr(deps.api, &s))
+                .transpose()?,
         },
     )?;
     Ok(Response::new().add_event(ConfigUpdated::event("instantiate", admin)))
@@ -144,12 +152,34 @@ pub fn prove_period(
         root: acc.root.hash,
         totals: acc.root.totals,
         proven_at: now,
+        late_records: acc.late_records,
+        price_cap: acc.price_cap,
         dispute_deadline,
         status: PeriodStatus::Proven,
     };
     PROOFS.save(deps.storage, (&provider, &tenant, period_start), &proof)?;
 
-    Ok(Response::new().add_event(
+    // C1 takes no more records into what was just sealed (a late record goes to a later period).
+    let mut response = Response::new().add_message(client::execute(
+        &config.usage_proof,
+        &UsageProofExecute::SealAccumulator {
+            provider: provider.to_string(),
+            tenant: tenant.clone(),
+            period_start,
+        },
+    )?);
+    // The tenant's funds for it are escrowed at once, so proven usage cannot be withdrawn.
+    if let Some(settlement) = &config.settlement {
+        response = response.add_message(client::execute(
+            settlement,
+            &SettlementExecute::EscrowPeriod {
+                provider: provider.to_string(),
+                tenant: tenant.clone(),
+                period_start,
+            },
+        )?);
+    }
+    Ok(response.add_event(
         PeriodProven {
             provider: provider.into_string(),
             tenant,
@@ -207,13 +237,32 @@ pub fn open_dispute(
             deadline: proof.dispute_deadline,
         });
     }
+    let config = CONFIG.load(deps.storage)?;
+    let resolve_by = now
+        .checked_add(config.resolution_window_seconds)
+        .ok_or(ContractError::TimeOverflow { period_start })?;
     proof.status = PeriodStatus::Disputed {
         reason: reason.clone(),
         opened_at: now,
+        resolve_by,
+        bond: config.dispute_bond,
     };
     PROOFS.save(deps.storage, (&provider, &tenant, period_start), &proof)?;
 
-    Ok(Response::new().add_event(
+    // The bond is locked by C3 in the same transaction: no funds, no dispute.
+    let mut response = Response::new();
+    if !config.dispute_bond.is_zero() {
+        let settlement = config.settlement.ok_or(ContractError::NoBondHolder)?;
+        response = response.add_message(client::execute(
+            &settlement,
+            &SettlementExecute::EscrowBond {
+                provider: provider.to_string(),
+                tenant: tenant.clone(),
+                period_start,
+            },
+        )?);
+    }
+    Ok(response.add_event(
         DisputeOpened {
             provider: provider.into_string(),
             tenant,
@@ -235,11 +284,28 @@ pub fn resolve_dispute(
     let tenant = resolution.tenant.clone();
     let period_start = resolution.period_start;
     let mut proof = load_proof(&deps, &provider, &tenant, period_start)?;
-    if !matches!(proof.status, PeriodStatus::Disputed { .. }) {
+    let PeriodStatus::Disputed {
+        opened_at,
+        resolve_by,
+        bond,
+        ..
+    } = proof.status
+    else {
         return Err(ContractError::NotDisputed {
             provider: provider.into_string(),
             tenant,
             period_start,
+        });
+    };
+    if env.block.time.seconds() > resolve_by {
+        return Err(ContractError::ResolutionDeadlinePassed {
+            deadline: resolve_by,
+        });
+    }
+    if resolution.opened_at != opened_at {
+        return Err(ContractError::WrongDispute {
+            expected: opened_at,
+            got: resolution.opened_at,
         });
     }
     let committee = client::query_committee(&deps.querier, &config.usage_proof)?;
@@ -256,6 +322,7 @@ pub fn resolve_dispute(
     };
     proof.status = PeriodStatus::Resolved {
         outcome: resolution.outcome,
+        bond,
     };
     PROOFS.save(deps.storage, (&provider, &tenant, period_start), &proof)?;
 
@@ -276,9 +343,22 @@ pub fn update_config(
     admin: Option<String>,
     grace_seconds: Option<u64>,
     dispute_window_seconds: Option<u64>,
+    settlement: Option<String>,
 ) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     config.authorize(&info.sender)?;
+    if let Some(s) = settlement {
+        let s = validate_addr(deps.api, &s)?;
+        match &config.settlement {
+            Some(current) if *current != s => {
+                return Err(ContractError::AlreadySet {
+                    what: "settlement".into(),
+                    current: current.to_string(),
+                })
+            }
+            _ => config.settlement = Some(s),
+        }
+    }
     if let Some(a) = admin {
         config.admin = validate_addr(deps.api, &a)?;
     }

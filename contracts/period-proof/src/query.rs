@@ -15,6 +15,9 @@ pub fn config(deps: Deps) -> Result<ConfigResponse, ContractError> {
         usage_proof: c.usage_proof,
         grace_seconds: c.grace_seconds,
         dispute_window_seconds: c.dispute_window_seconds,
+        resolution_window_seconds: c.resolution_window_seconds,
+        dispute_bond: c.dispute_bond,
+        settlement: c.settlement,
     })
 }
 

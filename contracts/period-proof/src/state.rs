@@ -1,7 +1,7 @@
 //! Storage of C2.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::Addr;
+use cosmwasm_std::{Addr, Uint128};
 use cw_storage_plus::{Item, Map};
 use usage_common::msg::period_proof::PeriodProof;
 
@@ -17,6 +17,12 @@ pub struct Config {
     pub grace_seconds: u64,
     /// Seconds after a proof during which its tenant may dispute it.
     pub dispute_window_seconds: u64,
+    /// Seconds after a dispute opens during which the committee may resolve it.
+    pub resolution_window_seconds: u64,
+    /// What a tenant locks to open a dispute.
+    pub dispute_bond: Uint128,
+    /// C3 settlement: escrows proven usage and dispute bonds; set once.
+    pub settlement: Option<Addr>,
 }
 
 impl Config {

@@ -42,7 +42,34 @@ pub fn execute(
         ExecuteMsg::RecordVoucher { voucher, signature } => {
             execute::record_voucher(deps, env, voucher, signature)
         }
-        ExecuteMsg::UpdateTariff { tariff } => execute::update_tariff(deps, info, tariff),
+        ExecuteMsg::EscrowPeriod {
+            provider,
+            tenant,
+            period_start,
+        } => execute::escrow(
+            deps,
+            info,
+            execute::EscrowKind::Usage,
+            provider,
+            tenant,
+            period_start,
+        ),
+        ExecuteMsg::EscrowBond {
+            provider,
+            tenant,
+            period_start,
+        } => execute::escrow(
+            deps,
+            info,
+            execute::EscrowKind::Bond,
+            provider,
+            tenant,
+            period_start,
+        ),
+        ExecuteMsg::UpdateTariff {
+            tariff,
+            effective_from,
+        } => execute::update_tariff(deps, env, info, tariff, effective_from),
         ExecuteMsg::UpdateAdmin { admin } => execute::update_admin(deps, info, admin),
     }
 }
@@ -50,7 +77,7 @@ pub fn execute(
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
-        QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Config {} => to_json_binary(&query::config(deps, env)?),
         QueryMsg::Settlement { settlement_id } => {
             to_json_binary(&query::settlement(deps, settlement_id)?)
         }
@@ -78,6 +105,15 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         QueryMsg::PayeeAccount { provider } => {
             to_json_binary(&query::payee_account(deps, provider)?)
         }
+        QueryMsg::Escrow {
+            provider,
+            tenant,
+            period_start,
+        } => to_json_binary(&query::escrow(deps, provider, tenant, period_start)?),
+        QueryMsg::Carried { provider, tenant } => {
+            to_json_binary(&query::carried(deps, provider, tenant)?)
+        }
+        QueryMsg::Tariffs {} => to_json_binary(&query::tariffs(deps)?),
     }?)
 }
 

@@ -104,6 +104,19 @@ pub enum ContractError {
     #[error("settlement ids are exhausted")]
     IdOverflow,
 
+    #[error("only C2 period-proof may escrow funds")]
+    NotPeriodProof,
+
+    #[error("period {period_start} of ({provider}, {tenant}) was deferred into a later settlement")]
+    Deferred {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+
+    #[error("a tariff takes effect in the future: {effective_from} is not after {now}")]
+    RetroactiveTariff { effective_from: u64, now: u64 },
+
     #[error("cannot migrate from {from_name} {from_version}")]
     CannotMigrate {
         from_name: String,

@@ -2,23 +2,60 @@ use cosmwasm_std::{Deps, Env, Order, StdResult};
 use cw_storage_plus::Bound;
 use usage_common::msg::page_limit;
 use usage_common::msg::settlement::{
-    ConfigResponse, PayeeAccountResponse, QuoteResponse, SettlementResponse, SettlementsResponse,
+    CarryResponse, ConfigResponse, EscrowResponse, PayeeAccountResponse, QuoteResponse,
+    SettlementResponse, SettlementsResponse, TariffsResponse,
 };
 use usage_common::payload::SettlementApproval;
 
 use crate::error::ContractError;
 use crate::execute::{price_period, validate_addr};
-use crate::state::{self, CONFIG, PAYEE_ACCOUNTS, PERIOD_SETTLEMENTS, SETTLEMENTS};
+use crate::state::{
+    self, tariff_at, CARRIED, CONFIG, ESCROWS, PAYEE_ACCOUNTS, PERIOD_SETTLEMENTS, SETTLEMENTS,
+    TARIFFS,
+};
 
-pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
+pub fn config(deps: Deps, env: Env) -> StdResult<ConfigResponse> {
     let c = CONFIG.load(deps.storage)?;
     Ok(ConfigResponse {
         admin: c.admin,
         usage_proof: c.usage_proof,
         period_proof: c.period_proof,
         ledger: c.ledger,
-        tariff: c.tariff,
+        tariff: tariff_at(deps.storage, env.block.time.seconds())?,
     })
+}
+
+pub fn escrow(
+    deps: Deps,
+    provider: String,
+    tenant: String,
+    period_start: u64,
+) -> Result<EscrowResponse, ContractError> {
+    let provider = validate_addr(deps.api, &provider)?;
+    let tenant = validate_addr(deps.api, &tenant)?;
+    Ok(EscrowResponse {
+        escrow: ESCROWS
+            .may_load(deps.storage, (&provider, &tenant, period_start))?
+            .unwrap_or_default(),
+    })
+}
+
+pub fn carried(deps: Deps, provider: String, tenant: String) -> Result<CarryResponse, ContractError> {
+    let provider = validate_addr(deps.api, &provider)?;
+    let tenant = validate_addr(deps.api, &tenant)?;
+    Ok(CarryResponse {
+        carry: CARRIED
+            .may_load(deps.storage, (&provider, &tenant))?
+            .unwrap_or_default(),
+    })
+}
+
+pub fn tariffs(deps: Deps) -> StdResult<TariffsResponse> {
+    let tariffs = TARIFFS
+        .range(deps.storage, None, None, Order::Ascending)
+        .take(100)
+        .collect::<StdResult<Vec<_>>>()?;
+    Ok(TariffsResponse { tariffs })
 }
 
 pub fn settlement(deps: Deps, settlement_id: u64) -> StdResult<SettlementResponse> {
@@ -90,11 +127,12 @@ pub fn quote(
         period_start,
         env.block.time.seconds(),
     )?;
+    let tariff = tariff_at(deps.storage, period_start)?;
     Ok(QuoteResponse {
         totals,
         amount,
-        meets_minimum: !amount.is_zero() && amount >= config.tariff.minimum_amount,
-        currency: config.tariff.currency,
+        meets_minimum: !amount.is_zero() && amount >= tariff.minimum_amount,
+        currency: config.currency,
     })
 }
 

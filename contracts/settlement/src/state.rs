@@ -1,9 +1,9 @@
 //! Storage of C3.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::Addr;
-use cw_storage_plus::{Item, Map};
-use usage_common::msg::settlement::{Settlement, Tariff};
+use cosmwasm_std::{Addr, Order, StdResult, Storage};
+use cw_storage_plus::{Bound, Item, Map};
+use usage_common::msg::settlement::{Carry, Escrow, Settlement, Tariff};
 use usage_common::payload::SettlementApproval;
 
 use crate::error::ContractError;
@@ -21,8 +21,8 @@ pub struct Config {
     pub period_proof: Addr,
     /// C4 ledger: where the tenants' funds are locked and debited.
     pub ledger: Addr,
-    /// How usage is priced; applies to requests made after it was set.
-    pub tariff: Tariff,
+    /// The deployment's one currency (every tariff's).
+    pub currency: String,
 }
 
 impl Config {
@@ -61,3 +61,21 @@ pub const NEXT_SETTLEMENT_ID: Item<u64> = Item::new("nid");
 pub const USED_VOUCHERS: Map<&str, u64> = Map::new("vch");
 /// Each provider's bank account for payouts.
 pub const PAYEE_ACCOUNTS: Map<&Addr, String> = Map::new("pay");
+/// Tariffs by the second they take effect from; the first from 0.
+pub const TARIFFS: Map<u64, Tariff> = Map::new("trf");
+/// Funds escrowed in C4 for a proven period not yet settled.
+pub const ESCROWS: Map<(&Addr, &Addr, u64), Escrow> = Map::new("esc");
+/// What deferred periods carry into the next settlement of a (provider, tenant).
+pub const CARRIED: Map<(&Addr, &Addr), Carry> = Map::new("car");
+/// Periods deferred into a later settlement (they are never requested again).
+pub const DEFERRED: Map<(&Addr, &Addr, u64), ()> = Map::new("dfr");
+
+/// The tariff in force at second `at`.
+pub fn tariff_at(storage: &dyn Storage, at: u64) -> StdResult<Tariff> {
+    TARIFFS
+        .range(storage, None, Some(Bound::inclusive(at)), Order::Descending)
+        .next()
+        .transpose()?
+        .map(|(_, t)| t)
+        .ok_or_else(|| cosmwasm_std::StdError::msg("no tariff"))
+}

@@ -1,17 +1,19 @@
 //! A test stand-in for C1 usage-proof. It holds a committee and answers `Config {}`, `Committee {}`
 //! and `Accumulator {..}` exactly as C1 does, from real sum-tree frontiers to which `Record` appends
-//! real records (the leaf of a record is `SumNode::leaf(record bytes, totals)`, as in C1).
+//! real records (the leaf of a record is `SumNode::leaf(record bytes, totals)`, as in C1). It takes
+//! C2's `SealAccumulator` as C1 does (a sealed accumulator refuses records) and answers
+//! `TenantReserve {..}` with what a test set.
 
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{
     to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
-    StdResult,
+    StdResult, Uint128,
 };
 use cw_multi_test::{Contract, ContractWrapper};
 use cw_storage_plus::{Item, Map};
 use usage_common::merkle::{Frontier, SumNode};
 use usage_common::msg::usage_proof::{
-    AccumulatorResponse, CommitteeResponse, ConfigResponse, QueryMsg,
+    AccumulatorResponse, CommitteeResponse, ConfigResponse, QueryMsg, TenantReserveResponse,
 };
 use usage_common::record::{align, Totals, UsageRecord};
 use usage_common::Committee;
@@ -33,6 +35,30 @@ pub enum MockExecuteMsg {
     },
     /// Installs another committee (what a signed rotation does in C1).
     SetCommittee { committee: Committee },
+    /// Sets what C1 would know of an accumulator from its leases and late records.
+    SetAccumulatorInfo {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+        late_records: u64,
+        price_cap: Option<Uint128>,
+    },
+    /// Sets a tenant's lease reserve.
+    SetReserve { tenant: String, reserve: Uint128 },
+    /// C1's own message, sent by C2 when it proves a period.
+    SealAccumulator {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+}
+
+#[cw_serde]
+#[derive(Default)]
+struct MockInfo {
+    late_records: u64,
+    price_cap: Option<Uint128>,
+    sealed: bool,
 }
 
 #[cw_serde]
@@ -46,6 +72,8 @@ struct MockConfig {
 const CONFIG: Item<MockConfig> = Item::new("cfg");
 const COMMITTEE: Item<Committee> = Item::new("cmt");
 const ACCUMULATORS: Map<(&str, &str, u64), Frontier<SumNode>> = Map::new("acc");
+const INFO: Map<(&str, &str, u64), MockInfo> = Map::new("inf");
+const RESERVES: Map<&str, Uint128> = Map::new("rsv");
 
 fn instantiate(
     deps: DepsMut,
@@ -77,6 +105,9 @@ fn execute(
             let config = CONFIG.load(deps.storage)?;
             let period = align(record.window_start, config.period_seconds);
             let key = (provider.as_str(), record.tenant.as_str(), period);
+            if INFO.may_load(deps.storage, key)?.is_some_and(|i| i.sealed) {
+                return Err(StdError::msg("accumulator is sealed"));
+            }
             let frontier = ACCUMULATORS
                 .may_load(deps.storage, key)?
                 .unwrap_or_default()
@@ -88,6 +119,35 @@ fn execute(
             ACCUMULATORS.save(deps.storage, key, &frontier)?;
         }
         MockExecuteMsg::SetCommittee { committee } => COMMITTEE.save(deps.storage, &committee)?,
+        MockExecuteMsg::SetAccumulatorInfo {
+            provider,
+            tenant,
+            period_start,
+            late_records,
+            price_cap,
+        } => {
+            let key = (provider.as_str(), tenant.as_str(), period_start);
+            let mut info = INFO.may_load(deps.storage, key)?.unwrap_or_default();
+            info.late_records = late_records;
+            info.price_cap = price_cap;
+            INFO.save(deps.storage, key, &info)?;
+        }
+        MockExecuteMsg::SetReserve { tenant, reserve } => {
+            RESERVES.save(deps.storage, &tenant, &reserve)?
+        }
+        MockExecuteMsg::SealAccumulator {
+            provider,
+            tenant,
+            period_start,
+        } => {
+            let key = (provider.as_str(), tenant.as_str(), period_start);
+            let mut info = INFO.may_load(deps.storage, key)?.unwrap_or_default();
+            if info.sealed {
+                return Err(StdError::msg("accumulator is already sealed"));
+            }
+            info.sealed = true;
+            INFO.save(deps.storage, key, &info)?;
+        }
     }
     Ok(Response::new())
 }
@@ -103,6 +163,7 @@ fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
             accept_software_tee: false,
             allowed_measurements: vec![],
             next_batch_id: 1,
+            period_proof: None,
         }),
         QueryMsg::Committee {} => to_json_binary(&CommitteeResponse {
             committee: COMMITTEE.load(deps.storage)?,
@@ -118,13 +179,23 @@ fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
             let root = frontier
                 .root()
                 .ok_or_else(|| StdError::msg("totals overflow"))?;
+            let info = INFO
+                .may_load(deps.storage, (&provider, &tenant, period_start))?
+                .unwrap_or_default();
             to_json_binary(&AccumulatorResponse {
                 period_start,
                 period_end: period_start + config.period_seconds,
                 frontier,
                 root,
+                late_records: info.late_records,
+                price_cap: info.price_cap,
+                sealed: info.sealed,
             })
         }
+        QueryMsg::TenantReserve { tenant } => to_json_binary(&TenantReserveResponse {
+            reserve: RESERVES.may_load(deps.storage, &tenant)?.unwrap_or_default(),
+            leases: 0,
+        }),
         other => Err(StdError::msg(format!("mock c1 does not answer {other:?}"))),
     }
 }

@@ -42,15 +42,47 @@ pub fn execute(
             attestor_key,
             tee,
             measurement,
+            shared_attestor,
         } => execute::register_terminal(
             deps,
             info,
+            execute::Registration {
+                terminal_id,
+                provider,
+                attestor_key,
+                tee,
+                measurement,
+                shared_attestor,
+            },
+        ),
+        ExecuteMsg::OpenLease {
             terminal_id,
             provider,
-            attestor_key,
-            tee,
-            measurement,
+            start,
+            end,
+            price_cap,
+        } => execute::open_lease(
+            deps,
+            env,
+            info,
+            execute::LeaseRequest {
+                terminal_id,
+                provider,
+                start,
+                end,
+                price_cap,
+            },
         ),
+        ExecuteMsg::CloseLease {
+            terminal_id,
+            start,
+            end,
+        } => execute::close_lease(deps, env, info, terminal_id, start, end),
+        ExecuteMsg::SealAccumulator {
+            provider,
+            tenant,
+            period_start,
+        } => execute::seal_accumulator(deps, info, provider, tenant, period_start),
         ExecuteMsg::DeactivateTerminal { terminal_id } => {
             execute::deactivate_terminal(deps, info, terminal_id)
         }
@@ -63,12 +95,13 @@ pub fn execute(
         ExecuteMsg::UpdateConfig {
             admin,
             accept_software_tee,
-        } => execute::update_config(deps, info, admin, accept_software_tee),
+            period_proof,
+        } => execute::update_config(deps, info, admin, accept_software_tee, period_proof),
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
         QueryMsg::Committee {} => to_json_binary(&query::committee(deps)?),
@@ -110,6 +143,23 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
             terminal_id,
             window_start,
         } => to_json_binary(&query::inclusion_proof(deps, terminal_id, window_start)?),
+        QueryMsg::Measurements { start_after, limit } => {
+            to_json_binary(&query::measurements(deps, start_after, limit)?)
+        }
+        QueryMsg::Leases {
+            terminal_id,
+            start_after,
+            limit,
+        } => to_json_binary(&query::leases(deps, terminal_id, start_after, limit)?),
+        QueryMsg::TenantReserve { tenant } => to_json_binary(&query::tenant_reserve(
+            deps,
+            env.block.time.seconds(),
+            tenant,
+        )?),
+        QueryMsg::LeaseAt {
+            terminal_id,
+            window_start,
+        } => to_json_binary(&query::lease_at(deps, terminal_id, window_start)?),
     }?)
 }
 

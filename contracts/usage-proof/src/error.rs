@@ -86,6 +86,54 @@ pub enum ContractError {
         window_start: u64,
     },
 
+    #[error("no lease of tenant {tenant} covers window {window_start} of {terminal_id}")]
+    NoLease {
+        terminal_id: String,
+        window_start: u64,
+        tenant: String,
+    },
+
+    #[error("invalid lease: {reason}")]
+    InvalidLease { reason: String },
+
+    #[error("lease of {terminal_id} from {start} overlaps the lease from {other_start}")]
+    LeaseOverlap {
+        terminal_id: String,
+        start: u64,
+        other_start: u64,
+    },
+
+    #[error("no lease of {terminal_id} starts at {start}")]
+    LeaseNotFound { terminal_id: String, start: u64 },
+
+    #[error("only the lease's tenant or provider may end it")]
+    NotLeaseParty,
+
+    #[error("the accumulator of ({provider}, {tenant}, {period_start}) is sealed")]
+    AccumulatorSealed {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+
+    #[error("only C2 period-proof may seal accumulators")]
+    NotPeriodProof,
+
+    #[error("terminal {terminal_id} belongs to {provider}; its provider never changes")]
+    ProviderChange {
+        terminal_id: String,
+        provider: String,
+    },
+
+    #[error("attestor key already speaks for terminal {other}; declare shared_attestor on both")]
+    AttestorKeyInUse { other: String },
+
+    #[error("{what} is already set to {current}")]
+    AlreadySet { what: String, current: String },
+
+    #[error("period holds {size} records; inclusion proofs are served for at most {max}")]
+    PeriodTooLarge { size: u64, max: u64 },
+
     #[error("cannot migrate from {from_name} {from_version}")]
     CannotMigrate {
         from_name: String,

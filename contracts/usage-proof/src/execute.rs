@@ -1,22 +1,29 @@
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Response};
+use cosmwasm_std::{Addr, Binary, DepsMut, Env, HexBinary, MessageInfo, Order, Response, Uint128};
+use cw_storage_plus::Bound;
 use usage_common::events::{
-    AccumulatorAppended, CommitteeRotated, ConfigUpdated, MeasurementChanged, TerminalDeactivated,
-    TerminalRegistered, TypedEvent, UsageBatchAccepted, UsageProofRecorded,
+    AccumulatorAppended, AccumulatorSealed, CommitteeRotated, ConfigUpdated, LateUsageRecorded,
+    LeaseClosed, LeaseOpened, MeasurementChanged, TerminalDeactivated, TerminalRegistered,
+    TypedEvent, UsageBatchAccepted, UsageProofRecorded,
 };
 use usage_common::merkle::{self, Frontier, SumNode};
 use usage_common::msg::usage_proof::{BatchInfo, InstantiateMsg, TeeKind};
 use usage_common::payload::{CommitteeRotation, UsageBatchDigest};
-use usage_common::record::{align, decode_batch, Totals, MAX_TENANT_LEN, MAX_TERMINAL_ID_LEN};
+use usage_common::record::{align, decode_batch, Totals, MAX_TERMINAL_ID_LEN};
 use usage_common::{Committee, CommitteeError, ThresholdSignature};
 
 use crate::error::ContractError;
 use crate::state::{
-    has_proof, save_period_leaf, save_proof, Config, StoredProof, TerminalState, ACCUMULATORS,
-    BATCHES, COMMITTEE, CONFIG, MEASUREMENTS, NEXT_BATCH_ID, TERMINALS, TERMINAL_COUNT,
-    TERMINAL_IDS,
+    has_proof, lease_starting_by, save_period_leaf, save_proof, AccumulatorInfo, Config,
+    LeaseState, StoredProof, TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, ATTESTOR_KEYS,
+    BATCHES, COMMITTEE, CONFIG, LEASES, LEASE_PERIODS, MEASUREMENTS, NEXT_BATCH_ID,
+    TENANT_LEASES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
 };
+use usage_common::msg::usage_proof::MAX_TENANT_LEASES;
+
+/// Most terminals one attestor key may speak for.
+const MAX_SHARED_ATTESTOR: usize = 64;
 
 /// Accepted lengths of an enclave measurement (MRENCLAVE/SHA-256: 32; MRTD/SNP: 48).
 const MEASUREMENT_LENS: [usize; 2] = [32, 48];
@@ -62,6 +69,7 @@ pub fn instantiate(
             period_seconds: msg.period_seconds,
             grace_seconds: msg.grace_seconds,
             accept_software_tee: msg.accept_software_tee,
+            period_proof: None,
         },
     )?;
     COMMITTEE.save(deps.storage, &committee)?;
@@ -83,6 +91,39 @@ pub fn instantiate(
 struct TerminalView {
     index: u32,
     provider: Addr,
+    /// The last lease looked up for this terminal: (start, lease).
+    lease: Option<(u64, LeaseState)>,
+}
+
+/// An accumulator touched by a batch: its frontier, what the batch appended, and its info.
+struct Touched {
+    frontier: Frontier<SumNode>,
+    appended: u64,
+    late: u64,
+    info: AccumulatorInfo,
+    info_changed: bool,
+}
+
+/// The period whose accumulator takes a record of `window` proven at `now`: the window's own
+/// period while it takes records (until `period end + grace`, exclusive), otherwise the earliest
+/// period still taking records — so usage proven late is billed late, never lost. The boundary is
+/// the same one C2 seals at (`now >= period end + grace`), so no record lands in a sealed period.
+pub fn billing_period(config: &Config, window: u64, now: u64) -> (u64, bool) {
+    let own = align(window, config.period_seconds);
+    let closes_at = own
+        .saturating_add(config.period_seconds)
+        .saturating_add(config.grace_seconds);
+    if now < closes_at {
+        (own, false)
+    } else {
+        (
+            align(
+                now.saturating_sub(config.grace_seconds),
+                config.period_seconds,
+            ),
+            true,
+        )
+    }
 }
 
 pub fn submit_batch(
@@ -124,8 +165,10 @@ pub fn submit_batch(
     let batch_id = NEXT_BATCH_ID.load(deps.storage)?;
     let mut terminals: BTreeMap<&str, TerminalView> = BTreeMap::new();
     let mut measurements: BTreeMap<Vec<u8>, bool> = BTreeMap::new();
-    // Accumulators touched by the batch, with how many leaves the batch appended to each.
-    let mut accumulators: BTreeMap<(Addr, String, u64), (Frontier<SumNode>, u64)> = BTreeMap::new();
+    // Accumulators touched by the batch.
+    let mut accumulators: BTreeMap<(Addr, String, u64), Touched> = BTreeMap::new();
+    // (terminal, lease start, period) whose lease cap was counted by this batch.
+    let mut counted_leases: BTreeMap<(u32, u64, u64), ()> = BTreeMap::new();
     let mut events = Vec::with_capacity(batch.records.len() + 1);
 
     let mut previous: Option<(&str, u64)> = None;
@@ -182,10 +225,11 @@ pub fn submit_batch(
                 TerminalView {
                     index: t.index,
                     provider: t.provider,
+                    lease: None,
                 },
             );
         }
-        let Some(terminal) = terminals.get(terminal_id) else {
+        let Some(terminal) = terminals.get_mut(terminal_id) else {
             return Err(ContractError::UnknownTerminal {
                 terminal_id: terminal_id.to_string(),
             });
@@ -204,22 +248,30 @@ pub fn submit_batch(
                 window_start: window,
             });
         }
-        let period_start = align(window, config.period_seconds);
-        let closed_at = period_start
-            .saturating_add(config.period_seconds)
-            .saturating_add(config.grace_seconds);
-        if now > closed_at {
-            return Err(ContractError::PeriodClosed {
-                terminal_id: terminal_id.to_string(),
-                window_start: window,
-                closed_at,
-            });
+        // The tenant must have consented: a lease of this tenant covering the window.
+        let covered = |l: &Option<(u64, LeaseState)>| {
+            l.as_ref().is_some_and(|(start, lease)| {
+                *start <= window
+                    && lease
+                        .end
+                        .is_none_or(|end| window.saturating_add(config.window_seconds) <= end)
+            })
+        };
+        if !covered(&terminal.lease) {
+            terminal.lease = lease_starting_by(deps.storage, terminal.index, window)?;
         }
-        if record.tenant.is_empty() || record.tenant.len() > MAX_TENANT_LEN {
-            return Err(ContractError::InvalidTenant {
-                terminal_id: terminal_id.to_string(),
-            });
-        }
+        let lease = match &terminal.lease {
+            Some((start, lease)) if covered(&terminal.lease) && lease.tenant.as_str() == record.tenant => {
+                (*start, lease.price_cap)
+            }
+            _ => {
+                return Err(ContractError::NoLease {
+                    terminal_id: terminal_id.to_string(),
+                    window_start: window,
+                    tenant: record.tenant.clone(),
+                })
+            }
+        };
         if has_proof(deps.storage, terminal.index, window) {
             return Err(ContractError::AlreadyProven {
                 terminal_id: terminal_id.to_string(),
@@ -227,25 +279,63 @@ pub fn submit_batch(
             });
         }
 
+        let (period_start, late) = billing_period(&config, window, now);
         let acc_key = (
             terminal.provider.clone(),
             record.tenant.clone(),
             period_start,
         );
-        let (frontier, appended) = match accumulators.remove(&acc_key) {
+        let mut touched = match accumulators.remove(&acc_key) {
             Some(entry) => entry,
-            None => (
-                ACCUMULATORS
+            None => Touched {
+                frontier: ACCUMULATORS
                     .may_load(deps.storage, (&acc_key.0, &acc_key.1, period_start))?
                     .unwrap_or_default(),
-                0,
-            ),
+                appended: 0,
+                late: 0,
+                info: ACCUMULATOR_INFO
+                    .may_load(deps.storage, (&acc_key.0, &acc_key.1, period_start))?
+                    .unwrap_or_default(),
+                info_changed: false,
+            },
         };
-        let period_index = frontier.size;
-        let frontier = frontier
+        if touched.info.sealed_size.is_some() {
+            return Err(ContractError::AccumulatorSealed {
+                provider: acc_key.0.into_string(),
+                tenant: acc_key.1,
+                period_start,
+            });
+        }
+        // Each lease counts once per period towards the period's price cap.
+        let lease_period = (terminal.index, lease.0, period_start);
+        if !counted_leases.contains_key(&lease_period)
+            && !LEASE_PERIODS.has(deps.storage, lease_period)
+        {
+            counted_leases.insert(lease_period, ());
+            match lease.1 {
+                Some(cap) => {
+                    touched.info.price_cap = touched
+                        .info
+                        .price_cap
+                        .checked_add(cap)
+                        .map_err(|_| ContractError::TotalsOverflow)?
+                }
+                None => touched.info.uncapped = true,
+            }
+            touched.info_changed = true;
+        }
+        if late {
+            touched.late += 1;
+            touched.info.late += 1;
+            touched.info_changed = true;
+        }
+        let period_index = touched.frontier.size;
+        touched.frontier = touched
+            .frontier
             .append(SumNode::leaf(raw, Totals::of(&record.metrics)))
             .ok_or(ContractError::TotalsOverflow)?;
-        accumulators.insert(acc_key, (frontier, appended + 1));
+        touched.appended += 1;
+        accumulators.insert(acc_key, touched);
 
         save_proof(
             deps.storage,
@@ -254,6 +344,7 @@ pub fn submit_batch(
             &StoredProof {
                 tenant: record.tenant.clone(),
                 batch_id,
+                period_start,
                 period_index,
                 metrics: record.metrics,
             },
@@ -267,6 +358,16 @@ pub fn submit_batch(
             terminal.index,
             window,
         );
+        if late {
+            events.push(
+                LateUsageRecorded {
+                    terminal_id: terminal_id.to_string(),
+                    window_start: window,
+                    period_start,
+                }
+                .to_event(),
+            );
+        }
         events.push(
             UsageProofRecorded {
                 terminal_id: terminal_id.to_string(),
@@ -276,16 +377,24 @@ pub fn submit_batch(
         );
     }
 
+    for key in counted_leases.keys() {
+        LEASE_PERIODS.save(deps.storage, *key, &())?;
+    }
     let mut acc_events = Vec::with_capacity(accumulators.len());
-    for ((provider, tenant, period), (frontier, appended)) in &accumulators {
-        ACCUMULATORS.save(deps.storage, (provider, tenant, *period), frontier)?;
+    for ((provider, tenant, period), touched) in &accumulators {
+        let key = (provider, tenant.as_str(), *period);
+        ACCUMULATORS.save(deps.storage, key, &touched.frontier)?;
+        if touched.info_changed {
+            ACCUMULATOR_INFO.save(deps.storage, key, &touched.info)?;
+        }
         acc_events.push(
             AccumulatorAppended {
                 provider: provider.to_string(),
                 tenant: tenant.clone(),
                 period_start: *period,
-                appended: *appended,
-                size: frontier.size,
+                appended: touched.appended,
+                late: touched.late,
+                size: touched.frontier.size,
             }
             .to_event(),
         );
@@ -368,15 +477,29 @@ fn valid_terminal_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// What `RegisterTerminal` carries.
+pub struct Registration {
+    pub terminal_id: String,
+    pub provider: String,
+    pub attestor_key: HexBinary,
+    pub tee: TeeKind,
+    pub measurement: HexBinary,
+    pub shared_attestor: bool,
+}
+
 pub fn register_terminal(
     deps: DepsMut,
     info: MessageInfo,
-    terminal_id: String,
-    provider: String,
-    attestor_key: HexBinary,
-    tee: TeeKind,
-    measurement: HexBinary,
+    registration: Registration,
 ) -> Result<Response, ContractError> {
+    let Registration {
+        terminal_id,
+        provider,
+        attestor_key,
+        tee,
+        measurement,
+        shared_attestor,
+    } = registration;
     let config = CONFIG.load(deps.storage)?;
     config.authorize(&info.sender)?;
     if !valid_terminal_id(&terminal_id) {
@@ -405,8 +528,41 @@ pub fn register_terminal(
         });
     }
     let provider = deps.api.addr_validate(&provider)?;
-    let index = match TERMINALS.may_load(deps.storage, &terminal_id)? {
-        Some(existing) => existing.index,
+    // One attestor key speaks for one terminal, unless every terminal behind it declares that it
+    // shares the key (one host measuring several terminals with disjoint counters).
+    let others: Vec<String> = ATTESTOR_KEYS
+        .prefix(attestor_key.as_slice())
+        .keys(deps.storage, None, None, Order::Ascending)
+        .filter(|k| k.as_ref().map_or(true, |id| *id != terminal_id))
+        .take(MAX_SHARED_ATTESTOR + 1)
+        .collect::<Result<_, _>>()?;
+    if let Some(other) = others.first() {
+        let other_shares = TERMINALS
+            .may_load(deps.storage, other)?
+            .is_some_and(|t| t.shared_attestor);
+        if !shared_attestor || !other_shares || others.len() >= MAX_SHARED_ATTESTOR {
+            return Err(ContractError::AttestorKeyInUse {
+                other: other.clone(),
+            });
+        }
+    }
+    let previous = TERMINALS.may_load(deps.storage, &terminal_id)?;
+    let index = match &previous {
+        Some(existing) => {
+            // Proofs resolve their provider through the terminal: changing it would rewrite
+            // who earned past usage. A new provider needs a new terminal id.
+            if existing.provider != provider {
+                return Err(ContractError::ProviderChange {
+                    terminal_id,
+                    provider: existing.provider.to_string(),
+                });
+            }
+            ATTESTOR_KEYS.remove(
+                deps.storage,
+                (existing.attestor_key.as_slice(), terminal_id.as_str()),
+            );
+            existing.index
+        }
         None => {
             let index = TERMINAL_COUNT.load(deps.storage)?;
             TERMINAL_COUNT.save(
@@ -419,6 +575,11 @@ pub fn register_terminal(
             index
         }
     };
+    ATTESTOR_KEYS.save(
+        deps.storage,
+        (attestor_key.as_slice(), terminal_id.as_str()),
+        &(),
+    )?;
     TERMINALS.save(
         deps.storage,
         &terminal_id,
@@ -429,6 +590,7 @@ pub fn register_terminal(
             tee,
             measurement: measurement.clone(),
             active: true,
+            shared_attestor,
         },
     )?;
     Ok(Response::new().add_event(
@@ -485,15 +647,246 @@ pub fn update_config(
     info: MessageInfo,
     admin: Option<String>,
     accept_software_tee: Option<bool>,
+    period_proof: Option<String>,
 ) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     config.authorize(&info.sender)?;
     if let Some(a) = admin {
         config.admin = deps.api.addr_validate(&a)?;
     }
+    if let Some(p) = period_proof {
+        let p = deps.api.addr_validate(&p)?;
+        match &config.period_proof {
+            Some(current) if *current != p => {
+                return Err(ContractError::AlreadySet {
+                    what: "period_proof".into(),
+                    current: current.to_string(),
+                })
+            }
+            _ => config.period_proof = Some(p),
+        }
+    }
     if let Some(s) = accept_software_tee {
         config.accept_software_tee = s;
     }
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_event(ConfigUpdated::event("update_config", config.admin)))
+}
+
+fn lease_error(reason: &str) -> ContractError {
+    ContractError::InvalidLease {
+        reason: reason.to_string(),
+    }
+}
+
+/// What `OpenLease` carries.
+pub struct LeaseRequest {
+    pub terminal_id: String,
+    pub provider: String,
+    pub start: u64,
+    pub end: Option<u64>,
+    pub price_cap: Option<Uint128>,
+}
+
+pub fn open_lease(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    request: LeaseRequest,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let LeaseRequest {
+        terminal_id,
+        provider,
+        start,
+        end,
+        price_cap,
+    } = request;
+    let terminal = TERMINALS
+        .may_load(deps.storage, &terminal_id)?
+        .ok_or_else(|| ContractError::UnknownTerminal {
+            terminal_id: terminal_id.clone(),
+        })?;
+    if terminal.provider.as_str() != provider {
+        return Err(lease_error("the provider is not the terminal's provider"));
+    }
+    if align(start, config.window_seconds) != start {
+        return Err(lease_error("start must be a multiple of the window length"));
+    }
+    if let Some(end) = end {
+        if end <= start || align(end, config.window_seconds) != end {
+            return Err(lease_error(
+                "end must be after start and a multiple of the window length",
+            ));
+        }
+    }
+    // The lease before must have ended by `start`, the lease after must start at or after `end`.
+    let overlap = |other_start| ContractError::LeaseOverlap {
+        terminal_id: terminal_id.clone(),
+        start,
+        other_start,
+    };
+    if let Some((other_start, before)) =
+        lease_starting_by(deps.storage, terminal.index, start)?
+    {
+        if before.end.is_none_or(|e| e > start) {
+            return Err(overlap(other_start));
+        }
+    }
+    if let Some(after) = LEASES
+        .prefix(terminal.index)
+        .keys(
+            deps.storage,
+            Some(Bound::exclusive(start)),
+            None,
+            Order::Ascending,
+        )
+        .next()
+    {
+        let after = after?;
+        if end.is_none_or(|e| e > after) {
+            return Err(overlap(after));
+        }
+    }
+    let now = env.block.time.seconds();
+    // The tenant's leases that no longer reserve anything are forgotten; the others are bounded.
+    let mine: Vec<((u32, u64), (Uint128, Option<u64>))> = TENANT_LEASES
+        .sub_prefix(&info.sender)
+        .range(deps.storage, None, None, Order::Ascending)
+        .take(MAX_TENANT_LEASES + 1)
+        .collect::<Result<_, _>>()?;
+    let mut live = 0usize;
+    for ((t, s), (_, e)) in &mine {
+        if config.reserve_until(*e).is_some_and(|until| until <= now) {
+            TENANT_LEASES.remove(deps.storage, (&info.sender, *t, *s));
+        } else {
+            live += 1;
+        }
+    }
+    if live >= MAX_TENANT_LEASES {
+        return Err(lease_error("the tenant holds the most leases allowed"));
+    }
+    let reserve = price_cap
+        .unwrap_or_default()
+        .checked_mul(Uint128::from(config.reserve_periods()))
+        .map_err(|_| lease_error("price cap overflows"))?;
+    let lease = LeaseState {
+        tenant: info.sender.clone(),
+        end,
+        price_cap,
+        opened_at: now,
+    };
+    LEASES.save(deps.storage, (terminal.index, start), &lease)?;
+    TENANT_LEASES.save(
+        deps.storage,
+        (&info.sender, terminal.index, start),
+        &(reserve, end),
+    )?;
+    Ok(Response::new().add_event(
+        LeaseOpened {
+            terminal_id,
+            tenant: info.sender.into_string(),
+            provider,
+            start,
+            end: end.unwrap_or(0),
+        }
+        .to_event(),
+    ))
+}
+
+pub fn close_lease(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    terminal_id: String,
+    start: u64,
+    end: u64,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let terminal = TERMINALS
+        .may_load(deps.storage, &terminal_id)?
+        .ok_or_else(|| ContractError::UnknownTerminal {
+            terminal_id: terminal_id.clone(),
+        })?;
+    let mut lease = LEASES
+        .may_load(deps.storage, (terminal.index, start))?
+        .ok_or_else(|| ContractError::LeaseNotFound {
+            terminal_id: terminal_id.clone(),
+            start,
+        })?;
+    if info.sender != lease.tenant && info.sender != terminal.provider {
+        return Err(ContractError::NotLeaseParty);
+    }
+    if align(end, config.window_seconds) != end {
+        return Err(lease_error("end must be a multiple of the window length"));
+    }
+    // Windows that have started stay consented to.
+    let end = end.max(align(env.block.time.seconds(), config.window_seconds));
+    if lease.end.is_some_and(|current| end >= current) {
+        return Err(lease_error("a lease can only be shortened"));
+    }
+    let removed = end <= start;
+    let tenant_key = (&lease.tenant, terminal.index, start);
+    if removed {
+        LEASES.remove(deps.storage, (terminal.index, start));
+        TENANT_LEASES.remove(deps.storage, tenant_key);
+    } else {
+        lease.end = Some(end);
+        LEASES.save(deps.storage, (terminal.index, start), &lease)?;
+        if let Some((reserve, _)) = TENANT_LEASES.may_load(deps.storage, tenant_key)? {
+            TENANT_LEASES.save(deps.storage, tenant_key, &(reserve, Some(end)))?;
+        }
+    }
+    Ok(Response::new().add_event(
+        LeaseClosed {
+            terminal_id,
+            tenant: lease.tenant.into_string(),
+            start,
+            end,
+            removed,
+            by: info.sender.into_string(),
+        }
+        .to_event(),
+    ))
+}
+
+/// C2 sealed a period: its accumulator takes no more records, whatever the clock says.
+pub fn seal_accumulator(
+    deps: DepsMut,
+    info: MessageInfo,
+    provider: String,
+    tenant: String,
+    period_start: u64,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    if config.period_proof.as_ref() != Some(&info.sender) {
+        return Err(ContractError::NotPeriodProof);
+    }
+    let provider = deps.api.addr_validate(&provider)?;
+    let key = (&provider, tenant.as_str(), period_start);
+    let size = ACCUMULATORS
+        .may_load(deps.storage, key)?
+        .unwrap_or_default()
+        .size;
+    let mut info = ACCUMULATOR_INFO
+        .may_load(deps.storage, key)?
+        .unwrap_or_default();
+    if info.sealed_size.is_some() {
+        return Err(ContractError::AccumulatorSealed {
+            provider: provider.into_string(),
+            tenant,
+            period_start,
+        });
+    }
+    info.sealed_size = Some(size);
+    ACCUMULATOR_INFO.save(deps.storage, key, &info)?;
+    Ok(Response::new().add_event(
+        AccumulatorSealed {
+            provider: provider.into_string(),
+            tenant,
+            period_start,
+            size,
+        }
+        .to_event(),
+    ))
 }

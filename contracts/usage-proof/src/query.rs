@@ -1,19 +1,22 @@
-use cosmwasm_std::{Binary, Deps, Order, StdResult};
+use cosmwasm_std::{Binary, Deps, HexBinary, Order, StdResult};
 use cw_storage_plus::Bound;
 use usage_common::merkle::{self, SumNode};
 use usage_common::msg::page_limit;
 use usage_common::msg::usage_proof::{
     AccumulatorResponse, BatchResponse, CommitteeResponse, ConfigResponse, FirstProof,
-    InclusionProofResponse, ProofResponse, ProofsResponse, Terminal, TerminalResponse,
-    TerminalsResponse,
+    InclusionProofResponse, Lease, LeaseResponse, LeasesResponse, MeasurementsResponse,
+    ProofResponse, ProofsResponse, Terminal, TerminalResponse, TerminalsResponse,
+    MAX_INCLUSION_LEAVES,
 };
 use usage_common::record::{align, Totals, UsageRecord};
 
 use crate::error::ContractError;
 use crate::state::{
-    load_proof, range_period_leaves, range_proofs, StoredProof, TerminalState, ACCUMULATORS,
-    BATCHES, COMMITTEE, CONFIG, MEASUREMENTS, NEXT_BATCH_ID, TERMINALS, TERMINAL_IDS,
+    lease_starting_by, load_proof, range_period_leaves, range_proofs, LeaseState, StoredProof,
+    TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, BATCHES, COMMITTEE, CONFIG, LEASES,
+    MEASUREMENTS, NEXT_BATCH_ID, TENANT_LEASES, TERMINALS, TERMINAL_IDS,
 };
+use usage_common::msg::usage_proof::{TenantReserveResponse, MAX_TENANT_LEASES};
 
 /// Most allowed measurements listed by the config query.
 const MAX_LISTED_MEASUREMENTS: usize = 100;
@@ -33,7 +36,68 @@ pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
         accept_software_tee: c.accept_software_tee,
         allowed_measurements,
         next_batch_id: NEXT_BATCH_ID.load(deps.storage)?,
+        period_proof: c.period_proof,
     })
+}
+
+pub fn measurements(
+    deps: Deps,
+    start_after: Option<HexBinary>,
+    limit: Option<u32>,
+) -> StdResult<MeasurementsResponse> {
+    let start = start_after.as_ref().map(|m| Bound::exclusive(m.as_slice()));
+    let measurements = MEASUREMENTS
+        .keys(deps.storage, start, None, Order::Ascending)
+        .take(page_limit(limit))
+        .map(|k| k.map(Into::into))
+        .collect::<StdResult<Vec<_>>>()?;
+    Ok(MeasurementsResponse { measurements })
+}
+
+fn to_lease(terminal_id: &str, provider: &cosmwasm_std::Addr, start: u64, l: LeaseState) -> Lease {
+    Lease {
+        terminal_id: terminal_id.to_string(),
+        tenant: l.tenant,
+        provider: provider.clone(),
+        start,
+        end: l.end,
+        price_cap: l.price_cap,
+        opened_at: l.opened_at,
+    }
+}
+
+pub fn leases(
+    deps: Deps,
+    terminal_id: String,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> Result<LeasesResponse, ContractError> {
+    let t = load_terminal(deps, &terminal_id)?;
+    let leases = LEASES
+        .prefix(t.index)
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .take(page_limit(limit))
+        .map(|r| r.map(|(start, l)| to_lease(&terminal_id, &t.provider, start, l)))
+        .collect::<StdResult<Vec<_>>>()?;
+    Ok(LeasesResponse { leases })
+}
+
+pub fn lease_at(
+    deps: Deps,
+    terminal_id: String,
+    window_start: u64,
+) -> Result<LeaseResponse, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let t = load_terminal(deps, &terminal_id)?;
+    let lease = lease_starting_by(deps.storage, t.index, window_start)?
+        .map(|(start, l)| to_lease(&terminal_id, &t.provider, start, l))
+        .filter(|l| l.covers(window_start, config.window_seconds));
+    Ok(LeaseResponse { lease })
 }
 
 pub fn committee(deps: Deps) -> StdResult<CommitteeResponse> {
@@ -87,6 +151,7 @@ fn to_first_proof(
     t: &TerminalState,
     window: u64,
     p: StoredProof,
+    period_seconds: u64,
 ) -> FirstProof {
     FirstProof {
         terminal_id,
@@ -95,6 +160,8 @@ fn to_first_proof(
         provider: t.provider.clone(),
         metrics: p.metrics,
         batch_id: p.batch_id,
+        period_start: p.period_start,
+        late: p.period_start != align(window, period_seconds),
         period_index: p.period_index,
     }
 }
@@ -103,8 +170,9 @@ pub fn proof(deps: Deps, terminal_id: String, window_start: u64) -> StdResult<Pr
     let Some(t) = TERMINALS.may_load(deps.storage, &terminal_id)? else {
         return Ok(ProofResponse { proof: None });
     };
+    let period = CONFIG.load(deps.storage)?.period_seconds;
     let proof = load_proof(deps.storage, t.index, window_start)?
-        .map(|p| to_first_proof(terminal_id, &t, window_start, p));
+        .map(|p| to_first_proof(terminal_id, &t, window_start, p, period));
     Ok(ProofResponse { proof })
 }
 
@@ -118,9 +186,10 @@ pub fn terminal_proofs(
     let Some(t) = TERMINALS.may_load(deps.storage, &terminal_id)? else {
         return Ok(ProofsResponse { proofs: vec![] });
     };
+    let period = CONFIG.load(deps.storage)?.period_seconds;
     let proofs = range_proofs(deps.storage, t.index, from, to, page_limit(limit))?
         .into_iter()
-        .map(|(w, p)| to_first_proof(terminal_id.clone(), &t, w, p))
+        .map(|(w, p)| to_first_proof(terminal_id.clone(), &t, w, p, period))
         .collect();
     Ok(ProofsResponse { proofs })
 }
@@ -143,11 +212,17 @@ pub fn accumulator(
         .may_load(deps.storage, (&provider, &tenant, period_start))?
         .unwrap_or_default();
     let root = frontier.root().ok_or(ContractError::TotalsOverflow)?;
+    let info = ACCUMULATOR_INFO
+        .may_load(deps.storage, (&provider, &tenant, period_start))?
+        .unwrap_or_default();
     Ok(AccumulatorResponse {
         period_start,
         period_end: period_start.saturating_add(config.period_seconds),
         frontier,
         root,
+        late_records: info.late,
+        price_cap: (!info.uncapped).then_some(info.price_cap),
+        sealed: info.sealed_size.is_some(),
     })
 }
 
@@ -160,6 +235,7 @@ pub fn period_proofs(
     limit: Option<u32>,
 ) -> Result<ProofsResponse, ContractError> {
     let provider = deps.api.addr_validate(&provider)?;
+    let period = CONFIG.load(deps.storage)?.period_seconds;
     let leaves = range_period_leaves(
         deps.storage,
         &provider,
@@ -173,7 +249,7 @@ pub fn period_proofs(
         let terminal_id = TERMINAL_IDS.load(deps.storage, terminal_index)?;
         let t = load_terminal(deps, &terminal_id)?;
         if let Some(p) = load_proof(deps.storage, terminal_index, window)? {
-            proofs.push(to_first_proof(terminal_id, &t, window, p));
+            proofs.push(to_first_proof(terminal_id, &t, window, p, period));
         }
     }
     Ok(ProofsResponse { proofs })
@@ -195,21 +271,31 @@ pub fn inclusion_proof(
     terminal_id: String,
     window_start: u64,
 ) -> Result<InclusionProofResponse, ContractError> {
-    let config = CONFIG.load(deps.storage)?;
     let t = load_terminal(deps, &terminal_id)?;
     let not_found = || ContractError::ProofNotFound {
         terminal_id: terminal_id.clone(),
         window_start,
     };
     let p = load_proof(deps.storage, t.index, window_start)?.ok_or_else(not_found)?;
-    let period_start = align(window_start, config.period_seconds);
+    let period_start = p.period_start;
+    // The path is rebuilt from every leaf: bounded so the query stays within its gas.
+    let size = ACCUMULATORS
+        .may_load(deps.storage, (&t.provider, &p.tenant, period_start))?
+        .unwrap_or_default()
+        .size;
+    if size > MAX_INCLUSION_LEAVES {
+        return Err(ContractError::PeriodTooLarge {
+            size,
+            max: MAX_INCLUSION_LEAVES,
+        });
+    }
     let leaves = range_period_leaves(
         deps.storage,
         &t.provider,
         &p.tenant,
         period_start,
         None,
-        usize::MAX,
+        MAX_INCLUSION_LEAVES as usize,
     )?;
     let mut nodes = Vec::with_capacity(leaves.len());
     for (_, terminal_index, window) in leaves {
@@ -235,4 +321,23 @@ pub fn inclusion_proof(
         path,
         root,
     })
+}
+
+pub fn tenant_reserve(deps: Deps, now: u64, tenant: String) -> Result<TenantReserveResponse, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let tenant = deps.api.addr_validate(&tenant)?;
+    let mut reserve = cosmwasm_std::Uint128::zero();
+    let mut leases = 0u32;
+    for entry in TENANT_LEASES
+        .sub_prefix(&tenant)
+        .range(deps.storage, None, None, Order::Ascending)
+        .take(MAX_TENANT_LEASES * 2)
+    {
+        let (_, (amount, end)) = entry?;
+        if config.reserve_until(end).is_none_or(|until| until > now) {
+            reserve = reserve.saturating_add(amount);
+            leases += 1;
+        }
+    }
+    Ok(TenantReserveResponse { reserve, leases })
 }

@@ -2,7 +2,7 @@
 //! keys (a million proofs must stay small); everything written once per batch or less is JSON.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, HexBinary, Order, StdError, StdResult, Storage};
+use cosmwasm_std::{Addr, HexBinary, Order, StdError, StdResult, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
 use usage_common::codec::{Decoder, Encoder};
 use usage_common::merkle::{Frontier, SumNode};
@@ -19,6 +19,9 @@ pub struct Config {
     pub period_seconds: u64,
     pub grace_seconds: u64,
     pub accept_software_tee: bool,
+    /// C2 period-proof, the only contract that may seal accumulators; set once.
+    #[serde(default)]
+    pub period_proof: Option<Addr>,
 }
 
 impl Config {
@@ -40,6 +43,32 @@ pub struct TerminalState {
     pub tee: TeeKind,
     pub measurement: HexBinary,
     pub active: bool,
+    /// Registered as one of several terminals measured by the same attestor key.
+    #[serde(default)]
+    pub shared_attestor: bool,
+}
+
+/// A lease as stored under (terminal index, start).
+#[cw_serde]
+pub struct LeaseState {
+    pub tenant: Addr,
+    pub end: Option<u64>,
+    pub price_cap: Option<Uint128>,
+    pub opened_at: u64,
+}
+
+/// What C1 knows about a (provider, tenant, period) accumulator besides its frontier.
+#[cw_serde]
+#[derive(Default)]
+pub struct AccumulatorInfo {
+    /// Records appended after their own period had closed.
+    pub late: u64,
+    /// Sum of the price caps of the leases whose windows it holds.
+    pub price_cap: Uint128,
+    /// One of those leases has no cap (the sum then bounds nothing).
+    pub uncapped: bool,
+    /// C2 sealed it at this size; nothing is appended afterwards.
+    pub sealed_size: Option<u64>,
 }
 
 /// Configuration and admin.
@@ -60,17 +89,66 @@ pub const BATCHES: Map<u64, BatchInfo> = Map::new("bat");
 pub const NEXT_BATCH_ID: Item<u64> = Item::new("nbi");
 /// Running Merkle sum accumulator per (provider, tenant, period start).
 pub const ACCUMULATORS: Map<(&Addr, &str, u64), Frontier<SumNode>> = Map::new("acc");
+/// Late count, price cap and seal of an accumulator; absent until it has something to say.
+pub const ACCUMULATOR_INFO: Map<(&Addr, &str, u64), AccumulatorInfo> = Map::new("aci");
+/// Leases by (terminal index, start); one terminal's leases never overlap.
+pub const LEASES: Map<(u32, u64), LeaseState> = Map::new("lse");
+/// The (terminal index, lease start, period) whose lease already counts in that period's cap.
+pub const LEASE_PERIODS: Map<(u32, u64, u64), ()> = Map::new("lsp");
+/// A tenant's leases, for its reserve: (tenant, terminal index, start) → (reserve, end).
+pub const TENANT_LEASES: Map<(&Addr, u32, u64), (Uint128, Option<u64>)> = Map::new("tls");
+
+impl Config {
+    /// Periods of usage a capped lease reserves: the current one and those still in grace,
+    /// which are not proven (and so not escrowed) yet.
+    pub fn reserve_periods(&self) -> u64 {
+        1 + self.grace_seconds.div_ceil(self.period_seconds.max(1)) + 1
+    }
+
+    /// Until when a lease that ends at `end` may still bring unproven usage.
+    pub fn reserve_until(&self, end: Option<u64>) -> Option<u64> {
+        end.map(|e| {
+            e.saturating_add(self.period_seconds)
+                .saturating_add(self.grace_seconds)
+        })
+    }
+}
+
+/// Terminals by attestor key, to refuse one key speaking for several undeclared terminals.
+pub const ATTESTOR_KEYS: Map<(&[u8], &str), ()> = Map::new("atk");
+
+/// The lease of a terminal with the latest start at or before `at` (it covers `at` only if it has
+/// not ended by then: the caller checks).
+pub fn lease_starting_by(
+    storage: &dyn Storage,
+    terminal_index: u32,
+    at: u64,
+) -> StdResult<Option<(u64, LeaseState)>> {
+    LEASES
+        .prefix(terminal_index)
+        .range(
+            storage,
+            None,
+            Some(cw_storage_plus::Bound::inclusive(at)),
+            Order::Descending,
+        )
+        .next()
+        .transpose()
+}
 
 /// Raw key prefix of first proofs: `fp ‖ terminal index (u32) ‖ window start (u64)`.
 const PROOF_PREFIX: &[u8] = b"fp";
-/// Raw key prefix of period leaves: `pl ‖ sha256(provider ‖ 0 ‖ tenant)[..16] ‖ period ‖ index`.
+/// Raw key prefix of period leaves: `pl ‖ sha256(provider ‖ tenant) ‖ period ‖ index`.
 const LEAF_PREFIX: &[u8] = b"pl";
 
-/// A first proof as stored: `str tenant ‖ u64 batch id ‖ u64 period index ‖ metrics (12 × u64)`.
+/// A first proof as stored:
+/// `str tenant ‖ u64 batch id ‖ u64 period start ‖ u64 period index ‖ metrics (12 × u64)`, where
+/// the period is the one whose accumulator holds it (later than the window's own if late).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredProof {
     pub tenant: String,
     pub batch_id: u64,
+    pub period_start: u64,
     pub period_index: u64,
     pub metrics: Metrics,
 }
@@ -80,6 +158,7 @@ impl StoredProof {
         let mut e = Encoder::with_capacity(16 + self.tenant.len() + 96);
         e.str(&self.tenant)
             .u64(self.batch_id)
+            .u64(self.period_start)
             .u64(self.period_index);
         self.metrics.encode(&mut e);
         e.finish()
@@ -94,6 +173,7 @@ impl StoredProof {
                 .map_err(corrupt)?
                 .to_string(),
             batch_id: d.u64().map_err(corrupt)?,
+            period_start: d.u64().map_err(corrupt)?,
             period_index: d.u64().map_err(corrupt)?,
             metrics: Metrics::decode(&mut d).map_err(corrupt)?,
         };
@@ -164,9 +244,10 @@ fn period_key_prefix(provider: &Addr, tenant: &str, period_start: u64) -> Vec<u8
     let mut h = Encoder::new();
     h.str(provider.as_str()).str(tenant);
     let digest = usage_common::merkle::sha256(&h.finish());
-    let mut k = Vec::with_capacity(2 + 16 + 8 + 8);
+    let mut k = Vec::with_capacity(2 + 32 + 8 + 8);
     k.extend_from_slice(LEAF_PREFIX);
-    k.extend_from_slice(&digest[..16]);
+    // The whole digest: a truncated one would let two (provider, tenant) pairs collide.
+    k.extend_from_slice(&digest);
     k.extend_from_slice(&period_start.to_be_bytes());
     k
 }
@@ -237,6 +318,7 @@ mod tests {
         let p = StoredProof {
             tenant: "usage1tenant".into(),
             batch_id: 4,
+            period_start: 60,
             period_index: 2,
             metrics: Metrics {
                 net_rx_bytes: 9,
@@ -255,7 +337,7 @@ mod tests {
             .map(|(w, _)| w)
             .collect();
         assert_eq!(windows, vec![10, 20]);
-        // A stored proof is small: tenant + 16 bytes of ids + 96 bytes of metrics.
-        assert_eq!(p.to_bytes().len(), 4 + 12 + 16 + 96);
+        // A stored proof is small: tenant + 24 bytes of ids + 96 bytes of metrics.
+        assert_eq!(p.to_bytes().len(), 4 + 12 + 24 + 96);
     }
 }

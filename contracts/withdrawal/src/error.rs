@@ -65,6 +65,13 @@ pub enum ContractError {
         got: Uint128,
     },
 
+    #[error("{reserve} of the {available} available is reserved for open leases; {amount} cannot be withdrawn")]
+    ReservedForLeases {
+        reserve: Uint128,
+        available: Uint128,
+        amount: Uint128,
+    },
+
     #[error("cannot migrate from {from_name} {from_version}")]
     CannotMigrate {
         from_name: String,

@@ -8,6 +8,7 @@ use usage_common::events::{
     ConfigUpdated, TypedEvent, WithdrawalCancelled, WithdrawalCompleted, WithdrawalFailed,
     WithdrawalInstructed, WithdrawalReleased, WithdrawalRequested,
 };
+use usage_common::msg::usage_proof::{QueryMsg as UsageProofQuery, TenantReserveResponse};
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, QueryMsg as LedgerQuery,
 };
@@ -97,6 +98,21 @@ pub fn request_withdrawal(
         return Err(ContractError::InsufficientFunds {
             needed: amount,
             available: account.available,
+        });
+    }
+    // What the owner's open leases may still bill stays: a tenant cannot use and leave.
+    let reserve: TenantReserveResponse = client::query(
+        &deps.querier,
+        &config.usage_proof,
+        &UsageProofQuery::TenantReserve {
+            tenant: owner.to_string(),
+        },
+    )?;
+    if account.available.checked_sub(amount)? < reserve.reserve {
+        return Err(ContractError::ReservedForLeases {
+            reserve: reserve.reserve,
+            available: account.available,
+            amount,
         });
     }
 

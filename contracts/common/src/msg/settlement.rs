@@ -26,8 +26,18 @@ pub struct Tariff {
     /// ISO 4217 currency code of the deployment.
     pub currency: String,
     pub lines: Vec<TariffLine>,
-    /// Settlements below this amount are refused (they wait for a later period).
+    /// A period billing less than this is deferred: its amount is carried into the next
+    /// settlement of the same (provider, tenant).
     pub minimum_amount: Uint128,
+}
+
+/// What a line left below one minor unit, carried into the next period's price of the same
+/// (provider, tenant): `numerator / per_units` of a minor unit.
+#[cw_serde]
+pub struct Residue {
+    pub metric: Metric,
+    pub per_units: Uint128,
+    pub numerator: Uint128,
 }
 
 /// Why a tariff could not price totals.
@@ -42,7 +52,19 @@ pub enum PricingError {
 impl Tariff {
     /// Prices totals line by line (see the rounding rule on [`Tariff`]).
     pub fn price(&self, totals: &Totals) -> Result<Uint128, PricingError> {
+        Ok(self.price_carrying(totals, &[])?.0)
+    }
+
+    /// Prices totals line by line, adding what earlier periods left below one minor unit, and
+    /// returns what this one leaves. A residue kept for another unit size (the tariff changed) is
+    /// dropped: it is less than one minor unit.
+    pub fn price_carrying(
+        &self,
+        totals: &Totals,
+        carried: &[Residue],
+    ) -> Result<(Uint128, Vec<Residue>), PricingError> {
         let mut sum = Uint128::zero();
+        let mut left = Vec::new();
         for line in &self.lines {
             if line.per_units.is_zero() {
                 return Err(PricingError::ZeroUnit {
@@ -52,14 +74,29 @@ impl Tariff {
             let overflow = PricingError::Overflow {
                 metric: line.metric,
             };
-            let amount = Uint128::new(totals.get(line.metric))
+            let carry = carried
+                .iter()
+                .find(|r| r.metric == line.metric && r.per_units == line.per_units)
+                .map_or(Uint128::zero(), |r| r.numerator);
+            let exact = Uint128::new(totals.get(line.metric))
                 .full_mul(line.price)
-                .checked_div(line.per_units.into())
+                .checked_add(carry.into())
                 .map_err(|_| overflow.clone())?;
+            let per = cosmwasm_std::Uint256::from(line.per_units);
+            let amount = exact.checked_div(per).map_err(|_| overflow.clone())?;
+            let rest = exact.checked_rem(per).map_err(|_| overflow.clone())?;
             let amount = Uint128::try_from(amount).map_err(|_| overflow.clone())?;
+            let rest = Uint128::try_from(rest).map_err(|_| overflow.clone())?;
             sum = sum.checked_add(amount).map_err(|_| overflow)?;
+            if !rest.is_zero() {
+                left.push(Residue {
+                    metric: line.metric,
+                    per_units: line.per_units,
+                    numerator: rest,
+                });
+            }
         }
-        Ok(sum)
+        Ok((sum, left))
     }
 }
 
@@ -96,8 +133,22 @@ pub enum ExecuteMsg {
         voucher: SettlementVoucher,
         signature: ThresholdSignature,
     },
-    /// Admin: replaces the tariff (applies to later requests only).
-    UpdateTariff { tariff: Tariff },
+    /// C2 period-proof only, when it seals a period: locks the period's price (as much of it as
+    /// the tenant has available) in C4, so proven usage cannot be withdrawn before it is paid.
+    EscrowPeriod {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+    /// C2 period-proof only, when a tenant disputes a period: locks the dispute's bond in C4.
+    EscrowBond {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+    /// Admin: a new tariff for the periods that start at or after `effective_from`, which must
+    /// be in the future: a period is always priced with the tariff in force at its start.
+    UpdateTariff { tariff: Tariff, effective_from: u64 },
     /// Admin: hands over administration.
     UpdateAdmin { admin: String },
 }
@@ -124,7 +175,7 @@ pub enum QueryMsg {
     /// The instruction body the committee signs for `ApproveInstruction`.
     #[returns(SettlementApproval)]
     InstructionPayload { settlement_id: u64 },
-    /// What a final period would cost under the current tariff.
+    /// What a final period would cost (with the tariff in force at its start).
     #[returns(QuoteResponse)]
     Quote {
         provider: String,
@@ -133,6 +184,58 @@ pub enum QueryMsg {
     },
     #[returns(PayeeAccountResponse)]
     PayeeAccount { provider: String },
+    /// What is escrowed in C4 for a proven, not yet settled period.
+    #[returns(EscrowResponse)]
+    Escrow {
+        provider: String,
+        tenant: String,
+        period_start: u64,
+    },
+    /// What deferred periods of a (provider, tenant) carry into its next settlement.
+    #[returns(CarryResponse)]
+    Carried { provider: String, tenant: String },
+    /// Every tariff with the second it takes effect from, ascending.
+    #[returns(TariffsResponse)]
+    Tariffs {},
+}
+
+#[cw_serde]
+#[derive(Default)]
+pub struct Escrow {
+    /// The period's price, or what the tenant had available when it was proven.
+    pub usage: Uint128,
+    /// The dispute bond.
+    pub bond: Uint128,
+}
+
+#[cw_serde]
+pub struct EscrowResponse {
+    pub escrow: Escrow,
+}
+
+/// What deferred periods leave for the next settlement of a (provider, tenant).
+#[cw_serde]
+#[derive(Default)]
+pub struct Carry {
+    /// Amounts of periods below the minimum, not yet settled.
+    pub amount: Uint128,
+    /// Of the funds locked for them, what is still locked.
+    pub escrowed: Uint128,
+    /// Deferred periods.
+    pub periods: u32,
+    /// What the lines left below one minor unit.
+    pub residues: Vec<Residue>,
+}
+
+#[cw_serde]
+pub struct CarryResponse {
+    pub carry: Carry,
+}
+
+#[cw_serde]
+pub struct TariffsResponse {
+    /// (effective from, tariff), ascending.
+    pub tariffs: Vec<(u64, Tariff)>,
 }
 
 #[cw_serde]
@@ -141,6 +244,7 @@ pub struct ConfigResponse {
     pub usage_proof: Addr,
     pub period_proof: Addr,
     pub ledger: Addr,
+    /// The tariff in force now.
     pub tariff: Tariff,
 }
 
@@ -165,6 +269,21 @@ pub struct Settlement {
     pub end_to_end_id: String,
     pub status: SettlementStatus,
     pub requested_at: u64,
+    /// What the bill is made of: this period's usage (capped by its leases) …
+    #[serde(default)]
+    pub usage_amount: Uint128,
+    /// … amounts carried from earlier deferred periods …
+    #[serde(default)]
+    pub carried_amount: Uint128,
+    /// … and a dispute bond forfeited to the provider.
+    #[serde(default)]
+    pub forfeited_bond: Uint128,
+    /// Records of this period proven after their own period closed.
+    #[serde(default)]
+    pub late_records: u64,
+    /// The leases' price cap lowered the usage amount.
+    #[serde(default)]
+    pub capped: bool,
 }
 
 #[cw_serde]
@@ -180,6 +299,7 @@ pub struct SettlementsResponse {
 #[cw_serde]
 pub struct QuoteResponse {
     pub totals: Totals,
+    /// This period's usage alone (capped), without carried amounts or bonds.
     pub amount: Uint128,
     pub currency: String,
     pub meets_minimum: bool,

@@ -1,7 +1,7 @@
 //! C1 usage-proof: committee, terminal registry and first proofs.
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, HexBinary};
+use cosmwasm_std::{Addr, Binary, HexBinary, Uint128};
 
 use crate::committee::{Committee, ThresholdSignature};
 use crate::merkle::{Frontier, SumNode};
@@ -66,7 +66,7 @@ pub enum ExecuteMsg {
         rotation: CommitteeRotation,
         signature: ThresholdSignature,
     },
-    /// Admin: registers a terminal or updates its registration.
+    /// Admin: registers a terminal or updates its registration (its provider never changes).
     RegisterTerminal {
         terminal_id: String,
         /// The provider (chain address) that owns the terminal and is paid for its use.
@@ -76,6 +76,37 @@ pub enum ExecuteMsg {
         tee: TeeKind,
         /// Enclave measurement the attestor's evidence binds its key to.
         measurement: HexBinary,
+        /// Declares that the attestor measures several terminals of one host with disjoint
+        /// counters; without it a key already speaking for another terminal is refused.
+        #[serde(default)]
+        shared_attestor: bool,
+    },
+    /// A tenant: consents to be billed for a terminal's usage by its provider from `start`
+    /// (window-aligned) until `end` (exclusive, window-aligned; open-ended if absent). Leases of
+    /// one terminal never overlap, so every window has at most one tenant.
+    OpenLease {
+        terminal_id: String,
+        /// Must be the terminal's provider.
+        provider: String,
+        start: u64,
+        end: Option<u64>,
+        /// The most this lease may be billed per period, in the tariff's minor units.
+        price_cap: Option<Uint128>,
+    },
+    /// The lease's tenant or provider: ends the lease at `end` (window-aligned), never before
+    /// the current window, so usage already consented to stays billable. A lease ended before its
+    /// start is removed.
+    CloseLease {
+        terminal_id: String,
+        start: u64,
+        end: u64,
+    },
+    /// C2 period-proof only: the (provider, tenant, period) accumulator was sealed as a second
+    /// proof; it takes no more records.
+    SealAccumulator {
+        provider: String,
+        tenant: String,
+        period_start: u64,
     },
     /// Admin: a terminal stops being accepted in batches.
     DeactivateTerminal { terminal_id: String },
@@ -83,10 +114,13 @@ pub enum ExecuteMsg {
     AllowMeasurement { measurement: HexBinary },
     /// Admin: revokes an enclave measurement; its terminals' records are refused from then on.
     RevokeMeasurement { measurement: HexBinary },
-    /// Admin: changes the admin or the software-TEE policy.
+    /// Admin: changes the admin or the software-TEE policy; sets the C2 period-proof address
+    /// (once: afterwards it is fixed).
     UpdateConfig {
         admin: Option<String>,
         accept_software_tee: Option<bool>,
+        #[serde(default)]
+        period_proof: Option<String>,
     },
 }
 
@@ -138,13 +172,39 @@ pub enum QueryMsg {
         start_after: Option<u64>,
         limit: Option<u32>,
     },
-    /// The sum-tree inclusion proof of one first proof in its period's accumulator.
+    /// The sum-tree inclusion proof of one first proof in its period's accumulator (periods of
+    /// at most [`MAX_INCLUSION_LEAVES`] records; build larger ones from `PeriodProofs` pages).
     #[returns(InclusionProofResponse)]
     InclusionProof {
         terminal_id: String,
         window_start: u64,
     },
+    /// Allowed enclave measurements, ascending.
+    #[returns(MeasurementsResponse)]
+    Measurements {
+        start_after: Option<HexBinary>,
+        limit: Option<u32>,
+    },
+    /// A terminal's leases by start, ascending.
+    #[returns(LeasesResponse)]
+    Leases {
+        terminal_id: String,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    /// What a tenant must keep available for its open leases (withdrawals leave it in place).
+    #[returns(TenantReserveResponse)]
+    TenantReserve { tenant: String },
+    /// The lease covering the window that starts at `window_start`, if any.
+    #[returns(LeaseResponse)]
+    LeaseAt {
+        terminal_id: String,
+        window_start: u64,
+    },
 }
+
+/// Most records a period may hold for the `InclusionProof` query to rebuild it on chain.
+pub const MAX_INCLUSION_LEAVES: u64 = 4_096;
 
 #[cw_serde]
 pub struct ConfigResponse {
@@ -153,8 +213,61 @@ pub struct ConfigResponse {
     pub period_seconds: u64,
     pub grace_seconds: u64,
     pub accept_software_tee: bool,
+    /// The first allowed measurements (at most 100; `Measurements` pages through all).
     pub allowed_measurements: Vec<HexBinary>,
     pub next_batch_id: u64,
+    /// C2 period-proof, the only contract that may seal accumulators.
+    pub period_proof: Option<Addr>,
+}
+
+#[cw_serde]
+pub struct MeasurementsResponse {
+    pub measurements: Vec<HexBinary>,
+}
+
+/// A tenant's consent to be billed for a terminal's windows in `[start, end)`.
+#[cw_serde]
+pub struct Lease {
+    pub terminal_id: String,
+    pub tenant: Addr,
+    pub provider: Addr,
+    pub start: u64,
+    pub end: Option<u64>,
+    pub price_cap: Option<Uint128>,
+    /// Block time the tenant opened it.
+    pub opened_at: u64,
+}
+
+impl Lease {
+    /// Whether the window `[window_start, window_start + window_seconds)` lies inside the lease.
+    pub fn covers(&self, window_start: u64, window_seconds: u64) -> bool {
+        self.start <= window_start
+            && self
+                .end
+                .is_none_or(|end| window_start.saturating_add(window_seconds) <= end)
+    }
+}
+
+#[cw_serde]
+pub struct TenantReserveResponse {
+    /// Sum over the tenant's leases that may still bring unproven usage of
+    /// `price cap × reserve periods` (uncapped leases reserve nothing).
+    pub reserve: Uint128,
+    /// Leases counted.
+    pub leases: u32,
+}
+
+/// Most leases a tenant may hold that still count towards its reserve.
+pub const MAX_TENANT_LEASES: usize = 256;
+
+#[cw_serde]
+pub struct LeasesResponse {
+    pub leases: Vec<Lease>,
+}
+
+#[cw_serde]
+pub struct LeaseResponse {
+    pub lease: Option<Lease>,
 }
 
 #[cw_serde]
@@ -192,6 +305,11 @@ pub struct FirstProof {
     pub metrics: Metrics,
     /// Batch that proved it.
     pub batch_id: u64,
+    /// The period whose accumulator holds it: the window's own period, or for a late record
+    /// (proven after its period stopped taking records) the period open when it was proven.
+    pub period_start: u64,
+    /// Proven after its own period had closed; billed in `period_start`.
+    pub late: bool,
     /// Position in its (provider, tenant, period) accumulator.
     pub period_index: u64,
 }
@@ -229,6 +347,12 @@ pub struct AccumulatorResponse {
     pub frontier: Frontier<SumNode>,
     /// Root over everything appended so far.
     pub root: SumNode,
+    /// Records appended after their own period had closed.
+    pub late_records: u64,
+    /// Sum of the price caps of the leases whose windows it holds; `None` if one is uncapped.
+    pub price_cap: Option<Uint128>,
+    /// C2 sealed it: it takes no more records.
+    pub sealed: bool,
 }
 
 #[cw_serde]

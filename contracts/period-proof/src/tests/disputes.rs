@@ -5,7 +5,9 @@ use usage_common::record::Totals;
 use usage_common::CommitteeError;
 use usage_signer::SigningCommittee;
 
-use super::suite::{SuiteBuilder, DISPUTE_WINDOW, GRACE, P0, PERIOD};
+use cosmwasm_std::Uint128;
+
+use super::suite::{SuiteBuilder, DISPUTE_WINDOW, GRACE, P0, PERIOD, RESOLUTION_WINDOW};
 use crate::ContractError;
 
 #[test]
@@ -71,11 +73,15 @@ fn a_dispute_at_the_deadline_is_accepted_and_makes_the_period_not_final() {
         PeriodStatus::Disputed {
             reason: "meter overcounted egress".into(),
             opened_at: deadline,
+            resolve_by: deadline + RESOLUTION_WINDOW,
+            bond: Uint128::zero(),
         }
     );
     assert_eq!(
-        proof.billable(deadline + 1_000_000),
-        Err(NotFinal::Disputed)
+        proof.billable(deadline + RESOLUTION_WINDOW),
+        Err(NotFinal::Disputed {
+            until: deadline + RESOLUTION_WINDOW
+        })
     );
 }
 
@@ -228,7 +234,8 @@ fn an_upheld_resolution_makes_the_proven_totals_billable() {
     assert_eq!(
         proof.status,
         PeriodStatus::Resolved {
-            outcome: DisputeOutcome::Upheld
+            outcome: DisputeOutcome::Upheld,
+            bond: Uint128::zero(),
         }
     );
     // Final at once, even inside the dispute window.

@@ -2,7 +2,11 @@ use usage_common::events::{PeriodProven, TypedEvent};
 use usage_common::merkle::{self, SumNode};
 use usage_common::msg::period_proof::PeriodStatus;
 
-use super::suite::{prove_msg, SuiteBuilder, DISPUTE_WINDOW, GRACE, P0, PERIOD};
+use cw_multi_test::Executor;
+use usage_common::record::UsageRecord;
+use usage_contract_testing::mock_usage_proof::MockExecuteMsg;
+
+use super::suite::{metrics, prove_msg, SuiteBuilder, DISPUTE_WINDOW, GRACE, P0, PERIOD};
 use crate::ContractError;
 
 #[test]
@@ -71,9 +75,25 @@ fn a_second_proof_of_the_same_period_is_refused() {
     suite.proven_period();
     let before = suite.proof(P0);
 
-    // Even if the accumulator moved on (C1 refuses that after its grace; the stand-in does not),
-    // the sealed proof stays as it was.
-    suite.record_period(P0, 1);
+    // Proving sealed the accumulator in C1: it takes no more records.
+    let late = UsageRecord {
+        terminal_id: "terminal-late".into(),
+        window_start: P0,
+        tenant: suite.tenant.to_string(),
+        metrics: metrics(9),
+    };
+    suite
+        .app
+        .execute_contract(
+            suite.admin.clone(),
+            suite.usage_proof.clone(),
+            &MockExecuteMsg::Record {
+                provider: suite.provider.to_string(),
+                record: late,
+            },
+            &[],
+        )
+        .expect_err("a sealed accumulator refuses records");
     suite.set_time(suite.now() + 10);
     assert_eq!(
         suite.prove(P0).unwrap_err(),

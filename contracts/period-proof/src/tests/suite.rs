@@ -9,13 +9,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use cosmwasm_std::{
-    Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, Timestamp,
+    Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, Timestamp, Uint128,
 };
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
 use usage_common::merkle::SumNode;
 use usage_common::msg::period_proof::{
-    ConfigResponse, ExecuteMsg, InstantiateMsg, PeriodProof, PeriodProofResponse, QueryMsg,
-    VerifyInclusionResponse,
+    ConfigResponse, ExecuteMsg, InstantiateMsg, PeriodProof, PeriodProofResponse, PeriodStatus,
+    QueryMsg, VerifyInclusionResponse,
 };
 use usage_common::msg::MigrateMsg;
 use usage_common::payload::{DisputeOutcome, DisputeResolution};
@@ -34,6 +34,8 @@ pub const GRACE: u64 = 30;
 /// C1's grace (shorter than C2's by default).
 pub const C1_GRACE: u64 = 20;
 pub const DISPUTE_WINDOW: u64 = 300;
+/// Seconds the committee has to resolve a dispute.
+pub const RESOLUTION_WINDOW: u64 = 600;
 /// A period start (a multiple of `PERIOD`); the suite starts inside this period.
 pub const P0: u64 = 1_700_000_040;
 
@@ -144,6 +146,9 @@ impl SuiteBuilder {
                     usage_proof: usage_proof.to_string(),
                     grace_seconds: self.grace_seconds,
                     dispute_window_seconds: self.dispute_window_seconds,
+                    resolution_window_seconds: RESOLUTION_WINDOW,
+                    dispute_bond: Uint128::zero(),
+                    settlement: None,
                 },
                 &[],
                 "period-proof",
@@ -310,11 +315,17 @@ impl Suite {
         self.open_dispute_as(&tenant, period_start, "meter overcounted egress")
     }
 
+    /// The resolution of the open dispute of `period_start` (bound to its opening time).
     pub fn resolution(&self, period_start: u64, outcome: DisputeOutcome) -> DisputeResolution {
+        let opened_at = match self.proof(period_start).map(|p| p.status) {
+            Some(PeriodStatus::Disputed { opened_at, .. }) => opened_at,
+            _ => 0,
+        };
         DisputeResolution {
             provider: self.provider.to_string(),
             tenant: self.tenant.to_string(),
             period_start,
+            opened_at,
             outcome,
         }
     }
@@ -352,6 +363,7 @@ impl Suite {
                 admin: None,
                 grace_seconds,
                 dispute_window_seconds,
+                settlement: None,
             },
         )
     }

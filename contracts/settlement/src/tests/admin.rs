@@ -32,6 +32,9 @@ fn only_the_admin_updates_the_tariff_and_the_admin() {
 
     let admin = suite.admin.clone();
     suite.update_tariff(&admin, cheap.clone()).expect("tariff");
+    // It takes effect from the next second on.
+    assert_eq!(suite.config().tariff, before.tariff);
+    suite.set_time(suite.now() + 1);
     assert_eq!(suite.config().tariff, cheap);
     let next_admin = suite.addr("next-admin");
     suite

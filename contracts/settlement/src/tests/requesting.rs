@@ -1,5 +1,5 @@
 use cosmwasm_std::Uint128;
-use usage_common::events::{SettlementRequested, TypedEvent};
+use usage_common::events::{SettlementDeferred, SettlementRequested, TypedEvent};
 use usage_common::msg::period_proof::NotFinal;
 use usage_common::msg::settlement::SettlementStatus;
 use usage_common::payload::DisputeOutcome;
@@ -7,7 +7,7 @@ use usage_common::record::{Metric, Totals};
 
 use super::suite::{
     default_tariff, line, tariff, SuiteBuilder, CURRENCY, DISPUTE_WINDOW, GRACE, P0, PAYEE_ACCOUNT,
-    PERIOD, PRICE_OF_3,
+    PERIOD, PRICE_OF_3, RESOLUTION_WINDOW,
 };
 use crate::ContractError;
 
@@ -83,12 +83,13 @@ fn a_disputed_period_is_settled_only_after_a_committee_signed_resolution() {
     suite.deposit(&tenant, 10_000);
     let before = suite.snapshot();
 
-    // Long after the dispute window, an open dispute still blocks the settlement.
-    suite.set_time(P0 + PERIOD + GRACE + 10 * DISPUTE_WINDOW);
+    // After the dispute window, an open dispute blocks the settlement until its deadline.
+    let resolve_by = P0 + PERIOD + GRACE + RESOLUTION_WINDOW;
+    suite.set_time(P0 + PERIOD + GRACE + DISPUTE_WINDOW + 1);
     assert_eq!(
         suite.request(P0).unwrap_err(),
         ContractError::NotFinal {
-            reason: NotFinal::Disputed
+            reason: NotFinal::Disputed { until: resolve_by }
         }
     );
     assert_eq!(suite.snapshot(), before);
@@ -145,43 +146,86 @@ fn a_period_without_a_second_proof_is_refused() {
 }
 
 #[test]
-fn a_settlement_below_the_minimum_is_refused() {
+fn a_period_below_the_minimum_is_deferred_and_its_amount_carried_into_the_next_settlement() {
     let mut suite = SuiteBuilder::new().minimum(PRICE_OF_3 + 1).build();
     suite.final_period(P0, 3);
     let tenant = suite.tenant.clone();
     suite.deposit(&tenant, 10_000);
-    let before = suite.snapshot();
 
+    let resp = suite.request(P0).expect("a small period is deferred, not refused");
     assert_eq!(
-        suite.request(P0).unwrap_err(),
-        ContractError::BelowMinimum {
+        SettlementDeferred::all_in(&resp.events),
+        vec![SettlementDeferred {
+            provider: suite.provider.to_string(),
+            tenant: tenant.to_string(),
+            period_start: P0,
             amount: Uint128::new(PRICE_OF_3),
-            minimum: Uint128::new(PRICE_OF_3 + 1),
-        }
+            carried: Uint128::new(PRICE_OF_3),
+        }]
     );
-    assert_eq!(suite.snapshot(), before);
+    assert_eq!(suite.settlement_for_period(P0), None);
+    assert_eq!(suite.account(&tenant).locked, Uint128::zero());
+    // Deferred once: it is never billed on its own as well.
+    let deferred = ContractError::Deferred {
+        provider: suite.provider.to_string(),
+        tenant: tenant.to_string(),
+        period_start: P0,
+    };
+    assert_eq!(suite.request(P0).unwrap_err(), deferred);
     let quote = suite.quote(P0).expect("quote");
     assert_eq!(quote.amount, Uint128::new(PRICE_OF_3));
     assert!(!quote.meets_minimum);
+
+    // The next period of the same (provider, tenant) carries it.
+    let p1 = P0 + PERIOD;
+    suite.final_period(p1, 3);
+    suite.request(p1).expect("request with the carried amount");
+    let s = suite.settlement_for_period(p1).expect("settlement");
+    assert_eq!(s.carried_amount, Uint128::new(PRICE_OF_3));
+    assert!(s.usage_amount >= Uint128::new(PRICE_OF_3));
+    assert_eq!(s.amount, s.usage_amount + s.carried_amount);
+    assert_eq!(suite.account(&tenant).locked, s.amount);
+    assert_eq!(suite.request(P0).unwrap_err(), deferred);
 }
 
 #[test]
-fn a_period_that_prices_to_zero_is_refused() {
+fn a_period_that_prices_to_zero_is_deferred_and_bills_nothing() {
     let mut suite = SuiteBuilder::new()
         .tariff(tariff(vec![line(Metric::AppDownS, 100, 1)], 0))
         .build();
     suite.final_period(P0, 3);
     let before = suite.snapshot();
+    let resp = suite.request(P0).expect("nothing to bill is deferred");
     assert_eq!(
-        suite.request(P0).unwrap_err(),
-        ContractError::NothingToBill {
-            provider: suite.provider.to_string(),
-            tenant: suite.tenant.to_string(),
-            period_start: P0,
-        }
+        SettlementDeferred::all_in(&resp.events)[0].carried,
+        Uint128::zero()
     );
     assert_eq!(suite.snapshot(), before);
     assert!(!suite.quote(P0).expect("quote").meets_minimum);
+}
+
+#[test]
+fn what_a_line_leaves_below_one_minor_unit_is_carried_into_the_next_period() {
+    // 1 minor unit per 9_000 bytes received; each period receives 1_000 × (1 + 2 + 3) = 6_000.
+    let mut suite = SuiteBuilder::new()
+        .tariff(tariff(vec![line(Metric::NetRxBytes, 1, 9_000)], 0))
+        .build();
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 100_000);
+    let t0 = suite.final_period(P0, 3);
+    suite.request(P0).expect("request p0");
+    let p1 = P0 + PERIOD;
+    let t1 = suite.final_period(p1, 3);
+    suite.request(p1).expect("request p1");
+    let billed: Uint128 = [P0, p1]
+        .iter()
+        .filter_map(|p| suite.settlement_for_period(*p))
+        .map(|s| s.amount)
+        .sum();
+    // Floor of the sum, not the sum of floors: nothing is lost to rounding over periods.
+    let exact = (t0.net_rx_bytes + t1.net_rx_bytes) / 9_000;
+    assert_eq!(billed, Uint128::new(exact));
+    assert!(exact > t0.net_rx_bytes / 9_000 + t1.net_rx_bytes / 9_000);
 }
 
 #[test]
@@ -307,25 +351,42 @@ fn an_invalid_provider_or_tenant_address_is_refused() {
 }
 
 #[test]
-fn a_request_keeps_the_price_of_the_tariff_in_force_when_it_was_made() {
+fn a_period_is_priced_with_the_tariff_in_force_at_its_start() {
     let mut suite = SuiteBuilder::new().build();
-    let id = suite.requested();
+    suite.final_period(P0, 3);
     let admin = suite.admin.clone();
     let mut doubled = default_tariff();
     for l in &mut doubled.lines {
         l.price *= Uint128::new(2);
     }
-    suite.update_tariff(&admin, doubled).expect("new tariff");
-
-    let s = suite.settlement(id).expect("settlement");
-    assert_eq!(s.amount, Uint128::new(PRICE_OF_3));
+    // Never retroactive: a tariff takes effect in the future.
+    let now = suite.now();
     assert_eq!(
-        suite.instruction_payload(id).expect("payload").amount,
+        suite
+            .update_tariff_from(&admin, doubled.clone(), now)
+            .unwrap_err(),
+        ContractError::RetroactiveTariff {
+            effective_from: now,
+            now
+        }
+    );
+    suite.update_tariff(&admin, doubled).expect("new tariff");
+    suite.set_time(now + 10);
+
+    // P0 started under the old tariff: the change does not touch it.
+    assert_eq!(suite.quote(P0).expect("quote").amount, Uint128::new(PRICE_OF_3));
+    let tenant = suite.tenant.clone();
+    suite.deposit(&tenant, 10_000);
+    suite.request(P0).expect("request");
+    assert_eq!(
+        suite.settlement_for_period(P0).expect("s").amount,
         Uint128::new(PRICE_OF_3)
     );
-    // The quote follows the new tariff.
+    // A period that starts after the change pays the new price.
+    let later = suite.now() - suite.now() % PERIOD + PERIOD;
+    suite.final_period(later, 3);
     assert_eq!(
-        suite.quote(P0).expect("quote").amount,
+        suite.quote(later).expect("quote").amount,
         Uint128::new(2 * 60 + 72 + 1260 + 2 * 240)
     );
 }

@@ -10,6 +10,7 @@
 use std::cell::RefCell;
 
 use cosmwasm_std::{
+    StdResult,
     Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, Timestamp, Uint128,
 };
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
@@ -18,11 +19,13 @@ use usage_common::msg::ledger::{
     QueryMsg as LedgerQuery, TotalSupplyResponse,
 };
 use usage_common::msg::period_proof::{
-    ExecuteMsg as PeriodProofExecute, InstantiateMsg as PeriodProofInstantiate,
+    ExecuteMsg as PeriodProofExecute, InstantiateMsg as PeriodProofInstantiate, PeriodProof,
+    PeriodProofResponse, PeriodStatus, QueryMsg as PeriodProofQuery,
 };
 use usage_common::msg::settlement::{
-    ConfigResponse, ExecuteMsg, InstantiateMsg, PayeeAccountResponse, QueryMsg, QuoteResponse,
-    Settlement, SettlementResponse, SettlementsResponse, Tariff, TariffLine,
+    ConfigResponse, Escrow, EscrowResponse, ExecuteMsg, InstantiateMsg, PayeeAccountResponse,
+    QueryMsg, QuoteResponse, Settlement, SettlementResponse, SettlementsResponse, Tariff,
+    TariffLine,
 };
 use usage_common::msg::MigrateMsg;
 use usage_common::payload::{
@@ -41,6 +44,8 @@ pub const WINDOW: u64 = 10;
 pub const PERIOD: u64 = 60;
 pub const GRACE: u64 = 30;
 pub const DISPUTE_WINDOW: u64 = 300;
+/// Seconds the committee has to resolve a dispute.
+pub const RESOLUTION_WINDOW: u64 = 600;
 /// A period start (a multiple of `PERIOD`); the suite starts inside this period.
 pub const P0: u64 = 1_700_000_040;
 pub const CURRENCY: &str = "CNY";
@@ -164,6 +169,7 @@ pub fn metrics(seed: u64) -> Metrics {
 pub struct SuiteBuilder {
     tariff: Tariff,
     payee_account: bool,
+    bond: u128,
 }
 
 impl SuiteBuilder {
@@ -171,7 +177,14 @@ impl SuiteBuilder {
         SuiteBuilder {
             tariff: default_tariff(),
             payee_account: true,
+            bond: 0,
         }
+    }
+
+    /// Disputes lock this bond.
+    pub fn bond(mut self, bond: u128) -> Self {
+        self.bond = bond;
+        self
     }
 
     pub fn tariff(mut self, tariff: Tariff) -> Self {
@@ -223,6 +236,9 @@ impl SuiteBuilder {
                     usage_proof: usage_proof.to_string(),
                     grace_seconds: GRACE,
                     dispute_window_seconds: DISPUTE_WINDOW,
+                    resolution_window_seconds: RESOLUTION_WINDOW,
+                    dispute_bond: Uint128::new(self.bond),
+                    settlement: None,
                 },
                 &[],
                 "period-proof",
@@ -275,6 +291,18 @@ impl SuiteBuilder {
             &[],
         )
         .expect("allow settlement to move funds");
+        app.execute_contract(
+            admin.clone(),
+            period_proof.clone(),
+            &PeriodProofExecute::UpdateConfig {
+                admin: None,
+                grace_seconds: None,
+                dispute_window_seconds: None,
+                settlement: Some(settlement.to_string()),
+            },
+            &[],
+        )
+        .expect("let settlement escrow for period-proof");
 
         let mut suite = Suite {
             app,
@@ -407,27 +435,69 @@ impl Suite {
 
     /// The tenant disputes a period in C2.
     pub fn dispute(&mut self, period_start: u64) {
-        self.app
-            .execute_contract(
-                self.tenant.clone(),
-                self.period_proof.clone(),
-                &PeriodProofExecute::OpenDispute {
+        self.try_dispute(period_start).expect("open dispute");
+    }
+
+    /// The tenant tries to dispute a period in C2.
+    pub fn try_dispute(&mut self, period_start: u64) -> StdResult<AppResponse> {
+        self.app.execute_contract(
+            self.tenant.clone(),
+            self.period_proof.clone(),
+            &PeriodProofExecute::OpenDispute {
+                provider: self.provider.to_string(),
+                tenant: self.tenant.to_string(),
+                period_start,
+                reason: "double-counted egress".into(),
+            },
+            &[],
+        )
+    }
+
+    /// The second proof of a period in C2.
+    pub fn period_proof(&self, period_start: u64) -> PeriodProof {
+        let resp: PeriodProofResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &self.period_proof,
+                &PeriodProofQuery::PeriodProof {
                     provider: self.provider.to_string(),
                     tenant: self.tenant.to_string(),
                     period_start,
-                    reason: "double-counted egress".into(),
                 },
-                &[],
             )
-            .expect("open dispute");
+            .expect("period proof query");
+        resp.proof.expect("period is proven")
+    }
+
+    /// What C3 holds escrowed for a period.
+    pub fn escrow(&self, period_start: u64) -> Escrow {
+        let resp: EscrowResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &self.settlement,
+                &QueryMsg::Escrow {
+                    provider: self.provider.to_string(),
+                    tenant: self.tenant.to_string(),
+                    period_start,
+                },
+            )
+            .expect("escrow query");
+        resp.escrow
     }
 
     /// The committee resolves a dispute in C2.
     pub fn resolve(&mut self, period_start: u64, outcome: DisputeOutcome) {
+        let opened_at = match self.period_proof(period_start).status {
+            PeriodStatus::Disputed { opened_at, .. } => opened_at,
+            other => panic!("period is not disputed: {other:?}"),
+        };
         let resolution = DisputeResolution {
             provider: self.provider.to_string(),
             tenant: self.tenant.to_string(),
             period_start,
+            opened_at,
             outcome,
         };
         let signature =
@@ -591,7 +661,23 @@ impl Suite {
         sender: &Addr,
         tariff: Tariff,
     ) -> Result<AppResponse, ContractError> {
-        self.execute(sender, ExecuteMsg::UpdateTariff { tariff })
+        let effective_from = self.now() + 1;
+        self.update_tariff_from(sender, tariff, effective_from)
+    }
+
+    pub fn update_tariff_from(
+        &mut self,
+        sender: &Addr,
+        tariff: Tariff,
+        effective_from: u64,
+    ) -> Result<AppResponse, ContractError> {
+        self.execute(
+            sender,
+            ExecuteMsg::UpdateTariff {
+                tariff,
+                effective_from,
+            },
+        )
     }
 
     pub fn migrate(&mut self) -> Result<AppResponse, ContractError> {
