@@ -100,6 +100,7 @@ fn vectors() -> Value {
         provider: "usage1provider".into(),
         tenant: "usage1tenant".into(),
         period_start: 1_699_999_980,
+        opened_at: 1_700_000_100,
         outcome: DisputeOutcome::Adjusted {
             totals: Totals {
                 records: 2,
