@@ -11,7 +11,9 @@ use serde::{de::DeserializeOwned, Serialize};
 use usage_common::merkle;
 use usage_common::msg::{ledger as c4, period_proof as c2, settlement as c3, usage_proof as c1};
 use usage_common::msg::{withdrawal as c5, MigrateMsg};
-use usage_common::payload::{DepositVoucher, SignedPayload, UsageBatchDigest};
+use usage_common::payload::{
+    DepositVoucher, DisputeOutcome, DisputeResolution, SignedPayload, UsageBatchDigest,
+};
 use usage_common::record::{encode_batch, Metric, Metrics, UsageRecord};
 use usage_common::ThresholdSignature;
 use usage_signer::SigningCommittee;
@@ -31,6 +33,10 @@ pub const WINDOW: u64 = 10;
 pub const PERIOD: u64 = 60;
 pub const GRACE: u64 = 30;
 pub const DISPUTE_WINDOW: u64 = 120;
+/// Seconds the committee has to resolve a dispute.
+pub const RESOLUTION_WINDOW: u64 = 300;
+/// What a tenant locks to dispute a period.
+pub const DISPUTE_BOND: u128 = 100;
 pub const CURRENCY: &str = "CNY";
 pub const MEASUREMENT: [u8; 32] = [0x5a; 32];
 /// Price: 5 minor units per 1,000 bytes sent, 1 per second of CPU.
@@ -198,6 +204,9 @@ impl Suite {
                     usage_proof: c1.to_string(),
                     grace_seconds: GRACE,
                     dispute_window_seconds: DISPUTE_WINDOW,
+                    resolution_window_seconds: RESOLUTION_WINDOW,
+                    dispute_bond: Uint128::new(DISPUTE_BOND),
+                    settlement: None,
                 },
                 &[],
                 "period-proof",
@@ -269,6 +278,29 @@ impl Suite {
             &[],
         )
         .expect("wire C4");
+        app.execute_contract(
+            admin.clone(),
+            c2.clone(),
+            &c2::ExecuteMsg::UpdateConfig {
+                admin: None,
+                grace_seconds: None,
+                dispute_window_seconds: None,
+                settlement: Some(c3.to_string()),
+            },
+            &[],
+        )
+        .expect("wire C2 to C3");
+        app.execute_contract(
+            admin.clone(),
+            c1.clone(),
+            &c1::ExecuteMsg::UpdateConfig {
+                admin: None,
+                accept_software_tee: None,
+                period_proof: Some(c2.to_string()),
+            },
+            &[],
+        )
+        .expect("wire C1 to C2");
 
         let provider = app.api().addr_make("provider");
         let tenant = app.api().addr_make("tenant");
@@ -326,16 +358,49 @@ impl Suite {
         typed(|| self.app.execute_contract(sender.clone(), c1, msg, &[]))
     }
 
+    /// Registers a terminal of the suite's provider and lets the suite's tenant lease it from the
+    /// start of time, open-ended and uncapped.
     pub fn register_terminal(&mut self, terminal_id: &str) -> Result<AppResponse, UsageProofError> {
+        let resp = self.register_terminal_without_lease(terminal_id)?;
+        let tenant = self.tenant.clone();
+        self.open_lease(&tenant, terminal_id, 0, None, None)?;
+        Ok(resp)
+    }
+
+    /// Registers a terminal of the suite's provider; nobody leases it.
+    pub fn register_terminal_without_lease(
+        &mut self,
+        terminal_id: &str,
+    ) -> Result<AppResponse, UsageProofError> {
         let msg = c1::ExecuteMsg::RegisterTerminal {
             terminal_id: terminal_id.to_string(),
             provider: self.provider.to_string(),
             attestor_key: HexBinary::from(merkle::sha256(terminal_id.as_bytes())),
             tee: c1::TeeKind::Sgx,
             measurement: HexBinary::from(MEASUREMENT),
+            shared_attestor: false,
         };
         let admin = self.admin.clone();
         self.exec_c1(&admin, &msg)
+    }
+
+    /// `tenant` leases `terminal` (of the suite's provider) over `[start, end)`.
+    pub fn open_lease(
+        &mut self,
+        tenant: &Addr,
+        terminal: &str,
+        start: u64,
+        end: Option<u64>,
+        price_cap: Option<u128>,
+    ) -> Result<AppResponse, UsageProofError> {
+        let msg = c1::ExecuteMsg::OpenLease {
+            terminal_id: terminal.to_string(),
+            provider: self.provider.to_string(),
+            start,
+            end,
+            price_cap: price_cap.map(Uint128::new),
+        };
+        self.exec_c1(tenant, &msg)
     }
 
     /// Registers `term-000` … and returns their ids.
@@ -439,6 +504,78 @@ impl Suite {
             },
         );
         r.proof
+    }
+
+    /// The suite's tenant disputes a period.
+    pub fn open_dispute(&mut self, period_start: u64) -> Result<AppResponse, PeriodProofError> {
+        let msg = c2::ExecuteMsg::OpenDispute {
+            provider: self.provider.to_string(),
+            tenant: self.tenant.to_string(),
+            period_start,
+            reason: "usage I did not have".into(),
+        };
+        let tenant = self.tenant.clone();
+        self.exec_c2(&tenant, &msg)
+    }
+
+    /// A quorum-signed resolution of the open dispute of `period_start` (bound to `opened_at`).
+    pub fn resolve_dispute(
+        &mut self,
+        period_start: u64,
+        opened_at: u64,
+        outcome: DisputeOutcome,
+    ) -> Result<AppResponse, PeriodProofError> {
+        let resolution = DisputeResolution {
+            provider: self.provider.to_string(),
+            tenant: self.tenant.to_string(),
+            period_start,
+            opened_at,
+            outcome,
+        };
+        let signature = self.sign(&self.c2.clone(), &resolution);
+        let relayer = self.addr("relayer");
+        self.exec_c2(
+            &relayer,
+            &c2::ExecuteMsg::ResolveDispute {
+                resolution,
+                signature,
+            },
+        )
+    }
+
+    /// The suite's (provider, tenant) accumulator of a period in C1.
+    pub fn accumulator(&self, period_start: u64) -> c1::AccumulatorResponse {
+        self.query(
+            &self.c1,
+            &c1::QueryMsg::Accumulator {
+                provider: self.provider.to_string(),
+                tenant: self.tenant.to_string(),
+                period_start,
+            },
+        )
+    }
+
+    /// Whether C1's inclusion proof of (terminal, window) verifies against C2's sealed period.
+    pub fn included_in_second_proof(&self, terminal: &str, window: u64) -> bool {
+        let p: c1::InclusionProofResponse = self.query(
+            &self.c1,
+            &c1::QueryMsg::InclusionProof {
+                terminal_id: terminal.into(),
+                window_start: window,
+            },
+        );
+        let v: c2::VerifyInclusionResponse = self.query(
+            &self.c2,
+            &c2::QueryMsg::VerifyInclusion {
+                provider: p.provider.to_string(),
+                tenant: p.tenant,
+                period_start: p.period_start,
+                leaf_index: p.leaf_index,
+                leaf: p.leaf,
+                path: p.path,
+            },
+        );
+        v.included
     }
 
     // ---- C3 ----

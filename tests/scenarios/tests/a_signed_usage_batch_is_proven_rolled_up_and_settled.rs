@@ -46,6 +46,7 @@ fn a_signed_usage_batch_is_proven_rolled_up_and_settled() {
                 tenant: s.tenant.to_string(),
                 period_start: T0,
                 appended: 3,
+                late: 0,
                 size: 3 * (w + 1),
             }]
         );

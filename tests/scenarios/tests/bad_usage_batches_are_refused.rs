@@ -101,21 +101,6 @@ fn a_window_that_has_not_ended_is_refused() {
 }
 
 #[test]
-fn a_record_after_its_period_closed_is_refused() {
-    let (mut s, t) = setup(1);
-    s.advance(PERIOD + GRACE);
-    let records = vec![s.record(&t[0], T0, 100)];
-    assert_eq!(
-        s.submit(&records).unwrap_err(),
-        UsageProofError::PeriodClosed {
-            terminal_id: t[0].clone(),
-            window_start: T0,
-            closed_at: T0 + PERIOD + GRACE
-        }
-    );
-}
-
-#[test]
 fn a_terminal_whose_measurement_was_revoked_is_refused() {
     let (mut s, t) = setup(1);
     let admin = s.admin.clone();
@@ -146,6 +131,7 @@ fn a_software_tee_terminal_is_refused_unless_policy_allows_it() {
         attestor_key: HexBinary::from([9u8; 32]),
         tee: c1::TeeKind::Software,
         measurement: HexBinary::from(MEASUREMENT),
+        shared_attestor: false,
     };
     assert_eq!(
         s.exec_c1(&admin, &msg).unwrap_err(),
@@ -158,6 +144,7 @@ fn a_software_tee_terminal_is_refused_unless_policy_allows_it() {
         &c1::ExecuteMsg::UpdateConfig {
             admin: None,
             accept_software_tee: Some(true),
+            period_proof: None,
         },
     )
     .expect("policy");
@@ -187,6 +174,7 @@ fn bytes_that_do_not_decode_and_non_admin_registration_are_refused() {
         attestor_key: HexBinary::from([9u8; 32]),
         tee: c1::TeeKind::Sgx,
         measurement: HexBinary::from(MEASUREMENT),
+        shared_attestor: false,
     };
     assert_eq!(
         s.exec_c1(&stranger, &msg).unwrap_err(),

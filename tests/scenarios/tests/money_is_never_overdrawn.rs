@@ -115,14 +115,18 @@ fn a_settlement_before_the_period_is_final_is_refused() {
         s.request_settlement(T0).unwrap_err(),
         SettlementError::NoPeriodProof { .. }
     ));
+    assert_eq!(balances(&s), before);
     s.advance(PERIOD + GRACE);
     s.prove_period(T0).expect("proven");
+    // Proving escrowed the period's price; a refused request changes nothing more.
+    let proven = balances(&s);
+    assert!(!proven.0.locked.is_zero());
     // Proven, but the dispute window is still open.
     assert!(matches!(
         s.request_settlement(T0).unwrap_err(),
         SettlementError::NotFinal { .. }
     ));
-    assert_eq!(balances(&s), before);
+    assert_eq!(balances(&s), proven);
     assert!(s.settlement(1).is_none());
 }
 
