@@ -97,10 +97,13 @@ pub fn app_genesis(
                 "window_seconds": 10, "period_seconds": 60, "grace_seconds": 30,
                 "accept_software_tee": true,
                 "allowed_measurements": [HexBinary::from(SOFTWARE_MEASUREMENT)],
+                "period_proof": "@period-proof",
             })),
             contract("period_proof", "period-proof", json!({
                 "admin": admin, "usage_proof": "@usage-proof",
                 "grace_seconds": 30, "dispute_window_seconds": 60,
+                "resolution_window_seconds": 120, "dispute_bond": "100",
+                "settlement": "@settlement",
             })),
             contract("ledger", "ledger", json!({
                 "admin": admin, "usage_proof": "@usage-proof", "currency": "CNY", "decimals": 2,

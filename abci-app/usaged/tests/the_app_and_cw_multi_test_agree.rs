@@ -239,9 +239,12 @@ fn the_app_and_cw_multi_test_agree_on_every_query() {
         "contracts": [
             {"code": "usage_proof", "label": "c1", "creator": admin_addr, "admin": admin_addr, "msg": c1::InstantiateMsg {
                 admin: None, threshold: 3, members: committee.member_keys(), window_seconds: WINDOW, period_seconds: PERIOD,
-                grace_seconds: GRACE, accept_software_tee: false, allowed_measurements: vec![HexBinary::from(MEASUREMENT)] }},
+                grace_seconds: GRACE, accept_software_tee: false, allowed_measurements: vec![HexBinary::from(MEASUREMENT)],
+                period_proof: Some("@c2".into()) }},
             {"code": "period_proof", "label": "c2", "creator": admin_addr, "admin": admin_addr, "msg": c2::InstantiateMsg {
-                admin: None, usage_proof: "@c1".into(), grace_seconds: GRACE, dispute_window_seconds: DISPUTE_WINDOW }},
+                admin: None, usage_proof: "@c1".into(), grace_seconds: GRACE, dispute_window_seconds: DISPUTE_WINDOW,
+                resolution_window_seconds: RESOLUTION_WINDOW, dispute_bond: Uint128::new(DISPUTE_BOND),
+                settlement: Some("@c3".into()) }},
             {"code": "ledger", "label": "c4", "creator": admin_addr, "admin": admin_addr, "msg": c4::InstantiateMsg {
                 admin: None, usage_proof: "@c1".into(), currency: CURRENCY.into(), decimals: 2,
                 settlement: Some("@c3".into()), withdrawal: Some("@c5".into()) }},
@@ -280,6 +283,23 @@ fn the_app_and_cw_multi_test_agree_on_every_query() {
                     attestor_key: HexBinary::from(usage_common::merkle::sha256(t.as_bytes())),
                     tee: c1::TeeKind::Sgx,
                     measurement: HexBinary::from(MEASUREMENT),
+                    shared_attestor: false,
+                },
+            )
+        })
+        .collect();
+    // The tenant leases every terminal, as the suite's tenant does.
+    let leases: Vec<Vec<u8>> = terminals
+        .iter()
+        .map(|t| {
+            tenant_w.tx(
+                &a1,
+                &c1::ExecuteMsg::OpenLease {
+                    terminal_id: t.clone(),
+                    provider: provider_w.address.clone(),
+                    start: 0,
+                    end: None,
+                    price_cap: None,
                 },
             )
         })
@@ -304,6 +324,7 @@ fn the_app_and_cw_multi_test_agree_on_every_query() {
         },
     );
     let mut first = reg;
+    first.extend(leases);
     first.push(payee);
     first.push(dep);
     chain.block(first);

@@ -15,7 +15,7 @@ use usage_common::{Committee, CommitteeError, ThresholdSignature};
 
 use crate::error::ContractError;
 use crate::state::{
-    has_proof, lease_starting_by, save_period_leaf, save_proof, AccumulatorInfo, Config,
+    has_proof, lease_starting_by, refresh_latest_lease, save_period_leaf, save_proof, AccumulatorInfo, Config,
     LeaseState, StoredProof, TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, ATTESTOR_KEYS,
     BATCHES, COMMITTEE, CONFIG, LEASES, LEASE_PERIODS, MEASUREMENTS, NEXT_BATCH_ID,
     TENANT_LEASES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
@@ -69,7 +69,10 @@ pub fn instantiate(
             period_seconds: msg.period_seconds,
             grace_seconds: msg.grace_seconds,
             accept_software_tee: msg.accept_software_tee,
-            period_proof: None,
+            period_proof: msg
+                .period_proof
+                .map(|p| deps.api.addr_validate(&p))
+                .transpose()?,
         },
     )?;
     COMMITTEE.save(deps.storage, &committee)?;
@@ -777,6 +780,7 @@ pub fn open_lease(
         opened_at: now,
     };
     LEASES.save(deps.storage, (terminal.index, start), &lease)?;
+    refresh_latest_lease(deps.storage, terminal.index)?;
     TENANT_LEASES.save(
         deps.storage,
         (&info.sender, terminal.index, start),
@@ -829,10 +833,12 @@ pub fn close_lease(
     let tenant_key = (&lease.tenant, terminal.index, start);
     if removed {
         LEASES.remove(deps.storage, (terminal.index, start));
+        refresh_latest_lease(deps.storage, terminal.index)?;
         TENANT_LEASES.remove(deps.storage, tenant_key);
     } else {
         lease.end = Some(end);
         LEASES.save(deps.storage, (terminal.index, start), &lease)?;
+        refresh_latest_lease(deps.storage, terminal.index)?;
         if let Some((reserve, _)) = TENANT_LEASES.may_load(deps.storage, tenant_key)? {
             TENANT_LEASES.save(deps.storage, tenant_key, &(reserve, Some(end)))?;
         }

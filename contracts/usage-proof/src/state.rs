@@ -93,6 +93,25 @@ pub const ACCUMULATORS: Map<(&Addr, &str, u64), Frontier<SumNode>> = Map::new("a
 pub const ACCUMULATOR_INFO: Map<(&Addr, &str, u64), AccumulatorInfo> = Map::new("aci");
 /// Leases by (terminal index, start); one terminal's leases never overlap.
 pub const LEASES: Map<(u32, u64), LeaseState> = Map::new("lse");
+/// Each terminal's lease with the latest start (a copy of its `LEASES` entry).
+pub const LATEST_LEASE: Map<u32, (u64, LeaseState)> = Map::new("lsl");
+
+/// Re-derives a terminal's latest lease after its leases changed.
+pub fn refresh_latest_lease(storage: &mut dyn Storage, terminal_index: u32) -> StdResult<()> {
+    let latest = LEASES
+        .prefix(terminal_index)
+        .range(storage, None, None, Order::Descending)
+        .next()
+        .transpose()?;
+    match latest {
+        Some(entry) => LATEST_LEASE.save(storage, terminal_index, &entry),
+        None => {
+            LATEST_LEASE.remove(storage, terminal_index);
+            Ok(())
+        }
+    }
+}
+
 /// The (terminal index, lease start, period) whose lease already counts in that period's cap.
 pub const LEASE_PERIODS: Map<(u32, u64, u64), ()> = Map::new("lsp");
 /// A tenant's leases, for its reserve: (tenant, terminal index, start) → (reserve, end).
@@ -118,12 +137,18 @@ impl Config {
 pub const ATTESTOR_KEYS: Map<(&[u8], &str), ()> = Map::new("atk");
 
 /// The lease of a terminal with the latest start at or before `at` (it covers `at` only if it has
-/// not ended by then: the caller checks).
+/// not ended by then: the caller checks). The terminal's latest lease answers with one read;
+/// only a window before it needs a range scan.
 pub fn lease_starting_by(
     storage: &dyn Storage,
     terminal_index: u32,
     at: u64,
 ) -> StdResult<Option<(u64, LeaseState)>> {
+    match LATEST_LEASE.may_load(storage, terminal_index)? {
+        Some((start, lease)) if start <= at => return Ok(Some((start, lease))),
+        None => return Ok(None),
+        Some(_) => {}
+    }
     LEASES
         .prefix(terminal_index)
         .range(

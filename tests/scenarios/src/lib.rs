@@ -189,6 +189,7 @@ impl Suite {
                     grace_seconds: GRACE,
                     accept_software_tee: false,
                     allowed_measurements: vec![HexBinary::from(MEASUREMENT)],
+                    period_proof: None,
                 },
                 &[],
                 "usage-proof",

@@ -94,6 +94,7 @@ impl Flow {
                     grace_seconds: 30,
                     accept_software_tee: false,
                     allowed_measurements: vec![HexBinary::from(MEASUREMENT)],
+                    period_proof: Some(self.c2.to_string()),
                 },
             )
             .expect("instantiate c1");
@@ -112,6 +113,9 @@ impl Flow {
                     usage_proof: c1.to_string(),
                     grace_seconds: 30,
                     dispute_window_seconds: 60,
+                    resolution_window_seconds: 120,
+                    dispute_bond: Uint128::new(100),
+                    settlement: Some(c3.to_string()),
                 },
             )
             .expect("instantiate c2");
@@ -216,11 +220,26 @@ pub fn run(log: &mut dyn FnMut(&str)) -> Summary {
                     attestor_key: HexBinary::from([i as u8 + 1; 32]),
                     tee: usage_proof::TeeKind::Sgx,
                     measurement: HexBinary::from(MEASUREMENT),
+                    shared_attestor: false,
                 },
             )
             .expect("register");
+        let tenant = f.tenant.clone();
+        f.net
+            .execute(
+                &c1,
+                &tenant,
+                &usage_proof::ExecuteMsg::OpenLease {
+                    terminal_id: format!("term-{i:03}"),
+                    provider: f.provider.to_string(),
+                    start: 0,
+                    end: None,
+                    price_cap: None,
+                },
+            )
+            .expect("lease");
     }
-    log("C1: 3 terminals registered (SGX measurement on the allowlist)");
+    log("C1: 3 terminals registered (SGX measurement on the allowlist) and leased by the tenant");
 
     // Flow 2: a committee-signed batch becomes first proofs.
     f.net.advance(10);

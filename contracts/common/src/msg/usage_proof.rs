@@ -49,6 +49,9 @@ pub struct InstantiateMsg {
     pub accept_software_tee: bool,
     /// Enclave measurements allowed from the start.
     pub allowed_measurements: Vec<HexBinary>,
+    /// C2 period-proof, the only contract that may seal accumulators (or set once later).
+    #[serde(default)]
+    pub period_proof: Option<String>,
 }
 
 #[cw_serde]
