@@ -106,7 +106,7 @@ put("payload_codec", "three-records", Buffer.concat([u8(1), u32(3), record(1), r
 
 const sample = (i, appUp) =>
   Buffer.concat([
-    str("usagechain/v1/sample"), str(`edge-${i}`), str(`usage1tenant${i}`), u64(i), u64(1700000000000 + i),
+    str("usagechain/v2/sample"), str(`edge-${i}`), str(`usage1tenant${i}`), sha(`config${i}`), u64(i), u64(1700000000000 + i),
     u64(1000), u64(2000), u64(3000), u64(4096), u64(8192), u16(500), u64(1 << 20), u64(1 << 30),
     u32(800), u32(0), u8(appUp ? 1 : 0),
   ]);

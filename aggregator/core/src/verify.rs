@@ -129,6 +129,7 @@ pub(crate) mod tests {
         Sample {
             terminal_id: "term-1".into(),
             tenant: "usage1tenant".into(),
+            config_hash: [0xc0; 32],
             seq,
             taken_at_ms,
             net_rx_bytes: 1_000,

@@ -95,6 +95,15 @@ pub struct Config {
     /// Fault injection for tests.
     #[serde(default)]
     pub byzantine: Option<Byzantine>,
+    /// How long verified TEE evidence counts, seconds: older evidence must be presented (and
+    /// verified) again before the terminal's samples are accepted.
+    #[serde(default = "default_evidence_max_age_seconds")]
+    pub evidence_max_age_seconds: u64,
+}
+
+/// Default [`Config::evidence_max_age_seconds`]: a day.
+pub fn default_evidence_max_age_seconds() -> u64 {
+    86_400
 }
 
 /// A member's secrets, hex.

@@ -4,10 +4,17 @@
 //!
 //! Checks, in order: the bytes decode; the terminal is registered and active on C1; the sample
 //! is signed by its registered attestor key and the signature verifies; its TEE kind and
-//! measurement are allowed by C1; it presented verified evidence; the seq is above the last
-//! accepted (the identical sample again is a duplicate, different content a replay); it is not
-//! taken in the future; against the previous sample, counters never decrease, time moves
-//! forward and rates are physically possible.
+//! measurement are allowed by C1; the seq is above the last accepted (the identical sample again
+//! is a duplicate, different content a replay); it is not taken in the future; the terminal
+//! presented evidence for exactly its current registration (attestor key and measurement) that
+//! was verified less than `evidence_max_age_seconds` ago; the sample carries the configuration
+//! hash that evidence attests and bills that configuration's tenant; against the previous
+//! sample, counters never decrease, time moves forward and rates are physically possible.
+//!
+//! Evidence binds the attestor key, the measurement and the terminal's host configuration
+//! (terminal id, tenant, cgroup, interfaces): it is stored per (terminal, key, measurement) with
+//! the configuration's hash and tenant, so a re-registration or a configuration change needs new
+//! evidence.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -26,7 +33,7 @@ use usage_attestor::wire::{
 };
 use usage_common::record::align;
 
-use crate::store::Accepted;
+use crate::store::{Accepted, EvidenceRecord};
 use crate::AppState;
 
 /// Fastest plausible network rate, bytes per second (100 Gbit/s).
@@ -72,6 +79,21 @@ pub async fn evidence(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
             "bad hex or base64 field",
         );
     };
+    if request.config.terminal_id != request.terminal_id {
+        return error(
+            StatusCode::BAD_REQUEST,
+            RejectKind::Malformed,
+            "the configuration is another terminal's",
+        );
+    }
+    if let Err(e) = request.config.validate() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            RejectKind::Malformed,
+            format!("terminal configuration: {e}"),
+        );
+    }
+    let config_hash = request.config.hash();
     let view = state.view.read().await.clone();
     let Some(terminal) = view.terminals.get(&request.terminal_id) else {
         return error(
@@ -106,7 +128,7 @@ pub async fn evidence(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         now_unix_secs: crate::now_ms() / 1_000,
         policy: usage_attestor_dcap::TcbPolicy::up_to_date_only(),
     });
-    let measurement = match verify_evidence_with(&evidence, &key, dcap.as_ref()) {
+    let measurement = match verify_evidence_with(&evidence, &key, &config_hash, dcap.as_ref()) {
         Ok(m) => m,
         Err(e) => {
             return error(
@@ -144,9 +166,14 @@ pub async fn evidence(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
             "TEE kind differs from the registration",
         );
     }
+    let record = EvidenceRecord {
+        verified_at_ms: crate::now_ms(),
+        config_hash,
+        tenant: request.config.tenant.clone(),
+    };
     if let Err(e) = state
         .store
-        .put_evidence(&request.terminal_id, &measurement.0)
+        .put_evidence(&request.terminal_id, &key, &measurement.0, &record)
     {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -205,6 +232,51 @@ pub fn plausible(prev: Option<&Sample>, s: &Sample) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `sample` may be accepted under the terminal's evidence `attested` at `now_ms`: the
+/// evidence is at most `max_age_ms` old, and the sample carries the configuration hash it attests
+/// and that configuration's tenant. The refusal verdict otherwise.
+fn check_attested(
+    attested: &EvidenceRecord,
+    sample: &Sample,
+    now_ms: u64,
+    max_age_ms: u64,
+) -> Result<(), Verdict> {
+    let age_ms = now_ms.saturating_sub(attested.verified_at_ms);
+    if age_ms > max_age_ms {
+        return Err(rejected(
+            Some(sample),
+            RejectKind::NoEvidence,
+            format!(
+                "evidence verified {} s ago, more than {} s: present it again at /v1/evidence",
+                age_ms / 1_000,
+                max_age_ms / 1_000
+            ),
+        ));
+    }
+    if sample.config_hash != attested.config_hash {
+        return Err(rejected(
+            Some(sample),
+            RejectKind::ConfigMismatch,
+            format!(
+                "configuration {} is not the attested {}: present evidence for it",
+                hex::encode(sample.config_hash),
+                hex::encode(attested.config_hash)
+            ),
+        ));
+    }
+    if sample.tenant != attested.tenant {
+        return Err(rejected(
+            Some(sample),
+            RejectKind::TenantMismatch,
+            format!(
+                "tenant {:?} is not the attested configuration's {:?}",
+                sample.tenant, attested.tenant
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /v1/samples`.
 pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let Ok(request) = serde_json::from_slice::<IngestRequest>(&body) else {
@@ -225,6 +297,7 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
             ),
         );
     }
+    let max_evidence_age_ms = state.config.evidence_max_age_seconds.saturating_mul(1_000);
     // One request at a time checks and advances sequence numbers.
     let _guard = state.ingest_lock.lock().await;
     let view = state.view.read().await.clone();
@@ -329,16 +402,23 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
                     return rejected(Some(&sample), kind, r.to_string());
                 }
             };
-            match reader.evidence(&sample.terminal_id) {
-                Ok(Some(_)) => {}
-                Ok(None) => {
-                    return rejected(
-                        Some(&sample),
-                        RejectKind::NoEvidence,
-                        "present evidence at /v1/evidence first",
-                    )
-                }
-                Err(e) => return rejected(Some(&sample), RejectKind::Unavailable, e.to_string()),
+            let attested =
+                match reader.evidence(&sample.terminal_id, &key, terminal.measurement.as_slice()) {
+                    Ok(Some(e)) => e,
+                    Ok(None) => {
+                        return rejected(
+                            Some(&sample),
+                            RejectKind::NoEvidence,
+                            "no evidence for the registered key and measurement: present it at \
+                             /v1/evidence",
+                        )
+                    }
+                    Err(e) => {
+                        return rejected(Some(&sample), RejectKind::Unavailable, e.to_string())
+                    }
+                };
+            if let Err(reason) = check_attested(&attested, &sample, now_ms, max_evidence_age_ms) {
+                return reason;
             }
             let prev = match latest.get(&sample.terminal_id) {
                 Some(s) => Some(s.clone()),

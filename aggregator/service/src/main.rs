@@ -131,6 +131,8 @@ async fn main() -> anyhow::Result<()> {
                     next_bls_secrets: vec![],
                     approved_rotation: None,
                     byzantine: None,
+                    evidence_max_age_seconds:
+                        usage_aggregator::config::default_evidence_max_age_seconds(),
                 };
                 let path = home.join(format!("aggregator-{i}.json"));
                 std::fs::write(&path, serde_json::to_vec_pretty(&config)?)?;

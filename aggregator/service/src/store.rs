@@ -5,7 +5,9 @@
 //! * `samples`: (terminal, seq) → [`SignedSample::encode`];
 //! * `by_window`: (window_start, terminal) → () for every window a terminal has samples in;
 //! * `last_seq`: terminal → last accepted seq;
-//! * `evidence`: terminal → verified measurement;
+//! * `attested`: (terminal, attestor key, measurement) → [`EvidenceRecord`] (when the evidence
+//!   was verified, the terminal configuration it attests), so evidence counts only for the
+//!   registration it was verified against;
 //! * `proven`: (terminal, window_start) → height it was proven at;
 //! * `sample_index`: (window_start, terminal, seq) → (), so old samples are pruned without
 //!   reading them.
@@ -17,11 +19,17 @@ use std::path::Path;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use usage_attestor::sample::Sample;
 use usage_attestor::tee::SignedSample;
+use usage_common::codec::{Decoder, Encoder};
+use usage_common::record::MAX_TENANT_LEN;
 
 const SAMPLES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("samples");
 const BY_WINDOW: TableDefinition<(u64, &str), ()> = TableDefinition::new("by_window");
 const LAST_SEQ: TableDefinition<&str, u64> = TableDefinition::new("last_seq");
-const EVIDENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("evidence");
+/// (terminal, attestor key, measurement): the registration evidence is held for.
+type Registration<'a> = (&'a str, &'a [u8], &'a [u8]);
+const EVIDENCE: TableDefinition<Registration, &[u8]> = TableDefinition::new("attested");
+/// Evidence of the first layout (terminal → measurement), bound to nothing else: dropped on open.
+const UNBOUND_EVIDENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("evidence");
 const PROVEN: TableDefinition<(&str, u64), u64> = TableDefinition::new("proven");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const SAMPLE_INDEX: TableDefinition<(u64, &str, u64), ()> = TableDefinition::new("sample_index");
@@ -61,6 +69,42 @@ pub struct Accepted {
     pub window_start: u64,
 }
 
+/// What an aggregator keeps of a terminal's verified evidence, per (terminal, attestor key,
+/// measurement).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceRecord {
+    /// When the evidence was verified, Unix milliseconds (aggregator clock).
+    pub verified_at_ms: u64,
+    /// The terminal configuration hash its report data binds.
+    pub config_hash: [u8; 32],
+    /// The tenant of that configuration.
+    pub tenant: String,
+}
+
+impl EvidenceRecord {
+    fn encode(&self) -> Vec<u8> {
+        let mut e = Encoder::with_capacity(48 + self.tenant.len());
+        e.u64(self.verified_at_ms)
+            .fixed(&self.config_hash)
+            .str(&self.tenant);
+        e.finish()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let mut d = Decoder::new(bytes);
+        let record = (|| {
+            let r = EvidenceRecord {
+                verified_at_ms: d.u64()?,
+                config_hash: d.hash()?,
+                tenant: d.str("tenant", MAX_TENANT_LEN)?.to_string(),
+            };
+            d.finish()?;
+            Ok::<_, usage_common::codec::DecodeError>(r)
+        })();
+        record.map_err(|e| StoreError(format!("stored evidence: {e}")))
+    }
+}
+
 /// The aggregator's database.
 #[derive(Debug)]
 pub struct Store {
@@ -76,6 +120,7 @@ impl Store {
         txn.open_table(BY_WINDOW)?;
         txn.open_table(LAST_SEQ)?;
         txn.open_table(EVIDENCE)?;
+        txn.delete_table(UNBOUND_EVIDENCE)?;
         txn.open_table(PROVEN)?;
         txn.open_table(META)?;
         txn.open_table(SAMPLE_INDEX)?;
@@ -132,17 +177,33 @@ impl Store {
         Ok(())
     }
 
-    /// Records verified evidence (the attested measurement) of `terminal`.
-    pub fn put_evidence(&self, terminal: &str, measurement: &[u8]) -> Result<(), StoreError> {
+    /// Records evidence of `terminal` verified for its registration (`attestor_key`,
+    /// `measurement`), replacing what was held for that registration.
+    pub fn put_evidence(
+        &self,
+        terminal: &str,
+        attestor_key: &[u8],
+        measurement: &[u8],
+        record: &EvidenceRecord,
+    ) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
-        txn.open_table(EVIDENCE)?.insert(terminal, measurement)?;
+        txn.open_table(EVIDENCE)?.insert(
+            (terminal, attestor_key, measurement),
+            record.encode().as_slice(),
+        )?;
         txn.commit()?;
         Ok(())
     }
 
-    /// The verified measurement of `terminal`'s evidence, if it presented any.
-    pub fn evidence(&self, terminal: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.reader()?.evidence(terminal)
+    /// The evidence `terminal` presented for the registration (`attestor_key`, `measurement`),
+    /// if any.
+    pub fn evidence(
+        &self,
+        terminal: &str,
+        attestor_key: &[u8],
+        measurement: &[u8],
+    ) -> Result<Option<EvidenceRecord>, StoreError> {
+        self.reader()?.evidence(terminal, attestor_key, measurement)
     }
 
     /// Forgets windows before `cutoff` (a window start, seconds), which can no longer be proven:
@@ -228,7 +289,7 @@ pub struct Reader {
     samples: redb::ReadOnlyTable<(&'static str, u64), &'static [u8]>,
     by_window: redb::ReadOnlyTable<(u64, &'static str), ()>,
     last_seq: redb::ReadOnlyTable<&'static str, u64>,
-    evidence: redb::ReadOnlyTable<&'static str, &'static [u8]>,
+    evidence: redb::ReadOnlyTable<Registration<'static>, &'static [u8]>,
     proven: redb::ReadOnlyTable<(&'static str, u64), u64>,
 }
 
@@ -248,9 +309,18 @@ impl Reader {
             .map_err(|e| StoreError(format!("stored sample {terminal}/{seq}: {e}")))
     }
 
-    /// The verified measurement of `terminal`'s evidence, if it presented any.
-    pub fn evidence(&self, terminal: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.evidence.get(terminal)?.map(|v| v.value().to_vec()))
+    /// The evidence `terminal` presented for the registration (`attestor_key`, `measurement`),
+    /// if any.
+    pub fn evidence(
+        &self,
+        terminal: &str,
+        attestor_key: &[u8],
+        measurement: &[u8],
+    ) -> Result<Option<EvidenceRecord>, StoreError> {
+        self.evidence
+            .get((terminal, attestor_key, measurement))?
+            .map(|v| EvidenceRecord::decode(v.value()))
+            .transpose()
     }
 
     /// Terminals with samples in the window starting at `window_start`.
@@ -381,6 +451,49 @@ impl Store {
 mod tests {
     use super::*;
     use usage_attestor::simulate::SimTerminal;
+
+    #[test]
+    fn evidence_is_held_per_registration_and_unbound_evidence_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        {
+            // A database whose evidence is bound to the terminal id only.
+            let db = Database::create(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(UNBOUND_EVIDENCE)
+                .unwrap()
+                .insert("t-1", [2u8; 32].as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert!(matches!(
+            store.db.begin_read().unwrap().open_table(UNBOUND_EVIDENCE),
+            Err(redb::TableError::TableDoesNotExist(_))
+        ));
+        let (k1, k2, m1, m2) = ([1u8; 32], [3u8; 32], [2u8; 32], [4u8; 32]);
+        assert_eq!(store.evidence("t-1", &k1, &m1).unwrap(), None);
+        let record = EvidenceRecord {
+            verified_at_ms: 1_700_000_000_000,
+            config_hash: [9; 32],
+            tenant: "tenant-a".into(),
+        };
+        store.put_evidence("t-1", &k1, &m1, &record).unwrap();
+        assert_eq!(
+            store.evidence("t-1", &k1, &m1).unwrap(),
+            Some(record.clone())
+        );
+        assert_eq!(store.evidence("t-1", &k2, &m1).unwrap(), None);
+        assert_eq!(store.evidence("t-1", &k1, &m2).unwrap(), None);
+        assert_eq!(store.evidence("t-2", &k1, &m1).unwrap(), None);
+        // Newer evidence for the same registration replaces it.
+        let newer = EvidenceRecord {
+            verified_at_ms: record.verified_at_ms + 1,
+            ..record
+        };
+        store.put_evidence("t-1", &k1, &m1, &newer).unwrap();
+        assert_eq!(store.evidence("t-1", &k1, &m1).unwrap(), Some(newer));
+    }
 
     #[test]
     fn pruning_forgets_old_windows_but_keeps_each_terminals_baseline() {

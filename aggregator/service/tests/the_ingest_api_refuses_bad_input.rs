@@ -7,11 +7,12 @@ use std::sync::Arc;
 use cosmwasm_std::{Addr, HexBinary};
 use usage_aggregator::chainview::ChainView;
 use usage_aggregator::config::{Config, Keys, Timing};
-use usage_aggregator::store::Store;
+use usage_aggregator::store::{EvidenceRecord, Store};
 use usage_aggregator::{keys, server, AppState};
 use usage_attestor::sample::Sample;
 use usage_attestor::simulate::SimulatedKey;
 use usage_attestor::tee::{software_measurement, SignedSample, TeeBackend, TeeKind};
+use usage_attestor::terminal::TerminalConfig;
 use usage_attestor::wire::{
     ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
 };
@@ -26,10 +27,21 @@ struct Api {
     _dir: tempfile::TempDir,
 }
 
+/// The host configuration of t-1: it serves tenant-a.
+fn config() -> TerminalConfig {
+    TerminalConfig {
+        terminal_id: "t-1".into(),
+        tenant: "tenant-a".into(),
+        cgroup: Some("/sys/fs/cgroup/tenant-a".into()),
+        interfaces: vec!["eth0".into()],
+    }
+}
+
 fn sample(seq: u64, taken_at_ms: u64, rx: u64) -> Sample {
     Sample {
         terminal_id: "t-1".into(),
         tenant: "tenant-a".into(),
+        config_hash: config().hash(),
         seq,
         taken_at_ms,
         net_rx_bytes: rx,
@@ -97,6 +109,7 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
         next_bls_secrets: vec![],
         approved_rotation: None,
         byzantine: None,
+        evidence_max_age_seconds: usage_aggregator::config::default_evidence_max_age_seconds(),
     };
     let state = Arc::new(
         AppState::new(
@@ -131,19 +144,39 @@ impl Api {
     }
 
     async fn present_evidence(&self) {
-        let key = SimulatedKey::derive("ingest", 1);
+        self.present_evidence_for(&config(), &SimulatedKey::derive("ingest", 1))
+            .await;
+    }
+
+    /// Presents `key`'s evidence for the configuration `c`, which must be accepted.
+    async fn present_evidence_for(&self, c: &TerminalConfig, key: &SimulatedKey) {
         let r = self
-            .http
-            .post(format!("{}/v1/evidence", self.url))
-            .json(&EvidenceRequest::new(
-                "t-1",
+            .post_evidence(&EvidenceRequest::new(
+                c,
                 &key.public_key(),
-                &key.evidence(),
+                &key.evidence(&c.hash()),
             ))
+            .await;
+        assert_eq!(r.status(), 204);
+    }
+
+    async fn post_evidence(&self, request: &EvidenceRequest) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/evidence", self.url))
+            .json(request)
             .send()
             .await
-            .unwrap();
-        assert_eq!(r.status(), 204);
+            .unwrap()
+    }
+
+    /// The evidence held for t-1's current registration.
+    async fn evidence(&self) -> Option<EvidenceRecord> {
+        let view = self.state.view.read().await;
+        let t = &view.terminals["t-1"];
+        self.state
+            .store
+            .evidence("t-1", t.attestor_key.as_slice(), t.measurement.as_slice())
+            .unwrap()
     }
 
     fn last_seq(&self) -> Option<u64> {
@@ -282,16 +315,12 @@ async fn evidence_with_a_foreign_key_or_a_wrong_measurement_is_refused() {
     let api = start().await;
     let other = SimulatedKey::derive("other", 9);
     let r = api
-        .http
-        .post(format!("{}/v1/evidence", api.url))
-        .json(&EvidenceRequest::new(
-            "t-1",
+        .post_evidence(&EvidenceRequest::new(
+            &config(),
             &other.public_key(),
-            &other.evidence(),
+            &other.evidence(&config().hash()),
         ))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 403);
     assert_eq!(
         r.json::<ErrorBody>().await.unwrap().error,
@@ -299,21 +328,21 @@ async fn evidence_with_a_foreign_key_or_a_wrong_measurement_is_refused() {
     );
 
     let key = SimulatedKey::derive("ingest", 1);
-    let mut evidence = key.evidence();
+    let mut evidence = key.evidence(&config().hash());
     evidence.measurement = vec![7; 32];
     let r = api
-        .http
-        .post(format!("{}/v1/evidence", api.url))
-        .json(&EvidenceRequest::new("t-1", &key.public_key(), &evidence))
-        .send()
-        .await
-        .unwrap();
+        .post_evidence(&EvidenceRequest::new(
+            &config(),
+            &key.public_key(),
+            &evidence,
+        ))
+        .await;
     assert_eq!(r.status(), 403);
     assert_eq!(
         r.json::<ErrorBody>().await.unwrap().error,
         RejectKind::EvidenceRefused
     );
-    assert!(api.state.store.evidence("t-1").unwrap().is_none());
+    assert!(api.evidence().await.is_none());
 }
 
 /// The real agent (`usage-attestor run`) sampling this machine delivers to the aggregator:
@@ -385,7 +414,19 @@ async fn the_host_agent_delivers_this_machines_counters() {
         last.link_rtt_us > 0 && last.link_loss_ppm == 0,
         "the link to the aggregator is measured"
     );
-    assert!(api.state.store.evidence("host-1").unwrap().is_some());
+    let registered = &api.state.view.read().await.terminals["host-1"];
+    let held = api
+        .state
+        .store
+        .evidence(
+            "host-1",
+            registered.attestor_key.as_slice(),
+            registered.measurement.as_slice(),
+        )
+        .unwrap()
+        .expect("evidence for the registration");
+    assert_eq!(held.tenant, "tenant-a");
+    assert!(samples.iter().all(|s| s.config_hash == held.config_hash));
 }
 
 #[test]
@@ -394,4 +435,231 @@ fn the_localnet_allows_exactly_the_software_backends_measurement() {
         usaged::localnet::SOFTWARE_MEASUREMENT.to_vec(),
         software_measurement().0
     );
+}
+
+#[tokio::test]
+async fn a_terminal_re_registered_with_a_new_key_needs_evidence_for_that_key() {
+    let api = start().await;
+    api.present_evidence().await;
+    let now = usage_aggregator::now_ms();
+    assert!(matches!(
+        api.send(&[signed(&sample(1, now - 3_000, 100))]).await[0],
+        Verdict::Stored { seq: 1, .. }
+    ));
+
+    // The chain now registers t-1 with another key; the evidence presented was for the old one.
+    let k2 = SimulatedKey::derive("ingest", 2);
+    api.state
+        .view
+        .write()
+        .await
+        .terminals
+        .get_mut("t-1")
+        .unwrap()
+        .attestor_key = HexBinary::from(k2.public_key());
+    let by_k2 = SignedSample::sign(&sample(2, now - 2_000, 200), &k2).unwrap();
+    let v = api.send(std::slice::from_ref(&by_k2)).await;
+    assert_eq!(kind(&v[0]), Some(RejectKind::NoEvidence), "{v:?}");
+    assert_eq!(api.last_seq(), Some(1));
+
+    api.present_evidence_for(&config(), &k2).await;
+    let v = api.send(&[by_k2]).await;
+    assert!(matches!(v[0], Verdict::Stored { seq: 2, .. }), "{v:?}");
+}
+
+#[tokio::test]
+async fn a_terminal_re_registered_with_a_new_measurement_needs_evidence_for_it() {
+    let api = start().await;
+    api.present_evidence().await;
+    let now = usage_aggregator::now_ms();
+    assert!(matches!(
+        api.send(&[signed(&sample(1, now - 3_000, 100))]).await[0],
+        Verdict::Stored { seq: 1, .. }
+    ));
+    {
+        let mut view = api.state.view.write().await;
+        view.allowed.insert(vec![0x42; 32]);
+        view.terminals.get_mut("t-1").unwrap().measurement = HexBinary::from(vec![0x42; 32]);
+    }
+    let v = api.send(&[signed(&sample(2, now - 2_000, 200))]).await;
+    assert_eq!(kind(&v[0]), Some(RejectKind::NoEvidence), "{v:?}");
+    assert_eq!(api.last_seq(), Some(1));
+}
+
+#[tokio::test]
+async fn evidence_older_than_the_maximum_age_must_be_presented_again() {
+    let api = start().await;
+    let max_age_ms = api.state.config.evidence_max_age_seconds * 1_000;
+    let now = usage_aggregator::now_ms();
+    let key = SimulatedKey::derive("ingest", 1);
+    // Evidence for the current registration and configuration, verified just over the age ago.
+    api.state
+        .store
+        .put_evidence(
+            "t-1",
+            &key.public_key(),
+            &software_measurement().0,
+            &EvidenceRecord {
+                verified_at_ms: now - max_age_ms - 1_000,
+                config_hash: config().hash(),
+                tenant: "tenant-a".into(),
+            },
+        )
+        .unwrap();
+    let first = signed(&sample(1, now - 2_000, 100));
+    let v = api.send(std::slice::from_ref(&first)).await;
+    assert_eq!(kind(&v[0]), Some(RejectKind::NoEvidence), "{v:?}");
+    assert_eq!(api.last_seq(), None);
+
+    api.present_evidence().await;
+    let held = api.evidence().await.unwrap();
+    assert!(held.verified_at_ms >= now, "verified again, now");
+    let v = api.send(&[first]).await;
+    assert!(matches!(v[0], Verdict::Stored { seq: 1, .. }), "{v:?}");
+}
+
+#[tokio::test]
+async fn a_sample_billing_another_tenant_than_the_attested_configuration_is_refused() {
+    let api = start().await;
+    // The evidence attests t-1 serving tenant-a.
+    api.present_evidence().await;
+    let now = usage_aggregator::now_ms();
+    let victim = TerminalConfig {
+        tenant: "victim".into(),
+        ..config()
+    };
+    // Another tenant under the attested configuration's hash.
+    let mut relabelled = sample(1, now - 2_000, 100);
+    relabelled.tenant = "victim".into();
+    // Another tenant with the hash of a configuration naming it, which nothing attests.
+    let reconfigured = Sample {
+        config_hash: victim.hash(),
+        ..relabelled.clone()
+    };
+    let v = api
+        .send(&[signed(&relabelled), signed(&reconfigured)])
+        .await;
+    let kinds: Vec<Option<RejectKind>> = v.iter().map(kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            Some(RejectKind::TenantMismatch),
+            Some(RejectKind::ConfigMismatch)
+        ]
+    );
+    assert_eq!(api.last_seq(), None);
+    let metrics = api.state.metrics.render();
+    assert!(
+        metrics.contains("reason=\"tenant_mismatch\"} 1")
+            && metrics.contains("reason=\"config_mismatch\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_changed_host_configuration_counts_only_once_its_evidence_is_presented() {
+    let api = start().await;
+    api.present_evidence().await;
+    let now = usage_aggregator::now_ms();
+    assert!(matches!(
+        api.send(&[signed(&sample(1, now - 3_000, 100))]).await[0],
+        Verdict::Stored { seq: 1, .. }
+    ));
+    // The host now counts another interface for t-1.
+    let changed = TerminalConfig {
+        interfaces: vec!["eth0".into(), "eth1".into()],
+        ..config()
+    };
+    let under_changed = Sample {
+        config_hash: changed.hash(),
+        ..sample(2, now - 2_000, 200)
+    };
+    let v = api.send(&[signed(&under_changed)]).await;
+    assert_eq!(kind(&v[0]), Some(RejectKind::ConfigMismatch), "{v:?}");
+    assert_eq!(api.last_seq(), Some(1));
+
+    api.present_evidence_for(&changed, &SimulatedKey::derive("ingest", 1))
+        .await;
+    assert!(matches!(
+        api.send(&[signed(&under_changed)]).await[0],
+        Verdict::Stored { seq: 2, .. }
+    ));
+    // The earlier configuration is no longer attested.
+    let v = api.send(&[signed(&sample(3, now - 1_000, 300))]).await;
+    assert_eq!(kind(&v[0]), Some(RejectKind::ConfigMismatch), "{v:?}");
+    assert_eq!(api.last_seq(), Some(2));
+}
+
+#[tokio::test]
+async fn evidence_must_bind_the_configuration_it_presents_for_its_own_terminal() {
+    let api = start().await;
+    let key = SimulatedKey::derive("ingest", 1);
+    let victim = TerminalConfig {
+        tenant: "victim".into(),
+        ..config()
+    };
+    // The configuration presented is not the one the report data binds.
+    let r = api
+        .post_evidence(&EvidenceRequest::new(
+            &victim,
+            &key.public_key(),
+            &key.evidence(&config().hash()),
+        ))
+        .await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.json::<ErrorBody>().await.unwrap().error,
+        RejectKind::EvidenceRefused
+    );
+    // A configuration of another terminal, or an invalid one.
+    let other = TerminalConfig {
+        terminal_id: "t-2".into(),
+        ..config()
+    };
+    let mut foreign = EvidenceRequest::new(&other, &key.public_key(), &key.evidence(&other.hash()));
+    foreign.terminal_id = "t-1".into();
+    let no_tenant = TerminalConfig {
+        tenant: String::new(),
+        ..config()
+    };
+    for request in [
+        foreign,
+        EvidenceRequest::new(
+            &no_tenant,
+            &key.public_key(),
+            &key.evidence(&no_tenant.hash()),
+        ),
+    ] {
+        let r = api.post_evidence(&request).await;
+        assert_eq!(r.status(), 400);
+        assert_eq!(
+            r.json::<ErrorBody>().await.unwrap().error,
+            RejectKind::Malformed
+        );
+    }
+    assert!(api.evidence().await.is_none());
+}
+
+#[tokio::test]
+async fn a_simulated_terminal_is_accepted_under_the_configuration_its_evidence_attests() {
+    let mut t = usage_attestor::simulate::SimTerminal::new("ingest-sim", 3, "tenant-s");
+    let api = start_with(&[(t.terminal_id.as_str(), t.key.public_key())]).await;
+    let r = api
+        .post_evidence(&EvidenceRequest::new(
+            &t.config,
+            &t.key.public_key(),
+            &t.evidence(),
+        ))
+        .await;
+    assert_eq!(r.status(), 204);
+    let now = usage_aggregator::now_ms();
+    let samples: Vec<SignedSample> = (1..=3)
+        .map(|seq| SignedSample::sign(&t.sample(seq, now - 5_000 + seq * 1_000), &t.key).unwrap())
+        .collect();
+    let v = api.send(&samples).await;
+    assert!(
+        v.iter().all(|v| matches!(v, Verdict::Stored { .. })),
+        "{v:?}"
+    );
+    assert_eq!(api.state.store.last_seq(&t.terminal_id).unwrap(), Some(3));
 }

@@ -43,16 +43,21 @@ pub type EvidenceBook = BTreeMap<String, EvidenceRequest>;
 
 /// For each terminal in `sent` (in outbox order), the highest seq up to which every sample has a
 /// final verdict (stored, duplicate, or refused for good), stopping at the first sample to send
-/// again. Also returns the terminals that must present evidence first.
+/// again. Also returns the terminals that must present evidence first. A sample refused because
+/// its configuration is not the attested one is sent again only if it was taken under the
+/// configuration of the terminal's evidence in `evidence` (which the agent then presents);
+/// a sample of an earlier configuration can never be accepted again.
 pub fn acknowledgements(
     sent: &[SignedSample],
     verdicts: &[Verdict],
+    evidence: &EvidenceBook,
 ) -> (BTreeMap<String, u64>, Vec<String>) {
     let mut acks: BTreeMap<String, u64> = BTreeMap::new();
     let mut blocked: BTreeMap<String, bool> = BTreeMap::new();
     let mut need_evidence = vec![];
     for (signed, verdict) in sent.iter().zip(verdicts) {
-        // Samples were verified when pushed to the outbox; only terminal and seq are read.
+        // Samples were verified when pushed to the outbox; only terminal, seq and configuration
+        // hash are read.
         let Ok(sample) = Sample::decode(&signed.sample) else {
             continue;
         };
@@ -63,8 +68,14 @@ pub fn acknowledgements(
         let final_verdict = match verdict {
             Verdict::Stored { .. } | Verdict::Duplicate { .. } => true,
             Verdict::Rejected { kind, message, .. } => {
-                if kind.retry() {
-                    if *kind == RejectKind::NoEvidence && !need_evidence.contains(&terminal) {
+                let retry = match kind {
+                    RejectKind::ConfigMismatch => evidence
+                        .get(&terminal)
+                        .is_some_and(|e| e.config.hash() == sample.config_hash),
+                    other => other.retry(),
+                };
+                if retry {
+                    if kind.wants_evidence() && !need_evidence.contains(&terminal) {
                         need_evidence.push(terminal.clone());
                     }
                     false
@@ -119,7 +130,7 @@ pub async fn deliver_once(
             pending.len()
         )));
     }
-    let (acks, need_evidence) = acknowledgements(&pending, &body.results);
+    let (acks, need_evidence) = acknowledgements(&pending, &body.results, evidence);
     // Every sample sent got a verdict; those acknowledged are counted from the request itself.
     let acked = pending
         .iter()
@@ -197,7 +208,42 @@ pub async fn delivery_loop(
 mod tests {
     use super::*;
     use crate::sample::tests::example;
-    use crate::tee::SoftwareBackend;
+    use crate::tee::{SoftwareBackend, TeeBackend};
+    use crate::terminal::TerminalConfig;
+
+    fn stored(seq: u64) -> Verdict {
+        Verdict::Stored {
+            terminal_id: "term-1".into(),
+            seq,
+            gap: None,
+        }
+    }
+
+    fn rejected(seq: u64, kind: RejectKind) -> Verdict {
+        Verdict::Rejected {
+            terminal_id: Some("term-1".into()),
+            seq: Some(seq),
+            kind,
+            message: String::new(),
+        }
+    }
+
+    /// The evidence book of an agent whose `term-1` is configured by `config`.
+    fn book(key: &SoftwareBackend, config: &TerminalConfig) -> EvidenceBook {
+        EvidenceBook::from([(
+            config.terminal_id.clone(),
+            EvidenceRequest::new(config, &key.public_key(), &key.evidence(&config.hash())),
+        )])
+    }
+
+    fn config(tenant: &str) -> TerminalConfig {
+        TerminalConfig {
+            terminal_id: "term-1".into(),
+            tenant: tenant.into(),
+            cgroup: None,
+            interfaces: vec![],
+        }
+    }
 
     #[test]
     fn acknowledgements_stop_at_the_first_sample_to_send_again() {
@@ -206,17 +252,6 @@ mod tests {
         let signed: Vec<SignedSample> = (1..=4)
             .map(|seq| SignedSample::sign(&example(seq), &key).unwrap())
             .collect();
-        let stored = |seq| Verdict::Stored {
-            terminal_id: "term-1".into(),
-            seq,
-            gap: None,
-        };
-        let rejected = |seq, kind| Verdict::Rejected {
-            terminal_id: Some("term-1".into()),
-            seq: Some(seq),
-            kind,
-            message: String::new(),
-        };
         // 1 stored, 2 refused for good (implausible), 3 needs evidence, 4 stored.
         let verdicts = vec![
             stored(1),
@@ -224,8 +259,50 @@ mod tests {
             rejected(3, RejectKind::NoEvidence),
             stored(4),
         ];
-        let (acks, evidence) = acknowledgements(&signed, &verdicts);
+        let (acks, evidence) = acknowledgements(&signed, &verdicts, &book(&key, &config("acme")));
         assert_eq!(acks.get("term-1"), Some(&2));
         assert_eq!(evidence, vec!["term-1".to_string()]);
+    }
+
+    #[test]
+    fn a_configuration_mismatch_is_retried_after_evidence_only_under_the_current_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = SoftwareBackend::open(&dir.path().join("k")).unwrap();
+        let current = config("acme");
+        let earlier = config("acme-before");
+        let sign = |seq, c: &TerminalConfig| {
+            let sample = Sample {
+                config_hash: c.hash(),
+                ..example(seq)
+            };
+            SignedSample::sign(&sample, &key).unwrap()
+        };
+        // Taken under the current configuration: present evidence, send again.
+        let (acks, evidence) = acknowledgements(
+            &[sign(1, &current)],
+            &[rejected(1, RejectKind::ConfigMismatch)],
+            &book(&key, &current),
+        );
+        assert_eq!(acks.get("term-1"), None);
+        assert_eq!(evidence, vec!["term-1".to_string()]);
+        // Taken under a configuration the agent no longer has evidence for: refused for good.
+        let (acks, evidence) = acknowledgements(
+            &[sign(1, &earlier), sign(2, &current)],
+            &[
+                rejected(1, RejectKind::ConfigMismatch),
+                rejected(2, RejectKind::ConfigMismatch),
+            ],
+            &book(&key, &current),
+        );
+        assert_eq!(acks.get("term-1"), Some(&1));
+        assert_eq!(evidence, vec!["term-1".to_string()]);
+        // A tenant that is not the attested configuration's is final.
+        let (acks, evidence) = acknowledgements(
+            &[sign(1, &current)],
+            &[rejected(1, RejectKind::TenantMismatch)],
+            &book(&key, &current),
+        );
+        assert_eq!(acks.get("term-1"), Some(&1));
+        assert!(evidence.is_empty());
     }
 }

@@ -10,4 +10,5 @@ pub mod probe;
 pub mod sample;
 pub mod simulate;
 pub mod tee;
+pub mod terminal;
 pub mod wire;

@@ -21,6 +21,7 @@ use usage_attestor::probe::{AppCheck, LinkProbe};
 use usage_attestor::sample::Sample;
 use usage_attestor::simulate::{terminal_id, SimTerminal, SimulatedKey};
 use usage_attestor::tee::{SignedSample, SoftwareBackend, TeeBackend};
+use usage_attestor::terminal::TerminalConfig;
 use usage_attestor::wire::EvidenceRequest;
 
 #[derive(Parser)]
@@ -78,7 +79,8 @@ struct SimulateArgs {
     seconds: Option<u64>,
 }
 
-/// One terminal of the host configuration: a tenant's share of this host.
+/// One terminal of the host configuration: a tenant's share of this host. Everything but the
+/// application check is attested (see [`HostTerminal::config`]).
 #[derive(Deserialize, Debug, Clone)]
 struct HostTerminal {
     terminal_id: String,
@@ -104,6 +106,22 @@ struct HostConfig {
     #[serde(default = "default_disk")]
     disk_path: PathBuf,
     terminals: Vec<HostTerminal>,
+}
+
+impl HostTerminal {
+    /// The attested part of this terminal's configuration. (A JSON path is UTF-8, so the
+    /// conversion is exact.)
+    fn config(&self) -> TerminalConfig {
+        TerminalConfig {
+            terminal_id: self.terminal_id.clone(),
+            tenant: self.tenant.clone(),
+            cgroup: self
+                .cgroup
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned()),
+            interfaces: self.interfaces.clone(),
+        }
+    }
 }
 
 fn default_interval() -> u64 {
@@ -209,7 +227,7 @@ async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
         }
         evidence.insert(
             t.terminal_id.clone(),
-            EvidenceRequest::new(&t.terminal_id, &t.key.public_key(), &t.key.evidence()),
+            EvidenceRequest::new(&t.config, &t.key.public_key(), &t.evidence()),
         );
         fleet.push(t);
     }
@@ -266,11 +284,20 @@ async fn run_host(config: HostConfig) -> anyhow::Result<()> {
         &config.aggregators,
     )?);
     let mut evidence = EvidenceBook::new();
+    let mut config_hashes = Vec::with_capacity(config.terminals.len());
     for t in &config.terminals {
+        let attested = t.config();
+        attested
+            .validate()
+            .with_context(|| format!("terminal {:?}", t.terminal_id))?;
+        let hash = attested.hash();
+        tracing::info!(terminal = %t.terminal_id, config_hash = %hex::encode(hash),
+            "terminal configuration");
         evidence.insert(
             t.terminal_id.clone(),
-            EvidenceRequest::new(&t.terminal_id, &backend.public_key(), &backend.evidence()),
+            EvidenceRequest::new(&attested, &backend.public_key(), &backend.evidence(&hash)),
         );
+        config_hashes.push(hash);
     }
     tracing::info!(
         key = %hex::encode(backend.public_key()),
@@ -340,6 +367,7 @@ async fn run_host(config: HostConfig) -> anyhow::Result<()> {
             let sample = Sample {
                 terminal_id: t.terminal_id.clone(),
                 tenant: t.tenant.clone(),
+                config_hash: config_hashes[i],
                 seq: outbox.next_seq(&t.terminal_id)?,
                 taken_at_ms: now,
                 net_rx_bytes: m[0].next(rx),

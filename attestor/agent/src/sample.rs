@@ -5,9 +5,10 @@
 //! length then UTF-8, booleans one byte `0`/`1`.
 //!
 //! ```text
-//! str  domain tag          "usagechain/v1/sample"
+//! str  domain tag          "usagechain/v2/sample"
 //! str  terminal_id         1..=64 bytes
 //! str  tenant              1..=128 bytes
+//! [32] config_hash         `TerminalConfig::hash` of the terminal's host configuration
 //! u64  seq
 //! u64  taken_at_ms         Unix time, milliseconds
 //! u64  net_rx_bytes
@@ -23,6 +24,9 @@
 //! u8   app_up              0 or 1
 //! ```
 //!
+//! The version is the domain tag's: `v1` samples (without `config_hash`) are refused as another
+//! domain.
+//!
 //! Decoding is strict: a different tag, a value out of its range, short input or trailing bytes are
 //! errors, so exactly one byte string encodes each sample.
 
@@ -31,7 +35,7 @@ use usage_common::codec::{DecodeError, Decoder, Encoder};
 use usage_common::record::{MAX_TENANT_LEN, MAX_TERMINAL_ID_LEN};
 
 /// Domain tag that starts every encoded sample.
-pub const SAMPLE_DOMAIN: &str = "usagechain/v1/sample";
+pub const SAMPLE_DOMAIN: &str = "usagechain/v2/sample";
 
 /// Largest valid `idle_cpu_permille`.
 pub const MAX_PERMILLE: u16 = 1000;
@@ -80,6 +84,9 @@ pub struct Sample {
     pub terminal_id: String,
     /// The tenant measured.
     pub tenant: String,
+    /// [`crate::terminal::TerminalConfig::hash`] of the configuration the counters were read
+    /// under; the terminal's evidence attests the same hash.
+    pub config_hash: [u8; 32],
     /// Sequence number, contiguous per terminal, starting at 1.
     pub seq: u64,
     /// When the counters were read, Unix time in milliseconds.
@@ -149,6 +156,7 @@ impl Sample {
         e.str(SAMPLE_DOMAIN)
             .str(&self.terminal_id)
             .str(&self.tenant)
+            .fixed(&self.config_hash)
             .u64(self.seq)
             .u64(self.taken_at_ms)
             .u64(self.net_rx_bytes)
@@ -179,6 +187,7 @@ impl Sample {
         let sample = Sample {
             terminal_id,
             tenant,
+            config_hash: d.hash()?,
             seq: d.u64()?,
             taken_at_ms: d.u64()?,
             net_rx_bytes: d.u64()?,
@@ -218,6 +227,7 @@ pub(crate) mod tests {
         Sample {
             terminal_id: "term-1".into(),
             tenant: "acme".into(),
+            config_hash: [0xc0; 32],
             seq,
             taken_at_ms: 1_700_000_000_000,
             net_rx_bytes: 1_000,
@@ -247,8 +257,10 @@ pub(crate) mod tests {
         let tag_len = SAMPLE_DOMAIN.len();
         assert_eq!(&bytes[..4], &(tag_len as u32).to_be_bytes());
         assert_eq!(&bytes[4..4 + tag_len], SAMPLE_DOMAIN.as_bytes());
-        // tag, "term-1", "acme", then seq.
-        let seq_at = 4 + tag_len + 4 + 6 + 4 + 4;
+        // tag, "term-1", "acme", the config hash, then seq.
+        let hash_at = 4 + tag_len + 4 + 6 + 4 + 4;
+        assert_eq!(&bytes[hash_at..hash_at + 32], &[0xc0; 32]);
+        let seq_at = hash_at + 32;
         assert_eq!(&bytes[seq_at..seq_at + 8], &[0, 0, 0, 0, 0, 0, 1, 2]);
         assert_eq!(bytes.len(), seq_at + 8 * 9 + 2 + 4 + 4 + 1);
         assert_eq!(bytes.last(), Some(&1));
@@ -262,6 +274,25 @@ pub(crate) mod tests {
             Sample::decode(&bytes),
             Err(SampleError::WrongDomain { .. })
         ));
+    }
+
+    #[test]
+    fn a_first_version_sample_without_a_config_hash_is_refused() {
+        let s = example(1);
+        let mut e = Encoder::new();
+        e.str("usagechain/v1/sample")
+            .str(&s.terminal_id)
+            .str(&s.tenant);
+        let v2 = s.encode().unwrap();
+        let rest = &v2[4 + SAMPLE_DOMAIN.len() + 4 + 6 + 4 + 4 + 32..];
+        let mut v1 = e.finish();
+        v1.extend_from_slice(rest);
+        assert_eq!(
+            Sample::decode(&v1),
+            Err(SampleError::WrongDomain {
+                found: "usagechain/v1/sample".into()
+            })
+        );
     }
 
     #[test]
@@ -321,10 +352,10 @@ pub(crate) mod tests {
         fn any_valid_sample_round_trips(
             seq in any::<u64>(), ms in any::<u64>(), rx in any::<u64>(), tx in any::<u64>(),
             permille in 0u16..=1000, ppm in 0u32..=1_000_000, up in any::<bool>(),
-            tenant in "[a-z0-9-]{1,128}",
+            tenant in "[a-z0-9-]{1,128}", config_hash in any::<[u8; 32]>(),
         ) {
             let s = Sample { seq, taken_at_ms: ms, net_rx_bytes: rx, net_tx_bytes: tx,
-                idle_cpu_permille: permille, link_loss_ppm: ppm, app_up: up, tenant,
+                idle_cpu_permille: permille, link_loss_ppm: ppm, app_up: up, tenant, config_hash,
                 ..example(0) };
             prop_assert_eq!(Sample::decode(&s.encode().unwrap()).unwrap(), s);
         }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::sample::Sample;
 use crate::tee::{software_evidence, Evidence, TeeBackend, TeeKind};
+use crate::terminal::TerminalConfig;
 
 /// A simulated terminal's key (software TEE, derived from the fleet label and index).
 pub struct SimulatedKey {
@@ -47,8 +48,8 @@ impl TeeBackend for SimulatedKey {
     fn sign(&self, msg: &[u8]) -> [u8; 64] {
         self.key.sign(msg).to_bytes()
     }
-    fn evidence(&self) -> Evidence {
-        software_evidence(&self.public_key())
+    fn evidence(&self, config_hash: &[u8; 32]) -> Evidence {
+        software_evidence(&self.public_key(), config_hash)
     }
 }
 
@@ -83,6 +84,10 @@ pub struct SimTerminal {
     pub terminal_id: String,
     /// Tenant served.
     pub tenant: String,
+    /// Its configuration: the terminal and tenant, no cgroup, no interface list.
+    pub config: TerminalConfig,
+    /// [`TerminalConfig::hash`] of `config`, carried by its evidence and samples.
+    pub config_hash: [u8; 32],
     /// Its key.
     pub key: SimulatedKey,
     rng: Rng,
@@ -104,9 +109,17 @@ impl SimTerminal {
         for b in label.bytes() {
             rng.0 = rng.0.rotate_left(5) ^ u64::from(b);
         }
-        SimTerminal {
+        let config = TerminalConfig {
             terminal_id: terminal_id(label, index),
             tenant: tenant.to_string(),
+            cgroup: None,
+            interfaces: vec![],
+        };
+        SimTerminal {
+            terminal_id: config.terminal_id.clone(),
+            tenant: tenant.to_string(),
+            config_hash: config.hash(),
+            config,
             key: SimulatedKey::derive(label, index),
             rx_rate: rng.range(50_000, 5_000_000),
             tx_rate: rng.range(10_000, 1_000_000),
@@ -119,6 +132,11 @@ impl SimTerminal {
             tx: 0,
             cpu: 0,
         }
+    }
+
+    /// Its evidence, for its configuration.
+    pub fn evidence(&self) -> Evidence {
+        self.key.evidence(&self.config_hash)
     }
 
     /// Resumes counters after a restart from the last sample this terminal took (so they keep
@@ -153,6 +171,7 @@ impl SimTerminal {
         Sample {
             terminal_id: self.terminal_id.clone(),
             tenant: self.tenant.clone(),
+            config_hash: self.config_hash,
             seq,
             taken_at_ms: now_ms,
             net_rx_bytes: self.rx,
@@ -182,8 +201,10 @@ mod tests {
         let c = SimulatedKey::derive("fleet", 8);
         assert_eq!(a.public_key(), b.public_key());
         assert_ne!(a.public_key(), c.public_key());
-        let m = verify_evidence(&a.evidence(), &a.public_key()).unwrap();
+        let mut t = SimTerminal::new("fleet", 7, "tenant-a");
+        let m = verify_evidence(&t.evidence(), &a.public_key(), &t.config_hash).unwrap();
         assert_eq!(m, software_measurement());
+        assert_eq!(t.sample(1, 1_700_000_000_000).config_hash, t.config_hash);
     }
 
     #[test]

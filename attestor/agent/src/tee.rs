@@ -1,8 +1,10 @@
 //! The terminal key and its attestation evidence (design §3 "Terminal keys").
 //!
 //! A [`TeeBackend`] holds an Ed25519 key that never leaves it, signs with it, and produces
-//! [`Evidence`] binding the key to an enclave measurement: the evidence's 64-byte report data is
-//! [`report_data_for`] the public key. Real SGX/TDX/SEV-SNP backends plug in behind the trait; this
+//! [`Evidence`] binding the key and a terminal's host configuration to an enclave measurement:
+//! the evidence's 64-byte report data is [`report_data_for`] the public key and the configuration's
+//! hash ([`crate::terminal::TerminalConfig::hash`]), so evidence = key + measurement + config
+//! hash, one per terminal. Real SGX/TDX/SEV-SNP backends plug in behind the trait; this
 //! module provides the clearly labelled [`SoftwareBackend`] for machines without a TEE, whose
 //! evidence says `TeeKind::Software` and which the chain can be configured to refuse.
 
@@ -20,17 +22,20 @@ pub use usage_common::msg::usage_proof::TeeKind;
 
 use crate::sample::{Sample, SampleError};
 
-/// Domain tag hashed with the public key into the evidence's report data.
-pub const REPORT_DATA_DOMAIN: &str = "usagechain/v1/attestor-key";
+/// Domain tag hashed with the public key and the configuration hash into the evidence's report
+/// data.
+pub const REPORT_DATA_DOMAIN: &str = "usagechain/v2/attestor-report";
 /// What the software backend's measurement is the SHA-256 of.
 pub const SOFTWARE_MEASUREMENT_LABEL: &str = "usagechain software tee v1";
 
-/// The report data that binds `public_key` to an enclave:
-/// `SHA-512(REPORT_DATA_DOMAIN || public_key)`, filling the 64 bytes every TEE report carries.
-pub fn report_data_for(public_key: &[u8; 32]) -> [u8; 64] {
+/// The report data that binds `public_key` and the terminal configuration `config_hash` to an
+/// enclave: `SHA-512(REPORT_DATA_DOMAIN || public_key || config_hash)` (both 32 bytes), filling
+/// the 64 bytes every TEE report carries.
+pub fn report_data_for(public_key: &[u8; 32], config_hash: &[u8; 32]) -> [u8; 64] {
     let mut h = Sha512::new();
     h.update(REPORT_DATA_DOMAIN.as_bytes());
     h.update(public_key);
+    h.update(config_hash);
     h.finalize().into()
 }
 
@@ -39,13 +44,14 @@ pub fn software_measurement() -> Measurement {
     Measurement(Sha256::digest(SOFTWARE_MEASUREMENT_LABEL.as_bytes()).to_vec())
 }
 
-/// The evidence a software backend presents for `public_key`: labelled `Software`, the fixed
-/// software measurement, the key's report data and no quote.
-pub fn software_evidence(public_key: &[u8; 32]) -> Evidence {
+/// The evidence a software backend presents for `public_key` under the terminal configuration
+/// `config_hash`: labelled `Software`, the fixed software measurement, their report data and no
+/// quote.
+pub fn software_evidence(public_key: &[u8; 32], config_hash: &[u8; 32]) -> Evidence {
     Evidence {
         kind: TeeKind::Software,
         measurement: software_measurement().0,
-        report_data: report_data_for(public_key),
+        report_data: report_data_for(public_key, config_hash),
         quote: Vec::new(),
     }
 }
@@ -61,15 +67,16 @@ impl Measurement {
     }
 }
 
-/// Attestation evidence: which TEE, its measurement, the report data binding the key, and the
-/// TEE's signed quote (empty for the software backend).
+/// Attestation evidence: which TEE, its measurement, the report data binding the key and the
+/// terminal configuration, and the TEE's signed quote (empty for the software backend).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     /// Which TEE produced it.
     pub kind: TeeKind,
     /// The enclave measurement the quote attests.
     pub measurement: Vec<u8>,
-    /// 64 bytes of report data; [`report_data_for`] the terminal's public key.
+    /// 64 bytes of report data; [`report_data_for`] the terminal's public key and configuration
+    /// hash.
     pub report_data: [u8; 64],
     /// The TEE's quote or report; empty for [`TeeKind::Software`].
     pub quote: Vec<u8>,
@@ -84,8 +91,8 @@ pub enum EvidenceError {
         /// The kind refused.
         kind: TeeKind,
     },
-    /// The report data does not bind the given public key.
-    #[error("report data does not bind the public key")]
+    /// The report data does not bind the given public key and terminal configuration.
+    #[error("report data does not bind the public key and the terminal configuration")]
     KeyNotBound,
     /// The measurement is not the one this kind of evidence must carry.
     #[error("unexpected measurement {found}")]
@@ -121,17 +128,21 @@ pub struct DcapInput<'a> {
 
 /// [`verify_evidence`], and for SGX and TDX evidence the quote itself: it must verify against
 /// `dcap`'s collateral at its time (Intel's certificate chain, CRLs, TCB info, QE identity), its
-/// report data must be [`report_data_for`] `public_key`, and its measurement (MRENCLAVE, MRTD)
-/// must be the one the evidence names. Without `dcap`, quote-carrying kinds are refused.
+/// report data must be [`report_data_for`] `public_key` and `config_hash`, and its measurement
+/// (MRENCLAVE, MRTD) must be the one the evidence names. Without `dcap`, quote-carrying kinds are
+/// refused.
 pub fn verify_evidence_with(
     evidence: &Evidence,
     public_key: &[u8; 32],
+    config_hash: &[u8; 32],
     dcap: Option<&DcapInput<'_>>,
 ) -> Result<Measurement, EvidenceError> {
     let quote_kind = match evidence.kind {
         TeeKind::Sgx => usage_attestor_dcap::QuoteKind::Sgx,
         TeeKind::Tdx => usage_attestor_dcap::QuoteKind::Tdx,
-        TeeKind::Software | TeeKind::SevSnp => return verify_evidence(evidence, public_key),
+        TeeKind::Software | TeeKind::SevSnp => {
+            return verify_evidence(evidence, public_key, config_hash)
+        }
     };
     let Some(input) = dcap else {
         return Err(EvidenceError::Unsupported {
@@ -142,7 +153,7 @@ pub fn verify_evidence_with(
         &evidence.quote,
         input.collateral_json,
         input.now_unix_secs,
-        &report_data_for(public_key),
+        &report_data_for(public_key, config_hash),
         &input.policy,
     )?;
     if report.kind != quote_kind {
@@ -158,13 +169,15 @@ pub fn verify_evidence_with(
     Ok(Measurement(report.measurement))
 }
 
-/// Checks `evidence` and that it binds `public_key`; returns the attested measurement, which the
-/// caller still has to find on the allowlist. Software evidence is checked for its fixed
-/// measurement, empty quote and key binding; kinds with a quote are refused with
-/// [`EvidenceError::Unsupported`] until their verifier is wired in.
+/// Checks `evidence` and that it binds `public_key` and the terminal configuration
+/// `config_hash`; returns the attested measurement, which the caller still has to find on the
+/// allowlist. Software evidence is checked for its fixed measurement, empty quote and binding;
+/// kinds with a quote are refused with [`EvidenceError::Unsupported`] until their verifier is
+/// wired in.
 pub fn verify_evidence(
     evidence: &Evidence,
     public_key: &[u8; 32],
+    config_hash: &[u8; 32],
 ) -> Result<Measurement, EvidenceError> {
     match evidence.kind {
         TeeKind::Software => {
@@ -177,7 +190,7 @@ pub fn verify_evidence(
             if !evidence.quote.is_empty() {
                 return Err(EvidenceError::UnexpectedQuote);
             }
-            if evidence.report_data != report_data_for(public_key) {
+            if evidence.report_data != report_data_for(public_key, config_hash) {
                 return Err(EvidenceError::KeyNotBound);
             }
             Ok(expected)
@@ -196,8 +209,9 @@ pub trait TeeBackend {
     fn public_key(&self) -> [u8; 32];
     /// Signs `msg` with the key (Ed25519, RFC 8032).
     fn sign(&self, msg: &[u8]) -> [u8; 64];
-    /// Evidence binding [`TeeBackend::public_key`] to this enclave's measurement.
-    fn evidence(&self) -> Evidence;
+    /// Evidence binding [`TeeBackend::public_key`] and the terminal configuration `config_hash`
+    /// to this enclave's measurement (one per terminal the key speaks for).
+    fn evidence(&self, config_hash: &[u8; 32]) -> Evidence;
 }
 
 /// Why the software key could not be loaded or created.
@@ -336,8 +350,8 @@ impl TeeBackend for SoftwareBackend {
         self.key.sign(msg).to_bytes()
     }
 
-    fn evidence(&self) -> Evidence {
-        software_evidence(&self.public_key())
+    fn evidence(&self, config_hash: &[u8; 32]) -> Evidence {
+        software_evidence(&self.public_key(), config_hash)
     }
 }
 
@@ -423,6 +437,9 @@ mod tests {
     use super::*;
     use crate::sample::tests::example;
 
+    /// A terminal configuration hash.
+    const H: [u8; 32] = [0xc0; 32];
+
     fn backend() -> (tempfile::TempDir, SoftwareBackend) {
         let dir = tempfile::tempdir().unwrap();
         let b = SoftwareBackend::open(&dir.path().join("terminal.key")).unwrap();
@@ -480,7 +497,7 @@ mod tests {
     #[test]
     fn software_evidence_is_labelled_and_binds_its_own_key() {
         let (_dir, b) = backend();
-        let ev = b.evidence();
+        let ev = b.evidence(&H);
         assert_eq!(ev.kind, TeeKind::Software);
         assert!(ev.quote.is_empty());
         assert_eq!(
@@ -488,8 +505,24 @@ mod tests {
             Sha256::digest(b"usagechain software tee v1").to_vec()
         );
         assert_eq!(
-            verify_evidence(&ev, &b.public_key()),
+            verify_evidence(&ev, &b.public_key(), &H),
             Ok(software_measurement())
+        );
+    }
+
+    #[test]
+    fn evidence_under_another_terminal_configuration_is_refused() {
+        let (_dir, b) = backend();
+        let ev = b.evidence(&H);
+        assert_eq!(ev.report_data, report_data_for(&b.public_key(), &H));
+        assert_ne!(
+            b.evidence(&[0xc1; 32]).report_data,
+            ev.report_data,
+            "the configuration is part of the report data"
+        );
+        assert_eq!(
+            verify_evidence(&ev, &b.public_key(), &[0xc1; 32]),
+            Err(EvidenceError::KeyNotBound)
         );
     }
 
@@ -498,7 +531,7 @@ mod tests {
         let (_d1, a) = backend();
         let (_d2, b) = backend();
         assert_eq!(
-            verify_evidence(&a.evidence(), &b.public_key()),
+            verify_evidence(&a.evidence(&H), &b.public_key(), &H),
             Err(EvidenceError::KeyNotBound)
         );
     }
@@ -506,16 +539,16 @@ mod tests {
     #[test]
     fn software_evidence_with_another_measurement_or_a_quote_is_refused() {
         let (_dir, b) = backend();
-        let mut ev = b.evidence();
+        let mut ev = b.evidence(&H);
         ev.measurement[0] ^= 1;
         assert!(matches!(
-            verify_evidence(&ev, &b.public_key()),
+            verify_evidence(&ev, &b.public_key(), &H),
             Err(EvidenceError::WrongMeasurement { .. })
         ));
-        let mut ev = b.evidence();
+        let mut ev = b.evidence(&H);
         ev.quote = vec![1];
         assert_eq!(
-            verify_evidence(&ev, &b.public_key()),
+            verify_evidence(&ev, &b.public_key(), &H),
             Err(EvidenceError::UnexpectedQuote)
         );
     }
@@ -526,10 +559,10 @@ mod tests {
         for kind in [TeeKind::Sgx, TeeKind::Tdx, TeeKind::SevSnp] {
             let ev = Evidence {
                 kind,
-                ..b.evidence()
+                ..b.evidence(&H)
             };
             assert_eq!(
-                verify_evidence(&ev, &b.public_key()),
+                verify_evidence(&ev, &b.public_key(), &H),
                 Err(EvidenceError::Unsupported { kind })
             );
         }
@@ -598,7 +631,7 @@ mod tests {
             report_data: [0; 64],
             quote: SGX_QUOTE.to_vec(),
         };
-        let err = verify_evidence_with(&evidence, &[1; 32], Some(&sgx_input())).unwrap_err();
+        let err = verify_evidence_with(&evidence, &[1; 32], &H, Some(&sgx_input())).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -617,12 +650,12 @@ mod tests {
             quote: SGX_QUOTE.to_vec(),
         };
         assert_eq!(
-            verify_evidence_with(&evidence, &[1; 32], None),
+            verify_evidence_with(&evidence, &[1; 32], &H, None),
             Err(EvidenceError::Unsupported { kind: TeeKind::Sgx })
         );
         evidence.quote[200] ^= 1;
         assert!(matches!(
-            verify_evidence_with(&evidence, &[1; 32], Some(&sgx_input())),
+            verify_evidence_with(&evidence, &[1; 32], &H, Some(&sgx_input())),
             Err(EvidenceError::Quote(_))
         ));
     }

@@ -1,7 +1,8 @@
 //! What attestors and aggregators say to each other over HTTP (JSON bodies).
 //!
-//! * `POST /v1/evidence` — [`EvidenceRequest`]: a terminal presents its attestation evidence once
-//!   (and again whenever an aggregator asks for it with [`RejectKind::NoEvidence`]).
+//! * `POST /v1/evidence` — [`EvidenceRequest`]: a terminal presents its attestation evidence and
+//!   the host configuration it attests once (and again whenever an aggregator asks for it with
+//!   [`RejectKind::NoEvidence`] or [`RejectKind::ConfigMismatch`]).
 //! * `POST /v1/samples` — [`IngestRequest`] → [`IngestResponse`]: signed samples, base64 of
 //!   [`SignedSample::encode`]; one verdict per sample, in order.
 //! * `GET /v1/ping` — an empty answer, for link round-trip measurements.
@@ -13,6 +14,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::tee::{Evidence, SignedSample, TeeKind};
+use crate::terminal::TerminalConfig;
 
 /// Path of the evidence endpoint.
 pub const EVIDENCE_PATH: &str = "/v1/evidence";
@@ -37,8 +39,14 @@ pub enum RejectKind {
     TerminalInactive,
     /// Signed by another key than the terminal's registered attestor key.
     KeyMismatch,
-    /// The terminal has not presented verified evidence to this aggregator yet.
+    /// The terminal has no verified evidence for its current registration (attestor key and
+    /// measurement) at this aggregator, or that evidence is older than the aggregator accepts.
     NoEvidence,
+    /// The sample's configuration hash is not the one the terminal's current evidence attests
+    /// (its host configuration changed: new evidence is needed).
+    ConfigMismatch,
+    /// The sample bills another tenant than the configuration its evidence attests.
+    TenantMismatch,
     /// The evidence does not verify, does not bind the key, or its measurement or TEE kind is
     /// not allowed by the chain.
     EvidenceRefused,
@@ -56,12 +64,22 @@ pub enum RejectKind {
 impl RejectKind {
     /// Whether the attestor should deliver the same sample again later (after presenting
     /// evidence, after registration, or once the aggregator recovers). Other rejections are
-    /// final: the sample can never be accepted, so keeping it would block the queue.
+    /// final: the sample can never be accepted, so keeping it would block the queue. A
+    /// [`RejectKind::ConfigMismatch`] is worth retrying only for a sample taken under the
+    /// configuration the attestor can still present evidence for.
     pub fn retry(self) -> bool {
         matches!(
             self,
-            RejectKind::NoEvidence | RejectKind::UnknownTerminal | RejectKind::Unavailable
+            RejectKind::NoEvidence
+                | RejectKind::ConfigMismatch
+                | RejectKind::UnknownTerminal
+                | RejectKind::Unavailable
         )
+    }
+
+    /// Whether the attestor should present its evidence before delivering again.
+    pub fn wants_evidence(self) -> bool {
+        matches!(self, RejectKind::NoEvidence | RejectKind::ConfigMismatch)
     }
 
     /// The snake_case name, as in JSON and metrics.
@@ -73,6 +91,8 @@ impl RejectKind {
             RejectKind::TerminalInactive => "terminal_inactive",
             RejectKind::KeyMismatch => "key_mismatch",
             RejectKind::NoEvidence => "no_evidence",
+            RejectKind::ConfigMismatch => "config_mismatch",
+            RejectKind::TenantMismatch => "tenant_mismatch",
             RejectKind::EvidenceRefused => "evidence_refused",
             RejectKind::Replayed => "replayed",
             RejectKind::Implausible => "implausible",
@@ -150,11 +170,14 @@ pub struct IngestResponse {
     pub results: Vec<Verdict>,
 }
 
-/// A terminal's attestation evidence.
+/// A terminal's attestation evidence and the host configuration it attests.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceRequest {
     /// The terminal.
     pub terminal_id: String,
+    /// The terminal's host configuration (`config.terminal_id` is `terminal_id`); the report data
+    /// binds its [`TerminalConfig::hash`].
+    pub config: TerminalConfig,
     /// Hex of its Ed25519 public key.
     pub public_key: String,
     /// Which TEE.
@@ -171,10 +194,12 @@ pub struct EvidenceRequest {
 }
 
 impl EvidenceRequest {
-    /// The request presenting `evidence` for `terminal_id` and `public_key`.
-    pub fn new(terminal_id: &str, public_key: &[u8; 32], evidence: &Evidence) -> Self {
+    /// The request presenting `evidence` for the terminal configured by `config` and
+    /// `public_key`.
+    pub fn new(config: &TerminalConfig, public_key: &[u8; 32], evidence: &Evidence) -> Self {
         EvidenceRequest {
-            terminal_id: terminal_id.to_string(),
+            terminal_id: config.terminal_id.clone(),
+            config: config.clone(),
             public_key: hex::encode(public_key),
             kind: evidence.kind,
             measurement: hex::encode(&evidence.measurement),

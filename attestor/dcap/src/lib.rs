@@ -1,8 +1,9 @@
 //! `usage-attestor-dcap`: verification of Intel DCAP attestation evidence (SGX and TDX quotes)
 //! for terminal attestor keys.
 //!
-//! A terminal proves that its Ed25519 key lives in an enclave by producing a DCAP quote whose
-//! 64-byte report data is `SHA-512("usagechain/v1/attestor-key" || public_key)`
+//! A terminal proves that its Ed25519 key lives in an enclave, and which host configuration it
+//! measures under, by producing a DCAP quote whose 64-byte report data is
+//! `SHA-512("usagechain/v2/attestor-report" || public_key || config_hash)`
 //! (`usage_attestor::tee::report_data_for`). This crate checks such a quote, offline, against
 //! the collateral Intel publishes for the platform (a `dcap_qvl::QuoteCollateralV3` serialized
 //! as JSON, as fetched from a PCCS or Intel's PCS), at a time the caller supplies.
@@ -35,7 +36,7 @@
 //!   For TDX, MRTD measures the TD's initial image (its firmware); what the TD then boots is
 //!   measured into the RTMRs, which this crate does not report.
 //! - **The key binding**, unless [`verify_bound_quote`] is used: compare
-//!   [`DcapReport::report_data`] with `report_data_for(public_key)`.
+//!   [`DcapReport::report_data`] with `report_data_for(public_key, config_hash)`.
 //! - **The time.** `now_unix_secs` must be a trusted time that every verifier agrees on (on the
 //!   chain, the block time), never one the submitter chose. The collateral is valid for about a
 //!   month, so the submitter must supply fresh collateral with fresh evidence.
@@ -166,7 +167,7 @@ pub fn verify_quote(
 }
 
 /// [`verify_quote`], then checks that the quote's report data is `expected_report_data`
-/// (normally `report_data_for(public_key)`), else [`DcapError::ReportDataMismatch`].
+/// (normally `report_data_for(public_key, config_hash)`), else [`DcapError::ReportDataMismatch`].
 pub fn verify_bound_quote(
     quote: &[u8],
     collateral_json: &[u8],

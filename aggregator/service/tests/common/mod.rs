@@ -175,6 +175,7 @@ impl Net {
                 next_bls_secrets: vec![],
                 approved_rotation: None,
                 byzantine: None,
+                evidence_max_age_seconds: usage_aggregator::config::default_evidence_max_age_seconds(),
             })
             .collect()
     }
