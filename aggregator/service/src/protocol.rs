@@ -18,17 +18,19 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::Binary;
+use cosmwasm_std::{Attribute, Binary, Event};
 use usage_aggregator_core::aggregate::aggregate_window;
 use usage_aggregator_core::batch::Batch;
 use usage_aggregator_core::quorum::{leader_for, Quorum};
+use usage_client::ContractEvent;
+use usage_common::events::{AccumulatorAppended, PeriodProven, TypedEvent, UsageProofRecorded};
 use usage_common::msg::usage_proof::ExecuteMsg as C1Execute;
 use usage_common::record::{align, decode_batch, UsageRecord, MAX_BATCH_RECORDS};
 
 use crate::chainview::ChainView;
 use crate::config::Byzantine;
 use crate::p2p::{Disputed, Envelope, Proposal, Reply, PROPOSE_PATH};
-use crate::store::{PeriodState, Reader};
+use crate::store::{PeriodKey, PeriodState, Reader};
 use crate::{now_ms, AppState};
 
 /// How long a submitted batch's records are held back from new proposals while its tx is
@@ -184,40 +186,77 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
     }
 }
 
+/// What the events of one block tell this member: the (terminal, window) first proofs and the
+/// periods whose keeper state they raise.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BlockFacts {
+    /// (terminal, window) pairs C1 proved.
+    pub proven: Vec<(String, u64)>,
+    /// Periods with first proofs (`Recorded`) or a second proof (`Proven`).
+    pub periods: Vec<(PeriodKey, PeriodState)>,
+}
+
+/// The attribute the chain puts first on every event a contract emits: its address. Contracts
+/// cannot set it themselves (keys starting with `_` are reserved).
+const CONTRACT_ADDRESS: &str = "_contract_address";
+
+/// `event` as a contract event of the contract at `contract`: the chain's `wasm-` event whose
+/// `_contract_address` is that address; `None` for an event of any other origin.
+fn emitted_by(event: &ContractEvent, contract: &str) -> Option<Event> {
+    let ty = event.kind.strip_prefix("wasm-")?;
+    if event.get(CONTRACT_ADDRESS) != Some(contract) {
+        return None;
+    }
+    let mut ev = Event::new(ty);
+    ev.attributes = event
+        .attributes
+        .iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .map(|(key, value)| Attribute {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect();
+    Some(ev)
+}
+
+/// Interprets the events of one block. Only C1 (`c1`) proves usage and fills accumulators, and
+/// only C2 (`c2`) seals periods: an event of those types emitted by any other contract (anyone
+/// may deploy one) is ignored, and so is an event whose attributes do not parse.
+pub fn interpret_block(events: &[ContractEvent], c1: &str, c2: &str) -> BlockFacts {
+    let mut facts = BlockFacts::default();
+    for e in events {
+        if let Some(ev) = emitted_by(e, c1) {
+            if let Ok(p) = UsageProofRecorded::from_event(&ev) {
+                facts.proven.push((p.terminal_id, p.window_start));
+            } else if let Ok(a) = AccumulatorAppended::from_event(&ev) {
+                facts.periods.push((
+                    (a.provider, a.tenant, a.period_start),
+                    PeriodState::Recorded,
+                ));
+            }
+        } else if let Some(ev) = emitted_by(e, c2) {
+            if let Ok(p) = PeriodProven::from_event(&ev) {
+                facts
+                    .periods
+                    .push(((p.provider, p.tenant, p.period_start), PeriodState::Proven));
+            }
+        }
+    }
+    facts
+}
+
 /// Reads the events of blocks after the last one read (at most 50 per call).
 pub async fn follow(state: &AppState) -> anyhow::Result<()> {
     let (latest, _) = state.client.status().await?;
     let from = state.store.followed_height()? + 1;
     for height in from..=latest.min(from + 49) {
         let block = state.client.block_events(height).await?;
-        let mut proven = vec![];
-        let mut periods = vec![];
-        for e in &block.events {
-            match e.kind.as_str() {
-                "wasm-usage_proof" => {
-                    if let (Some(t), Some(w)) = (e.get("terminal_id"), e.get("window_start")) {
-                        if let Ok(w) = w.parse() {
-                            proven.push((t.to_string(), w));
-                        }
-                    }
-                }
-                "wasm-usage_accumulated" | "wasm-period_proof" => {
-                    if let (Some(p), Some(t), Some(s)) =
-                        (e.get("provider"), e.get("tenant"), e.get("period_start"))
-                    {
-                        if let Ok(s) = s.parse() {
-                            let st = if e.kind == "wasm-period_proof" {
-                                PeriodState::Proven
-                            } else {
-                                PeriodState::Recorded
-                            };
-                            periods.push(((p.to_string(), t.to_string(), s), st));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
+        let BlockFacts { proven, periods } = interpret_block(
+            &block.events,
+            &state.config.usage_proof,
+            &state.config.period_proof,
+        );
         state.store.raise_period(&periods)?;
         state.store.follow(height, &proven)?;
         if !proven.is_empty() {
@@ -585,6 +624,120 @@ pub async fn keep(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const C1: &str = "usage1c1";
+    const C2: &str = "usage1c2";
+    const FORGER: &str = "usage1forger";
+
+    /// An event of type `ty` as the chain reports it when `contract` emitted it.
+    fn emitted(contract: &str, ty: &str, attributes: &[(&str, &str)]) -> ContractEvent {
+        let mut all = vec![("_contract_address".to_string(), contract.to_string())];
+        all.extend(
+            attributes
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        ContractEvent {
+            kind: format!("wasm-{ty}"),
+            attributes: all,
+        }
+    }
+
+    fn usage_proof(contract: &str) -> ContractEvent {
+        emitted(
+            contract,
+            "usage_proof",
+            &[("terminal_id", "t1"), ("window_start", "1000")],
+        )
+    }
+
+    fn accumulated(contract: &str) -> ContractEvent {
+        emitted(
+            contract,
+            "usage_accumulated",
+            &[
+                ("provider", "usage1provider"),
+                ("tenant", "usage1tenant"),
+                ("period_start", "960"),
+                ("appended", "1"),
+                ("late", "0"),
+                ("size", "1"),
+            ],
+        )
+    }
+
+    fn period_proof(contract: &str) -> ContractEvent {
+        emitted(
+            contract,
+            "period_proof",
+            &[
+                ("provider", "usage1provider"),
+                ("tenant", "usage1tenant"),
+                ("period_start", "960"),
+                ("root", &"07".repeat(32)),
+                ("records", "1"),
+            ],
+        )
+    }
+
+    fn period_key() -> PeriodKey {
+        ("usage1provider".into(), "usage1tenant".into(), 960)
+    }
+
+    #[test]
+    fn forged_usage_and_period_events_from_another_contract_change_nothing() {
+        let events = vec![
+            usage_proof(FORGER),
+            accumulated(FORGER),
+            period_proof(FORGER),
+            // C1 and C2 swapped: each is only trusted for its own events.
+            usage_proof(C2),
+            accumulated(C2),
+            period_proof(C1),
+        ];
+        assert_eq!(interpret_block(&events, C1, C2), BlockFacts::default());
+    }
+
+    #[test]
+    fn genuine_usage_and_period_events_are_taken() {
+        let events = vec![usage_proof(C1), accumulated(C1), period_proof(C2)];
+        assert_eq!(
+            interpret_block(&events, C1, C2),
+            BlockFacts {
+                proven: vec![("t1".into(), 1_000)],
+                periods: vec![
+                    (period_key(), PeriodState::Recorded),
+                    (period_key(), PeriodState::Proven)
+                ],
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_attributes_of_a_genuine_event_are_ignored() {
+        let mut e = usage_proof(C1);
+        e.attributes.push(("late".into(), "true".into()));
+        assert_eq!(
+            interpret_block(&[e], C1, C2).proven,
+            vec![("t1".to_string(), 1_000)]
+        );
+    }
+
+    #[test]
+    fn an_event_without_the_contract_address_or_with_a_malformed_value_is_ignored() {
+        let mut unsigned = usage_proof(C1);
+        unsigned.attributes.remove(0);
+        let mut malformed = usage_proof(C1);
+        for (k, v) in &mut malformed.attributes {
+            if k == "window_start" {
+                *v = "soon".into();
+            }
+        }
+        assert_eq!(
+            interpret_block(&[unsigned, malformed], C1, C2),
+            BlockFacts::default()
+        );
+    }
 
     #[test]
     fn responsibility_passes_to_the_next_member_after_each_failover_timeout() {
