@@ -160,9 +160,19 @@ fn main() -> anyhow::Result<()> {
     let committee = SigningCommittee::deterministic(localnet::COMMITTEE_LABEL, 1, 4, 3);
     let admin =
         SigningKey::from_slice(&localnet::ADMIN_SEED).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let tenants: Vec<String> = (0..10)
-        .map(|t| addr(&format!("tenant-{t}")).to_string())
-        .collect();
+    // Ten tenants with keys of their own: each leases its terminals with a signed tx.
+    let tenant_keys: Vec<SigningKey> = (0..10u8)
+        .map(|t| SigningKey::from_slice(&[0x70 + t; 32]).map_err(|e| anyhow::anyhow!("{e}")))
+        .collect::<anyhow::Result<_>>()?;
+    let tenants: Vec<String> = tenant_keys
+        .iter()
+        .map(|k| {
+            k.public_key()
+                .account_id("usage")
+                .map(|a| a.to_string())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
 
     // The application: genesis, then a block registering the terminals.
     let mut m = Machine::open(&home.path().join("app"))?;
@@ -170,19 +180,30 @@ fn main() -> anyhow::Result<()> {
     let mut seq = 0;
     // Every tx of a block proves the same window for its own thousand terminals.
     let terminals = RECORDS * per_block as usize;
+    let register = |i: usize, provider: &str| {
+        let id = format!("edge-{i:05}");
+        json!({"register_terminal": {
+            "terminal_id": id, "provider": provider,
+            "attestor_key": HexBinary::from(merkle::sha256(id.as_bytes())), "tee": "software",
+            "measurement": HexBinary::from(localnet::SOFTWARE_MEASUREMENT)}})
+    };
+    let lease = |i: usize, provider: &str| {
+        json!({"open_lease": {"terminal_id": format!("edge-{i:05}"), "provider": provider, "start": 0}})
+    };
     let mut reg = vec![];
+    let mut tenant_seq = vec![0u64; tenant_keys.len()];
     for i in 0..terminals {
-        reg.push(sign(
-            &admin,
-            chain,
-            seq,
-            &c1,
-            &json!({"register_terminal": {
-            "terminal_id": format!("edge-{i:05}"), "provider": info.admin_address,
-            "attestor_key": HexBinary::from([1u8; 32]), "tee": "software",
-            "measurement": HexBinary::from(localnet::SOFTWARE_MEASUREMENT)}}),
-        ));
+        reg.push(sign(&admin, chain, seq, &c1, &register(i, &info.admin_address)));
         seq += 1;
+        let t = i % tenant_keys.len();
+        reg.push(sign(
+            &tenant_keys[t],
+            chain,
+            tenant_seq[t],
+            &c1,
+            &lease(i, &info.admin_address),
+        ));
+        tenant_seq[t] += 1;
     }
     let (res, _) = m.finalize_block(1, Timestamp::from_seconds(T0), &reg)?;
     assert!(
@@ -206,18 +227,16 @@ fn main() -> anyhow::Result<()> {
     let init_msg = &genesis["app_state"]["contracts"][0]["msg"];
     let mut init_msg = init_msg.clone();
     init_msg["admin"] = json!(bare_admin.to_string());
+    // The bare VM runs C1 alone: nothing seals its accumulators.
+    init_msg["period_proof"] = serde_json::Value::Null;
     net.instantiate(&bare_c1, &bare_admin, &init_msg)
         .map_err(|e| anyhow::anyhow!(e))?;
     for i in 0..terminals {
-        net.execute(
-            &bare_c1,
-            &bare_admin,
-            &json!({"register_terminal": {
-            "terminal_id": format!("edge-{i:05}"), "provider": bare_admin.to_string(),
-            "attestor_key": HexBinary::from([1u8; 32]), "tee": "software",
-            "measurement": HexBinary::from(localnet::SOFTWARE_MEASUREMENT)}}),
-        )
-        .map_err(|e| anyhow::anyhow!(e))?;
+        net.execute(&bare_c1, &bare_admin, &register(i, bare_admin.as_str()))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let tenant = cosmwasm_std::Addr::unchecked(&tenants[i % tenants.len()]);
+        net.execute(&bare_c1, &tenant, &lease(i, bare_admin.as_str()))
+            .map_err(|e| anyhow::anyhow!(e))?;
     }
 
     println!(

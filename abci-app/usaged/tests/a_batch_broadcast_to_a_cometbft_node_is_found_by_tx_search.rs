@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{http_get, percent_encode, sign_execute, Localnet};
+use common::{http_get, percent_encode, register_and_lease, sign_execute, sign_executes, Localnet};
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
 use cosmwasm_std::{Binary, HexBinary};
 use prost::Message;
@@ -24,14 +24,13 @@ async fn a_batch_broadcast_to_a_cometbft_node_is_committed_queried_and_found_by_
     let info = &net.info;
     let c1 = net.contract("usage-proof");
     let admin = net.admin();
-    let register = sign_execute(
+    // The admin is the provider and leases the terminal as its tenant, in the same tx.
+    let register = sign_executes(
         &admin,
         &info.chain_id,
         0,
         &c1,
-        &json!({"register_terminal": {"terminal_id": "edge-1", "provider": info.admin_address,
-            "attestor_key": HexBinary::from([3u8; 32]), "tee": "software",
-            "measurement": HexBinary::from(localnet::SOFTWARE_MEASUREMENT)}}),
+        &register_and_lease("edge-1", &info.admin_address, [3u8; 32]),
     );
     net.commit_tx(register).await;
 

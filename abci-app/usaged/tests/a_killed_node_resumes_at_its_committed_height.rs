@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{sign_execute, Localnet};
+use common::{register_and_lease, sign_execute, sign_executes, Localnet};
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
 use cosmwasm_std::{Binary, HexBinary};
 use prost::Message;
@@ -76,14 +76,13 @@ async fn batch(net: &Localnet, seq: u64, window: u64) -> Vec<u8> {
 async fn a_killed_node_resumes_at_its_committed_height_with_nothing_lost() {
     let mut net = Localnet::start("usagechain-kill-1").await;
     let c1 = net.contract("usage-proof");
-    let register = sign_execute(
+    // The admin is the provider and leases the terminal as its tenant, in the same tx.
+    let register = sign_executes(
         &net.admin(),
         &net.info.chain_id,
         0,
         &c1,
-        &json!({"register_terminal": {"terminal_id": "edge-1", "provider": net.info.admin_address,
-            "attestor_key": HexBinary::from([3u8; 32]), "tee": "software",
-            "measurement": HexBinary::from(localnet::SOFTWARE_MEASUREMENT)}}),
+        &register_and_lease("edge-1", &net.info.admin_address, [3u8; 32]),
     );
     net.commit_tx(register).await;
     let first_window = align(net.block_time().await - 15, 10);

@@ -86,20 +86,28 @@ fn every_resource_abuse_fails_in_its_own_tx_and_the_next_block_goes_on() {
     let ordinary = json!({"write": {"key": "k", "value": "v"}});
     // Ordinary blocks: two 1,000-record batches each (the same window for 2,000 terminals),
     // milliseconds per million SDK gas used, the mean of three blocks after a warm-up.
+    // Each terminal is registered and leased (the admin is provider and tenant) in one tx.
     let register: Vec<Vec<u8>> = (0..2 * CHAIN_RECORDS)
         .map(|i| {
-            admin.execute(
+            let id = format!("edge-{i:05}");
+            let register = admin.execute_msg(
                 &c1,
                 &json!({"register_terminal": {
-                    "terminal_id": format!("edge-{i:05}"), "provider": admin.addr(),
-                    "attestor_key": HexBinary::from([1u8; 32]), "tee": "software",
+                    "terminal_id": id, "provider": admin.addr(),
+                    "attestor_key": HexBinary::from(merkle::sha256(id.as_bytes())), "tee": "software",
                     "measurement": HexBinary::from(usaged::localnet::SOFTWARE_MEASUREMENT)}}),
-                5_000_000,
-            )
+            );
+            let lease = admin.execute_msg(
+                &c1,
+                &json!({"open_lease": {"terminal_id": id, "provider": admin.addr(), "start": 0}}),
+            );
+            admin.sign(vec![register, lease], 5_000_000)
         })
         .collect();
     let (out, _) = node.block(&register);
-    assert!(out.iter().all(|o| o.code == 0), "{}", out[0].log);
+    if let Some(refused) = out.iter().find(|o| o.code != 0) {
+        panic!("registration refused: {}", refused.log);
+    }
     let mut ordinary_ms = vec![];
     let mut ordinary_gas = 0u64;
     for round in 0..4u64 {

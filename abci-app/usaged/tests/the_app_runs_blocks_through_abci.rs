@@ -251,10 +251,17 @@ fn run_chain(
         &json!({"deactivate_terminal": {"terminal_id": "edge-1"}}),
         TxOpts::default(),
     );
+    // The admin leases its own terminal as tenant.
+    let lease = admin.execute(
+        &c1,
+        &json!({"open_lease": {"terminal_id": "edge-1", "provider": admin.address.to_string(),
+            "start": 0}}),
+        TxOpts::default(),
+    );
     let (r, h) = block(
         &app,
         1,
-        &[register, bad_sig, wrong_chain, future_seq, expired, refused],
+        &[register, bad_sig, wrong_chain, future_seq, expired, refused, lease],
     );
     hashes.push(h);
     results.push(r);
@@ -263,7 +270,7 @@ fn run_chain(
     let records = vec![UsageRecord {
         terminal_id: "edge-1".into(),
         window_start: (T0 + 10) as u64,
-        tenant: stranger.address.to_string(),
+        tenant: admin.address.to_string(),
         metrics: Metrics {
             net_tx_bytes: 1_000,
             ..Default::default()
@@ -336,6 +343,7 @@ fn blocks_of_good_and_bad_transactions_give_typed_codes_and_identical_hashes_on_
             ("sdk".into(), 32), // future sequence
             ("sdk".into(), 11), // gas limit below the ante cost
             ("wasm".into(), 5), // the contract refused
+            ("".into(), 0),     // the lease
         ],
         "{:#?}",
         results[0].iter().map(|r| &r.log).collect::<Vec<_>>()

@@ -184,6 +184,7 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
             grace_seconds: 30,
             accept_software_tee: false,
             allowed_measurements: vec![HexBinary::from([9u8; 32])],
+            period_proof: None,
         })
         .expect("json"),
     );
@@ -196,6 +197,9 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
             usage_proof: c1.to_string(),
             grace_seconds: 30,
             dispute_window_seconds: 60,
+            resolution_window_seconds: 120,
+            dispute_bond: Uint128::zero(),
+            settlement: None,
         })
         .expect("json"),
     );
@@ -265,9 +269,34 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
                 attestor_key: HexBinary::from([4u8; 32]),
                 tee: usage_proof::TeeKind::Sgx,
                 measurement: HexBinary::from([9u8; 32]),
+                shared_attestor: false,
             },
         )
         .expect("register");
+    chain
+        .execute(
+            &admin,
+            &c1,
+            &usage_proof::ExecuteMsg::UpdateConfig {
+                admin: None,
+                accept_software_tee: None,
+                period_proof: Some(c2.to_string()),
+            },
+        )
+        .expect("C2 seals C1's accumulators");
+    chain
+        .execute(
+            &tenant,
+            &c1,
+            &usage_proof::ExecuteMsg::OpenLease {
+                terminal_id: "edge-1".into(),
+                provider: provider.to_string(),
+                start: 0,
+                end: None,
+                price_cap: None,
+            },
+        )
+        .expect("lease");
     let genesis_hash = chain.commit(10);
 
     // A committee-signed batch, then a deposit voucher read through C1's committee.

@@ -78,6 +78,9 @@ pub fn execute(
             start,
             end,
         } => execute::close_lease(deps, env, info, terminal_id, start, end),
+        ExecuteMsg::ReleaseLeaseReserve { terminal_id, start } => {
+            execute::release_lease_reserve(deps, env, terminal_id, start)
+        }
         ExecuteMsg::SealAccumulator {
             provider,
             tenant,
@@ -101,7 +104,7 @@ pub fn execute(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
         QueryMsg::Committee {} => to_json_binary(&query::committee(deps)?),
@@ -151,11 +154,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             start_after,
             limit,
         } => to_json_binary(&query::leases(deps, terminal_id, start_after, limit)?),
-        QueryMsg::TenantReserve { tenant } => to_json_binary(&query::tenant_reserve(
-            deps,
-            env.block.time.seconds(),
-            tenant,
-        )?),
+        QueryMsg::TenantReserve { tenant } => {
+            to_json_binary(&query::tenant_reserve(deps, tenant)?)
+        }
         QueryMsg::LeaseAt {
             terminal_id,
             window_start,

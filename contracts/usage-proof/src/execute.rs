@@ -18,9 +18,8 @@ use crate::state::{
     has_proof, lease_starting_by, refresh_latest_lease, save_period_leaf, save_proof, AccumulatorInfo, Config,
     LeaseState, StoredProof, TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, ATTESTOR_KEYS,
     BATCHES, COMMITTEE, CONFIG, LEASES, LEASE_PERIODS, MEASUREMENTS, NEXT_BATCH_ID,
-    TENANT_LEASES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
+    LEASE_RESERVES, TENANT_RESERVES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
 };
-use usage_common::msg::usage_proof::MAX_TENANT_LEASES;
 
 /// Most terminals one attestor key may speak for.
 const MAX_SHARED_ATTESTOR: usize = 64;
@@ -752,23 +751,6 @@ pub fn open_lease(
         }
     }
     let now = env.block.time.seconds();
-    // The tenant's leases that no longer reserve anything are forgotten; the others are bounded.
-    let mine: Vec<((u32, u64), (Uint128, Option<u64>))> = TENANT_LEASES
-        .sub_prefix(&info.sender)
-        .range(deps.storage, None, None, Order::Ascending)
-        .take(MAX_TENANT_LEASES + 1)
-        .collect::<Result<_, _>>()?;
-    let mut live = 0usize;
-    for ((t, s), (_, e)) in &mine {
-        if config.reserve_until(*e).is_some_and(|until| until <= now) {
-            TENANT_LEASES.remove(deps.storage, (&info.sender, *t, *s));
-        } else {
-            live += 1;
-        }
-    }
-    if live >= MAX_TENANT_LEASES {
-        return Err(lease_error("the tenant holds the most leases allowed"));
-    }
     let reserve = price_cap
         .unwrap_or_default()
         .checked_mul(Uint128::from(config.reserve_periods()))
@@ -781,11 +763,10 @@ pub fn open_lease(
     };
     LEASES.save(deps.storage, (terminal.index, start), &lease)?;
     refresh_latest_lease(deps.storage, terminal.index)?;
-    TENANT_LEASES.save(
-        deps.storage,
-        (&info.sender, terminal.index, start),
-        &(reserve, end),
-    )?;
+    if !reserve.is_zero() {
+        LEASE_RESERVES.save(deps.storage, (terminal.index, start), &reserve)?;
+        change_reserve(deps.storage, &info.sender, reserve, true)?;
+    }
     Ok(Response::new().add_event(
         LeaseOpened {
             terminal_id,
@@ -830,18 +811,18 @@ pub fn close_lease(
         return Err(lease_error("a lease can only be shortened"));
     }
     let removed = end <= start;
-    let tenant_key = (&lease.tenant, terminal.index, start);
     if removed {
+        // It never started: nothing can be billed under it, its reserve goes back at once.
         LEASES.remove(deps.storage, (terminal.index, start));
         refresh_latest_lease(deps.storage, terminal.index)?;
-        TENANT_LEASES.remove(deps.storage, tenant_key);
+        if let Some(reserve) = LEASE_RESERVES.may_load(deps.storage, (terminal.index, start))? {
+            LEASE_RESERVES.remove(deps.storage, (terminal.index, start));
+            change_reserve(deps.storage, &lease.tenant, reserve, false)?;
+        }
     } else {
         lease.end = Some(end);
         LEASES.save(deps.storage, (terminal.index, start), &lease)?;
         refresh_latest_lease(deps.storage, terminal.index)?;
-        if let Some((reserve, _)) = TENANT_LEASES.may_load(deps.storage, tenant_key)? {
-            TENANT_LEASES.save(deps.storage, tenant_key, &(reserve, Some(end)))?;
-        }
     }
     Ok(Response::new().add_event(
         LeaseClosed {
@@ -851,6 +832,72 @@ pub fn close_lease(
             end,
             removed,
             by: info.sender.into_string(),
+        }
+        .to_event(),
+    ))
+}
+
+fn change_reserve(
+    storage: &mut dyn cosmwasm_std::Storage,
+    tenant: &Addr,
+    amount: Uint128,
+    add: bool,
+) -> Result<(), ContractError> {
+    let current = TENANT_RESERVES.may_load(storage, tenant)?.unwrap_or_default();
+    let next = if add {
+        current.checked_add(amount)
+    } else {
+        current.checked_sub(amount)
+    }
+    .map_err(|_| lease_error("tenant reserve out of range"))?;
+    if next.is_zero() {
+        TENANT_RESERVES.remove(storage, tenant);
+    } else {
+        TENANT_RESERVES.save(storage, tenant, &next)?;
+    }
+    Ok(())
+}
+
+pub fn release_lease_reserve(
+    deps: DepsMut,
+    env: Env,
+    terminal_id: String,
+    start: u64,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let terminal = TERMINALS
+        .may_load(deps.storage, &terminal_id)?
+        .ok_or_else(|| ContractError::UnknownTerminal {
+            terminal_id: terminal_id.clone(),
+        })?;
+    let lease = LEASES
+        .may_load(deps.storage, (terminal.index, start))?
+        .ok_or_else(|| ContractError::LeaseNotFound {
+            terminal_id: terminal_id.clone(),
+            start,
+        })?;
+    let reserve = LEASE_RESERVES
+        .may_load(deps.storage, (terminal.index, start))?
+        .ok_or_else(|| lease_error("the lease holds no reserve"))?;
+    // Every period the lease could bill must be closed, so its usage is proven and escrowed.
+    let until = config.reserve_until(lease.end);
+    let now = env.block.time.seconds();
+    if until.is_none_or(|until| now < until) {
+        return Err(lease_error(&match until {
+            Some(until) => format!("the reserve is held until {until}"),
+            None => "an open-ended lease holds its reserve until it is ended".to_string(),
+        }));
+    }
+    LEASE_RESERVES.remove(deps.storage, (terminal.index, start));
+    change_reserve(deps.storage, &lease.tenant, reserve, false)?;
+    Ok(Response::new().add_event(
+        LeaseClosed {
+            terminal_id,
+            tenant: lease.tenant.into_string(),
+            start,
+            end: lease.end.unwrap_or(0),
+            removed: false,
+            by: "reserve_released".to_string(),
         }
         .to_event(),
     ))

@@ -14,9 +14,9 @@ use crate::error::ContractError;
 use crate::state::{
     lease_starting_by, load_proof, range_period_leaves, range_proofs, LeaseState, StoredProof,
     TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, BATCHES, COMMITTEE, CONFIG, LEASES,
-    MEASUREMENTS, NEXT_BATCH_ID, TENANT_LEASES, TERMINALS, TERMINAL_IDS,
+    MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_IDS,
 };
-use usage_common::msg::usage_proof::{TenantReserveResponse, MAX_TENANT_LEASES};
+use usage_common::msg::usage_proof::TenantReserveResponse;
 
 /// Most allowed measurements listed by the config query.
 const MAX_LISTED_MEASUREMENTS: usize = 100;
@@ -323,21 +323,11 @@ pub fn inclusion_proof(
     })
 }
 
-pub fn tenant_reserve(deps: Deps, now: u64, tenant: String) -> Result<TenantReserveResponse, ContractError> {
-    let config = CONFIG.load(deps.storage)?;
+pub fn tenant_reserve(deps: Deps, tenant: String) -> Result<TenantReserveResponse, ContractError> {
     let tenant = deps.api.addr_validate(&tenant)?;
-    let mut reserve = cosmwasm_std::Uint128::zero();
-    let mut leases = 0u32;
-    for entry in TENANT_LEASES
-        .sub_prefix(&tenant)
-        .range(deps.storage, None, None, Order::Ascending)
-        .take(MAX_TENANT_LEASES * 2)
-    {
-        let (_, (amount, end)) = entry?;
-        if config.reserve_until(end).is_none_or(|until| until > now) {
-            reserve = reserve.saturating_add(amount);
-            leases += 1;
-        }
-    }
-    Ok(TenantReserveResponse { reserve, leases })
+    Ok(TenantReserveResponse {
+        reserve: TENANT_RESERVES
+            .may_load(deps.storage, &tenant)?
+            .unwrap_or_default(),
+    })
 }

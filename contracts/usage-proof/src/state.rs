@@ -114,8 +114,10 @@ pub fn refresh_latest_lease(storage: &mut dyn Storage, terminal_index: u32) -> S
 
 /// The (terminal index, lease start, period) whose lease already counts in that period's cap.
 pub const LEASE_PERIODS: Map<(u32, u64, u64), ()> = Map::new("lsp");
-/// A tenant's leases, for its reserve: (tenant, terminal index, start) → (reserve, end).
-pub const TENANT_LEASES: Map<(&Addr, u32, u64), (Uint128, Option<u64>)> = Map::new("tls");
+/// The reserve each capped lease holds until it is released: (terminal index, start) → amount.
+pub const LEASE_RESERVES: Map<(u32, u64), Uint128> = Map::new("lsr");
+/// Each tenant's reserve: the sum of its leases' unreleased reserves.
+pub const TENANT_RESERVES: Map<&Addr, Uint128> = Map::new("tsr");
 
 impl Config {
     /// Periods of usage a capped lease reserves: the current one and those still in grace,

@@ -5,10 +5,11 @@
 use cosmwasm_std::Uint128;
 use cw_multi_test::Executor;
 use usage_common::msg::period_proof as c2;
+use usage_common::msg::usage_proof as c1;
 use usage_common::payload::DisputeOutcome;
 use usage_common::record::Totals;
 use usage_scenarios::{
-    PeriodProofError, SettlementError, Suite, WithdrawalError, DISPUTE_BOND, DISPUTE_WINDOW,
+    PeriodProofError, SettlementError, Suite, UsageProofError, WithdrawalError, DISPUTE_BOND, DISPUTE_WINDOW,
     GRACE, PERIOD, RESOLUTION_WINDOW, T0, WINDOW,
 };
 
@@ -69,6 +70,29 @@ fn a_capped_lease_keeps_its_reserve_out_of_reach_of_withdrawals() {
         }
     );
     s.request_withdrawal(&tenant, 500).expect("above the reserve");
+
+    // Ended, the lease holds its reserve until every period it could bill has closed.
+    s.exec_c1(
+        &tenant,
+        &c1::ExecuteMsg::CloseLease {
+            terminal_id: "term-a".into(),
+            start: T0,
+            end: T0 + 2 * WINDOW,
+        },
+    )
+    .expect("end the lease");
+    let release = c1::ExecuteMsg::ReleaseLeaseReserve {
+        terminal_id: "term-a".into(),
+        start: T0,
+    };
+    let anyone = s.addr("anyone");
+    assert!(matches!(
+        s.exec_c1(&anyone, &release).unwrap_err(),
+        UsageProofError::InvalidLease { .. }
+    ));
+    s.advance(T0 + 2 * WINDOW + PERIOD + GRACE - s.now());
+    s.exec_c1(&anyone, &release).expect("released");
+    s.request_withdrawal(&tenant, 1_500).expect("all of it now");
 }
 
 #[test]

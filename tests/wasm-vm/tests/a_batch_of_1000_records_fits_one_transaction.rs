@@ -40,10 +40,14 @@ fn a_batch_of_1000_records_fits_one_transaction() {
             grace_seconds: 30,
             accept_software_tee: false,
             allowed_measurements: vec![HexBinary::from([1u8; 32])],
+            period_proof: None,
         },
     )
     .expect("instantiate");
     let n = 1_000;
+    let tenants: Vec<String> = (0..10)
+        .map(|t| addr(&format!("tenant-{t}")).to_string())
+        .collect();
     for i in 0..n {
         net.execute(
             &c1,
@@ -54,14 +58,24 @@ fn a_batch_of_1000_records_fits_one_transaction() {
                 attestor_key: HexBinary::from(merkle::sha256(&(i as u64).to_be_bytes())),
                 tee: usage_proof::TeeKind::Sgx,
                 measurement: HexBinary::from([1u8; 32]),
+                shared_attestor: false,
             },
         )
         .expect("register");
+        net.execute(
+            &c1,
+            &addr(&format!("tenant-{}", i % tenants.len())),
+            &usage_proof::ExecuteMsg::OpenLease {
+                terminal_id: format!("edge-{i:05}"),
+                provider: provider.to_string(),
+                start: 0,
+                end: None,
+                price_cap: None,
+            },
+        )
+        .expect("lease");
     }
     net.advance(10);
-    let tenants: Vec<String> = (0..10)
-        .map(|t| addr(&format!("tenant-{t}")).to_string())
-        .collect();
     let records: Vec<UsageRecord> = (0..n)
         .map(|i| UsageRecord {
             terminal_id: format!("edge-{i:05}"),

@@ -64,16 +64,32 @@ pub fn sign_execute(
     contract: &str,
     msg: &Value,
 ) -> Vec<u8> {
+    sign_executes(key, chain, seq, contract, std::slice::from_ref(msg))
+}
+
+/// One transaction executing `msgs` on `contract` in order.
+pub fn sign_executes(
+    key: &SigningKey,
+    chain: &str,
+    seq: u64,
+    contract: &str,
+    msgs: &[Value],
+) -> Vec<u8> {
     let sender = key.public_key().account_id("usage").expect("address");
-    let any = MsgExecuteContract {
-        sender,
-        contract: contract.parse().expect("contract"),
-        msg: serde_json::to_vec(msg).expect("json"),
-        funds: vec![],
-    }
-    .to_any()
-    .expect("any");
-    let body = Body::new(vec![any], "", 0u32);
+    let anys: Vec<_> = msgs
+        .iter()
+        .map(|msg| {
+            MsgExecuteContract {
+                sender: sender.clone(),
+                contract: contract.parse().expect("contract"),
+                msg: serde_json::to_vec(msg).expect("json"),
+                funds: vec![],
+            }
+            .to_any()
+            .expect("any")
+        })
+        .collect();
+    let body = Body::new(anys, "", 0u32);
     let auth = SignerInfo::single_direct(Some(key.public_key()), seq).auth_info(Fee {
         amount: vec![],
         gas_limit: 30_000_000,
@@ -86,6 +102,17 @@ pub fn sign_execute(
         .expect("sign")
         .to_bytes()
         .expect("bytes")
+}
+
+/// The messages that register terminal `id` (software TEE, its own key) for `provider` and
+/// lease it to `tenant` from the start of time.
+pub fn register_and_lease(id: &str, provider: &str, key: [u8; 32]) -> Vec<Value> {
+    vec![
+        serde_json::json!({"register_terminal": {"terminal_id": id, "provider": provider,
+            "attestor_key": cosmwasm_std::HexBinary::from(key), "tee": "software",
+            "measurement": cosmwasm_std::HexBinary::from(usaged::localnet::SOFTWARE_MEASUREMENT)}}),
+        serde_json::json!({"open_lease": {"terminal_id": id, "provider": provider, "start": 0}}),
+    ]
 }
 
 /// A binary built next to this test: `target/<profile>/deps/<test>` (or `examples/<bench>`) ->

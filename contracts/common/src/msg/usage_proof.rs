@@ -104,6 +104,9 @@ pub enum ExecuteMsg {
         start: u64,
         end: u64,
     },
+    /// Anyone: gives back a capped lease's reserve once it has ended and every period it could
+    /// have billed is closed (`end + period + grace`).
+    ReleaseLeaseReserve { terminal_id: String, start: u64 },
     /// C2 period-proof only: the (provider, tenant, period) accumulator was sealed as a second
     /// proof; it takes no more records.
     SealAccumulator {
@@ -253,15 +256,11 @@ impl Lease {
 
 #[cw_serde]
 pub struct TenantReserveResponse {
-    /// Sum over the tenant's leases that may still bring unproven usage of
+    /// Sum over the tenant's capped leases whose reserve was not released of
     /// `price cap × reserve periods` (uncapped leases reserve nothing).
     pub reserve: Uint128,
-    /// Leases counted.
-    pub leases: u32,
 }
 
-/// Most leases a tenant may hold that still count towards its reserve.
-pub const MAX_TENANT_LEASES: usize = 256;
 
 #[cw_serde]
 pub struct LeasesResponse {
