@@ -404,6 +404,9 @@ pub enum PeriodState {
     Proven = 1,
     /// Its settlement was requested.
     SettlementRequested = 2,
+    /// The chain will never take the keeper's next call for it (no first proofs, a tenant that
+    /// is not an address): the keeper leaves it alone.
+    Abandoned = 3,
 }
 
 impl Store {
@@ -444,6 +447,25 @@ impl Store {
             out.push(((p.to_string(), tenant.to_string(), start), state));
         }
         Ok(out)
+    }
+
+    /// Forgets every period that starts before `cutoff` (seconds), whatever its state. Returns
+    /// how many were forgotten.
+    pub fn prune_periods_before(&self, cutoff: u64) -> Result<u64, StoreError> {
+        let txn = self.db.begin_write()?;
+        let mut forgotten = 0u64;
+        {
+            let mut t = txn.open_table(PERIODS)?;
+            t.retain(|(_, _, start), _| {
+                let keep = start >= cutoff;
+                if !keep {
+                    forgotten += 1;
+                }
+                keep
+            })?;
+        }
+        txn.commit()?;
+        Ok(forgotten)
     }
 }
 
@@ -539,5 +561,26 @@ mod tests {
         assert_eq!(r.last_seq(&t.terminal_id).unwrap(), Some(6));
         // Pruning again keeps the baseline until a newer old sample replaces it.
         assert_eq!(store.prune_before(1020).unwrap(), 0);
+    }
+
+    #[test]
+    fn pruning_periods_forgets_those_that_start_before_the_cutoff_whatever_their_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let key = |start: u64| ("p".to_string(), "t".to_string(), start);
+        store
+            .raise_period(&[
+                (key(0), PeriodState::Recorded),
+                (key(60), PeriodState::Proven),
+                (key(120), PeriodState::Abandoned),
+                (key(180), PeriodState::Proven),
+            ])
+            .unwrap();
+        assert_eq!(store.prune_periods_before(180).unwrap(), 3);
+        assert_eq!(
+            store.open_periods().unwrap(),
+            vec![(key(180), PeriodState::Proven)]
+        );
+        assert_eq!(store.prune_periods_before(180).unwrap(), 0);
     }
 }
