@@ -8,6 +8,7 @@ pub mod bank;
 pub mod chainview;
 pub mod config;
 pub mod ingest;
+pub mod keeper;
 pub mod keys;
 pub mod metrics;
 pub mod p2p;

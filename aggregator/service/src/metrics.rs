@@ -29,6 +29,10 @@ pub struct Metrics {
     pub followed_height: AtomicU64,
     /// Keeper transactions sent.
     pub keeper_txs: AtomicU64,
+    /// Passes of the leader over the closed windows.
+    pub lead_passes: AtomicU64,
+    /// Passes of the keeper over the open periods.
+    pub keeper_passes: AtomicU64,
 }
 
 impl Metrics {
@@ -92,6 +96,16 @@ impl Metrics {
             "usage_aggregator_keeper_txs_total",
             "Keeper transactions broadcast.",
             &self.keeper_txs,
+        );
+        counter(
+            "usage_aggregator_lead_passes_total",
+            "Passes of the leader over the closed windows.",
+            &self.lead_passes,
+        );
+        counter(
+            "usage_aggregator_keeper_passes_total",
+            "Passes of the keeper over the open periods.",
+            &self.keeper_passes,
         );
         out.push_str(&format!(
             "# HELP usage_aggregator_followed_height Last chain height read.\n# TYPE usage_aggregator_followed_height gauge\nusage_aggregator_followed_height {}\n",

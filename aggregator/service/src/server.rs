@@ -1,6 +1,6 @@
 //! The HTTP server (ingest, peer protocol, metrics) and the background loops.
 
-use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +15,7 @@ use usage_client::ChainClient;
 
 use crate::chainview::ChainView;
 use crate::config::Config;
+use crate::keeper::{Keeper, KeeperSetup};
 use crate::p2p::{Envelope, Proposal, Reply, PROPOSE_PATH};
 use crate::store::Store;
 use crate::{ingest, protocol, AppState};
@@ -83,6 +84,21 @@ async fn first_view(client: &ChainClient, c1: &str, wait: Duration) -> anyhow::R
     }
 }
 
+/// C2's dispute window plus its resolution window (seconds): how long after its proof a period
+/// may still be disputed and resolved.
+async fn dispute_and_resolution_seconds(
+    client: &ChainClient,
+    c2: &str,
+) -> Result<u64, usage_client::ClientError> {
+    let config: serde_json::Value = client.smart(c2, &serde_json::json!({"config": {}})).await?;
+    let seconds = |key: &str| config.get(key).and_then(serde_json::Value::as_u64);
+    seconds("dispute_window_seconds")
+        .map(|d| d.saturating_add(seconds("resolution_window_seconds").unwrap_or(0)))
+        .ok_or_else(|| {
+            usage_client::ClientError::Codec("C2 config without a dispute window".into())
+        })
+}
+
 /// Runs the aggregator until interrupted.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
@@ -111,11 +127,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     });
 
-    // The protocol loop: follow, lead, keep.
+    // The protocol loop: follow, lead, forget old windows.
     let s = state.clone();
     tokio::spawn(async move {
         let tick = Duration::from_millis(s.config.timing.tick_ms.max(50));
-        let mut keeper_attempts = BTreeMap::new();
         let mut ticks = 0u64;
         loop {
             tokio::time::sleep(tick).await;
@@ -130,6 +145,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             if let Err(e) = protocol::lead(&s).await {
                 tracing::warn!(error = %e, "leading failed");
             }
+            s.metrics.lead_passes.fetch_add(1, Ordering::Relaxed);
             ticks += 1;
             if ticks.is_multiple_of(120) {
                 // Windows older than two provable horizons are forgotten.
@@ -144,10 +160,47 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                     Err(e) => tracing::warn!(error = %e, "pruning failed"),
                 }
             }
-            if ticks.is_multiple_of(8) {
-                if let Err(e) = protocol::keep(&s, &mut keeper_attempts).await {
-                    tracing::warn!(error = %e, "keeper failed");
+        }
+    });
+
+    // The keeper, in its own task: it never waits for a block, and never holds up the leader.
+    let s = state.clone();
+    tokio::spawn(async move {
+        let tick = Duration::from_millis(s.config.timing.tick_ms.max(50).saturating_mul(8));
+        let mut keeper = Keeper::default();
+        let mut dispute_seconds = None;
+        loop {
+            tokio::time::sleep(tick).await;
+            if dispute_seconds.is_none() {
+                dispute_seconds = dispute_and_resolution_seconds(&s.client, &s.config.period_proof)
+                    .await
+                    .map_err(|e| tracing::info!(error = %e, "C2 configuration not read"))
+                    .ok();
+            }
+            let setup = {
+                let view = s.view.read().await;
+                KeeperSetup {
+                    index: s.config.index,
+                    members: view.committee.members.len(),
+                    period_seconds: view.period_seconds,
+                    grace_seconds: view.grace_seconds,
+                    failover_ms: s.config.timing.failover_ms,
+                    period_proof: s.config.period_proof.clone(),
+                    settlement: s.config.settlement.clone(),
+                    dispute_seconds,
                 }
+            };
+            match keeper
+                .pass(&s.store, &setup, &s.client, crate::now_ms())
+                .await
+            {
+                Ok(report) => {
+                    s.metrics.keeper_passes.fetch_add(1, Ordering::Relaxed);
+                    s.metrics
+                        .keeper_txs
+                        .fetch_add(report.broadcast as u64, Ordering::Relaxed);
+                }
+                Err(e) => tracing::warn!(error = %e, "keeper pass failed"),
             }
         }
     });
