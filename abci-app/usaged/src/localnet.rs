@@ -76,7 +76,15 @@ pub fn app_genesis(
             .with_context(|| format!("reading {} (run scripts/build-wasm.sh)", path.display()))?;
         codes.push(json!({"name": code, "wasm": Binary::from(wasm).to_base64()}));
     }
-    let contract = |code: &str, label: &str, msg: Value| json!({"code": code, "label": label, "creator": admin, "admin": admin, "msg": msg});
+    // Each contract is its own chain-level admin: it changes code only through its timelock.
+    let contract = |code: &str, label: &str, msg: Value| json!({"code": code, "label": label, "creator": admin, "admin": format!("@{label}"), "msg": msg});
+    // A self-migration instantiates the new code as the contract, so the contracts may.
+    let mut may_instantiate = vec![admin.to_string()];
+    for i in 1..=CONTRACTS.len() as u64 {
+        // Codes and instances are numbered in genesis order, one instance per code.
+        let canonical = usaged_vm::keys::classic_contract_address(i, i);
+        may_instantiate.push(usaged_auth::humanize(&canonical)?);
+    }
     // The committee members' submitting accounts go first in every block.
     let mut priority = vec![];
     for index in 0..committee.members.len() {
@@ -87,7 +95,7 @@ pub fn app_genesis(
             "max_tx_gas": crate::genesis::MAX_TX_GAS,
             "max_block_gas": crate::genesis::MAX_BLOCK_GAS,
             "code_upload_access": {"any_of_addresses": [admin]},
-            "instantiate_default_permission": {"any_of_addresses": [admin]},
+            "instantiate_default_permission": {"any_of_addresses": may_instantiate},
             "priority_senders": priority,
         },
         "codes": codes,

@@ -446,6 +446,17 @@ impl Machine {
                 .ok_or_else(|| NodeError::Genesis(format!("no code named {}", c.code)))?;
             let mut msg = c.msg.clone();
             resolve_labels(&mut msg, &|l| labels.get(l).cloned()).map_err(NodeError::Genesis)?;
+            // A contract may be its own admin ("@<its label>"): then only its own timelocked
+            // governance can migrate it.
+            let admin = match &c.admin {
+                Some(a) => {
+                    let mut v = serde_json::Value::String(a.clone());
+                    resolve_labels(&mut v, &|l| labels.get(l).cloned())
+                        .map_err(NodeError::Genesis)?;
+                    v.as_str().map(Addr::unchecked)
+                }
+                None => None,
+            };
             let raw = serde_json::to_vec(&msg).map_err(|e| NodeError::Genesis(e.to_string()))?;
             let (addr, _) = self
                 .vm
@@ -456,7 +467,7 @@ impl Machine {
                     code_id,
                     &raw,
                     &c.label,
-                    c.admin.as_ref().map(Addr::unchecked),
+                    admin,
                     gas::to_vm(self.params.max_block_gas),
                 )
                 .map_err(|e| NodeError::Genesis(format!("instantiate {}: {e}", c.label)))?;

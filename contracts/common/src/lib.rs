@@ -7,6 +7,7 @@ pub mod client;
 pub mod codec;
 pub mod committee;
 pub mod events;
+pub mod governance;
 pub mod merkle;
 pub mod migrate;
 pub mod msg;

@@ -45,10 +45,11 @@ pub fn execute(
             execute::move_funds(deps, info, FundsMove::Debit, owner, amount)
         }
         ExecuteMsg::UpdateConfig {
-            admin,
             settlement,
             withdrawal,
-        } => execute::update_config(deps, info, admin, settlement, withdrawal),
+        } => execute::update_config(deps, info, settlement, withdrawal),
+        ExecuteMsg::SetPaused { paused } => execute::set_paused(deps, info, paused),
+        ExecuteMsg::Governance(msg) => execute::governance(deps, env, info, msg),
     }
 }
 
@@ -56,6 +57,12 @@ pub fn execute(
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?)?,
+        QueryMsg::Governance {} => to_json_binary(
+            &crate::state::GOV.info(deps.storage, &crate::state::CONFIG.load(deps.storage)?.admin)?,
+        )?,
+        QueryMsg::PendingChanges {} => {
+            to_json_binary(&crate::state::GOV.pending(deps.storage)?)?
+        }
         QueryMsg::Balance { address } => to_json_binary(&query::balance(deps, address)?)?,
         QueryMsg::Account { address } => to_json_binary(&query::account(deps, address)?)?,
         QueryMsg::TokenInfo {} => to_json_binary(&query::token_info(deps)?)?,

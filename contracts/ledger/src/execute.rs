@@ -5,10 +5,14 @@ use usage_common::client::query_committee;
 use usage_common::events::{ConfigUpdated, DepositCredited, FundsMoved, TypedEvent};
 use usage_common::msg::ledger::{Deposit, InstantiateMsg};
 use usage_common::payload::DepositVoucher;
+use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
+use usage_common::msg::ledger::LedgerChange;
 use usage_common::ThresholdSignature;
 
 use crate::error::ContractError;
-use crate::state::{Balance, Config, Totals, BALANCES, CONFIG, DEPOSITS, MAX_BANK_REF_LEN, TOTALS};
+use crate::state::{
+    Balance, Config, Totals, BALANCES, CONFIG, DEPOSITS, GOV, MAX_BANK_REF_LEN, TOTALS,
+};
 
 fn validate_opt(api: &dyn Api, addr: Option<String>) -> Result<Option<Addr>, ContractError> {
     Ok(addr.map(|a| api.addr_validate(&a)).transpose()?)
@@ -30,6 +34,7 @@ pub fn instantiate(
         decimals: msg.decimals,
         settlement: validate_opt(deps.api, msg.settlement)?,
         withdrawal: validate_opt(deps.api, msg.withdrawal)?,
+        paused: false,
     };
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
@@ -72,6 +77,9 @@ pub fn deposit(
     signature: ThresholdSignature,
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
+    if config.paused {
+        return Err(ContractError::Paused);
+    }
     let beneficiary = check_voucher(deps.api, &config, &voucher)?;
     if DEPOSITS.has(deps.storage, &voucher.bank_ref) {
         return Err(ContractError::VoucherAlreadyUsed {
@@ -188,26 +196,98 @@ pub fn move_funds(
     ))
 }
 
-/// Admin: replaces the admin and the fund movers; a `None` leaves that field as it is.
+/// Admin: sets a fund mover where none is set yet (the first wiring); replacing one moves who
+/// may debit every balance, so it waits in the timelock.
 pub fn update_config(
     deps: DepsMut,
     info: MessageInfo,
-    admin: Option<String>,
     settlement: Option<String>,
     withdrawal: Option<String>,
 ) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     config.authorize_admin(&info.sender)?;
-    if let Some(admin) = admin {
-        config.admin = deps.api.addr_validate(&admin)?;
-    }
-    if let Some(settlement) = validate_opt(deps.api, settlement)? {
-        config.settlement = Some(settlement);
-    }
-    if let Some(withdrawal) = validate_opt(deps.api, withdrawal)? {
-        config.withdrawal = Some(withdrawal);
+    for (slot, new) in [
+        (&mut config.settlement, validate_opt(deps.api, settlement)?),
+        (&mut config.withdrawal, validate_opt(deps.api, withdrawal)?),
+    ] {
+        match (slot.as_ref(), new) {
+            (_, None) => {}
+            (None, Some(new)) => *slot = Some(new),
+            (Some(current), Some(new)) if *current == new => {}
+            (Some(_), Some(_)) => return Err(GovernanceError::Timelocked.into()),
+        }
     }
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_event(ConfigUpdated::event("update_config", config.admin)))
+}
+
+/// Admin: stops or resumes deposits at once.
+pub fn set_paused(
+    deps: DepsMut,
+    info: MessageInfo,
+    paused: bool,
+) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    config.authorize_admin(&info.sender)?;
+    config.paused = paused;
+    CONFIG.save(deps.storage, &config)?;
+    let what = if paused { "pause" } else { "unpause" };
+    Ok(Response::new().add_event(ConfigUpdated::event(what, config.admin)))
+}
+
+/// The admin hand-over and the timelock; an applied change takes effect here.
+pub fn governance(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: GovernanceMsg<LedgerChange>,
+) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    let api = deps.api;
+    let step = GOV.handle(
+        deps.storage,
+        &config.admin,
+        &info.sender,
+        env.block.time.seconds(),
+        msg,
+        &|a| api.addr_validate(a),
+    )?;
+    let (response, event) = match step {
+        Step::Done(event) => (Response::new(), event),
+        Step::NewAdmin(admin, event) => {
+            config.admin = admin;
+            CONFIG.save(deps.storage, &config)?;
+            (Response::new(), event)
+        }
+        Step::Apply(
+            LedgerChange::Movers {
+                settlement,
+                withdrawal,
+            },
+            event,
+        ) => {
+            if let Some(s) = validate_opt(deps.api, settlement)? {
+                config.settlement = Some(s);
+            }
+            if let Some(w) = validate_opt(deps.api, withdrawal)? {
+                config.withdrawal = Some(w);
+            }
+            config.validate()?;
+            CONFIG.save(deps.storage, &config)?;
+            (
+                Response::new().add_event(ConfigUpdated::event("movers", &config.admin)),
+                event,
+            )
+        }
+        Step::Apply(LedgerChange::Timelock { seconds }, event) => {
+            GOV.init(deps.storage, seconds)?;
+            (Response::new(), event)
+        }
+        Step::Apply(LedgerChange::Migrate { code_id }, event) => (
+            Response::new().add_message(migrate_self(&env, code_id)?),
+            event,
+        ),
+    };
+    Ok(response.add_event(event))
 }

@@ -21,6 +21,9 @@ pub struct Config {
     pub settlement: Option<Addr>,
     /// C5 withdrawal, allowed to move funds.
     pub withdrawal: Option<Addr>,
+    /// Deposits are stopped.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// Which of the two contracts allowed to move funds is calling.
@@ -79,6 +82,7 @@ impl Config {
             decimals: self.decimals,
             settlement: self.settlement.clone(),
             withdrawal: self.withdrawal.clone(),
+            paused: self.paused,
         }
     }
 }
@@ -215,6 +219,9 @@ impl Totals {
 
 /// Configuration: admin, C1 address, currency and the two contracts allowed to move funds.
 pub const CONFIG: Item<Config> = Item::new("cfg");
+/// The admin hand-over and the timelock.
+pub const GOV: usage_common::governance::Governance<usage_common::msg::ledger::LedgerChange> =
+    usage_common::governance::governance();
 /// Balances by address; an address without an entry has nothing (entries that reach zero are removed).
 pub const BALANCES: Map<&Addr, Balance> = Map::new("bal");
 /// Credited deposits by bank reference; a reference present here is consumed.

@@ -44,19 +44,8 @@ pub fn execute(
             resolution,
             signature,
         } => execute::resolve_dispute(deps, env, resolution, signature),
-        ExecuteMsg::UpdateConfig {
-            admin,
-            grace_seconds,
-            dispute_window_seconds,
-            settlement,
-        } => execute::update_config(
-            deps,
-            info,
-            admin,
-            grace_seconds,
-            dispute_window_seconds,
-            settlement,
-        ),
+        ExecuteMsg::UpdateConfig { settlement } => execute::update_config(deps, info, settlement),
+        ExecuteMsg::Governance(msg) => execute::governance(deps, env, info, msg),
     }
 }
 
@@ -64,6 +53,10 @@ pub fn execute(
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Governance {} => to_json_binary(
+            &crate::state::GOV.info(deps.storage, &crate::state::CONFIG.load(deps.storage)?.admin)?,
+        ),
+        QueryMsg::PendingChanges {} => to_json_binary(&crate::state::GOV.pending(deps.storage)?),
         QueryMsg::PeriodProof {
             provider,
             tenant,

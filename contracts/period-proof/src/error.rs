@@ -4,6 +4,9 @@ use usage_common::CommitteeError;
 
 #[derive(Error, Debug, PartialEq)]
 pub enum ContractError {
+    #[error(transparent)]
+    Governance(#[from] usage_common::governance::GovernanceError),
+
     #[error("{0}")]
     Std(String),
 
@@ -107,5 +110,14 @@ pub enum ContractError {
 impl From<StdError> for ContractError {
     fn from(e: StdError) -> Self {
         ContractError::Std(e.to_string())
+    }
+}
+
+impl From<usage_common::governance::GovError> for ContractError {
+    fn from(e: usage_common::governance::GovError) -> Self {
+        match e {
+            usage_common::governance::GovError::Governance(g) => ContractError::Governance(g),
+            usage_common::governance::GovError::Std(s) => ContractError::Std(s),
+        }
     }
 }

@@ -11,10 +11,12 @@ use usage_common::msg::usage_proof::{
 };
 use usage_common::payload::{DisputeOutcome, DisputeResolution};
 use usage_common::record::MAX_TENANT_LEN;
+use usage_common::governance::{migrate_self, GovernanceMsg, Step};
+use usage_common::msg::period_proof::PeriodProofChange;
 use usage_common::ThresholdSignature;
 
 use crate::error::ContractError;
-use crate::state::{Config, CONFIG, PROOFS};
+use crate::state::{Config, CONFIG, GOV, PROOFS};
 
 /// Longest dispute reason, in bytes of UTF-8.
 pub const MAX_REASON_LEN: usize = 256;
@@ -337,37 +339,84 @@ pub fn resolve_dispute(
     ))
 }
 
+/// Sets the C3 settlement address once: escrow and bonds go to it from then on.
 pub fn update_config(
     deps: DepsMut,
     info: MessageInfo,
-    admin: Option<String>,
-    grace_seconds: Option<u64>,
-    dispute_window_seconds: Option<u64>,
-    settlement: Option<String>,
+    settlement: String,
 ) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     config.authorize(&info.sender)?;
-    if let Some(s) = settlement {
-        let s = validate_addr(deps.api, &s)?;
-        match &config.settlement {
-            Some(current) if *current != s => {
-                return Err(ContractError::AlreadySet {
-                    what: "settlement".into(),
-                    current: current.to_string(),
-                })
-            }
-            _ => config.settlement = Some(s),
+    let settlement = validate_addr(deps.api, &settlement)?;
+    match &config.settlement {
+        Some(current) if *current != settlement => {
+            return Err(ContractError::AlreadySet {
+                what: "settlement".into(),
+                current: current.to_string(),
+            })
         }
-    }
-    if let Some(a) = admin {
-        config.admin = validate_addr(deps.api, &a)?;
-    }
-    if let Some(g) = grace_seconds {
-        config.grace_seconds = g;
-    }
-    if let Some(w) = dispute_window_seconds {
-        config.dispute_window_seconds = w;
+        _ => config.settlement = Some(settlement),
     }
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_event(ConfigUpdated::event("update_config", config.admin)))
+}
+
+/// The admin hand-over and the timelock; an applied change takes effect here.
+pub fn governance(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: GovernanceMsg<PeriodProofChange>,
+) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    let api = deps.api;
+    let step = GOV.handle(
+        deps.storage,
+        &config.admin,
+        &info.sender,
+        env.block.time.seconds(),
+        msg,
+        &|a| api.addr_validate(a),
+    )?;
+    let (response, event) = match step {
+        Step::Done(event) => (Response::new(), event),
+        Step::NewAdmin(admin, event) => {
+            config.admin = admin;
+            CONFIG.save(deps.storage, &config)?;
+            (Response::new(), event)
+        }
+        Step::Apply(PeriodProofChange::Timing {
+            grace_seconds,
+            dispute_window_seconds,
+            resolution_window_seconds,
+            dispute_bond,
+        }, event) => {
+            if let Some(g) = grace_seconds {
+                config.grace_seconds = g;
+            }
+            if let Some(w) = dispute_window_seconds {
+                config.dispute_window_seconds = w;
+            }
+            if let Some(r) = resolution_window_seconds {
+                config.resolution_window_seconds = r;
+            }
+            if let Some(b) = dispute_bond {
+                config.dispute_bond = b;
+            }
+            CONFIG.save(deps.storage, &config)?;
+            (
+                Response::new().add_event(ConfigUpdated::event("timing", &config.admin)),
+                event,
+            )
+        }
+        Step::Apply(PeriodProofChange::Timelock { seconds }, event) => {
+            GOV.init(deps.storage, seconds)?;
+            (Response::new(), event)
+        }
+        Step::Apply(PeriodProofChange::Migrate { code_id }, event) => (
+            Response::new().add_message(migrate_self(&env, code_id)?),
+            event,
+        ),
+    };
+    Ok(response.add_event(event))
 }

@@ -36,5 +36,9 @@ impl Config {
 
 /// Configuration and admin.
 pub const CONFIG: Item<Config> = Item::new("cfg");
+/// The admin hand-over and the timelock.
+pub const GOV: usage_common::governance::Governance<
+    usage_common::msg::period_proof::PeriodProofChange,
+> = usage_common::governance::governance();
 /// Second proofs by (provider, tenant, period start); written once, then only their status changes.
 pub const PROOFS: Map<(&Addr, &str, u64), PeriodProof> = Map::new("prf");

@@ -70,7 +70,7 @@ pub fn execute(
             tariff,
             effective_from,
         } => execute::update_tariff(deps, env, info, tariff, effective_from),
-        ExecuteMsg::UpdateAdmin { admin } => execute::update_admin(deps, info, admin),
+        ExecuteMsg::Governance(msg) => execute::governance(deps, env, info, msg),
     }
 }
 
@@ -78,6 +78,10 @@ pub fn execute(
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps, env)?),
+        QueryMsg::Governance {} => to_json_binary(
+            &crate::state::GOV.info(deps.storage, &crate::state::CONFIG.load(deps.storage)?.admin)?,
+        ),
+        QueryMsg::PendingChanges {} => to_json_binary(&crate::state::GOV.pending(deps.storage)?),
         QueryMsg::Settlement { settlement_id } => {
             to_json_binary(&query::settlement(deps, settlement_id)?)
         }

@@ -17,11 +17,13 @@ use usage_common::msg::settlement::{
 };
 use usage_common::payload::{settlement_end_to_end_id, BankOutcome, SettlementVoucher};
 use usage_common::record::Totals;
+use usage_common::governance::{migrate_self, GovernanceMsg, Step};
+use usage_common::msg::settlement::SettlementChange;
 use usage_common::ThresholdSignature;
 
 use crate::error::ContractError;
 use crate::state::{
-    instruction_payload, tariff_at, Config, CARRIED, CONFIG, DEFERRED, ESCROWS, MAX_BANK_REF_LEN,
+    instruction_payload, tariff_at, Config, CARRIED, CONFIG, GOV, DEFERRED, ESCROWS, MAX_BANK_REF_LEN,
     NEXT_SETTLEMENT_ID, PAYEE_ACCOUNTS, PERIOD_SETTLEMENTS, SETTLEMENTS, TARIFFS, USED_VOUCHERS,
 };
 
@@ -628,14 +630,38 @@ pub fn update_tariff(
     Ok(Response::new().add_event(ConfigUpdated::event("update_tariff", config.admin)))
 }
 
-pub fn update_admin(
+/// The admin hand-over and the timelock; an applied change takes effect here.
+pub fn governance(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
-    admin: String,
+    msg: GovernanceMsg<SettlementChange>,
 ) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
-    config.authorize(&info.sender)?;
-    config.admin = validate_addr(deps.api, &admin)?;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(ConfigUpdated::event("update_admin", config.admin)))
+    let api = deps.api;
+    let step = GOV.handle(
+        deps.storage,
+        &config.admin,
+        &info.sender,
+        env.block.time.seconds(),
+        msg,
+        &|a| api.addr_validate(a),
+    )?;
+    let (response, event) = match step {
+        Step::Done(event) => (Response::new(), event),
+        Step::NewAdmin(admin, event) => {
+            config.admin = admin;
+            CONFIG.save(deps.storage, &config)?;
+            (Response::new(), event)
+        }
+        Step::Apply(SettlementChange::Timelock { seconds }, event) => {
+            GOV.init(deps.storage, seconds)?;
+            (Response::new(), event)
+        }
+        Step::Apply(SettlementChange::Migrate { code_id }, event) => (
+            Response::new().add_message(migrate_self(&env, code_id)?),
+            event,
+        ),
+    };
+    Ok(response.add_event(event))
 }

@@ -50,6 +50,10 @@ pub fn instruction_payload(s: &Settlement) -> SettlementApproval {
 
 /// Configuration, admin and tariff.
 pub const CONFIG: Item<Config> = Item::new("cfg");
+/// The admin hand-over and the timelock.
+pub const GOV: usage_common::governance::Governance<
+    usage_common::msg::settlement::SettlementChange,
+> = usage_common::governance::governance();
 /// Settlements by id.
 pub const SETTLEMENTS: Map<u64, Settlement> = Map::new("stl");
 /// The latest settlement id of each (provider, tenant, period start). A period has at most one

@@ -5,6 +5,7 @@ use usage_common::msg::usage_proof::{ExecuteMsg, InstantiateMsg, QueryMsg};
 use usage_common::msg::MigrateMsg;
 
 use crate::error::ContractError;
+use crate::state::{CONFIG, GOV};
 use crate::{execute, migrations, query};
 
 pub const CONTRACT_NAME: &str = "crates.io:usagechain-usage-proof";
@@ -90,16 +91,16 @@ pub fn execute(
             execute::deactivate_terminal(deps, info, terminal_id)
         }
         ExecuteMsg::AllowMeasurement { measurement } => {
-            execute::set_measurement(deps, info, measurement, true)
+            execute::set_measurement(deps, env, info, measurement, true)
         }
         ExecuteMsg::RevokeMeasurement { measurement } => {
-            execute::set_measurement(deps, info, measurement, false)
+            execute::set_measurement(deps, env, info, measurement, false)
         }
         ExecuteMsg::UpdateConfig {
-            admin,
             accept_software_tee,
             period_proof,
-        } => execute::update_config(deps, info, admin, accept_software_tee, period_proof),
+        } => execute::update_config(deps, info, accept_software_tee, period_proof),
+        ExecuteMsg::Governance(msg) => execute::governance(deps, env, info, msg),
     }
 }
 
@@ -108,6 +109,10 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
         QueryMsg::Committee {} => to_json_binary(&query::committee(deps)?),
+        QueryMsg::Governance {} => {
+            to_json_binary(&GOV.info(deps.storage, &CONFIG.load(deps.storage)?.admin)?)
+        }
+        QueryMsg::PendingChanges {} => to_json_binary(&GOV.pending(deps.storage)?),
         QueryMsg::Terminal { terminal_id } => to_json_binary(&query::terminal(deps, terminal_id)?),
         QueryMsg::Terminals { start_after, limit } => {
             to_json_binary(&query::terminals(deps, start_after, limit)?)

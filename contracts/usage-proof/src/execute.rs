@@ -11,13 +11,15 @@ use usage_common::merkle::{self, Frontier, SumNode};
 use usage_common::msg::usage_proof::{BatchInfo, InstantiateMsg, TeeKind};
 use usage_common::payload::{CommitteeRotation, UsageBatchDigest};
 use usage_common::record::{align, decode_batch, Totals, MAX_TERMINAL_ID_LEN};
+use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
+use usage_common::msg::usage_proof::UsageProofChange;
 use usage_common::{Committee, CommitteeError, ThresholdSignature};
 
 use crate::error::ContractError;
 use crate::state::{
     has_proof, lease_starting_by, refresh_latest_lease, save_period_leaf, save_proof, AccumulatorInfo, Config,
     LeaseState, StoredProof, TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, ATTESTOR_KEYS,
-    BATCHES, COMMITTEE, CONFIG, LEASES, LEASE_PERIODS, MEASUREMENTS, NEXT_BATCH_ID,
+    BATCHES, COMMITTEE, CONFIG, GOV, LEASES, LEASE_PERIODS, MEASUREMENTS, NEXT_BATCH_ID,
     LEASE_RESERVES, TENANT_RESERVES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
 };
 
@@ -622,14 +624,35 @@ pub fn deactivate_terminal(
     Ok(Response::new().add_event(TerminalDeactivated { terminal_id }.to_event()))
 }
 
+/// Allowing a measurement widens trust: it is queued in the timelock. Revoking one is immediate.
 pub fn set_measurement(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
     measurement: HexBinary,
     allowed: bool,
 ) -> Result<Response, ContractError> {
-    CONFIG.load(deps.storage)?.authorize(&info.sender)?;
+    let config = CONFIG.load(deps.storage)?;
+    config.authorize(&info.sender)?;
     check_measurement(&measurement)?;
+    if allowed {
+        let (_, event) = GOV.queue(
+            deps.storage,
+            &config.admin,
+            &info.sender,
+            env.block.time.seconds(),
+            UsageProofChange::AllowMeasurement { measurement },
+        )?;
+        return Ok(Response::new().add_event(event));
+    }
+    apply_measurement(deps, measurement, false)
+}
+
+fn apply_measurement(
+    deps: DepsMut,
+    measurement: HexBinary,
+    allowed: bool,
+) -> Result<Response, ContractError> {
     if allowed {
         MEASUREMENTS.save(deps.storage, measurement.as_slice(), &true)?;
     } else {
@@ -647,14 +670,14 @@ pub fn set_measurement(
 pub fn update_config(
     deps: DepsMut,
     info: MessageInfo,
-    admin: Option<String>,
     accept_software_tee: Option<bool>,
     period_proof: Option<String>,
 ) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     config.authorize(&info.sender)?;
-    if let Some(a) = admin {
-        config.admin = deps.api.addr_validate(&a)?;
+    // Accepting software keys widens trust: only through the timelock.
+    if accept_software_tee == Some(true) && !config.accept_software_tee {
+        return Err(GovernanceError::Timelocked.into());
     }
     if let Some(p) = period_proof {
         let p = deps.api.addr_validate(&p)?;
@@ -942,4 +965,51 @@ pub fn seal_accumulator(
         }
         .to_event(),
     ))
+}
+
+/// The admin hand-over and the timelock; an applied change takes effect here.
+pub fn governance(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: GovernanceMsg<UsageProofChange>,
+) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    let api = deps.api;
+    let step = GOV.handle(
+        deps.storage,
+        &config.admin,
+        &info.sender,
+        env.block.time.seconds(),
+        msg,
+        &|a| api.addr_validate(a),
+    )?;
+    match step {
+        Step::Done(event) => Ok(Response::new().add_event(event)),
+        Step::NewAdmin(admin, event) => {
+            config.admin = admin;
+            CONFIG.save(deps.storage, &config)?;
+            Ok(Response::new().add_event(event))
+        }
+        Step::Apply(change, event) => {
+            let response = match change {
+                UsageProofChange::AllowMeasurement { measurement } => {
+                    apply_measurement(deps, measurement, true)?
+                }
+                UsageProofChange::AcceptSoftwareTee {} => {
+                    config.accept_software_tee = true;
+                    CONFIG.save(deps.storage, &config)?;
+                    Response::new().add_event(ConfigUpdated::event("accept_software_tee", &config.admin))
+                }
+                UsageProofChange::Timelock { seconds } => {
+                    GOV.init(deps.storage, seconds)?;
+                    Response::new()
+                }
+                UsageProofChange::Migrate { code_id } => {
+                    Response::new().add_message(migrate_self(&env, code_id)?)
+                }
+            };
+            Ok(response.add_event(event))
+        }
+    }
 }

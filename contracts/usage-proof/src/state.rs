@@ -73,6 +73,10 @@ pub struct AccumulatorInfo {
 
 /// Configuration and admin.
 pub const CONFIG: Item<Config> = Item::new("cfg");
+/// The admin hand-over and the timelock.
+pub const GOV: usage_common::governance::Governance<
+    usage_common::msg::usage_proof::UsageProofChange,
+> = usage_common::governance::governance();
 /// The current committee.
 pub const COMMITTEE: Item<Committee> = Item::new("cmt");
 /// Allowed enclave measurements.

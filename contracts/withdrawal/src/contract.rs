@@ -45,7 +45,8 @@ pub fn execute(
             execute::record_voucher(deps, env, voucher, signature)
         }
         ExecuteMsg::UpdateLimits { limits } => execute::update_limits(deps, info, limits),
-        ExecuteMsg::UpdateAdmin { admin } => execute::update_admin(deps, info, admin),
+        ExecuteMsg::SetPaused { paused } => execute::set_paused(deps, info, paused),
+        ExecuteMsg::Governance(msg) => execute::governance(deps, env, info, msg),
     }
 }
 
@@ -53,6 +54,12 @@ pub fn execute(
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?)?,
+        QueryMsg::Governance {} => to_json_binary(
+            &crate::state::GOV.info(deps.storage, &crate::state::CONFIG.load(deps.storage)?.admin)?,
+        )?,
+        QueryMsg::PendingChanges {} => {
+            to_json_binary(&crate::state::GOV.pending(deps.storage)?)?
+        }
         QueryMsg::Withdrawal { withdrawal_id } => {
             to_json_binary(&query::withdrawal(deps, withdrawal_id)?)?
         }

@@ -5,6 +5,12 @@ use usage_common::CommitteeError;
 /// Why the withdrawal contract refused a message. A refused message changes nothing.
 #[derive(Error, Debug, PartialEq)]
 pub enum ContractError {
+    #[error("withdrawals are paused")]
+    Paused,
+
+    #[error(transparent)]
+    Governance(#[from] usage_common::governance::GovernanceError),
+
     #[error("{0}")]
     Std(String),
 
@@ -82,5 +88,14 @@ pub enum ContractError {
 impl From<StdError> for ContractError {
     fn from(e: StdError) -> Self {
         ContractError::Std(e.to_string())
+    }
+}
+
+impl From<usage_common::governance::GovError> for ContractError {
+    fn from(e: usage_common::governance::GovError) -> Self {
+        match e {
+            usage_common::governance::GovError::Governance(g) => ContractError::Governance(g),
+            usage_common::governance::GovError::Std(s) => ContractError::Std(s),
+        }
     }
 }

@@ -8,7 +8,9 @@ use usage_common::events::{
     ConfigUpdated, TypedEvent, WithdrawalCancelled, WithdrawalCompleted, WithdrawalFailed,
     WithdrawalInstructed, WithdrawalReleased, WithdrawalRequested,
 };
+use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
 use usage_common::msg::usage_proof::{QueryMsg as UsageProofQuery, TenantReserveResponse};
+use usage_common::msg::withdrawal::WithdrawalChange;
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, QueryMsg as LedgerQuery,
 };
@@ -19,7 +21,7 @@ use usage_common::ThresholdSignature;
 use crate::error::ContractError;
 use crate::state::{
     instruction_payload, invalid_status, rolling_entries, rolling_used, save_rolling, status_name,
-    validate_beneficiary, validate_limits, Config, RollingEntry, BANK_REFS, CONFIG,
+    validate_beneficiary, validate_limits, Config, RollingEntry, BANK_REFS, CONFIG, GOV,
     MAX_BANK_REF_LEN, NEXT_ID, OWNER_INDEX, WITHDRAWALS,
 };
 
@@ -38,6 +40,7 @@ pub fn instantiate(
         ledger: deps.api.addr_validate(&msg.ledger)?,
         currency: msg.currency,
         limits: msg.limits,
+        paused: false,
     };
     config.validate()?;
     CONFIG.save(deps.storage, &config)?;
@@ -80,6 +83,9 @@ pub fn request_withdrawal(
     beneficiary: String,
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
+    if config.paused {
+        return Err(ContractError::Paused);
+    }
     if amount.is_zero() {
         return Err(ContractError::ZeroAmount);
     }
@@ -213,6 +219,9 @@ pub fn cancel(
 /// Anyone: a delayed withdrawal whose release time has come becomes payable.
 pub fn release(mut deps: DepsMut, env: Env, withdrawal_id: u64) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
+    if config.paused {
+        return Err(ContractError::Paused);
+    }
     let mut w = load(&deps, withdrawal_id)?;
     let WithdrawalStatus::Delayed { release_at } = w.status else {
         return Err(invalid_status(&w));
@@ -349,7 +358,8 @@ pub fn record_voucher(
         .add_event(event))
 }
 
-/// Admin: replaces the limits.
+/// Admin: tightens the limits at once; limits that let more out, or sooner, wait in the
+/// timelock.
 pub fn update_limits(
     deps: DepsMut,
     info: MessageInfo,
@@ -358,20 +368,74 @@ pub fn update_limits(
     let mut config = CONFIG.load(deps.storage)?;
     config.authorize(&info.sender)?;
     validate_limits(&limits)?;
+    let current = &config.limits;
+    let tighter = limits.per_request <= current.per_request
+        && limits.rolling <= current.rolling
+        && limits.window_seconds >= current.window_seconds
+        && limits.delay_seconds >= current.delay_seconds;
+    if !tighter {
+        return Err(GovernanceError::Timelocked.into());
+    }
     config.limits = limits;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_event(ConfigUpdated::event("update_limits", config.admin)))
 }
 
-/// Admin: hands administration to `admin`.
-pub fn update_admin(
+/// Admin: stops or resumes withdrawal requests and releases at once.
+pub fn set_paused(
     deps: DepsMut,
     info: MessageInfo,
-    admin: String,
+    paused: bool,
 ) -> Result<Response, ContractError> {
     let mut config = CONFIG.load(deps.storage)?;
     config.authorize(&info.sender)?;
-    config.admin = deps.api.addr_validate(&admin)?;
+    config.paused = paused;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_event(ConfigUpdated::event("update_admin", config.admin)))
+    let what = if paused { "pause" } else { "unpause" };
+    Ok(Response::new().add_event(ConfigUpdated::event(what, config.admin)))
+}
+
+/// The admin hand-over and the timelock; an applied change takes effect here.
+pub fn governance(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: GovernanceMsg<WithdrawalChange>,
+) -> Result<Response, ContractError> {
+    let mut config = CONFIG.load(deps.storage)?;
+    let api = deps.api;
+    let step = GOV.handle(
+        deps.storage,
+        &config.admin,
+        &info.sender,
+        env.block.time.seconds(),
+        msg,
+        &|a| api.addr_validate(a),
+    )?;
+    let (response, event) = match step {
+        Step::Done(event) => (Response::new(), event),
+        Step::NewAdmin(admin, event) => {
+            config.admin = admin;
+            CONFIG.save(deps.storage, &config)?;
+            (Response::new(), event)
+        }
+        Step::Apply(WithdrawalChange::Limits { limits }, event) => {
+            validate_limits(&limits)?;
+            config.limits = limits;
+            CONFIG.save(deps.storage, &config)?;
+            (
+                Response::new().add_event(ConfigUpdated::event("update_limits", &config.admin)),
+                event,
+            )
+        }
+        Step::Apply(WithdrawalChange::Timelock { seconds }, event) => {
+            GOV.init(deps.storage, seconds)?;
+            (Response::new(), event)
+        }
+        Step::Apply(WithdrawalChange::Migrate { code_id }, event) => (
+            Response::new().add_message(migrate_self(&env, code_id)?),
+            event,
+        ),
+    };
+    Ok(response.add_event(event))
 }

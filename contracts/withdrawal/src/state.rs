@@ -23,6 +23,9 @@ pub struct Config {
     pub ledger: Addr,
     pub currency: String,
     pub limits: Limits,
+    /// Withdrawals are stopped.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 impl Config {
@@ -51,6 +54,7 @@ impl Config {
             ledger: self.ledger.clone(),
             currency: self.currency.clone(),
             limits: self.limits.clone(),
+            paused: self.paused,
         }
     }
 }
@@ -153,6 +157,10 @@ pub fn save_rolling(
 
 /// Configuration: admin, C1 and C4 addresses, currency and limits.
 pub const CONFIG: Item<Config> = Item::new("cfg");
+/// The admin hand-over and the timelock.
+pub const GOV: usage_common::governance::Governance<
+    usage_common::msg::withdrawal::WithdrawalChange,
+> = usage_common::governance::governance();
 /// Id the next withdrawal gets; ids start at 1.
 pub const NEXT_ID: Item<u64> = Item::new("nid");
 /// Withdrawals by id.

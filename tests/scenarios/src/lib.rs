@@ -272,7 +272,6 @@ impl Suite {
             admin.clone(),
             c4.clone(),
             &c4::ExecuteMsg::UpdateConfig {
-                admin: None,
                 settlement: Some(c3.to_string()),
                 withdrawal: Some(c5.to_string()),
             },
@@ -283,10 +282,7 @@ impl Suite {
             admin.clone(),
             c2.clone(),
             &c2::ExecuteMsg::UpdateConfig {
-                admin: None,
-                grace_seconds: None,
-                dispute_window_seconds: None,
-                settlement: Some(c3.to_string()),
+                settlement: c3.to_string(),
             },
             &[],
         )
@@ -295,7 +291,6 @@ impl Suite {
             admin.clone(),
             c1.clone(),
             &c1::ExecuteMsg::UpdateConfig {
-                admin: None,
                 accept_software_tee: None,
                 period_proof: Some(c2.to_string()),
             },

@@ -3,6 +3,7 @@
 //! window, a revoked measurement, bytes that do not decode.
 
 use cosmwasm_std::{Binary, HexBinary};
+use usage_common::governance::{GovernanceError, GovernanceMsg, DEFAULT_TIMELOCK_SECONDS};
 use usage_common::msg::usage_proof as c1;
 use usage_scenarios::*;
 
@@ -139,15 +140,33 @@ fn a_software_tee_terminal_is_refused_unless_policy_allows_it() {
             terminal_id: "soft-1".into()
         }
     );
+    // Accepting software keys widens trust: not at once, only through the timelock.
+    assert_eq!(
+        s.exec_c1(
+            &admin,
+            &c1::ExecuteMsg::UpdateConfig {
+                accept_software_tee: Some(true),
+                period_proof: None,
+            },
+        )
+        .unwrap_err(),
+        UsageProofError::Governance(GovernanceError::Timelocked)
+    );
     s.exec_c1(
         &admin,
-        &c1::ExecuteMsg::UpdateConfig {
-            admin: None,
-            accept_software_tee: Some(true),
-            period_proof: None,
-        },
+        &c1::ExecuteMsg::Governance(GovernanceMsg::QueueChange {
+            change: c1::UsageProofChange::AcceptSoftwareTee {},
+        }),
     )
-    .expect("policy");
+    .expect("queued");
+    assert!(s.exec_c1(&admin, &msg).is_err(), "not before the timelock");
+    s.advance(DEFAULT_TIMELOCK_SECONDS);
+    let anyone = s.addr("anyone");
+    s.exec_c1(
+        &anyone,
+        &c1::ExecuteMsg::Governance(GovernanceMsg::ApplyChange { id: 1 }),
+    )
+    .expect("policy applied");
     s.exec_c1(&admin, &msg).expect("accepted by policy");
 }
 

@@ -4,6 +4,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Uint128};
 
 use crate::committee::ThresholdSignature;
+use crate::governance::{GovernanceMsg, GovernanceResponse, PendingChangesResponse};
 use crate::payload::DepositVoucher;
 
 #[cw_serde]
@@ -34,12 +35,28 @@ pub enum ExecuteMsg {
     Unlock { owner: String, amount: Uint128 },
     /// C3 or C5: removes `amount` of `owner`'s locked funds (paid out by the bank).
     DebitLocked { owner: String, amount: Uint128 },
-    /// Admin: sets the admin and the contracts allowed to move funds.
+    /// Admin: sets the contracts allowed to move funds where none is set yet (replacing one is
+    /// a timelocked change).
     UpdateConfig {
-        admin: Option<String>,
         settlement: Option<String>,
         withdrawal: Option<String>,
     },
+    /// Admin: stops (`true`) or resumes deposits at once.
+    SetPaused { paused: bool },
+    /// Two-step admin hand-over and the timelock.
+    Governance(GovernanceMsg<LedgerChange>),
+}
+
+/// What C4's admin may change only through the timelock.
+#[cw_serde]
+pub enum LedgerChange {
+    /// Replaces the fund movers.
+    Movers {
+        settlement: Option<String>,
+        withdrawal: Option<String>,
+    },
+    Timelock { seconds: u64 },
+    Migrate { code_id: u64 },
 }
 
 #[cw_serde]
@@ -47,6 +64,10 @@ pub enum ExecuteMsg {
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
+    #[returns(GovernanceResponse)]
+    Governance {},
+    #[returns(PendingChangesResponse<LedgerChange>)]
+    PendingChanges {},
     /// cw20-style: the available balance of an address.
     #[returns(BalanceResponse)]
     Balance { address: String },
@@ -72,6 +93,8 @@ pub struct ConfigResponse {
     pub decimals: u8,
     pub settlement: Option<Addr>,
     pub withdrawal: Option<Addr>,
+    /// Deposits are stopped.
+    pub paused: bool,
 }
 
 /// Same shape as cw20's `BalanceResponse`.

@@ -4,6 +4,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, HexBinary, Uint128};
 
 use crate::committee::ThresholdSignature;
+use crate::governance::{GovernanceMsg, GovernanceResponse, PendingChangesResponse};
 use crate::merkle::SumNode;
 use crate::payload::{DisputeOutcome, DisputeResolution};
 use crate::record::Totals;
@@ -50,14 +51,24 @@ pub enum ExecuteMsg {
         resolution: DisputeResolution,
         signature: ThresholdSignature,
     },
-    /// Admin: changes timing parameters or the admin; sets the C3 settlement address once.
-    UpdateConfig {
-        admin: Option<String>,
+    /// Admin: sets the C3 settlement address once (timing changes go through the timelock).
+    UpdateConfig { settlement: String },
+    /// Two-step admin hand-over and the timelock.
+    Governance(GovernanceMsg<PeriodProofChange>),
+}
+
+/// What C2's admin may change only through the timelock.
+#[cw_serde]
+pub enum PeriodProofChange {
+    /// Timing and bond of periods proven after the change.
+    Timing {
         grace_seconds: Option<u64>,
         dispute_window_seconds: Option<u64>,
-        #[serde(default)]
-        settlement: Option<String>,
+        resolution_window_seconds: Option<u64>,
+        dispute_bond: Option<Uint128>,
     },
+    Timelock { seconds: u64 },
+    Migrate { code_id: u64 },
 }
 
 #[cw_serde]
@@ -67,6 +78,10 @@ pub enum ExecuteMsg {
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
+    #[returns(GovernanceResponse)]
+    Governance {},
+    #[returns(PendingChangesResponse<PeriodProofChange>)]
+    PendingChanges {},
     #[returns(PeriodProofResponse)]
     PeriodProof {
         provider: String,

@@ -4,6 +4,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Uint128};
 
 use crate::committee::ThresholdSignature;
+use crate::governance::{GovernanceMsg, GovernanceResponse, PendingChangesResponse};
 // The approval types appear only in `#[returns]`, which is compiled out for wasm.
 #[cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 use crate::payload::{SettlementApproval, SettlementVoucher};
@@ -149,8 +150,16 @@ pub enum ExecuteMsg {
     /// Admin: a new tariff for the periods that start at or after `effective_from`, which must
     /// be in the future: a period is always priced with the tariff in force at its start.
     UpdateTariff { tariff: Tariff, effective_from: u64 },
-    /// Admin: hands over administration.
-    UpdateAdmin { admin: String },
+    /// Two-step admin hand-over and the timelock.
+    Governance(GovernanceMsg<SettlementChange>),
+}
+
+/// What C3's admin may change only through the timelock (tariffs are never retroactive and need
+/// none).
+#[cw_serde]
+pub enum SettlementChange {
+    Timelock { seconds: u64 },
+    Migrate { code_id: u64 },
 }
 
 #[cw_serde]
@@ -158,6 +167,10 @@ pub enum ExecuteMsg {
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
+    #[returns(GovernanceResponse)]
+    Governance {},
+    #[returns(PendingChangesResponse<SettlementChange>)]
+    PendingChanges {},
     #[returns(SettlementResponse)]
     Settlement { settlement_id: u64 },
     #[returns(SettlementsResponse)]

@@ -4,6 +4,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, HexBinary, Uint128};
 
 use crate::committee::{Committee, ThresholdSignature};
+use crate::governance::{GovernanceMsg, GovernanceResponse, PendingChangesResponse};
 use crate::merkle::{Frontier, SumNode};
 use crate::payload::{CommitteeRotation, MemberKey};
 use crate::record::Metrics;
@@ -116,18 +117,30 @@ pub enum ExecuteMsg {
     },
     /// Admin: a terminal stops being accepted in batches.
     DeactivateTerminal { terminal_id: String },
-    /// Admin: allows an enclave measurement.
+    /// Admin: queues allowing an enclave measurement in the timelock (it widens trust).
     AllowMeasurement { measurement: HexBinary },
     /// Admin: revokes an enclave measurement; its terminals' records are refused from then on.
     RevokeMeasurement { measurement: HexBinary },
-    /// Admin: changes the admin or the software-TEE policy; sets the C2 period-proof address
-    /// (once: afterwards it is fixed).
+    /// Admin: refuses software TEEs from now on (`Some(false)`; accepting them is a timelocked
+    /// change); sets the C2 period-proof address once.
     UpdateConfig {
-        admin: Option<String>,
         accept_software_tee: Option<bool>,
         #[serde(default)]
         period_proof: Option<String>,
     },
+    /// Two-step admin hand-over and the timelock.
+    Governance(GovernanceMsg<UsageProofChange>),
+}
+
+/// What C1's admin may change only through the timelock.
+#[cw_serde]
+pub enum UsageProofChange {
+    AllowMeasurement { measurement: HexBinary },
+    AcceptSoftwareTee {},
+    /// The timelock's own delay.
+    Timelock { seconds: u64 },
+    /// Moves the contract to another code (it is its own chain-level admin).
+    Migrate { code_id: u64 },
 }
 
 #[cw_serde]
@@ -201,6 +214,10 @@ pub enum QueryMsg {
     /// What a tenant must keep available for its open leases (withdrawals leave it in place).
     #[returns(TenantReserveResponse)]
     TenantReserve { tenant: String },
+    #[returns(GovernanceResponse)]
+    Governance {},
+    #[returns(PendingChangesResponse<UsageProofChange>)]
+    PendingChanges {},
     /// The lease covering the window that starts at `window_start`, if any.
     #[returns(LeaseResponse)]
     LeaseAt {

@@ -4,6 +4,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Uint128};
 
 use crate::committee::ThresholdSignature;
+use crate::governance::{GovernanceMsg, GovernanceResponse, PendingChangesResponse};
 // The approval types appear only in `#[returns]`, which is compiled out for wasm.
 #[cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 use crate::payload::{WithdrawalApproval, WithdrawalVoucher};
@@ -53,10 +54,20 @@ pub enum ExecuteMsg {
         voucher: WithdrawalVoucher,
         signature: ThresholdSignature,
     },
-    /// Admin: replaces the limits.
+    /// Admin: tightens the limits at once (loosening them is a timelocked change).
     UpdateLimits { limits: Limits },
-    /// Admin: hands over administration.
-    UpdateAdmin { admin: String },
+    /// Admin: stops (`true`) or resumes withdrawals (requests and releases) at once.
+    SetPaused { paused: bool },
+    /// Two-step admin hand-over and the timelock.
+    Governance(GovernanceMsg<WithdrawalChange>),
+}
+
+/// What C5's admin may change only through the timelock.
+#[cw_serde]
+pub enum WithdrawalChange {
+    Limits { limits: Limits },
+    Timelock { seconds: u64 },
+    Migrate { code_id: u64 },
 }
 
 #[cw_serde]
@@ -64,6 +75,10 @@ pub enum ExecuteMsg {
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
+    #[returns(GovernanceResponse)]
+    Governance {},
+    #[returns(PendingChangesResponse<WithdrawalChange>)]
+    PendingChanges {},
     #[returns(WithdrawalResponse)]
     Withdrawal { withdrawal_id: u64 },
     /// Withdrawals, optionally of one owner, ascending by id.
@@ -88,6 +103,8 @@ pub struct ConfigResponse {
     pub ledger: Addr,
     pub currency: String,
     pub limits: Limits,
+    /// Withdrawals are stopped.
+    pub paused: bool,
 }
 
 /// delayed -> requested -> instructed -> completed | failed; cancelled from delayed or requested.

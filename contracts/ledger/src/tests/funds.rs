@@ -1,9 +1,12 @@
 //! Moving funds: only C3 settlement and C5 withdrawal may lock, unlock and debit, and never more
 //! than there is.
 
-use cosmwasm_std::Uint128;
+use cosmwasm_std::{Addr, Uint128};
 use usage_common::events::{FundsMoved, TypedEvent};
-use usage_common::msg::ledger::{ConfigResponse, ExecuteMsg, QueryMsg, TotalSupplyResponse};
+use usage_common::governance::{GovernanceError, GovernanceMsg, DEFAULT_TIMELOCK_SECONDS};
+use usage_common::msg::ledger::{
+    ConfigResponse, ExecuteMsg, LedgerChange, QueryMsg, TotalSupplyResponse,
+};
 
 use super::suite::Suite;
 use crate::error::ContractError;
@@ -171,33 +174,53 @@ fn a_debit_by_settlement_counts_as_settled_and_one_by_withdrawal_as_withdrawn() 
 }
 
 #[test]
-fn only_the_admin_updates_the_config_and_the_two_movers_must_differ() {
+fn a_fund_mover_is_replaced_only_through_the_timelock_and_the_two_movers_must_differ() {
     let mut s = Suite::new();
     let mallory = s.addr("mallory");
     let new_c3 = s.addr("new-settlement");
-    let msg = ExecuteMsg::UpdateConfig {
-        admin: None,
+    let admin = s.admin.clone();
+    let before = s.dump();
+    // Replacing a mover at once is refused, for the admin too.
+    let at_once = ExecuteMsg::UpdateConfig {
         settlement: Some(new_c3.to_string()),
         withdrawal: None,
     };
-    let before = s.dump();
     assert_eq!(
-        s.execute(&mallory, &msg).unwrap_err(),
+        s.execute(&mallory, &at_once).unwrap_err(),
         ContractError::Unauthorized
     );
-    let admin = s.admin.clone();
-    let same_as_c5 = ExecuteMsg::UpdateConfig {
-        admin: None,
-        settlement: Some(s.withdrawal.to_string()),
-        withdrawal: None,
+    assert_eq!(
+        s.execute(&admin, &at_once).unwrap_err(),
+        ContractError::Governance(GovernanceError::Timelocked)
+    );
+    let queue = |settlement: &Addr| {
+        ExecuteMsg::Governance(GovernanceMsg::QueueChange {
+            change: LedgerChange::Movers {
+                settlement: Some(settlement.to_string()),
+                withdrawal: None,
+            },
+        })
     };
-    assert!(matches!(
-        s.execute(&admin, &same_as_c5),
-        Err(ContractError::InvalidConfig { .. })
-    ));
+    assert_eq!(
+        s.execute(&mallory, &queue(&new_c3)).unwrap_err(),
+        ContractError::Governance(GovernanceError::NotAdmin)
+    );
     assert_eq!(s.dump(), before);
 
-    s.execute(&admin, &msg).expect("admin updates");
+    let withdrawal = s.withdrawal.clone();
+    s.execute(&admin, &queue(&withdrawal)).expect("queued (1)");
+    s.execute(&admin, &queue(&new_c3)).expect("queued (2)");
+    let apply = |id| ExecuteMsg::Governance(GovernanceMsg::ApplyChange { id });
+    assert!(matches!(
+        s.execute(&mallory, &apply(2)),
+        Err(ContractError::Governance(GovernanceError::TooEarly { .. }))
+    ));
+    s.advance(DEFAULT_TIMELOCK_SECONDS);
+    assert!(matches!(
+        s.execute(&mallory, &apply(1)),
+        Err(ContractError::InvalidConfig { .. })
+    ));
+    s.execute(&mallory, &apply(2)).expect("anyone applies it once due");
     let config: ConfigResponse = s.query(&QueryMsg::Config {});
     assert_eq!(config.settlement, Some(new_c3.clone()));
     assert_eq!(config.withdrawal, Some(s.withdrawal.clone()));
@@ -212,6 +235,29 @@ fn only_the_admin_updates_the_config_and_the_two_movers_must_differ() {
     );
     s.lock(&new_c3, &tenant, 1)
         .expect("the new settlement locks");
+}
+
+#[test]
+fn a_paused_ledger_credits_no_deposit_until_resumed() {
+    let mut s = Suite::new();
+    let admin = s.admin.clone();
+    let mallory = s.addr("mallory");
+    let tenant = s.addr("tenant");
+    assert_eq!(
+        s.execute(&mallory, &ExecuteMsg::SetPaused { paused: true })
+            .unwrap_err(),
+        ContractError::Unauthorized
+    );
+    s.execute(&admin, &ExecuteMsg::SetPaused { paused: true })
+        .expect("paused");
+    assert_eq!(
+        s.deposit_signed("CAMT-P", &tenant, 10).unwrap_err(),
+        ContractError::Paused
+    );
+    s.execute(&admin, &ExecuteMsg::SetPaused { paused: false })
+        .expect("resumed");
+    s.deposit_signed("CAMT-P", &tenant, 10)
+        .expect("credited after resuming");
 }
 
 #[test]

@@ -186,6 +186,14 @@ impl Suite {
         self.app.api().addr_make(name)
     }
 
+    /// Moves block time forward (and the height by one).
+    pub fn advance(&mut self, seconds: u64) {
+        self.app.update_block(|b| {
+            b.height += 1;
+            b.time = b.time.plus_seconds(seconds);
+        });
+    }
+
     // ---- committee ----
 
     /// A deposit voucher in the ledger's currency.

@@ -1,30 +1,44 @@
+use usage_common::governance::{GovernanceError, DEFAULT_TIMELOCK_SECONDS};
+
 use super::suite::{SuiteBuilder, DISPUTE_WINDOW, GRACE, P0, PERIOD};
 use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::ContractError;
 
 #[test]
-fn only_the_admin_updates_the_config_and_new_windows_apply_to_later_proofs() {
+fn timing_changes_wait_in_the_timelock_and_apply_to_later_proofs() {
     let mut suite = SuiteBuilder::new().build();
     suite.proven_period();
     let before = suite.config();
 
     let mallory = suite.addr("mallory");
     assert_eq!(
-        suite.update_config(&mallory, Some(0), Some(0)).unwrap_err(),
-        ContractError::Unauthorized
+        suite.queue_timing(&mallory, Some(0), Some(0)).unwrap_err(),
+        ContractError::Governance(GovernanceError::NotAdmin)
     );
-    assert_eq!(suite.config(), before);
-
     let admin = suite.admin.clone();
     suite
-        .update_config(&admin, Some(GRACE + 10), Some(DISPUTE_WINDOW * 2))
-        .expect("admin updates");
+        .queue_timing(&admin, Some(GRACE + 10), Some(DISPUTE_WINDOW * 2))
+        .expect("queued");
+    // Queued, visible, not in force.
+    assert_eq!(suite.config(), before);
+    let now = suite.now();
+    let eta = now + DEFAULT_TIMELOCK_SECONDS;
+    assert_eq!(
+        suite.apply_change(1).unwrap_err(),
+        ContractError::Governance(GovernanceError::TooEarly { id: 1, eta, now })
+    );
+    suite.set_time(eta);
+    suite.apply_change(1).expect("applied once its time came");
     let after = suite.config();
     assert_eq!(after.grace_seconds, GRACE + 10);
     assert_eq!(after.dispute_window_seconds, DISPUTE_WINDOW * 2);
     // The deadline of an existing proof does not move.
     let proof = suite.proof(P0).expect("proof");
     assert_eq!(proof.dispute_deadline, P0 + PERIOD + GRACE + DISPUTE_WINDOW);
+    assert_eq!(
+        suite.apply_change(1).unwrap_err(),
+        ContractError::Governance(GovernanceError::NoSuchChange { id: 1 })
+    );
 }
 
 #[test]

@@ -17,6 +17,8 @@ use usage_common::msg::period_proof::{
     ConfigResponse, ExecuteMsg, InstantiateMsg, PeriodProof, PeriodProofResponse, PeriodStatus,
     QueryMsg, VerifyInclusionResponse,
 };
+use usage_common::governance::GovernanceMsg;
+use usage_common::msg::period_proof::PeriodProofChange;
 use usage_common::msg::MigrateMsg;
 use usage_common::payload::{DisputeOutcome, DisputeResolution};
 use usage_common::record::{Metrics, Totals, UsageRecord};
@@ -351,7 +353,8 @@ impl Suite {
         )
     }
 
-    pub fn update_config(
+    /// Queues a timing change in the timelock.
+    pub fn queue_timing(
         &mut self,
         sender: &Addr,
         grace_seconds: Option<u64>,
@@ -359,12 +362,23 @@ impl Suite {
     ) -> Result<AppResponse, ContractError> {
         self.execute(
             sender,
-            ExecuteMsg::UpdateConfig {
-                admin: None,
-                grace_seconds,
-                dispute_window_seconds,
-                settlement: None,
-            },
+            ExecuteMsg::Governance(GovernanceMsg::QueueChange {
+                change: PeriodProofChange::Timing {
+                    grace_seconds,
+                    dispute_window_seconds,
+                    resolution_window_seconds: None,
+                    dispute_bond: None,
+                },
+            }),
+        )
+    }
+
+    /// Anyone applies queued change `id`.
+    pub fn apply_change(&mut self, id: u64) -> Result<AppResponse, ContractError> {
+        let anyone = self.addr("anyone");
+        self.execute(
+            &anyone,
+            ExecuteMsg::Governance(GovernanceMsg::ApplyChange { id }),
         )
     }
 

@@ -1,4 +1,5 @@
 use cosmwasm_std::Uint128;
+use usage_common::governance::{GovernanceError, GovernanceMsg};
 use usage_common::msg::settlement::{ExecuteMsg, InstantiateMsg};
 use usage_common::record::Metric;
 
@@ -21,12 +22,12 @@ fn only_the_admin_updates_the_tariff_and_the_admin() {
         suite
             .execute(
                 &mallory,
-                ExecuteMsg::UpdateAdmin {
+                ExecuteMsg::Governance(GovernanceMsg::ProposeAdmin {
                     admin: mallory.to_string()
-                }
+                })
             )
             .unwrap_err(),
-        ContractError::Unauthorized
+        ContractError::Governance(GovernanceError::NotAdmin)
     );
     assert_eq!(suite.config(), before);
 
@@ -40,11 +41,23 @@ fn only_the_admin_updates_the_tariff_and_the_admin() {
     suite
         .execute(
             &admin,
-            ExecuteMsg::UpdateAdmin {
+            ExecuteMsg::Governance(GovernanceMsg::ProposeAdmin {
                 admin: next_admin.to_string(),
-            },
+            }),
         )
-        .expect("hand over");
+        .expect("propose");
+    assert_eq!(suite.config().admin, admin, "a proposal changes nothing");
+    assert_eq!(
+        suite
+            .execute(&mallory, ExecuteMsg::Governance(GovernanceMsg::AcceptAdmin {}))
+            .unwrap_err(),
+        ContractError::Governance(GovernanceError::NotPendingAdmin {
+            sender: mallory.to_string()
+        })
+    );
+    suite
+        .execute(&next_admin, ExecuteMsg::Governance(GovernanceMsg::AcceptAdmin {}))
+        .expect("accept");
     assert_eq!(suite.config().admin, next_admin);
     assert_eq!(
         suite.update_tariff(&admin, default_tariff()).unwrap_err(),

@@ -284,7 +284,6 @@ impl SuiteBuilder {
             admin.clone(),
             ledger.clone(),
             &LedgerExecute::UpdateConfig {
-                admin: None,
                 settlement: Some(settlement.to_string()),
                 withdrawal: None,
             },
@@ -295,10 +294,7 @@ impl SuiteBuilder {
             admin.clone(),
             period_proof.clone(),
             &PeriodProofExecute::UpdateConfig {
-                admin: None,
-                grace_seconds: None,
-                dispute_window_seconds: None,
-                settlement: Some(settlement.to_string()),
+                settlement: settlement.to_string(),
             },
             &[],
         )

@@ -1,6 +1,7 @@
 //! Administration, queries and migration.
 
 use cosmwasm_std::Uint128;
+use usage_common::governance::{GovernanceError, GovernanceMsg};
 use usage_common::msg::withdrawal::{ConfigResponse, ExecuteMsg, QueryMsg, WithdrawalsResponse};
 
 use super::suite::{test_limits, Suite, IBAN};
@@ -8,17 +9,17 @@ use crate::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use crate::error::ContractError;
 
 #[test]
-fn only_the_admin_updates_the_limits_and_the_admin() {
+fn limits_tighten_at_once_loosen_through_the_timelock_and_the_admin_hands_over_in_two_steps() {
     let mut s = Suite::new();
     let mallory = s.addr("mallory");
-    let mut limits = test_limits();
-    limits.per_request = Uint128::new(1);
+    let mut tighter = test_limits();
+    tighter.per_request = Uint128::new(1);
     let before = s.dump();
     assert_eq!(
         s.execute(
             &mallory,
             &ExecuteMsg::UpdateLimits {
-                limits: limits.clone()
+                limits: tighter.clone()
             }
         )
         .unwrap_err(),
@@ -27,12 +28,12 @@ fn only_the_admin_updates_the_limits_and_the_admin() {
     assert_eq!(
         s.execute(
             &mallory,
-            &ExecuteMsg::UpdateAdmin {
+            &ExecuteMsg::Governance(GovernanceMsg::ProposeAdmin {
                 admin: mallory.to_string()
-            }
+            })
         )
         .unwrap_err(),
-        ContractError::Unauthorized
+        ContractError::Governance(GovernanceError::NotAdmin)
     );
     let admin = s.admin.clone();
     let mut zero_window = test_limits();
@@ -46,28 +47,50 @@ fn only_the_admin_updates_the_limits_and_the_admin() {
         ),
         Err(ContractError::InvalidConfig { .. })
     ));
+    // Loosening at once is refused: it would let a stolen key drain faster.
+    let mut looser = test_limits();
+    looser.delay_seconds = 0;
+    assert_eq!(
+        s.execute(
+            &admin,
+            &ExecuteMsg::UpdateLimits {
+                limits: looser.clone()
+            }
+        )
+        .unwrap_err(),
+        ContractError::Governance(GovernanceError::Timelocked)
+    );
     assert_eq!(s.dump(), before);
 
     s.execute(
         &admin,
         &ExecuteMsg::UpdateLimits {
-            limits: limits.clone(),
+            limits: tighter.clone(),
         },
     )
-    .expect("admin updates limits");
+    .expect("admin tightens the limits");
+    let config: ConfigResponse = s.query(&QueryMsg::Config {});
+    assert_eq!(config.limits, tighter);
+
     let new_admin = s.addr("new-admin");
     s.execute(
         &admin,
-        &ExecuteMsg::UpdateAdmin {
+        &ExecuteMsg::Governance(GovernanceMsg::ProposeAdmin {
             admin: new_admin.to_string(),
-        },
+        }),
     )
-    .expect("admin hands over");
+    .expect("admin proposes a successor");
     let config: ConfigResponse = s.query(&QueryMsg::Config {});
-    assert_eq!(config.limits, limits);
+    assert_eq!(config.admin, admin, "nothing changes before acceptance");
+    s.execute(
+        &new_admin,
+        &ExecuteMsg::Governance(GovernanceMsg::AcceptAdmin {}),
+    )
+    .expect("the successor accepts");
+    let config: ConfigResponse = s.query(&QueryMsg::Config {});
     assert_eq!(config.admin, new_admin);
     assert_eq!(
-        s.execute(&admin, &ExecuteMsg::UpdateLimits { limits })
+        s.execute(&admin, &ExecuteMsg::UpdateLimits { limits: tighter })
             .unwrap_err(),
         ContractError::Unauthorized
     );

@@ -244,7 +244,6 @@ impl Suite {
             admin.clone(),
             ledger.clone(),
             &LedgerExecute::UpdateConfig {
-                admin: None,
                 settlement: None,
                 withdrawal: Some(withdrawal.to_string()),
             },
