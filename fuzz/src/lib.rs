@@ -72,12 +72,14 @@ fn instantiate(which: u8) -> Pairs {
                 grace_seconds: 30,
                 accept_software_tee: true,
                 allowed_measurements: vec![cosmwasm_std::HexBinary::from([7u8; 32])],
+                period_proof: Some(c("c2")),
             };
             usage_proof::contract::instantiate(deps.as_mut(), env, info, init).expect("C1");
         }
         1 => {
             let init = json(serde_json::json!({"admin": admin, "usage_proof": c("c1"),
-                "grace_seconds": 30, "dispute_window_seconds": 60}));
+                "grace_seconds": 30, "dispute_window_seconds": 60,
+                "resolution_window_seconds": 120, "dispute_bond": "100", "settlement": c("c3")}));
             let init = from_json(init).expect("C2 init");
             period_proof::contract::instantiate(deps.as_mut(), env, info, init).expect("C2");
         }

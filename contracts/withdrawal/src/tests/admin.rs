@@ -178,3 +178,26 @@ fn migrate_bumps_the_cw2_version_and_refuses_another_contract_name() {
     );
     assert_eq!(stored_version(&s).version, "99.0.0");
 }
+
+#[test]
+fn a_paused_withdrawal_contract_takes_no_request_until_resumed() {
+    let mut s = Suite::new();
+    let (admin, alice) = (s.admin.clone(), s.addr("alice"));
+    s.fund(&alice, 10_000);
+    assert_eq!(
+        s.execute(&alice, &ExecuteMsg::SetPaused { paused: true })
+            .unwrap_err(),
+        ContractError::Unauthorized
+    );
+    s.execute(&admin, &ExecuteMsg::SetPaused { paused: true })
+        .expect("paused");
+    let before = s.dump();
+    assert_eq!(
+        s.request(&alice, 100, IBAN).unwrap_err(),
+        ContractError::Paused
+    );
+    assert_eq!(s.dump(), before);
+    s.execute(&admin, &ExecuteMsg::SetPaused { paused: false })
+        .expect("resumed");
+    s.request(&alice, 100, IBAN).expect("requested after resuming");
+}

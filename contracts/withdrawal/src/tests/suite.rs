@@ -133,7 +133,8 @@ pub fn typed(r: StdResult<AppResponse>) -> Result<AppResponse, ContractError> {
     }
 }
 
-/// A stand-in for C1 usage-proof that only holds a committee: instantiate and execute both set it.
+/// A stand-in for C1 usage-proof that only holds a committee (instantiate and execute both set
+/// it); no tenant has leases, so every reserve is zero.
 pub mod mock_usage_proof {
     use super::*;
 
@@ -154,6 +155,11 @@ pub mod mock_usage_proof {
             UsageProofQuery::Committee {} => to_json_binary(&CommitteeResponse {
                 committee: COMMITTEE.load(deps.storage)?,
             }),
+            UsageProofQuery::TenantReserve { .. } => {
+                to_json_binary(&usage_common::msg::usage_proof::TenantReserveResponse {
+                    reserve: cosmwasm_std::Uint128::zero(),
+                })
+            }
             other => Err(StdError::msg(format!("mock C1 does not answer {other:?}"))),
         }
     }
