@@ -15,6 +15,33 @@ pub struct Peer {
     pub peer_key: String,
 }
 
+/// Who may call this member's signing service besides its peers, and how often any caller may.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(default)]
+pub struct SigningCallers {
+    /// Hex Ed25519 public keys of the relayers (and operators' tools) allowed to ask for
+    /// signatures; the peers' keys are always allowed.
+    pub relayer_keys: Vec<String>,
+    /// Requests a caller may make per minute, sustained.
+    pub per_minute: u32,
+    /// Requests a caller may make at once.
+    pub burst: u32,
+    /// How far a request's timestamp may be from this member's clock, milliseconds; a nonce is
+    /// remembered that long.
+    pub window_ms: u64,
+}
+
+impl Default for SigningCallers {
+    fn default() -> Self {
+        SigningCallers {
+            relayer_keys: vec![],
+            per_minute: 120,
+            burst: 30,
+            window_ms: 60_000,
+        }
+    }
+}
+
 /// Faults a member can be told to commit, for the Byzantine tests. Never set in production.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +119,9 @@ pub struct Config {
     /// The committee rotation this member's operator approved; the member signs no other.
     #[serde(default)]
     pub approved_rotation: Option<usage_common::payload::CommitteeRotation>,
+    /// Who may ask for signatures (`POST /v1/sign`) besides the peers, and how often.
+    #[serde(default)]
+    pub signing: SigningCallers,
     /// Fault injection for tests.
     #[serde(default)]
     pub byzantine: Option<Byzantine>,

@@ -5,6 +5,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod bank;
+pub mod callers;
 pub mod chainview;
 pub mod config;
 pub mod ingest;
@@ -25,6 +26,7 @@ use tokio::sync::{Mutex, Notify, RwLock};
 use usage_client::ChainClient;
 use usage_signer::MemberSecret;
 
+use crate::callers::CallerGuard;
 use crate::chainview::ChainView;
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -69,6 +71,7 @@ impl AppState {
             inflight: Mutex::new(BTreeMap::new()),
             retry_at: Mutex::new(BTreeMap::new()),
             first_partial: std::sync::Mutex::new(None),
+            callers: CallerGuard::new(&config)?,
             config,
         })
     }
@@ -114,4 +117,6 @@ pub struct AppState {
     pub retry_at: Mutex<BTreeMap<u64, Instant>>,
     /// For the `replay_partials` fault: the first partial this member made.
     pub first_partial: std::sync::Mutex<Option<String>>,
+    /// Who may ask for signatures, and how often.
+    pub callers: CallerGuard,
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use usage_aggregator::config::{Config, Peer, Timing};
+use usage_aggregator::config::{Config, Peer, SigningCallers, Timing};
 use usage_aggregator::keys;
 
 #[derive(Parser)]
@@ -58,6 +58,10 @@ struct LocalnetArgs {
     /// The bank whose records vouchers are checked against.
     #[arg(long)]
     bank_url: Option<String>,
+    /// Hex Ed25519 public key of a relayer allowed to ask every member for signatures
+    /// (repeatable; the members' peer keys are always allowed).
+    #[arg(long = "relayer-key")]
+    relayer_keys: Vec<String>,
 }
 
 #[tokio::main]
@@ -99,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
                 ledger,
                 withdrawal,
                 bank_url,
+                relayer_keys,
             } = *args;
             std::fs::create_dir_all(&home)?;
             let all: Vec<_> = (0..members)
@@ -130,6 +135,10 @@ async fn main() -> anyhow::Result<()> {
                     timing: Timing::default(),
                     next_bls_secrets: vec![],
                     approved_rotation: None,
+                    signing: SigningCallers {
+                        relayer_keys: relayer_keys.clone(),
+                        ..SigningCallers::default()
+                    },
                     byzantine: None,
                     evidence_max_age_seconds:
                         usage_aggregator::config::default_evidence_max_age_seconds(),

@@ -1,7 +1,9 @@
 //! The signing service for the bank side (design flows 4-6): a member signs a payment
 //! instruction or a bank voucher with its BLS committee key only after checking it on its own.
 //!
-//! `POST /v1/sign` with a [`SignRequest`]:
+//! `POST /v1/sign` with a [`SignRequest`] sealed by an allowed caller ([`crate::callers`]: the
+//! peers' keys and the configured relayer keys, a replay window and a per-caller rate limit,
+//! checked before any query):
 //! * `settlement_instruction` / `withdrawal_instruction` — the body signed is the one the
 //!   contract itself returns (`InstructionPayload`), and the request must be in the state where
 //!   payment is due (`Requested`), its amount and reference consistent with the stored request.
@@ -19,7 +21,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,7 @@ use usage_common::payload::{
 };
 
 use crate::bank::{BankBooking, BookingStatus, Direction};
+use crate::callers::{Denied, SealedRequest};
 use crate::AppState;
 
 /// Path of the signing endpoint.
@@ -106,6 +110,43 @@ pub enum Refusal {
     NotConfigured,
     /// The chain or the bank could not be reached; try again.
     Unavailable,
+    /// The body is not a sealed request (`401`).
+    Unsigned,
+    /// The caller's key is not allowed to ask for signatures (`403`).
+    UnknownCaller,
+    /// The caller's signature does not verify (`401`).
+    BadSignature,
+    /// The request was sealed for another member (`401`).
+    WrongMember,
+    /// The request's timestamp is too far from this member's clock (`401`).
+    Stale,
+    /// The caller already used this nonce (`401`).
+    Replayed,
+    /// The caller asked too often; try again after `Retry-After` seconds (`429`).
+    RateLimited,
+}
+
+impl Refusal {
+    /// The HTTP status of a refusal.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::NotFound => StatusCode::NOT_FOUND,
+            Refusal::Malformed => StatusCode::BAD_REQUEST,
+            Refusal::Unsigned
+            | Refusal::BadSignature
+            | Refusal::WrongMember
+            | Refusal::Stale
+            | Refusal::Replayed => StatusCode::UNAUTHORIZED,
+            Refusal::UnknownCaller => StatusCode::FORBIDDEN,
+            Refusal::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Refusal::WrongState
+            | Refusal::AlreadyConsumed
+            | Refusal::Mismatch
+            | Refusal::BankDisagrees
+            | Refusal::NotConfigured => StatusCode::CONFLICT,
+        }
+    }
 }
 
 /// The refusal body.
@@ -457,23 +498,105 @@ async fn check(state: &AppState, epoch: u64, request: &SignRequest) -> Checked<(
     }
 }
 
-/// `POST /v1/sign`.
-pub async fn sign(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let Ok(request) = serde_json::from_slice::<SignRequest>(&body) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(RefusalBody {
-                error: Refusal::Malformed,
-                message: "not a sign request".into(),
-            }),
+/// Asks member `member` (at `base_url`) to sign `request`, sealed with `key` for `chain_id`:
+/// its signature, or the HTTP status and refusal.
+pub async fn ask(
+    http: &reqwest::Client,
+    base_url: &str,
+    key: &ed25519_dalek::SigningKey,
+    chain_id: &str,
+    member: usize,
+    request: &SignRequest,
+) -> Result<SignResponse, (u16, RefusalBody)> {
+    let transport = |e: &dyn std::fmt::Display| {
+        (
+            0,
+            RefusalBody {
+                error: Refusal::Unavailable,
+                message: e.to_string(),
+            },
         )
-            .into_response();
+    };
+    let sealed =
+        SealedRequest::seal_now(key, chain_id, member, request).map_err(|e| transport(&e))?;
+    let r = http
+        .post(format!("{base_url}{SIGN_PATH}"))
+        .json(&sealed)
+        .send()
+        .await
+        .map_err(|e| transport(&e))?;
+    let status = r.status().as_u16();
+    if status == 200 {
+        return r.json().await.map_err(|e| transport(&e));
+    }
+    let body: RefusalBody = r.json().await.map_err(|e| (status, transport(&e).1))?;
+    Err((status, body))
+}
+
+/// The refusal `error` as an HTTP answer.
+fn refusal(error: Refusal, message: String) -> Response {
+    (error.status(), Json(RefusalBody { error, message })).into_response()
+}
+
+/// `POST /v1/sign` with a [`SealedRequest`]: the caller is admitted by
+/// [`crate::callers::CallerGuard`] before anything is queried.
+pub async fn sign(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let admitted = state.callers.admit(
+        &body,
+        &state.config.chain_id,
+        state.config.index,
+        crate::now_ms(),
+    );
+    let (caller, text) = match admitted {
+        Ok(a) => a,
+        Err(denied) => {
+            tracing::info!(?denied, "sign request not admitted");
+            let (error, message) = match denied {
+                Denied::Unsigned => (Refusal::Unsigned, "not a sealed sign request".to_string()),
+                Denied::UnknownCaller => (
+                    Refusal::UnknownCaller,
+                    "this key may not ask for signatures".to_string(),
+                ),
+                Denied::BadSignature => (
+                    Refusal::BadSignature,
+                    "the caller's signature does not verify".to_string(),
+                ),
+                Denied::WrongMember => (
+                    Refusal::WrongMember,
+                    format!("sealed for another member than {}", state.config.index),
+                ),
+                Denied::Stale => (
+                    Refusal::Stale,
+                    "the timestamp is outside this member's window".to_string(),
+                ),
+                Denied::Replayed => (
+                    Refusal::Replayed,
+                    "this caller already used this nonce".to_string(),
+                ),
+                Denied::RateLimited { retry_after_ms } => {
+                    let seconds = retry_after_ms.div_ceil(1_000).max(1);
+                    let mut r = refusal(
+                        Refusal::RateLimited,
+                        format!("too many requests; retry after {seconds} s"),
+                    );
+                    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                        r.headers_mut().insert(RETRY_AFTER, v);
+                    }
+                    return r;
+                }
+            };
+            return refusal(error, message);
+        }
+    };
+    let caller = hex::encode(caller);
+    let Ok(request) = serde_json::from_str::<SignRequest>(&text) else {
+        return refusal(Refusal::Malformed, "not a sign request".into());
     };
     let committee = state.view.read().await.committee.clone();
     let epoch = committee.epoch;
     match check(&state, epoch, &request).await {
         Ok((contract, bytes)) => {
-            tracing::info!(?request, "signed for the bank side");
+            tracing::info!(%caller, ?request, "signed for the bank side");
             Json(SignResponse {
                 member: state.config.index,
                 epoch,
@@ -484,14 +607,8 @@ pub async fn sign(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
             .into_response()
         }
         Err((error, message)) => {
-            tracing::warn!(?request, ?error, %message, "refused to sign");
-            let status = match error {
-                Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-                Refusal::NotFound => StatusCode::NOT_FOUND,
-                Refusal::Malformed => StatusCode::BAD_REQUEST,
-                _ => StatusCode::CONFLICT,
-            };
-            (status, Json(RefusalBody { error, message })).into_response()
+            tracing::warn!(%caller, ?request, ?error, %message, "refused to sign");
+            refusal(error, message)
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{eventually, Net};
 use serde_json::json;
-use usage_aggregator::signing::{Refusal, RefusalBody, SignRequest, SIGN_PATH};
+use usage_aggregator::signing::{Refusal, SignRequest};
 use usage_common::payload::CommitteeRotation;
 use usage_signer::SigningCommittee;
 
@@ -37,24 +37,24 @@ async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
     .await;
 
     // A rotation the operators did not approve is refused; the approved one is signed.
-    let http = reqwest::Client::new();
     let unapproved = CommitteeRotation {
         threshold: 4,
         ..rotation.clone()
     };
-    let r = http
-        .post(format!("http://{}{SIGN_PATH}", net.configs[0].listen))
-        .json(&SignRequest::CommitteeRotation {
+    let (status, refusal) = usage_aggregator::signing::ask(
+        &reqwest::Client::new(),
+        &format!("http://{}", net.configs[0].listen),
+        &common::relayer(),
+        &net.info().chain_id,
+        0,
+        &SignRequest::CommitteeRotation {
             rotation: unapproved,
-        })
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 409);
-    assert_eq!(
-        r.json::<RefusalBody>().await.unwrap().error,
-        Refusal::Mismatch
-    );
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(status, 409);
+    assert_eq!(refusal.error, Refusal::Mismatch);
 
     let signature = common::sign_by_three(
         &net,

@@ -108,6 +108,7 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
         timing: Timing::default(),
         next_bls_secrets: vec![],
         approved_rotation: None,
+        signing: Default::default(),
         byzantine: None,
         evidence_max_age_seconds: usage_aggregator::config::default_evidence_max_age_seconds(),
     };

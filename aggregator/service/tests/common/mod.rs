@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use usage_aggregator::config::{Byzantine, Config, Peer, Timing};
+use usage_aggregator::config::{Byzantine, Config, Peer, SigningCallers, Timing};
 use usage_aggregator::keys;
 use usage_attestor::simulate::{terminal_id, SimulatedKey};
 use usage_attestor::tee::TeeBackend;
@@ -174,8 +174,13 @@ impl Net {
                 },
                 next_bls_secrets: vec![],
                 approved_rotation: None,
+                signing: SigningCallers {
+                    relayer_keys: vec![hex::encode(relayer().verifying_key().to_bytes())],
+                    ..SigningCallers::default()
+                },
                 byzantine: None,
-                evidence_max_age_seconds: usage_aggregator::config::default_evidence_max_age_seconds(),
+                evidence_max_age_seconds:
+                    usage_aggregator::config::default_evidence_max_age_seconds(),
             })
             .collect()
     }
@@ -385,14 +390,18 @@ pub fn http_get_text(port: u16, path: &str) -> String {
     raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
 }
 
-/// Asks members 0, 1 and 2's signing services (`POST /v1/sign`) and combines their partials
-/// into the threshold signature of the chain's current committee; the HTTP status and refusal
-/// of the first member that refuses.
+/// The key of the tests' relayer, allowed to ask every member for signatures.
+pub fn relayer() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32])
+}
+
+/// Asks members 0, 1 and 2's signing services (`POST /v1/sign`, sealed by the relayer) and
+/// combines their partials into the threshold signature of the chain's current committee; the
+/// HTTP status and refusal of the first member that refuses.
 pub async fn sign_by_three(
     net: &Net,
     request: &usage_aggregator::signing::SignRequest,
 ) -> Result<usage_common::ThresholdSignature, (u16, usage_aggregator::signing::Refusal)> {
-    use usage_aggregator::signing::{RefusalBody, SignResponse, SIGN_PATH};
     let committee: c1::CommitteeResponse = net
         .client
         .smart(&net.contract("usage-proof"), &c1::QueryMsg::Committee {})
@@ -401,18 +410,16 @@ pub async fn sign_by_three(
     let http = reqwest::Client::new();
     let mut quorum: Option<usage_aggregator_core::quorum::Quorum> = None;
     for i in 0..3 {
-        let r = http
-            .post(format!("http://{}{SIGN_PATH}", net.configs[i].listen))
-            .json(request)
-            .send()
-            .await
-            .expect("signing service");
-        let status = r.status().as_u16();
-        if status != 200 {
-            let body: RefusalBody = r.json().await.expect("refusal body");
-            return Err((status, body.error));
-        }
-        let s: SignResponse = r.json().await.expect("sign response");
+        let s = usage_aggregator::signing::ask(
+            &http,
+            &format!("http://{}", net.configs[i].listen),
+            &relayer(),
+            &net.info().chain_id,
+            i,
+            request,
+        )
+        .await
+        .map_err(|(status, body)| (status, body.error))?;
         let bytes = hex::decode(&s.signing_bytes).expect("hex");
         let q = quorum.get_or_insert_with(|| {
             usage_aggregator_core::quorum::Quorum::new(committee.committee.clone(), bytes.clone())
