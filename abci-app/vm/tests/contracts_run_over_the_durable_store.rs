@@ -278,7 +278,6 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
             &admin,
             &c1,
             &usage_proof::ExecuteMsg::UpdateConfig {
-                admin: None,
                 accept_software_tee: None,
                 period_proof: Some(c2.to_string()),
             },
@@ -399,7 +398,6 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
             &admin,
             &c4,
             &ledger::ExecuteMsg::UpdateConfig {
-                admin: None,
                 settlement: Some(c3.to_string()),
                 withdrawal: Some(c5.to_string()),
             },
