@@ -76,6 +76,7 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
                 tee: TeeKind::Software,
                 measurement: HexBinary::from(software_measurement().0),
                 active: true,
+                lease: None,
             },
         );
     }

@@ -13,7 +13,7 @@ use usage_common::record::{align, Totals, UsageRecord};
 use crate::error::ContractError;
 use crate::state::{
     lease_starting_by, load_proof, range_period_leaves, range_proofs, LeaseState, StoredProof,
-    TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, BATCHES, COMMITTEE, CONFIG, LEASES,
+    TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, BATCHES, COMMITTEE, CONFIG, LATEST_LEASE, LEASES,
     MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_IDS,
 };
 use usage_common::msg::usage_proof::TenantReserveResponse;
@@ -106,15 +106,19 @@ pub fn committee(deps: Deps) -> StdResult<CommitteeResponse> {
     })
 }
 
-fn to_terminal(terminal_id: String, t: TerminalState) -> Terminal {
-    Terminal {
+fn to_terminal(deps: Deps, terminal_id: String, t: TerminalState) -> StdResult<Terminal> {
+    let lease = LATEST_LEASE
+        .may_load(deps.storage, t.index)?
+        .map(|(start, l)| to_lease(&terminal_id, &t.provider, start, l));
+    Ok(Terminal {
         terminal_id,
         provider: t.provider,
         attestor_key: t.attestor_key,
         tee: t.tee,
         measurement: t.measurement,
         active: t.active,
-    }
+        lease,
+    })
 }
 
 fn load_terminal(deps: Deps, terminal_id: &str) -> Result<TerminalState, ContractError> {
@@ -128,7 +132,7 @@ fn load_terminal(deps: Deps, terminal_id: &str) -> Result<TerminalState, Contrac
 pub fn terminal(deps: Deps, terminal_id: String) -> Result<TerminalResponse, ContractError> {
     let t = load_terminal(deps, &terminal_id)?;
     Ok(TerminalResponse {
-        terminal: to_terminal(terminal_id, t),
+        terminal: to_terminal(deps, terminal_id, t)?,
     })
 }
 
@@ -141,7 +145,7 @@ pub fn terminals(
     let terminals = TERMINALS
         .range(deps.storage, start, None, Order::Ascending)
         .take(page_limit(limit))
-        .map(|r| r.map(|(id, t)| to_terminal(id, t)))
+        .map(|r| r.and_then(|(id, t)| to_terminal(deps, id, t)))
         .collect::<StdResult<Vec<_>>>()?;
     Ok(TerminalsResponse { terminals })
 }

@@ -302,6 +302,9 @@ pub struct Terminal {
     pub tee: TeeKind,
     pub measurement: HexBinary,
     pub active: bool,
+    /// Its lease with the latest start, if any (older ones: `Leases`, `LeaseAt`).
+    #[serde(default)]
+    pub lease: Option<Lease>,
 }
 
 #[cw_serde]
