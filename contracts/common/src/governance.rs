@@ -144,7 +144,11 @@ impl<C: Serialize + DeserializeOwned + Clone + std::fmt::Debug> Governance<C> {
     }
 
     /// The proposed admin takes over: the caller stores `sender` as its admin.
-    pub fn accept_admin(&self, storage: &mut dyn Storage, sender: &Addr) -> Result<Event, GovError> {
+    pub fn accept_admin(
+        &self,
+        storage: &mut dyn Storage,
+        sender: &Addr,
+    ) -> Result<Event, GovError> {
         if self.pending_admin.may_load(storage)?.as_ref() != Some(sender) {
             return Err(GovernanceError::NotPendingAdmin {
                 sender: sender.to_string(),
@@ -356,9 +360,14 @@ mod tests {
             Addr::unchecked("mallory"),
         );
         GOV.init(&mut s, 100).unwrap();
-        assert!(GOV.propose_admin(&mut s, &admin, &mallory, &mallory).is_err());
+        assert!(GOV
+            .propose_admin(&mut s, &admin, &mallory, &mallory)
+            .is_err());
         GOV.propose_admin(&mut s, &admin, &admin, &next).unwrap();
-        assert_eq!(GOV.info(&s, &admin).unwrap().pending_admin, Some(next.clone()));
+        assert_eq!(
+            GOV.info(&s, &admin).unwrap().pending_admin,
+            Some(next.clone())
+        );
         assert!(GOV.accept_admin(&mut s, &mallory).is_err());
         GOV.accept_admin(&mut s, &next).unwrap();
         assert_eq!(GOV.info(&s, &next).unwrap().pending_admin, None);

@@ -3,10 +3,10 @@
 use cosmwasm_std::{Addr, Api, DepsMut, Env, MessageInfo, Response, Uint128};
 use usage_common::client::query_committee;
 use usage_common::events::{ConfigUpdated, DepositCredited, FundsMoved, TypedEvent};
-use usage_common::msg::ledger::{Deposit, InstantiateMsg};
-use usage_common::payload::DepositVoucher;
 use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
 use usage_common::msg::ledger::LedgerChange;
+use usage_common::msg::ledger::{Deposit, InstantiateMsg};
+use usage_common::payload::DepositVoucher;
 use usage_common::ThresholdSignature;
 
 use crate::error::ContractError;

@@ -88,10 +88,14 @@ pub enum ContractError {
     #[error("a time computed from period {period_start} overflows")]
     TimeOverflow { period_start: u64 },
 
-    #[error("the resolution deadline of this dispute passed at {deadline}; the proven totals stand")]
+    #[error(
+        "the resolution deadline of this dispute passed at {deadline}; the proven totals stand"
+    )]
     ResolutionDeadlinePassed { deadline: u64 },
 
-    #[error("the resolution is for the dispute opened at {got}, the open one was opened at {expected}")]
+    #[error(
+        "the resolution is for the dispute opened at {got}, the open one was opened at {expected}"
+    )]
     WrongDispute { expected: u64, got: u64 },
 
     #[error("disputes need a bond and no settlement contract is set to hold it")]

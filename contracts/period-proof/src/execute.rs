@@ -3,6 +3,8 @@ use usage_common::client;
 use usage_common::events::{
     ConfigUpdated, DisputeOpened, DisputeResolved, PeriodProven, TypedEvent,
 };
+use usage_common::governance::{migrate_self, GovernanceMsg, Step};
+use usage_common::msg::period_proof::PeriodProofChange;
 use usage_common::msg::period_proof::{InstantiateMsg, PeriodProof, PeriodStatus};
 use usage_common::msg::settlement::ExecuteMsg as SettlementExecute;
 use usage_common::msg::usage_proof::{
@@ -11,8 +13,6 @@ use usage_common::msg::usage_proof::{
 };
 use usage_common::payload::{DisputeOutcome, DisputeResolution};
 use usage_common::record::MAX_TENANT_LEN;
-use usage_common::governance::{migrate_self, GovernanceMsg, Step};
-use usage_common::msg::period_proof::PeriodProofChange;
 use usage_common::ThresholdSignature;
 
 use crate::error::ContractError;
@@ -385,12 +385,15 @@ pub fn governance(
             CONFIG.save(deps.storage, &config)?;
             (Response::new(), event)
         }
-        Step::Apply(PeriodProofChange::Timing {
-            grace_seconds,
-            dispute_window_seconds,
-            resolution_window_seconds,
-            dispute_bond,
-        }, event) => {
+        Step::Apply(
+            PeriodProofChange::Timing {
+                grace_seconds,
+                dispute_window_seconds,
+                resolution_window_seconds,
+                dispute_bond,
+            },
+            event,
+        ) => {
             if let Some(g) = grace_seconds {
                 config.grace_seconds = g;
             }

@@ -110,7 +110,9 @@ pub enum ContractError {
     #[error("only C2 period-proof may escrow funds")]
     NotPeriodProof,
 
-    #[error("period {period_start} of ({provider}, {tenant}) was deferred into a later settlement")]
+    #[error(
+        "period {period_start} of ({provider}, {tenant}) was deferred into a later settlement"
+    )]
     Deferred {
         provider: String,
         tenant: String,

@@ -6,25 +6,26 @@ use usage_common::events::{
     ConfigUpdated, FundsEscrowed, PayeeAccountSet, SettlementCleared, SettlementDeferred,
     SettlementFailed, SettlementInstructed, SettlementRequested, TypedEvent,
 };
+use usage_common::governance::{migrate_self, GovernanceMsg, Step};
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, QueryMsg as LedgerQuery,
 };
 use usage_common::msg::period_proof::{
     BondFate, PeriodProof, PeriodProofResponse, PeriodStatus, QueryMsg as PeriodProofQuery,
 };
+use usage_common::msg::settlement::SettlementChange;
 use usage_common::msg::settlement::{
     Carry, InstantiateMsg, PricingError, Residue, Settlement, SettlementStatus, Tariff,
 };
 use usage_common::payload::{settlement_end_to_end_id, BankOutcome, SettlementVoucher};
 use usage_common::record::Totals;
-use usage_common::governance::{migrate_self, GovernanceMsg, Step};
-use usage_common::msg::settlement::SettlementChange;
 use usage_common::ThresholdSignature;
 
 use crate::error::ContractError;
 use crate::state::{
-    instruction_payload, tariff_at, Config, CARRIED, CONFIG, GOV, DEFERRED, ESCROWS, MAX_BANK_REF_LEN,
-    NEXT_SETTLEMENT_ID, PAYEE_ACCOUNTS, PERIOD_SETTLEMENTS, SETTLEMENTS, TARIFFS, USED_VOUCHERS,
+    instruction_payload, tariff_at, Config, CARRIED, CONFIG, DEFERRED, ESCROWS, GOV,
+    MAX_BANK_REF_LEN, NEXT_SETTLEMENT_ID, PAYEE_ACCOUNTS, PERIOD_SETTLEMENTS, SETTLEMENTS, TARIFFS,
+    USED_VOUCHERS,
 };
 
 pub(crate) fn validate_addr(api: &dyn Api, address: &str) -> Result<Addr, ContractError> {
@@ -416,11 +417,13 @@ pub fn escrow(
                 .map_or(Uint128::MAX, |(price, _, _)| price);
             // As much as there is: a proof is never refused for the tenant's balance.
             let locked = price.min(account.available);
-            escrow.usage = escrow.usage.checked_add(locked).map_err(|_| {
-                ContractError::PriceOverflow {
-                    metric: usage_common::record::Metric::NetTxBytes,
-                }
-            })?;
+            escrow.usage =
+                escrow
+                    .usage
+                    .checked_add(locked)
+                    .map_err(|_| ContractError::PriceOverflow {
+                        metric: usage_common::record::Metric::NetTxBytes,
+                    })?;
             ("usage", price, locked)
         }
         EscrowKind::Bond => {

@@ -40,7 +40,11 @@ pub fn escrow(
     })
 }
 
-pub fn carried(deps: Deps, provider: String, tenant: String) -> Result<CarryResponse, ContractError> {
+pub fn carried(
+    deps: Deps,
+    provider: String,
+    tenant: String,
+) -> Result<CarryResponse, ContractError> {
     let provider = validate_addr(deps.api, &provider)?;
     let tenant = validate_addr(deps.api, &tenant)?;
     Ok(CarryResponse {

@@ -193,7 +193,9 @@ fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
             })
         }
         QueryMsg::TenantReserve { tenant } => to_json_binary(&TenantReserveResponse {
-            reserve: RESERVES.may_load(deps.storage, &tenant)?.unwrap_or_default(),
+            reserve: RESERVES
+                .may_load(deps.storage, &tenant)?
+                .unwrap_or_default(),
         }),
         other => Err(StdError::msg(format!("mock c1 does not answer {other:?}"))),
     }

@@ -159,9 +159,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
             start_after,
             limit,
         } => to_json_binary(&query::leases(deps, terminal_id, start_after, limit)?),
-        QueryMsg::TenantReserve { tenant } => {
-            to_json_binary(&query::tenant_reserve(deps, tenant)?)
-        }
+        QueryMsg::TenantReserve { tenant } => to_json_binary(&query::tenant_reserve(deps, tenant)?),
         QueryMsg::LeaseAt {
             terminal_id,
             window_start,

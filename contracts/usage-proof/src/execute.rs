@@ -7,20 +7,21 @@ use usage_common::events::{
     LeaseClosed, LeaseOpened, MeasurementChanged, TerminalDeactivated, TerminalRegistered,
     TypedEvent, UsageBatchAccepted, UsageProofRecorded,
 };
+use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
 use usage_common::merkle::{self, Frontier, SumNode};
+use usage_common::msg::usage_proof::UsageProofChange;
 use usage_common::msg::usage_proof::{BatchInfo, InstantiateMsg, TeeKind};
 use usage_common::payload::{CommitteeRotation, UsageBatchDigest};
 use usage_common::record::{align, decode_batch, Totals, MAX_TERMINAL_ID_LEN};
-use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
-use usage_common::msg::usage_proof::UsageProofChange;
 use usage_common::{Committee, CommitteeError, ThresholdSignature};
 
 use crate::error::ContractError;
 use crate::state::{
-    has_proof, lease_starting_by, refresh_latest_lease, save_period_leaf, save_proof, AccumulatorInfo, Config,
-    LeaseState, StoredProof, TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, ATTESTOR_KEYS,
-    BATCHES, COMMITTEE, CONFIG, GOV, LEASES, LEASE_PERIODS, MEASUREMENTS, NEXT_BATCH_ID,
-    LEASE_RESERVES, TENANT_RESERVES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
+    has_proof, lease_starting_by, refresh_latest_lease, save_period_leaf, save_proof,
+    AccumulatorInfo, Config, LeaseState, StoredProof, TerminalState, ACCUMULATORS,
+    ACCUMULATOR_INFO, ATTESTOR_KEYS, BATCHES, COMMITTEE, CONFIG, GOV, LEASES, LEASE_PERIODS,
+    LEASE_RESERVES, MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_COUNT,
+    TERMINAL_IDS,
 };
 
 /// Most terminals one attestor key may speak for.
@@ -265,7 +266,9 @@ pub fn submit_batch(
             terminal.lease = lease_starting_by(deps.storage, terminal.index, window)?;
         }
         let lease = match &terminal.lease {
-            Some((start, lease)) if covered(&terminal.lease) && lease.tenant.as_str() == record.tenant => {
+            Some((start, lease))
+                if covered(&terminal.lease) && lease.tenant.as_str() == record.tenant =>
+            {
                 (*start, lease.price_cap)
             }
             _ => {
@@ -751,9 +754,7 @@ pub fn open_lease(
         start,
         other_start,
     };
-    if let Some((other_start, before)) =
-        lease_starting_by(deps.storage, terminal.index, start)?
-    {
+    if let Some((other_start, before)) = lease_starting_by(deps.storage, terminal.index, start)? {
         if before.end.is_none_or(|e| e > start) {
             return Err(overlap(other_start));
         }
@@ -866,7 +867,9 @@ fn change_reserve(
     amount: Uint128,
     add: bool,
 ) -> Result<(), ContractError> {
-    let current = TENANT_RESERVES.may_load(storage, tenant)?.unwrap_or_default();
+    let current = TENANT_RESERVES
+        .may_load(storage, tenant)?
+        .unwrap_or_default();
     let next = if add {
         current.checked_add(amount)
     } else {
@@ -999,7 +1002,8 @@ pub fn governance(
                 UsageProofChange::AcceptSoftwareTee {} => {
                     config.accept_software_tee = true;
                     CONFIG.save(deps.storage, &config)?;
-                    Response::new().add_event(ConfigUpdated::event("accept_software_tee", &config.admin))
+                    Response::new()
+                        .add_event(ConfigUpdated::event("accept_software_tee", &config.admin))
                 }
                 UsageProofChange::Timelock { seconds } => {
                     GOV.init(deps.storage, seconds)?;

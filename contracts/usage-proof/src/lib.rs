@@ -13,4 +13,7 @@ mod migrations;
 mod query;
 pub mod state;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::ContractError;

@@ -13,8 +13,8 @@ use usage_common::record::{align, Totals, UsageRecord};
 use crate::error::ContractError;
 use crate::state::{
     lease_starting_by, load_proof, range_period_leaves, range_proofs, LeaseState, StoredProof,
-    TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, BATCHES, COMMITTEE, CONFIG, LATEST_LEASE, LEASES,
-    MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_IDS,
+    TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, BATCHES, COMMITTEE, CONFIG, LATEST_LEASE,
+    LEASES, MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_IDS,
 };
 use usage_common::msg::usage_proof::TenantReserveResponse;
 

@@ -9,11 +9,11 @@ use usage_common::events::{
     WithdrawalInstructed, WithdrawalReleased, WithdrawalRequested,
 };
 use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
-use usage_common::msg::usage_proof::{QueryMsg as UsageProofQuery, TenantReserveResponse};
-use usage_common::msg::withdrawal::WithdrawalChange;
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, QueryMsg as LedgerQuery,
 };
+use usage_common::msg::usage_proof::{QueryMsg as UsageProofQuery, TenantReserveResponse};
+use usage_common::msg::withdrawal::WithdrawalChange;
 use usage_common::msg::withdrawal::{InstantiateMsg, Limits, Withdrawal, WithdrawalStatus};
 use usage_common::payload::{withdrawal_end_to_end_id, BankOutcome, WithdrawalVoucher};
 use usage_common::ThresholdSignature;

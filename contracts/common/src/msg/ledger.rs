@@ -55,8 +55,12 @@ pub enum LedgerChange {
         settlement: Option<String>,
         withdrawal: Option<String>,
     },
-    Timelock { seconds: u64 },
-    Migrate { code_id: u64 },
+    Timelock {
+        seconds: u64,
+    },
+    Migrate {
+        code_id: u64,
+    },
 }
 
 #[cw_serde]

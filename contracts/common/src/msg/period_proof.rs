@@ -67,8 +67,12 @@ pub enum PeriodProofChange {
         resolution_window_seconds: Option<u64>,
         dispute_bond: Option<Uint128>,
     },
-    Timelock { seconds: u64 },
-    Migrate { code_id: u64 },
+    Timelock {
+        seconds: u64,
+    },
+    Migrate {
+        code_id: u64,
+    },
 }
 
 #[cw_serde]
@@ -140,8 +144,12 @@ pub enum PeriodStatus {
 pub enum BondFate {
     /// No bond, or the dispute is still open.
     None,
-    Returned { amount: Uint128 },
-    Forfeited { amount: Uint128 },
+    Returned {
+        amount: Uint128,
+    },
+    Forfeited {
+        amount: Uint128,
+    },
 }
 
 /// A second resource-usage proof.

@@ -135,12 +135,18 @@ pub enum ExecuteMsg {
 /// What C1's admin may change only through the timelock.
 #[cw_serde]
 pub enum UsageProofChange {
-    AllowMeasurement { measurement: HexBinary },
+    AllowMeasurement {
+        measurement: HexBinary,
+    },
     AcceptSoftwareTee {},
     /// The timelock's own delay.
-    Timelock { seconds: u64 },
+    Timelock {
+        seconds: u64,
+    },
     /// Moves the contract to another code (it is its own chain-level admin).
-    Migrate { code_id: u64 },
+    Migrate {
+        code_id: u64,
+    },
 }
 
 #[cw_serde]
@@ -277,7 +283,6 @@ pub struct TenantReserveResponse {
     /// `price cap × reserve periods` (uncapped leases reserve nothing).
     pub reserve: Uint128,
 }
-
 
 #[cw_serde]
 pub struct LeasesResponse {

@@ -220,7 +220,8 @@ fn a_fund_mover_is_replaced_only_through_the_timelock_and_the_two_movers_must_di
         s.execute(&mallory, &apply(1)),
         Err(ContractError::InvalidConfig { .. })
     ));
-    s.execute(&mallory, &apply(2)).expect("anyone applies it once due");
+    s.execute(&mallory, &apply(2))
+        .expect("anyone applies it once due");
     let config: ConfigResponse = s.query(&QueryMsg::Config {});
     assert_eq!(config.settlement, Some(new_c3.clone()));
     assert_eq!(config.withdrawal, Some(s.withdrawal.clone()));

@@ -12,13 +12,13 @@ use cosmwasm_std::{
     Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, Timestamp, Uint128,
 };
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
+use usage_common::governance::GovernanceMsg;
 use usage_common::merkle::SumNode;
+use usage_common::msg::period_proof::PeriodProofChange;
 use usage_common::msg::period_proof::{
     ConfigResponse, ExecuteMsg, InstantiateMsg, PeriodProof, PeriodProofResponse, PeriodStatus,
     QueryMsg, VerifyInclusionResponse,
 };
-use usage_common::governance::GovernanceMsg;
-use usage_common::msg::period_proof::PeriodProofChange;
 use usage_common::msg::MigrateMsg;
 use usage_common::payload::{DisputeOutcome, DisputeResolution};
 use usage_common::record::{Metrics, Totals, UsageRecord};

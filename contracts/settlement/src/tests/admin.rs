@@ -49,14 +49,20 @@ fn only_the_admin_updates_the_tariff_and_the_admin() {
     assert_eq!(suite.config().admin, admin, "a proposal changes nothing");
     assert_eq!(
         suite
-            .execute(&mallory, ExecuteMsg::Governance(GovernanceMsg::AcceptAdmin {}))
+            .execute(
+                &mallory,
+                ExecuteMsg::Governance(GovernanceMsg::AcceptAdmin {})
+            )
             .unwrap_err(),
         ContractError::Governance(GovernanceError::NotPendingAdmin {
             sender: mallory.to_string()
         })
     );
     suite
-        .execute(&next_admin, ExecuteMsg::Governance(GovernanceMsg::AcceptAdmin {}))
+        .execute(
+            &next_admin,
+            ExecuteMsg::Governance(GovernanceMsg::AcceptAdmin {}),
+        )
         .expect("accept");
     assert_eq!(suite.config().admin, next_admin);
     assert_eq!(

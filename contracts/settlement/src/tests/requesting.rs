@@ -152,7 +152,9 @@ fn a_period_below_the_minimum_is_deferred_and_its_amount_carried_into_the_next_s
     let tenant = suite.tenant.clone();
     suite.deposit(&tenant, 10_000);
 
-    let resp = suite.request(P0).expect("a small period is deferred, not refused");
+    let resp = suite
+        .request(P0)
+        .expect("a small period is deferred, not refused");
     assert_eq!(
         SettlementDeferred::all_in(&resp.events),
         vec![SettlementDeferred {
@@ -374,7 +376,10 @@ fn a_period_is_priced_with_the_tariff_in_force_at_its_start() {
     suite.set_time(now + 10);
 
     // P0 started under the old tariff: the change does not touch it.
-    assert_eq!(suite.quote(P0).expect("quote").amount, Uint128::new(PRICE_OF_3));
+    assert_eq!(
+        suite.quote(P0).expect("quote").amount,
+        Uint128::new(PRICE_OF_3)
+    );
     let tenant = suite.tenant.clone();
     suite.deposit(&tenant, 10_000);
     suite.request(P0).expect("request");

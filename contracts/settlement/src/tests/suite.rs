@@ -10,8 +10,8 @@
 use std::cell::RefCell;
 
 use cosmwasm_std::{
-    StdResult,
-    Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, Timestamp, Uint128,
+    Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, StdResult, Timestamp,
+    Uint128,
 };
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
 use usage_common::msg::ledger::{

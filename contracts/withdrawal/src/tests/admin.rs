@@ -199,5 +199,6 @@ fn a_paused_withdrawal_contract_takes_no_request_until_resumed() {
     assert_eq!(s.dump(), before);
     s.execute(&admin, &ExecuteMsg::SetPaused { paused: false })
         .expect("resumed");
-    s.request(&alice, 100, IBAN).expect("requested after resuming");
+    s.request(&alice, 100, IBAN)
+        .expect("requested after resuming");
 }

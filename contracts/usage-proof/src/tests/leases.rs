@@ -1,0 +1,98 @@
+//! Sealing and reserves: what only C2 may do to an accumulator, and what a capped lease holds.
+
+use cosmwasm_std::Uint128;
+use usage_common::msg::usage_proof::{
+    AccumulatorResponse, ExecuteMsg, QueryMsg, TenantReserveResponse,
+};
+
+use super::suite::{Suite, GRACE, P0, PERIOD, WINDOW};
+use crate::ContractError;
+
+#[test]
+fn only_period_proof_seals_and_a_sealed_accumulator_takes_no_record_whatever_the_clock() {
+    let mut s = Suite::new();
+    s.register_leased("t-1");
+    s.register_leased("t-2");
+    s.submit(&[s.record("t-1", P0)]).expect("r1");
+    let seal = ExecuteMsg::SealAccumulator {
+        provider: s.provider.to_string(),
+        tenant: s.tenant.to_string(),
+        period_start: P0,
+    };
+    let mallory = s.addr("mallory");
+    assert_eq!(
+        s.execute(&mallory, &seal).unwrap_err(),
+        ContractError::NotPeriodProof
+    );
+    let c2 = s.period_proof.clone();
+    s.execute(&c2, &seal).expect("sealed by C2");
+    assert_eq!(
+        s.execute(&c2, &seal).unwrap_err(),
+        ContractError::AccumulatorSealed {
+            provider: s.provider.to_string(),
+            tenant: s.tenant.to_string(),
+            period_start: P0,
+        }
+    );
+    // Still inside the period by the clock, yet nothing more goes into it.
+    assert!(s.now() < P0 + PERIOD + GRACE);
+    let before = s.dump();
+    assert_eq!(
+        s.submit(&[s.record("t-2", P0)]).unwrap_err(),
+        ContractError::AccumulatorSealed {
+            provider: s.provider.to_string(),
+            tenant: s.tenant.to_string(),
+            period_start: P0,
+        }
+    );
+    assert_eq!(s.dump(), before);
+    let acc: AccumulatorResponse = s
+        .query(&QueryMsg::Accumulator {
+            provider: s.provider.to_string(),
+            tenant: s.tenant.to_string(),
+            period_start: P0,
+        })
+        .expect("accumulator");
+    assert!(acc.sealed);
+    assert_eq!(acc.frontier.size, 1);
+}
+
+#[test]
+fn a_periods_price_cap_is_the_sum_of_its_leases_caps_each_counted_once() {
+    let mut s = Suite::new();
+    let tenant = s.tenant.clone();
+    for (id, cap) in [("t-1", 40u128), ("t-2", 60)] {
+        s.register(id).expect("register");
+        s.execute(
+            &tenant,
+            &ExecuteMsg::OpenLease {
+                terminal_id: id.into(),
+                provider: s.provider.to_string(),
+                start: P0,
+                end: None,
+                price_cap: Some(Uint128::new(cap)),
+            },
+        )
+        .expect("lease");
+    }
+    s.set_time(P0 + 3 * WINDOW);
+    s.submit(&[s.record("t-1", P0), s.record("t-2", P0)])
+        .expect("first windows");
+    s.submit(&[s.record("t-1", P0 + WINDOW), s.record("t-2", P0 + WINDOW)])
+        .expect("second windows");
+    let acc: AccumulatorResponse = s
+        .query(&QueryMsg::Accumulator {
+            provider: s.provider.to_string(),
+            tenant: tenant.to_string(),
+            period_start: P0,
+        })
+        .expect("accumulator");
+    assert_eq!(acc.price_cap, Some(Uint128::new(100)));
+    // The reserve: each cap for the current period and those still in grace.
+    let reserve: TenantReserveResponse = s
+        .query(&QueryMsg::TenantReserve {
+            tenant: tenant.to_string(),
+        })
+        .expect("reserve");
+    assert_eq!(reserve.reserve, Uint128::new(100 * 3));
+}

@@ -1,0 +1,5 @@
+mod batches;
+mod committee;
+mod governance;
+mod leases;
+mod suite;
