@@ -98,6 +98,12 @@ pub enum ContractError {
     )]
     WrongDispute { expected: u64, got: u64 },
 
+    #[error("a dispute locks a bond of {needed}; the tenant has {available} available")]
+    BondNotAvailable {
+        needed: cosmwasm_std::Uint128,
+        available: cosmwasm_std::Uint128,
+    },
+
     #[error("disputes need a bond and no settlement contract is set to hold it")]
     NoBondHolder,
 

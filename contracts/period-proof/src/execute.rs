@@ -4,9 +4,13 @@ use usage_common::events::{
     ConfigUpdated, DisputeOpened, DisputeResolved, PeriodProven, TypedEvent,
 };
 use usage_common::governance::{migrate_self, GovernanceMsg, Step};
+use usage_common::msg::ledger::{AccountResponse, QueryMsg as LedgerQuery};
 use usage_common::msg::period_proof::PeriodProofChange;
 use usage_common::msg::period_proof::{InstantiateMsg, PeriodProof, PeriodStatus};
-use usage_common::msg::settlement::ExecuteMsg as SettlementExecute;
+use usage_common::msg::settlement::{
+    ConfigResponse as SettlementConfig, ExecuteMsg as SettlementExecute,
+    QueryMsg as SettlementQuery,
+};
 use usage_common::msg::usage_proof::{
     AccumulatorResponse, ConfigResponse as UsageProofConfig, ExecuteMsg as UsageProofExecute,
     QueryMsg as UsageProofQuery,
@@ -255,6 +259,22 @@ pub fn open_dispute(
     let mut response = Response::new();
     if !config.dispute_bond.is_zero() {
         let settlement = config.settlement.ok_or(ContractError::NoBondHolder)?;
+        // Checked here too, so the tenant gets this contract's typed error.
+        let c3: SettlementConfig =
+            client::query(&deps.querier, &settlement, &SettlementQuery::Config {})?;
+        let account: AccountResponse = client::query(
+            &deps.querier,
+            &c3.ledger,
+            &LedgerQuery::Account {
+                address: tenant.clone(),
+            },
+        )?;
+        if account.available < config.dispute_bond {
+            return Err(ContractError::BondNotAvailable {
+                needed: config.dispute_bond,
+                available: account.available,
+            });
+        }
         response = response.add_message(client::execute(
             &settlement,
             &SettlementExecute::EscrowBond {

@@ -10,7 +10,8 @@ use usage_scenarios::{Suite, UsageProofError, MEASUREMENT, T0, WINDOW};
 #[test]
 fn a_record_for_a_tenant_without_a_lease_is_refused() {
     let mut s = Suite::new();
-    s.register_terminal_without_lease("term-a").expect("register");
+    s.register_terminal_without_lease("term-a")
+        .expect("register");
     s.advance(WINDOW);
     assert_eq!(
         s.submit(&[s.record("term-a", T0, 1_000)]).unwrap_err(),
@@ -26,7 +27,8 @@ fn a_record_for_a_tenant_without_a_lease_is_refused() {
 #[test]
 fn a_provider_cannot_bill_a_tenant_other_than_the_terminals_lessee() {
     let mut s = Suite::new();
-    s.register_terminal("term-a").expect("register and lease to the suite's tenant");
+    s.register_terminal("term-a")
+        .expect("register and lease to the suite's tenant");
     s.advance(WINDOW);
     let mut record = s.record("term-a", T0, 1_000);
     let victim = s.addr("victim-who-only-deposited");
@@ -51,12 +53,14 @@ fn a_provider_cannot_bill_a_tenant_other_than_the_terminals_lessee() {
 #[test]
 fn leases_of_one_terminal_never_overlap_and_windows_outside_them_are_refused() {
     let mut s = Suite::new();
-    s.register_terminal_without_lease("term-a").expect("register");
+    s.register_terminal_without_lease("term-a")
+        .expect("register");
     let (alice, bob) = (s.tenant.clone(), s.addr("bob"));
     s.open_lease(&alice, "term-a", T0, Some(T0 + 2 * WINDOW), None)
         .expect("alice leases two windows");
     assert_eq!(
-        s.open_lease(&bob, "term-a", T0 + WINDOW, None, None).unwrap_err(),
+        s.open_lease(&bob, "term-a", T0 + WINDOW, None, None)
+            .unwrap_err(),
         UsageProofError::LeaseOverlap {
             terminal_id: "term-a".into(),
             start: T0 + WINDOW,
@@ -73,7 +77,8 @@ fn leases_of_one_terminal_never_overlap_and_windows_outside_them_are_refused() {
         }
     );
     assert!(matches!(
-        s.open_lease(&bob, "term-a", T0 + 3, None, None).unwrap_err(),
+        s.open_lease(&bob, "term-a", T0 + 3, None, None)
+            .unwrap_err(),
         UsageProofError::InvalidLease { .. }
     ));
     s.open_lease(&bob, "term-a", T0 + 2 * WINDOW, None, None)
@@ -81,7 +86,8 @@ fn leases_of_one_terminal_never_overlap_and_windows_outside_them_are_refused() {
 
     s.advance(4 * WINDOW);
     let in_alices = s.record("term-a", T0 + WINDOW, 1_000);
-    s.submit(&[in_alices]).expect("alice's window, billed to alice");
+    s.submit(&[in_alices])
+        .expect("alice's window, billed to alice");
     let mut bobs = s.record("term-a", T0 + 2 * WINDOW, 1_000);
     bobs.tenant = bob.to_string();
     s.submit(&[bobs]).expect("bob's window, billed to bob");
@@ -104,7 +110,8 @@ fn leases_of_one_terminal_never_overlap_and_windows_outside_them_are_refused() {
 #[test]
 fn only_a_leases_parties_end_it_and_never_before_the_current_window() {
     let mut s = Suite::new();
-    s.register_terminal("term-a").expect("register and lease from 0");
+    s.register_terminal("term-a")
+        .expect("register and lease from 0");
     let tenant = s.tenant.clone();
     let mallory = s.addr("mallory");
     assert_eq!(
@@ -175,7 +182,8 @@ fn one_attestor_key_speaks_for_one_terminal_unless_both_declare_sharing() {
             other: "host-a".into()
         }
     );
-    s.exec_c1(&admin, &a_shared).expect("host-a declares sharing");
+    s.exec_c1(&admin, &a_shared)
+        .expect("host-a declares sharing");
     s.exec_c1(&admin, &b_shared)
         .expect("both declared: one host, several terminals");
 }

@@ -3,14 +3,13 @@
 //! deadline after which the proven totals stand, and the bond follows the verdict.
 
 use cosmwasm_std::Uint128;
-use cw_multi_test::Executor;
 use usage_common::msg::period_proof as c2;
 use usage_common::msg::usage_proof as c1;
 use usage_common::payload::DisputeOutcome;
 use usage_common::record::Totals;
 use usage_scenarios::{
-    PeriodProofError, SettlementError, Suite, UsageProofError, WithdrawalError, DISPUTE_BOND, DISPUTE_WINDOW,
-    GRACE, PERIOD, RESOLUTION_WINDOW, T0, WINDOW,
+    PeriodProofError, SettlementError, Suite, UsageProofError, WithdrawalError, DISPUTE_BOND,
+    DISPUTE_WINDOW, GRACE, PERIOD, RESOLUTION_WINDOW, T0, WINDOW,
 };
 
 /// One terminal leased by the suite's tenant, `deposit` credited, one window of usage proven
@@ -54,7 +53,8 @@ fn proven_usage_is_escrowed_and_cannot_be_withdrawn_before_it_is_paid() {
 #[test]
 fn a_capped_lease_keeps_its_reserve_out_of_reach_of_withdrawals() {
     let mut s = Suite::new();
-    s.register_terminal_without_lease("term-a").expect("register");
+    s.register_terminal_without_lease("term-a")
+        .expect("register");
     let tenant = s.tenant.clone();
     s.open_lease(&tenant, "term-a", T0, None, Some(500))
         .expect("capped lease");
@@ -69,7 +69,8 @@ fn a_capped_lease_keeps_its_reserve_out_of_reach_of_withdrawals() {
             amount: Uint128::new(600),
         }
     );
-    s.request_withdrawal(&tenant, 500).expect("above the reserve");
+    s.request_withdrawal(&tenant, 500)
+        .expect("above the reserve");
 
     // Ended, the lease holds its reserve until every period it could bill has closed.
     s.exec_c1(
@@ -98,13 +99,16 @@ fn a_capped_lease_keeps_its_reserve_out_of_reach_of_withdrawals() {
 #[test]
 fn a_lease_cap_bounds_the_bill_of_its_period() {
     let mut s = Suite::new();
-    s.register_terminal_without_lease("term-a").expect("register");
+    s.register_terminal_without_lease("term-a")
+        .expect("register");
     let tenant = s.tenant.clone();
-    s.open_lease(&tenant, "term-a", T0, None, Some(50)).expect("lease");
+    s.open_lease(&tenant, "term-a", T0, None, Some(50))
+        .expect("lease");
     s.set_payee();
     s.deposit("CAMT-1", &tenant, 100_000).expect("deposit");
     s.advance(WINDOW);
-    s.submit(&[s.record("term-a", T0, 5_000_000)]).expect("usage");
+    s.submit(&[s.record("term-a", T0, 5_000_000)])
+        .expect("usage");
     s.advance(T0 + PERIOD + GRACE + DISPUTE_WINDOW + 1 - s.now());
     s.prove_period(T0).expect("sealed");
     assert_eq!(
@@ -164,28 +168,12 @@ fn a_dispute_needs_funds_for_its_bond() {
     let tenant = s.tenant.clone();
     s.request_withdrawal(&tenant, 10_000 - price - DISPUTE_BOND + 1)
         .expect("leave less than the bond");
-    // C3 refuses to lock the bond, so C2's dispute fails with it.
-    let c2_addr = s.c2.clone();
-    let err = s
-        .app
-        .execute_contract(
-            tenant.clone(),
-            c2_addr,
-            &c2::ExecuteMsg::OpenDispute {
-                provider: s.provider.to_string(),
-                tenant: tenant.to_string(),
-                period_start: T0,
-                reason: "no bond".into(),
-            },
-            &[],
-        )
-        .unwrap_err();
-    assert!(
-        format!("{err:?}").contains(&format!(
-            "tenant has {} available, {DISPUTE_BOND} needed",
-            DISPUTE_BOND - 1
-        )),
-        "{err:?}"
+    assert_eq!(
+        s.open_dispute(T0).unwrap_err(),
+        PeriodProofError::BondNotAvailable {
+            needed: Uint128::new(DISPUTE_BOND),
+            available: Uint128::new(DISPUTE_BOND - 1),
+        }
     );
     assert!(matches!(
         s.period_proof(T0).expect("proof").status,

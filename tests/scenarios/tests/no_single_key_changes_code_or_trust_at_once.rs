@@ -4,9 +4,7 @@
 
 use cosmwasm_std::{HexBinary, WasmMsg};
 use cw_multi_test::Executor;
-use usage_common::governance::{
-    GovernanceMsg, PendingChangesResponse, DEFAULT_TIMELOCK_SECONDS,
-};
+use usage_common::governance::{GovernanceMsg, PendingChangesResponse, DEFAULT_TIMELOCK_SECONDS};
 use usage_common::msg::usage_proof as c1;
 use usage_scenarios::*;
 

@@ -27,7 +27,8 @@ fn a_record_arriving_in_the_second_its_period_is_sealed_goes_to_the_next_period(
     // The exact second C2 may seal: the period's end plus grace.
     let closes_at = T0 + PERIOD + GRACE;
     s.advance(closes_at - s.now());
-    s.prove_period(T0).expect("sealed at the first possible second");
+    s.prove_period(T0)
+        .expect("sealed at the first possible second");
     let sealed = s.period_proof(T0).expect("second proof");
     assert_eq!(sealed.totals.records, 1);
 
@@ -76,14 +77,20 @@ fn a_record_proven_long_after_its_period_is_billed_late_exactly_once() {
     s.advance(3 * PERIOD + 5);
     let now = s.now();
     let open = now - (now - GRACE) % PERIOD - GRACE % PERIOD;
-    let records = vec![s.record(&t[0], T0, 1_000), s.record(&t[1], T0 + WINDOW, 1_000)];
+    let records = vec![
+        s.record(&t[0], T0, 1_000),
+        s.record(&t[1], T0 + WINDOW, 1_000),
+    ];
     let res = s.submit(&records).expect("late records are proven");
     let appended = AccumulatorAppended::all_in(&res.events);
     assert_eq!(appended.len(), 1);
     assert_eq!(appended[0].late, 2);
     let billed_in = appended[0].period_start;
     assert_eq!(billed_in, open);
-    assert!(now < billed_in + PERIOD + GRACE, "billed in a period still open");
+    assert!(
+        now < billed_in + PERIOD + GRACE,
+        "billed in a period still open"
+    );
 
     // Exactly once: the same windows again are refused.
     assert_eq!(
