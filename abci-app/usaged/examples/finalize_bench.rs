@@ -187,13 +187,17 @@ fn main() -> anyhow::Result<()> {
             "attestor_key": HexBinary::from(merkle::sha256(id.as_bytes())), "tee": "software",
             "measurement": HexBinary::from(localnet::SOFTWARE_MEASUREMENT)}})
     };
-    let lease = |i: usize, provider: &str| {
-        json!({"open_lease": {"terminal_id": format!("edge-{i:05}"), "provider": provider, "start": 0}})
-    };
+    let lease = |i: usize, provider: &str| json!({"open_lease": {"terminal_id": format!("edge-{i:05}"), "provider": provider, "start": 0}});
     let mut reg = vec![];
     let mut tenant_seq = vec![0u64; tenant_keys.len()];
     for i in 0..terminals {
-        reg.push(sign(&admin, chain, seq, &c1, &register(i, &info.admin_address)));
+        reg.push(sign(
+            &admin,
+            chain,
+            seq,
+            &c1,
+            &register(i, &info.admin_address),
+        ));
         seq += 1;
         let t = i % tenant_keys.len();
         reg.push(sign(

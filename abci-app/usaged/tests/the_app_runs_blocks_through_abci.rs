@@ -261,7 +261,15 @@ fn run_chain(
     let (r, h) = block(
         &app,
         1,
-        &[register, bad_sig, wrong_chain, future_seq, expired, refused, lease],
+        &[
+            register,
+            bad_sig,
+            wrong_chain,
+            future_seq,
+            expired,
+            refused,
+            lease,
+        ],
     );
     hashes.push(h);
     results.push(r);
