@@ -14,6 +14,7 @@
 //!   `BelowMinimum`, an open dispute): the period backs off, 30 s doubling up to one hour;
 //! * it is early (the dispute window or the grace is still open): it waits until the time the
 //!   contract named;
+//! * it ran out of gas: it is tried again soon with twice the gas (at most [`MAX_KEEPER_GAS`]);
 //! * anything else (the node, the mempool, a call not seen in a block): it is tried again soon.
 //!
 //! Periods that started more than [`HORIZON_PERIODS`] × (period + grace + dispute window +
@@ -32,8 +33,12 @@ use crate::store::{PeriodKey, PeriodState, Store, StoreError};
 /// batches, and a block takes a sender's transactions in sequence order only, so a few small
 /// calls at a time keep the batches' way into blocks clear.
 pub const MAX_IN_FLIGHT: usize = 4;
-/// The gas limit of a keeper call.
-pub const KEEPER_GAS: u64 = 20_000_000;
+/// The gas limit of a keeper call: a `ProvePeriod` used about 0.65 M on the localnet and a
+/// refused `RequestSettlement` about 0.15 M, so four calls in flight leave a 60 M block room
+/// for a 30 M batch.
+pub const KEEPER_GAS: u64 = 5_000_000;
+/// The gas limit a call that ran out of gas doubles up to.
+pub const MAX_KEEPER_GAS: u64 = 20_000_000;
 /// How long a broadcast call is looked for in blocks before it is counted as lost.
 pub const LOST_AFTER_MS: u64 = 30_000;
 /// How soon a call that failed for a passing reason is tried again.
@@ -44,6 +49,8 @@ pub const FIRST_BACKOFF_MS: u64 = 30_000;
 pub const MAX_BACKOFF_MS: u64 = 3_600_000;
 /// How many (period + grace + dispute window + resolution window) spans a period is kept.
 pub const HORIZON_PERIODS: u64 = 4;
+/// The SDK code of an out-of-gas transaction.
+const SDK_OUT_OF_GAS: u32 = 11;
 
 /// A keeper call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +75,8 @@ pub enum Verdict {
     Until(u64),
     /// Failed for a passing reason: try again soon.
     Retry,
+    /// Ran out of gas: try again soon with more.
+    OutOfGas,
 }
 
 /// The number after `key` in `log` (`until: 123`, `from 123`).
@@ -91,6 +100,9 @@ pub fn classify(call: Call, outcome: &TxOutcome) -> Verdict {
     }
     let log = outcome.log.as_str();
     let has = |s: &str| log.contains(s);
+    if (outcome.codespace == "sdk" && outcome.code == SDK_OUT_OF_GAS) || has("out of gas") {
+        return Verdict::OutOfGas;
+    }
     // Refusals of the contracts, by their error texts.
     match call {
         Call::ProvePeriod => {
@@ -251,6 +263,8 @@ pub struct PassReport {
 pub struct Keeper {
     in_flight: BTreeMap<PeriodKey, InFlight>,
     waits: BTreeMap<PeriodKey, Wait>,
+    /// Gas limits raised after a call ran out of gas.
+    gas: BTreeMap<PeriodKey, u64>,
     /// The cutoff of the last pruning.
     pruned_to: Option<u64>,
 }
@@ -259,6 +273,11 @@ impl Keeper {
     /// Calls broadcast and not answered yet.
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
+    }
+
+    /// The gas limit of `key`'s next call.
+    pub fn gas_of(&self, key: &PeriodKey) -> u64 {
+        self.gas.get(key).copied().unwrap_or(KEEPER_GAS)
     }
 
     /// When (local ms) `key` may be tried again, and after how many refusals in a row.
@@ -278,10 +297,12 @@ impl Keeper {
         match verdict {
             Verdict::Reached(state) => {
                 self.waits.remove(key);
+                self.gas.remove(key);
                 store.raise_period(&[(key.clone(), state)])?;
             }
             Verdict::Abandon => {
                 self.waits.remove(key);
+                self.gas.remove(key);
                 store.raise_period(&[(key.clone(), PeriodState::Abandoned)])?;
                 report.abandoned += 1;
             }
@@ -305,6 +326,12 @@ impl Keeper {
                         refusals: 0,
                     },
                 );
+            }
+            Verdict::OutOfGas => {
+                let gas = self.gas_of(key);
+                self.gas
+                    .insert(key.clone(), gas.saturating_mul(2).min(MAX_KEEPER_GAS));
+                return self.apply(store, key, Verdict::Retry, block_time, now_ms, report);
             }
             Verdict::Retry => {
                 let refusals = self.waits.get(key).map_or(0, |w| w.refusals);
@@ -366,6 +393,7 @@ impl Keeper {
             {
                 report.pruned = store.prune_periods_before(cutoff)?;
                 self.waits.retain(|k, _| k.2 >= cutoff);
+                self.gas.retain(|k, _| k.2 >= cutoff);
                 self.pruned_to = Some(cutoff);
                 if report.pruned > 0 {
                     tracing::info!(cutoff, forgotten = report.pruned, "forgot old periods");
@@ -417,7 +445,10 @@ impl Keeper {
                 },
                 PeriodState::SettlementRequested | PeriodState::Abandoned => continue,
             };
-            match chain.broadcast_call(&contract, &msg, KEEPER_GAS).await {
+            match chain
+                .broadcast_call(&contract, &msg, self.gas_of(&key))
+                .await
+            {
                 Ok(hash) => {
                     report.broadcast += 1;
                     self.in_flight.insert(
@@ -472,6 +503,7 @@ mod tests {
         mempool: Mutex<Vec<(String, serde_json::Value)>>,
         blocks: Mutex<BTreeMap<String, TxOutcome>>,
         sent: Mutex<Vec<serde_json::Value>>,
+        gas: Mutex<Vec<u64>>,
         answer: Box<dyn Fn(&serde_json::Value) -> TxOutcome + Send + Sync>,
     }
 
@@ -485,6 +517,7 @@ mod tests {
                 mempool: Mutex::default(),
                 blocks: Mutex::default(),
                 sent: Mutex::default(),
+                gas: Mutex::default(),
                 answer: Box::new(answer),
             }
         }
@@ -516,8 +549,9 @@ mod tests {
             &self,
             _contract: &str,
             msg: &serde_json::Value,
-            _gas: u64,
+            gas: u64,
         ) -> Result<String, ClientError> {
+            self.gas.lock().unwrap().push(gas);
             let mut sent = self.sent.lock().unwrap();
             sent.push(msg.clone());
             let hash = format!("TX{}", sent.len());
@@ -641,7 +675,16 @@ mod tests {
             ),
             Verdict::Until(1_290)
         );
-        assert_eq!(classify(s, &outcome(11, "out of gas")), Verdict::Retry);
+        let mut out_of_gas = outcome(
+            11,
+            "out of gas in location: wasm; gasWanted: 5000000, gasUsed: 5000100: out of gas",
+        );
+        out_of_gas.codespace = "sdk".into();
+        assert_eq!(classify(s, &out_of_gas), Verdict::OutOfGas);
+        assert_eq!(
+            classify(ProvePeriod, &refused("out of gas")),
+            Verdict::OutOfGas
+        );
         assert_eq!(
             classify(ProvePeriod, &refused("state is corrupt")),
             Verdict::Retry
@@ -806,5 +849,31 @@ mod tests {
             store.open_periods().unwrap(),
             vec![(kept, PeriodState::Recorded)]
         );
+    }
+
+    #[tokio::test]
+    async fn a_call_that_ran_out_of_gas_is_sent_again_with_twice_the_gas_up_to_the_most() {
+        let (_dir, store) = store();
+        store
+            .raise_period(&[(tenant(1), PeriodState::Recorded)])
+            .unwrap();
+        let chain = FakeChain::new(NOW_S, |_| {
+            let mut o = outcome(11, "out of gas");
+            o.codespace = "sdk".into();
+            o
+        });
+        let mut keeper = Keeper::default();
+        let mut now = NOW_MS;
+        // Each pass reads the last call's outcome, the next one sends it again.
+        for _ in 0..8 {
+            keeper.pass(&store, &setup(), &chain, now).await.unwrap();
+            chain.make_block();
+            now += RETRY_MS;
+        }
+        assert_eq!(
+            *chain.gas.lock().unwrap(),
+            vec![KEEPER_GAS, 2 * KEEPER_GAS, MAX_KEEPER_GAS, MAX_KEEPER_GAS]
+        );
+        assert_eq!(keeper.gas_of(&tenant(1)), MAX_KEEPER_GAS);
     }
 }
