@@ -41,14 +41,15 @@ pub const RETRY_MS: u64 = 1_000;
 /// How long a leader waits for a member's reply.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(4);
 
-/// This member's record of `(terminal, window)` from the samples it holds.
+/// This member's record of `(terminal, window)` (windows of `window_seconds`) from the samples
+/// it holds.
 pub fn own_record(
     reader: &Reader,
-    view: &ChainView,
+    window_seconds: u64,
     terminal: &str,
     window_start: u64,
 ) -> Option<UsageRecord> {
-    let len = view.window_seconds;
+    let len = window_seconds;
     let (previous, inside) = reader
         .samples_for_window(
             terminal,
@@ -128,7 +129,7 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
         {
             Some("proven")
         } else {
-            match own_record(&reader, view, &r.terminal_id, r.window_start) {
+            match own_record(&reader, view.window_seconds, &r.terminal_id, r.window_start) {
                 None => Some("missing"),
                 Some(own) if own != *r => Some("mismatch"),
                 Some(_) => None,
@@ -273,6 +274,25 @@ pub async fn follow(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The first window start (seconds) whose samples this member keeps at time `now`: a window's
+/// record may be proven until its period's grace ends, or late in the next period, whose
+/// dispute is resolved at the latest a dispute and a resolution window after that period is
+/// sealed; the member must still hold the samples then to vouch for a resolution.
+/// `dispute_seconds` is C2's dispute window plus its resolution window.
+pub fn sample_cutoff(
+    now: u64,
+    window_seconds: u64,
+    period_seconds: u64,
+    grace_seconds: u64,
+    dispute_seconds: u64,
+) -> u64 {
+    let horizon = period_seconds
+        .saturating_add(grace_seconds)
+        .saturating_mul(2)
+        .saturating_add(dispute_seconds);
+    align(now.saturating_sub(horizon), window_seconds)
+}
+
 /// Which member is responsible for a window that closed (and settled) at `settled_ms`, at
 /// `now_ms`: the window's leader, then the next one after each failover timeout.
 pub fn responsible(
@@ -333,7 +353,7 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
                 if inflight.contains_key(&key) || reader.is_proven(&t, w)? {
                     continue;
                 }
-                if let Some(r) = own_record(&reader, &view, &t, w) {
+                if let Some(r) = own_record(&reader, view.window_seconds, &t, w) {
                     candidates.push(r);
                     any = true;
                 }
@@ -663,6 +683,22 @@ mod tests {
             interpret_block(&[unsigned, malformed], C1, C2),
             BlockFacts::default()
         );
+    }
+
+    #[test]
+    fn samples_are_kept_until_every_dispute_of_their_period_can_no_longer_be_resolved() {
+        // Localnet timing: 10 s windows, 60 s periods, 30 s grace, 60 s dispute window, 120 s
+        // resolution window.
+        let (w, p, g, d) = (10, 60, 30, 60 + 120);
+        // Window 1050, the last of period 1000, is proven late: its record lands in period
+        // 1060, which is sealed at the earliest at 1060 + 60 + 30 = 1150, disputed until
+        // 1210 at the latest, and resolved until 1330.
+        let last_resolution = 1_060 + p + g + 60 + 120;
+        assert!(sample_cutoff(last_resolution, w, p, g, d) <= 1_050);
+        // The first window of period 1000, disputed with it.
+        assert!(sample_cutoff(1_000 + p + g + 60 + 120, w, p, g, d) <= 1_000);
+        // Once nothing can be resolved any more, samples go.
+        assert!(sample_cutoff(last_resolution + 2 * (p + g), w, p, g, d) > 1_050);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The HTTP server (ingest, peer protocol, metrics) and the background loops.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,6 +84,9 @@ async fn first_view(client: &ChainClient, c1: &str, wait: Duration) -> anyhow::R
     }
 }
 
+/// No C2 windows read yet.
+const UNKNOWN: u64 = u64::MAX;
+
 /// C2's dispute window plus its resolution window (seconds): how long after its proof a period
 /// may still be disputed and resolved.
 async fn dispute_and_resolution_seconds(
@@ -127,8 +130,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     });
 
+    // C2's dispute plus resolution windows, once read (by the keeper).
+    let c2_windows = Arc::new(AtomicU64::new(UNKNOWN));
+
     // The protocol loop: follow, lead, forget old windows.
     let s = state.clone();
+    let known_windows = c2_windows.clone();
     tokio::spawn(async move {
         let tick = Duration::from_millis(s.config.timing.tick_ms.max(50));
         let mut ticks = 0u64;
@@ -147,13 +154,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
             s.metrics.lead_passes.fetch_add(1, Ordering::Relaxed);
             ticks += 1;
-            if ticks.is_multiple_of(120) {
-                // Windows older than two provable horizons are forgotten.
-                let view = s.view.read().await.clone();
-                let horizon = 2 * (view.period_seconds + view.grace_seconds);
-                let now = crate::now_ms() / 1_000;
-                let cutoff =
-                    usage_common::record::align(now.saturating_sub(horizon), view.window_seconds);
+            // Windows whose disputes can no longer be resolved are forgotten (once C2's
+            // windows are known).
+            let dispute_seconds = known_windows.load(Ordering::Relaxed);
+            if ticks.is_multiple_of(120) && dispute_seconds != UNKNOWN {
+                let cutoff = {
+                    let view = s.view.read().await;
+                    protocol::sample_cutoff(
+                        crate::now_ms() / 1_000,
+                        view.window_seconds,
+                        view.period_seconds,
+                        view.grace_seconds,
+                        dispute_seconds,
+                    )
+                };
                 match s.store.prune_before(cutoff) {
                     Ok(n) if n > 0 => tracing::info!(cutoff, deleted = n, "pruned old samples"),
                     Ok(_) => {}
@@ -176,6 +190,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                     .await
                     .map_err(|e| tracing::info!(error = %e, "C2 configuration not read"))
                     .ok();
+                if let Some(d) = dispute_seconds {
+                    c2_windows.store(d.min(UNKNOWN - 1), Ordering::Relaxed);
+                }
             }
             let setup = {
                 let view = s.view.read().await;

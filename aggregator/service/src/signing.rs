@@ -26,14 +26,16 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use usage_common::msg::{ledger, settlement, withdrawal};
+use usage_common::msg::{ledger, period_proof, settlement, usage_proof, withdrawal, MAX_LIMIT};
 use usage_common::payload::{
-    BankOutcome, CommitteeRotation, DepositVoucher, Domain, SettlementApproval, SettlementVoucher,
-    SignedPayload, WithdrawalApproval, WithdrawalVoucher,
+    BankOutcome, CommitteeRotation, DepositVoucher, DisputeOutcome, DisputeResolution, Domain,
+    SettlementApproval, SettlementVoucher, SignedPayload, WithdrawalApproval, WithdrawalVoucher,
 };
+use usage_common::record::{Totals, UsageRecord};
 
 use crate::bank::{BankBooking, BookingStatus, Direction};
 use crate::callers::{Denied, SealedRequest};
+use crate::protocol::own_record;
 use crate::AppState;
 
 /// Path of the signing endpoint.
@@ -73,6 +75,16 @@ pub enum SignRequest {
         /// The rotation.
         rotation: CommitteeRotation,
     },
+    /// C2's resolution of the open dispute of a (provider, tenant, period), by this member's
+    /// own records of the period's first proofs ([`dispute_outcome`]).
+    DisputeResolution {
+        /// The provider.
+        provider: String,
+        /// The tenant.
+        tenant: String,
+        /// The period.
+        period_start: u64,
+    },
 }
 
 /// A member's signature.
@@ -110,6 +122,9 @@ pub enum Refusal {
     NotConfigured,
     /// The chain or the bank could not be reached; try again.
     Unavailable,
+    /// This member holds no samples of what it is asked to check (never received, or
+    /// forgotten): it cannot vouch either way.
+    CannotCheck,
     /// The body is not a sealed request (`401`).
     Unsigned,
     /// The caller's key is not allowed to ask for signatures (`403`).
@@ -144,7 +159,8 @@ impl Refusal {
             | Refusal::AlreadyConsumed
             | Refusal::Mismatch
             | Refusal::BankDisagrees
-            | Refusal::NotConfigured => StatusCode::CONFLICT,
+            | Refusal::NotConfigured
+            | Refusal::CannotCheck => StatusCode::CONFLICT,
         }
     }
 }
@@ -217,6 +233,68 @@ fn confirm_debit(
         ));
     }
     Ok(())
+}
+
+/// Every first proof of (provider, tenant, period) on C1 at `c1`, in accumulator order.
+async fn first_proofs(
+    client: &usage_client::ChainClient,
+    c1: &str,
+    provider: &str,
+    tenant: &str,
+    period_start: u64,
+) -> Checked<Vec<usage_proof::FirstProof>> {
+    let mut out: Vec<usage_proof::FirstProof> = vec![];
+    let mut start_after: Option<u64> = None;
+    loop {
+        let page: usage_proof::ProofsResponse = client
+            .smart(
+                c1,
+                &usage_proof::QueryMsg::PeriodProofs {
+                    provider: provider.to_string(),
+                    tenant: tenant.to_string(),
+                    period_start,
+                    start_after,
+                    limit: Some(MAX_LIMIT),
+                },
+            )
+            .await
+            .map_err(unavailable)?;
+        let Some(last) = page.proofs.last().map(|p| p.period_index) else {
+            return Ok(out);
+        };
+        if start_after.is_some_and(|s| last <= s) {
+            return Err(unavailable("C1's period proofs did not advance"));
+        }
+        start_after = Some(last);
+        out.extend(page.proofs);
+    }
+}
+
+/// The outcome a member vouches for, from each proven record of the disputed period paired with
+/// this member's own record of the same (terminal, window), recomputed from its verified
+/// samples as when it co-signs a batch (`None`: it holds no samples of that window):
+/// * every proven record equals its own → [`DisputeOutcome::Upheld`];
+/// * some differ, or are unknown to it while it holds others → [`DisputeOutcome::Adjusted`]
+///   with the totals of its own records (the unknown windows count for nothing);
+/// * it holds no samples of any of them, or there are none → `None`: it cannot check.
+///
+/// The rule depends on the records only (not on their order), so members holding the same
+/// samples vouch for the same outcome.
+pub fn dispute_outcome(pairs: &[(UsageRecord, Option<UsageRecord>)]) -> Option<DisputeOutcome> {
+    if pairs.iter().all(|(_, own)| own.is_none()) {
+        return None;
+    }
+    if pairs
+        .iter()
+        .all(|(proven, own)| own.as_ref() == Some(proven))
+    {
+        return Some(DisputeOutcome::Upheld);
+    }
+    let mut totals = Totals::default();
+    for own in pairs.iter().filter_map(|(_, own)| own.as_ref()) {
+        totals = totals.checked_add(&Totals::of(&own.metrics))?;
+    }
+    Some(DisputeOutcome::Adjusted { totals })
 }
 
 /// Checks `request` and returns (verifying contract, signing bytes).
@@ -461,6 +539,100 @@ async fn check(state: &AppState, epoch: u64, request: &SignRequest) -> Checked<(
                 voucher.signing_bytes(&Domain::new(chain, &c5, epoch)),
             ))
         }
+        SignRequest::DisputeResolution {
+            provider,
+            tenant,
+            period_start,
+        } => {
+            let c2 = state.config.period_proof.clone();
+            let p: period_proof::PeriodProofResponse = client
+                .smart(
+                    &c2,
+                    &period_proof::QueryMsg::PeriodProof {
+                        provider: provider.clone(),
+                        tenant: tenant.clone(),
+                        period_start: *period_start,
+                    },
+                )
+                .await
+                .map_err(unavailable)?;
+            let proof = p
+                .proof
+                .ok_or_else(|| refuse(Refusal::NotFound, "no second proof of this period"))?;
+            let (opened_at, resolve_by) = match &proof.status {
+                period_proof::PeriodStatus::Disputed {
+                    opened_at,
+                    resolve_by,
+                    ..
+                } => (*opened_at, *resolve_by),
+                period_proof::PeriodStatus::Resolved { .. } => {
+                    return Err(refuse(
+                        Refusal::AlreadyConsumed,
+                        "the dispute is already resolved",
+                    ))
+                }
+                period_proof::PeriodStatus::Proven => {
+                    return Err(refuse(Refusal::WrongState, "the period is not disputed"))
+                }
+            };
+            let (_, now) = client.status().await.map_err(unavailable)?;
+            if now > resolve_by {
+                return Err(refuse(
+                    Refusal::WrongState,
+                    format!("the resolution deadline passed at {resolve_by}"),
+                ));
+            }
+            let first = first_proofs(
+                client,
+                &state.config.usage_proof,
+                provider,
+                tenant,
+                *period_start,
+            )
+            .await?;
+            if first.len() as u64 != proof.totals.records {
+                return Err(refuse(
+                    Refusal::Mismatch,
+                    format!(
+                        "C1 holds {} first proofs of the period, its second proof {}",
+                        first.len(),
+                        proof.totals.records
+                    ),
+                ));
+            }
+            let window_seconds = state.view.read().await.window_seconds;
+            let reader = state.store.reader().map_err(unavailable)?;
+            let pairs: Vec<(UsageRecord, Option<UsageRecord>)> = first
+                .into_iter()
+                .map(|f| {
+                    let own = own_record(&reader, window_seconds, &f.terminal_id, f.window_start);
+                    let proven = UsageRecord {
+                        terminal_id: f.terminal_id,
+                        window_start: f.window_start,
+                        tenant: f.tenant,
+                        metrics: f.metrics,
+                    };
+                    (proven, own)
+                })
+                .collect();
+            let outcome = dispute_outcome(&pairs).ok_or_else(|| {
+                refuse(
+                    Refusal::CannotCheck,
+                    "this member holds no samples of the period's proven windows",
+                )
+            })?;
+            let resolution = DisputeResolution {
+                provider: provider.clone(),
+                tenant: tenant.clone(),
+                period_start: *period_start,
+                opened_at,
+                outcome,
+            };
+            Ok((
+                c2.clone(),
+                resolution.signing_bytes(&Domain::new(chain, &c2, epoch)),
+            ))
+        }
         SignRequest::DepositVoucher { voucher } => {
             let c4 = contract(&state.config.ledger, "ledger")?;
             let d: ledger::DepositResponse = client
@@ -610,5 +782,104 @@ pub async fn sign(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
             tracing::warn!(%caller, ?request, ?error, %message, "refused to sign");
             refusal(error, message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use usage_common::record::Metrics;
+
+    fn record(terminal: &str, window_start: u64, tx: u64) -> UsageRecord {
+        UsageRecord {
+            terminal_id: terminal.into(),
+            window_start,
+            tenant: "usage1tenant".into(),
+            metrics: Metrics {
+                net_tx_bytes: tx,
+                cpu_time_us: 7,
+                ..Metrics::default()
+            },
+        }
+    }
+
+    fn proven() -> Vec<UsageRecord> {
+        vec![
+            record("t1", 60, 100),
+            record("t1", 70, 200),
+            record("t2", 60, 300),
+        ]
+    }
+
+    #[test]
+    fn a_period_whose_every_proven_record_is_the_members_own_is_upheld() {
+        let pairs: Vec<_> = proven().into_iter().map(|r| (r.clone(), Some(r))).collect();
+        assert_eq!(dispute_outcome(&pairs), Some(DisputeOutcome::Upheld));
+    }
+
+    #[test]
+    fn a_proven_record_that_differs_from_the_members_own_adjusts_to_its_own_totals() {
+        let mut pairs: Vec<_> = proven().into_iter().map(|r| (r.clone(), Some(r))).collect();
+        pairs[1].1 = Some(record("t1", 70, 150));
+        let Some(DisputeOutcome::Adjusted { totals }) = dispute_outcome(&pairs) else {
+            panic!("not adjusted: {:?}", dispute_outcome(&pairs));
+        };
+        assert_eq!(totals.records, 3);
+        assert_eq!(totals.net_tx_bytes, 100 + 150 + 300);
+        assert_eq!(totals.cpu_time_us, 21);
+
+        // Another tenant in the member's own record is a difference too.
+        let mut pairs: Vec<_> = proven().into_iter().map(|r| (r.clone(), Some(r))).collect();
+        let mut other = record("t2", 60, 300);
+        other.tenant = "usage1other".into();
+        pairs[2].1 = Some(other);
+        assert!(matches!(
+            dispute_outcome(&pairs),
+            Some(DisputeOutcome::Adjusted { totals }) if totals.records == 3
+        ));
+    }
+
+    #[test]
+    fn a_proven_record_unknown_to_a_member_holding_the_others_counts_for_nothing() {
+        let mut pairs: Vec<_> = proven().into_iter().map(|r| (r.clone(), Some(r))).collect();
+        pairs[0].1 = None;
+        let Some(DisputeOutcome::Adjusted { totals }) = dispute_outcome(&pairs) else {
+            panic!("not adjusted");
+        };
+        assert_eq!((totals.records, totals.net_tx_bytes), (2, 500));
+    }
+
+    #[test]
+    fn a_member_without_samples_of_the_period_cannot_check_it() {
+        let pairs: Vec<_> = proven().into_iter().map(|r| (r, None)).collect();
+        assert_eq!(dispute_outcome(&pairs), None);
+        assert_eq!(dispute_outcome(&[]), None);
+    }
+
+    #[test]
+    fn the_outcome_does_not_depend_on_the_order_of_the_records() {
+        let mut pairs: Vec<_> = proven().into_iter().map(|r| (r.clone(), Some(r))).collect();
+        pairs[1].1 = Some(record("t1", 70, 150));
+        pairs[2].1 = None;
+        let outcome = dispute_outcome(&pairs);
+        pairs.reverse();
+        assert_eq!(dispute_outcome(&pairs), outcome);
+        pairs.swap(0, 1);
+        assert_eq!(dispute_outcome(&pairs), outcome);
+    }
+
+    #[test]
+    fn a_dispute_resolution_request_reads_as_the_chain_names_it() {
+        let r: SignRequest = serde_json::from_str(
+            r#"{"kind":"dispute_resolution","provider":"usage1p","tenant":"usage1t","period_start":60}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            r,
+            SignRequest::DisputeResolution {
+                period_start: 60,
+                ..
+            }
+        ));
     }
 }

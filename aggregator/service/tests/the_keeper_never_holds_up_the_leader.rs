@@ -13,9 +13,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{eventually, Net};
-use serde_json::json;
 use usage_aggregator::store::{PeriodState, Store};
-use usage_attestor::simulate::terminal_id;
 use usage_client::ChainClient;
 
 const TERMINALS: u64 = 8;
@@ -25,40 +23,9 @@ const MEASURED: Duration = Duration::from_secs(60);
 
 /// Tenant `j`'s chain client (an account of its own).
 fn tenant(net: &Net, j: usize) -> ChainClient {
-    let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
     let mut seed = [0x40u8; 32];
     seed[31] = u8::try_from(j + 1).expect("few tenants");
-    ChainClient::new(&rpc, &net.info().chain_id)
-        .unwrap()
-        .with_key(&seed)
-        .unwrap()
-}
-
-/// Each fleet tenant leases its terminals (terminal `i` serves tenant `i % FLEET_TENANTS`)
-/// from the start of time.
-async fn lease_the_fleet(net: &Net) -> Vec<String> {
-    let c1 = net.contract("usage-proof");
-    let provider = net.info().admin_address.clone();
-    let mut tenants = vec![];
-    for j in 0..FLEET_TENANTS {
-        let client = tenant(net, j);
-        let msgs: Vec<(String, Vec<u8>)> = (0..TERMINALS)
-            .filter(|i| *i as usize % FLEET_TENANTS == j)
-            .map(|i| {
-                let msg = json!({"open_lease": {"terminal_id": terminal_id("sim", i),
-                    "provider": provider, "start": 0}});
-                (c1.clone(), serde_json::to_vec(&msg).unwrap())
-            })
-            .collect();
-        let hash = client.broadcast(&msgs, 20_000_000).await.unwrap();
-        let out = client
-            .wait_tx(&hash, Duration::from_secs(30))
-            .await
-            .unwrap();
-        assert!(out.is_ok(), "lease: {}", out.log);
-        tenants.push(client.address().unwrap().to_string());
-    }
-    tenants
+    common::account(net, seed)
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -151,7 +118,8 @@ async fn fifty_never_paying_tenants_leave_the_leaders_pace_unchanged() {
     for c in &mut net.configs {
         c.settlement = Some(c3.clone());
     }
-    net.fleet_tenants = lease_the_fleet(&net).await;
+    let tenants: Vec<_> = (0..FLEET_TENANTS).map(|j| tenant(&net, j)).collect();
+    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
     for i in 0..4 {
         net.start_aggregator(i, None);
     }

@@ -390,6 +390,52 @@ pub fn http_get_text(port: u16, path: &str) -> String {
     raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
 }
 
+/// A client of the localnet signing with the account of secret `seed` (created by its first
+/// transaction).
+pub fn account(net: &Net, seed: [u8; 32]) -> ChainClient {
+    let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
+    ChainClient::new(&rpc, &net.info().chain_id)
+        .expect("client")
+        .with_key(&seed)
+        .expect("key")
+}
+
+/// Each of `tenants` leases, from the start of time, the fleet's terminals it will serve
+/// (terminal `i` serves tenant `i % tenants.len()`, the fleet's round robin); returns their
+/// addresses in that order, for [`Net::fleet_tenants`].
+pub async fn lease_fleet(net: &Net, tenants: &[ChainClient]) -> Vec<String> {
+    let c1 = net.contract("usage-proof");
+    let provider = net.info().admin_address.clone();
+    let mut hashes = vec![];
+    for (j, tenant) in tenants.iter().enumerate() {
+        let msgs: Vec<(String, Vec<u8>)> = (0..net.fleet_size)
+            .filter(|i| usize::try_from(*i).expect("index") % tenants.len() == j)
+            .map(|i| {
+                let msg = json!({"open_lease": {"terminal_id": terminal_id("sim", i),
+                    "provider": provider, "start": 0}});
+                (c1.clone(), serde_json::to_vec(&msg).expect("json"))
+            })
+            .collect();
+        if !msgs.is_empty() {
+            hashes.push((
+                tenant,
+                tenant.broadcast(&msgs, 20_000_000).await.expect("lease"),
+            ));
+        }
+    }
+    for (tenant, hash) in hashes {
+        let out = tenant
+            .wait_tx(&hash, Duration::from_secs(60))
+            .await
+            .expect("lease committed");
+        assert!(out.is_ok(), "lease: {}", out.log);
+    }
+    tenants
+        .iter()
+        .map(|t| t.address().expect("address").to_string())
+        .collect()
+}
+
 /// The key of the tests' relayer, allowed to ask every member for signatures.
 pub fn relayer() -> ed25519_dalek::SigningKey {
     ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32])
