@@ -373,7 +373,7 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
         .with_key(&[0x7f; 32])
         .unwrap();
     let tenant_addr = tenant.address().unwrap().to_string();
-    net.fleet_tenants = vec![tenant_addr.clone()];
+    net.fleet_tenants = common::lease_fleet(&net, std::slice::from_ref(&tenant)).await;
     for i in 0..4 {
         net.start_aggregator(i, None);
     }

@@ -16,6 +16,11 @@ use usage_signer::SigningCommittee;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
     let mut net = Net::start("usagechain-rotation-1", 4).await;
+    let tenants = [
+        common::account(&net, [0x7a; 32]),
+        common::account(&net, [0x7b; 32]),
+    ];
+    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
     let next = SigningCommittee::deterministic("usagechain-localnet-epoch-2", 2, 4, 3);
     let rotation = CommitteeRotation {
         new_epoch: 2,
