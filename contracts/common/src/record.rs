@@ -174,6 +174,11 @@ impl Totals {
         })
     }
 
+    /// Whether every total (records included) is at most `other`'s.
+    pub fn at_most(&self, other: &Totals) -> bool {
+        self.records <= other.records && Metric::ALL.iter().all(|m| self.get(*m) <= other.get(*m))
+    }
+
     /// The total of one billable metric.
     pub fn get(&self, metric: Metric) -> u128 {
         match metric {

@@ -98,6 +98,9 @@ pub enum ContractError {
     )]
     WrongDispute { expected: u64, got: u64 },
 
+    #[error("adjusted totals may only lower the proven ones, metric by metric")]
+    AdjustedAboveProven,
+
     #[error("a dispute locks a bond of {needed}; the tenant has {available} available")]
     BondNotAvailable {
         needed: cosmwasm_std::Uint128,

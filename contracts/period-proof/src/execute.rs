@@ -330,6 +330,12 @@ pub fn resolve_dispute(
             got: resolution.opened_at,
         });
     }
+    // A dispute can only lower a bill: the committee cannot bill more than it proved.
+    if let DisputeOutcome::Adjusted { totals } = &resolution.outcome {
+        if !totals.at_most(&proof.totals) {
+            return Err(ContractError::AdjustedAboveProven);
+        }
+    }
     let committee = client::query_committee(&deps.querier, &config.usage_proof)?;
     committee.verify(
         deps.api,

@@ -119,6 +119,11 @@ pub enum ContractError {
         period_start: u64,
     },
 
+    #[error(
+        "a tariff takes effect with the timelock's notice: {effective_from} is before {earliest}"
+    )]
+    TariffNoticeTooShort { effective_from: u64, earliest: u64 },
+
     #[error("a tariff takes effect in the future: {effective_from} is not after {now}")]
     RetroactiveTariff { effective_from: u64, now: u64 },
 

@@ -621,12 +621,20 @@ pub fn update_tariff(
             proposed: tariff.currency,
         });
     }
-    // Only periods that have not started yet: usage is priced as it was when it was consumed.
+    // Only periods that have not started yet: usage is priced as it was when it was consumed;
+    // and with the timelock's notice, so tenants see a new price before it applies.
     let now = env.block.time.seconds();
     if effective_from <= now {
         return Err(ContractError::RetroactiveTariff {
             effective_from,
             now,
+        });
+    }
+    let earliest = now.saturating_add(GOV.delay(deps.storage)?);
+    if effective_from < earliest {
+        return Err(ContractError::TariffNoticeTooShort {
+            effective_from,
+            earliest,
         });
     }
     TARIFFS.save(deps.storage, effective_from, &tariff)?;

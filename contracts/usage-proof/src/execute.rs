@@ -914,6 +914,34 @@ pub fn release_lease_reserve(
             None => "an open-ended lease holds its reserve until it is ended".to_string(),
         }));
     }
+    // …and the periods the reserve stood for must be proven (sealed), so their price is now
+    // escrowed in C3; a period with no record needs nothing.
+    let Some(end) = lease.end else {
+        return Err(lease_error(
+            "an open-ended lease holds its reserve until it is ended",
+        ));
+    };
+    let last = align(end.saturating_sub(1), config.period_seconds);
+    for k in 0..config.reserve_periods() {
+        let Some(period_start) = last.checked_sub(k * config.period_seconds) else {
+            break;
+        };
+        if period_start.saturating_add(config.period_seconds) <= start {
+            break;
+        }
+        let key = (&terminal.provider, lease.tenant.as_str(), period_start);
+        let size = ACCUMULATORS
+            .may_load(deps.storage, key)?
+            .map_or(0, |f| f.size);
+        let sealed = ACCUMULATOR_INFO
+            .may_load(deps.storage, key)?
+            .is_some_and(|i| i.sealed_size.is_some());
+        if size > 0 && !sealed {
+            return Err(lease_error(&format!(
+                "period {period_start} is not proven yet: prove it first"
+            )));
+        }
+    }
     LEASE_RESERVES.remove(deps.storage, (terminal.index, start));
     change_reserve(deps.storage, &lease.tenant, reserve, false)?;
     Ok(Response::new().add_event(

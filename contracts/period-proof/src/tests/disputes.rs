@@ -284,3 +284,41 @@ fn a_resolution_of_an_undisputed_period_is_refused() {
     );
     assert_eq!(suite.proof(P0), before);
 }
+
+#[test]
+fn a_resolution_can_only_lower_the_bill_and_only_before_its_deadline() {
+    let mut suite = SuiteBuilder::new().build();
+    let totals = suite.proven_period();
+    suite.open_dispute(P0).expect("dispute");
+    let before = suite.proof(P0);
+    // More than was proven, even by a quorum: refused.
+    let above = Totals {
+        net_tx_bytes: totals.net_tx_bytes + 1,
+        ..totals
+    };
+    let resolution = suite.resolution(P0, DisputeOutcome::Adjusted { totals: above });
+    let sig = suite.sign(&resolution);
+    assert_eq!(
+        suite.resolve(resolution, sig).unwrap_err(),
+        ContractError::AdjustedAboveProven
+    );
+    assert_eq!(suite.proof(P0), before);
+    // After the deadline nothing resolves it; the proven totals are billable.
+    let resolve_by = match before.expect("proof").status {
+        PeriodStatus::Disputed { resolve_by, .. } => resolve_by,
+        other => panic!("not disputed: {other:?}"),
+    };
+    suite.set_time(resolve_by + 1);
+    let resolution = suite.resolution(P0, DisputeOutcome::Upheld);
+    let sig = suite.sign(&resolution);
+    assert_eq!(
+        suite.resolve(resolution, sig).unwrap_err(),
+        ContractError::ResolutionDeadlinePassed {
+            deadline: resolve_by
+        }
+    );
+    assert_eq!(
+        suite.proof(P0).expect("proof").billable(resolve_by + 1),
+        Ok(totals)
+    );
+}

@@ -1,5 +1,5 @@
 use cosmwasm_std::Uint128;
-use usage_common::governance::{GovernanceError, GovernanceMsg};
+use usage_common::governance::{GovernanceError, GovernanceMsg, DEFAULT_TIMELOCK_SECONDS};
 use usage_common::msg::settlement::{ExecuteMsg, InstantiateMsg};
 use usage_common::record::Metric;
 
@@ -33,9 +33,9 @@ fn only_the_admin_updates_the_tariff_and_the_admin() {
 
     let admin = suite.admin.clone();
     suite.update_tariff(&admin, cheap.clone()).expect("tariff");
-    // It takes effect from the next second on.
+    // It takes effect after the timelock's notice.
     assert_eq!(suite.config().tariff, before.tariff);
-    suite.set_time(suite.now() + 1);
+    suite.set_time(suite.now() + DEFAULT_TIMELOCK_SECONDS);
     assert_eq!(suite.config().tariff, cheap);
     let next_admin = suite.addr("next-admin");
     suite

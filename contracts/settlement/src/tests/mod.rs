@@ -1,5 +1,6 @@
 mod admin;
 mod clearing;
+mod escrow;
 mod pricing;
 mod requesting;
 mod suite;

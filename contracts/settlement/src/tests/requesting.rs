@@ -1,5 +1,6 @@
 use cosmwasm_std::Uint128;
 use usage_common::events::{SettlementDeferred, SettlementRequested, TypedEvent};
+use usage_common::governance::DEFAULT_TIMELOCK_SECONDS;
 use usage_common::msg::period_proof::NotFinal;
 use usage_common::msg::settlement::SettlementStatus;
 use usage_common::payload::DisputeOutcome;
@@ -372,6 +373,16 @@ fn a_period_is_priced_with_the_tariff_in_force_at_its_start() {
             now
         }
     );
+    // And with the timelock's notice.
+    assert_eq!(
+        suite
+            .update_tariff_from(&admin, doubled.clone(), now + 1)
+            .unwrap_err(),
+        ContractError::TariffNoticeTooShort {
+            effective_from: now + 1,
+            earliest: now + DEFAULT_TIMELOCK_SECONDS,
+        }
+    );
     suite.update_tariff(&admin, doubled).expect("new tariff");
     suite.set_time(now + 10);
 
@@ -388,7 +399,8 @@ fn a_period_is_priced_with_the_tariff_in_force_at_its_start() {
         Uint128::new(PRICE_OF_3)
     );
     // A period that starts after the change pays the new price.
-    let later = suite.now() - suite.now() % PERIOD + PERIOD;
+    let effective = now + DEFAULT_TIMELOCK_SECONDS;
+    let later = effective - effective % PERIOD + PERIOD;
     suite.final_period(later, 3);
     assert_eq!(
         suite.quote(later).expect("quote").amount,

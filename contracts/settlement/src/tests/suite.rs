@@ -14,6 +14,7 @@ use cosmwasm_std::{
     Uint128,
 };
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
+use usage_common::governance::DEFAULT_TIMELOCK_SECONDS;
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, InstantiateMsg as LedgerInstantiate,
     QueryMsg as LedgerQuery, TotalSupplyResponse,
@@ -657,7 +658,7 @@ impl Suite {
         sender: &Addr,
         tariff: Tariff,
     ) -> Result<AppResponse, ContractError> {
-        let effective_from = self.now() + 1;
+        let effective_from = self.now() + DEFAULT_TIMELOCK_SECONDS;
         self.update_tariff_from(sender, tariff, effective_from)
     }
 

@@ -96,3 +96,86 @@ fn a_periods_price_cap_is_the_sum_of_its_leases_caps_each_counted_once() {
         .expect("reserve");
     assert_eq!(reserve.reserve, Uint128::new(100 * 3));
 }
+
+#[test]
+fn a_lease_names_the_terminals_provider_and_is_only_ever_shortened() {
+    let mut s = Suite::new();
+    s.register("t-1").expect("register");
+    let tenant = s.tenant.clone();
+    let other = s.addr("other-provider");
+    let open = |provider: &str, end: Option<u64>| ExecuteMsg::OpenLease {
+        terminal_id: "t-1".into(),
+        provider: provider.into(),
+        start: P0,
+        end,
+        price_cap: Some(Uint128::new(10)),
+    };
+    assert!(matches!(
+        s.execute(&tenant, &open(other.as_str(), None)).unwrap_err(),
+        ContractError::InvalidLease { .. }
+    ));
+    let provider = s.provider.to_string();
+    s.execute(&tenant, &open(&provider, Some(P0 + 10 * WINDOW)))
+        .expect("lease");
+    let close = |end: u64| ExecuteMsg::CloseLease {
+        terminal_id: "t-1".into(),
+        start: P0,
+        end,
+    };
+    assert!(matches!(
+        s.execute(&tenant, &close(P0 + 20 * WINDOW)).unwrap_err(),
+        ContractError::InvalidLease { .. }
+    ));
+    // The provider may end it too.
+    let provider_addr = s.provider.clone();
+    s.execute(&provider_addr, &close(P0 + 5 * WINDOW))
+        .expect("shortened by the provider");
+}
+
+#[test]
+fn a_reserve_is_released_only_once_the_leases_periods_are_proven() {
+    let mut s = Suite::new();
+    s.register("t-1").expect("register");
+    let tenant = s.tenant.clone();
+    s.execute(
+        &tenant,
+        &ExecuteMsg::OpenLease {
+            terminal_id: "t-1".into(),
+            provider: s.provider.to_string(),
+            start: P0,
+            end: Some(P0 + 2 * WINDOW),
+            price_cap: Some(Uint128::new(10)),
+        },
+    )
+    .expect("lease");
+    s.set_time(P0 + 2 * WINDOW);
+    s.submit(&[s.record("t-1", P0)]).expect("usage");
+    let release = ExecuteMsg::ReleaseLeaseReserve {
+        terminal_id: "t-1".into(),
+        start: P0,
+    };
+    let anyone = s.addr("anyone");
+    // Time alone is not enough: the period with usage must be proven (sealed) first.
+    s.set_time(P0 + 2 * WINDOW + PERIOD + GRACE);
+    assert!(matches!(
+        s.execute(&anyone, &release).unwrap_err(),
+        ContractError::InvalidLease { .. }
+    ));
+    let c2 = s.period_proof.clone();
+    s.execute(
+        &c2,
+        &ExecuteMsg::SealAccumulator {
+            provider: s.provider.to_string(),
+            tenant: tenant.to_string(),
+            period_start: P0,
+        },
+    )
+    .expect("sealed");
+    s.execute(&anyone, &release).expect("released");
+    let reserve: TenantReserveResponse = s
+        .query(&QueryMsg::TenantReserve {
+            tenant: tenant.to_string(),
+        })
+        .expect("reserve");
+    assert_eq!(reserve.reserve, Uint128::zero());
+}
