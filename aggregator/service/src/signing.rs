@@ -274,8 +274,10 @@ async fn first_proofs(
 /// this member's own record of the same (terminal, window), recomputed from its verified
 /// samples as when it co-signs a batch (`None`: it holds no samples of that window):
 /// * every proven record equals its own → [`DisputeOutcome::Upheld`];
-/// * some differ, or are unknown to it while it holds others → [`DisputeOutcome::Adjusted`]
-///   with the totals of its own records (the unknown windows count for nothing);
+/// * some differ, or are unknown to it while it holds others → the totals of its own records
+///   of the disputed tenant (an unknown window, or one its record bills to another tenant,
+///   counts for nothing), each capped at the proven total since a dispute can only lower a
+///   bill: [`DisputeOutcome::Adjusted`] with them, or `Upheld` if that lowers nothing;
 /// * it holds no samples of any of them, or there are none → `None`: it cannot check.
 ///
 /// The rule depends on the records only (not on their order), so members holding the same
@@ -290,11 +292,37 @@ pub fn dispute_outcome(pairs: &[(UsageRecord, Option<UsageRecord>)]) -> Option<D
     {
         return Some(DisputeOutcome::Upheld);
     }
-    let mut totals = Totals::default();
-    for own in pairs.iter().filter_map(|(_, own)| own.as_ref()) {
-        totals = totals.checked_add(&Totals::of(&own.metrics))?;
+    let mut proven_totals = Totals::default();
+    let mut own_totals = Totals::default();
+    for (proven, own) in pairs {
+        proven_totals = proven_totals.checked_add(&Totals::of(&proven.metrics))?;
+        if let Some(own) = own.as_ref().filter(|o| o.tenant == proven.tenant) {
+            own_totals = own_totals.checked_add(&Totals::of(&own.metrics))?;
+        }
     }
-    Some(DisputeOutcome::Adjusted { totals })
+    let capped = Totals {
+        records: own_totals.records.min(proven_totals.records),
+        net_rx_bytes: own_totals.net_rx_bytes.min(proven_totals.net_rx_bytes),
+        net_tx_bytes: own_totals.net_tx_bytes.min(proven_totals.net_tx_bytes),
+        cpu_time_us: own_totals.cpu_time_us.min(proven_totals.cpu_time_us),
+        memory_mib_s: own_totals.memory_mib_s.min(proven_totals.memory_mib_s),
+        storage_mib_s: own_totals.storage_mib_s.min(proven_totals.storage_mib_s),
+        idle_cpu_millicore_s: own_totals
+            .idle_cpu_millicore_s
+            .min(proven_totals.idle_cpu_millicore_s),
+        idle_memory_mib_s: own_totals
+            .idle_memory_mib_s
+            .min(proven_totals.idle_memory_mib_s),
+        idle_storage_mib_s: own_totals
+            .idle_storage_mib_s
+            .min(proven_totals.idle_storage_mib_s),
+        app_up_s: own_totals.app_up_s.min(proven_totals.app_up_s),
+        app_down_s: own_totals.app_down_s.min(proven_totals.app_down_s),
+    };
+    if capped == proven_totals {
+        return Some(DisputeOutcome::Upheld);
+    }
+    Some(DisputeOutcome::Adjusted { totals: capped })
 }
 
 /// Checks `request` and returns (verifying contract, signing bytes).
@@ -828,15 +856,49 @@ mod tests {
         assert_eq!(totals.net_tx_bytes, 100 + 150 + 300);
         assert_eq!(totals.cpu_time_us, 21);
 
-        // Another tenant in the member's own record is a difference too.
+        // A window the member's own record bills to another tenant is none of this tenant's.
         let mut pairs: Vec<_> = proven().into_iter().map(|r| (r.clone(), Some(r))).collect();
         let mut other = record("t2", 60, 300);
         other.tenant = "usage1other".into();
         pairs[2].1 = Some(other);
-        assert!(matches!(
-            dispute_outcome(&pairs),
-            Some(DisputeOutcome::Adjusted { totals }) if totals.records == 3
-        ));
+        let Some(DisputeOutcome::Adjusted { totals }) = dispute_outcome(&pairs) else {
+            panic!("not adjusted");
+        };
+        assert_eq!((totals.records, totals.net_tx_bytes), (2, 300));
+    }
+
+    #[test]
+    fn a_resolution_never_bills_more_than_was_proven() {
+        // The member's own record of one window shows more than was proven, of another less:
+        // each total is the lower of its own and the proven one, as C2 takes no more.
+        let mut pairs: Vec<_> = proven().into_iter().map(|r| (r.clone(), Some(r))).collect();
+        let mut more = record("t1", 60, 1_000);
+        more.metrics.cpu_time_us = 1;
+        pairs[0].1 = Some(more);
+        let Some(DisputeOutcome::Adjusted { totals }) = dispute_outcome(&pairs) else {
+            panic!("not adjusted");
+        };
+        let proven_totals = totals_of(&proven());
+        assert!(totals.at_most(&proven_totals));
+        assert_eq!(
+            totals.net_tx_bytes, 600,
+            "its own 1,500 is more than proven"
+        );
+        assert_eq!(
+            totals.cpu_time_us, 15,
+            "its own 15 is less than the proven 21"
+        );
+
+        // Records that only ever show more than was proven leave nothing to lower.
+        let mut pairs: Vec<_> = proven().into_iter().map(|r| (r.clone(), Some(r))).collect();
+        pairs[1].1 = Some(record("t1", 70, 900));
+        assert_eq!(dispute_outcome(&pairs), Some(DisputeOutcome::Upheld));
+    }
+
+    fn totals_of(records: &[UsageRecord]) -> Totals {
+        records.iter().fold(Totals::default(), |t, r| {
+            t.checked_add(&Totals::of(&r.metrics)).unwrap()
+        })
     }
 
     #[test]
