@@ -3,12 +3,18 @@
 //!
 //! Rules:
 //! - The window is `[window_start, window_start + window_len_s)` seconds; a sample belongs to it
-//!   when its `taken_at_ms` falls inside. Samples of another terminal or tenant are ignored.
-//!   Samples are ordered by `seq`; identical duplicates are merged, conflicting ones refused.
-//! - Cumulative counters (`net_rx_bytes`, `net_tx_bytes`, `cpu_time_us`): the last sample in the
-//!   window minus the baseline, which is `previous` (the last sample before the window) or, when
-//!   there is none, the first sample in the window. A counter that decreases between any two
-//!   consecutive samples is [`AggregateError::CounterReset`].
+//!   when its `taken_at_ms` falls inside. Samples of another terminal are ignored. Samples are
+//!   ordered by `seq`; identical duplicates are merged, conflicting ones refused.
+//! - The record's tenant is given (the tenant of the lease covering the window). A sample naming
+//!   another tenant stays in the chain of readings but bills nothing: the interval ending at it
+//!   is counted for no one (it is reported as unbilled), the interval after it is counted as
+//!   usual. A window without a sample naming the tenant has no record.
+//! - Cumulative counters (`net_rx_bytes`, `net_tx_bytes`, `cpu_time_us`): the sum of their
+//!   increments over the billed intervals of the chain `previous, window samples...`, where
+//!   `previous` is the last sample before the window (without one, the chain starts at the
+//!   window's first sample); when every sample names the tenant this is the last sample minus the
+//!   chain's first. A counter that decreases between any two consecutive samples is
+//!   [`AggregateError::CounterReset`].
 //! - Gauges are integrated as a step function: each reading holds from its `taken_at` until the
 //!   next sample's. The intervals summed are those between consecutive samples of the chain
 //!   `previous, window samples...`, each counted in the window of its right end; so, window after
@@ -20,7 +26,8 @@
 //!   count, so a permille of the terminal is counted as millicores of one core.
 //! - `app_up_s` / `app_down_s`: `floor(Σ Δms / 1000)` over intervals whose left reading was up /
 //!   down.
-//! - `link_rtt_us`, `link_loss_ppm`: floor of the arithmetic mean over the window's samples.
+//! - `link_rtt_us`, `link_loss_ppm`: floor of the arithmetic mean over the window's samples that
+//!   name the tenant.
 
 use thiserror::Error;
 use usage_attestor::sample::Sample;
@@ -69,11 +76,21 @@ pub enum AggregateError {
     },
 }
 
+/// A window's usage record and what was left out of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowRecord {
+    /// The record.
+    pub record: UsageRecord,
+    /// Samples of the window naming another tenant than the record's: what they measured is
+    /// billed to no one.
+    pub unbilled: u64,
+}
+
 /// Computes the usage record of `(terminal_id, tenant)` for the window starting at `window_start`
 /// (seconds, a multiple of `window_len_s`), from `samples` (any order; those outside the window or
-/// of another terminal/tenant are ignored) and `previous`, the last sample taken before the
-/// window, if known. `Ok(None)` when the window holds no sample. See the module documentation for
-/// the exact rules.
+/// of another terminal are ignored) and `previous`, the last sample taken before the window, if
+/// known. `Ok(None)` when the window holds no sample naming `tenant`. See the module
+/// documentation for the exact rules.
 pub fn aggregate_window(
     terminal_id: &str,
     tenant: &str,
@@ -81,7 +98,7 @@ pub fn aggregate_window(
     window_len_s: u64,
     previous: Option<&Sample>,
     samples: &[Sample],
-) -> Result<Option<UsageRecord>, AggregateError> {
+) -> Result<Option<WindowRecord>, AggregateError> {
     if window_len_s == 0 || align(window_start, window_len_s) != window_start {
         return Err(AggregateError::InvalidWindow {
             window_start,
@@ -99,10 +116,10 @@ pub fn aggregate_window(
 
     let mut window: Vec<&Sample> = samples
         .iter()
-        .filter(|s| s.terminal_id == terminal_id && s.tenant == tenant)
+        .filter(|s| s.terminal_id == terminal_id)
         .filter(|s| (start_ms..end_ms).contains(&s.taken_at_ms))
         .collect();
-    if window.is_empty() {
+    if !window.iter().any(|s| s.tenant == tenant) {
         return Ok(None);
     }
     window.sort_by_key(|s| s.seq);
@@ -124,6 +141,9 @@ pub fn aggregate_window(
     }
     chain.extend(deduped.iter().copied());
 
+    let mut rx: u64 = 0;
+    let mut tx: u64 = 0;
+    let mut cpu: u64 = 0;
     let mut memory: u128 = 0;
     let mut storage: u128 = 0;
     let mut idle_cpu: u128 = 0;
@@ -136,14 +156,29 @@ pub fn aggregate_window(
         if b.seq <= a.seq || b.taken_at_ms < a.taken_at_ms {
             return Err(AggregateError::OutOfOrder { seq: b.seq });
         }
-        for (field, before, after) in [
+        let mut increments = [0u64; 3];
+        for (i, (field, before, after)) in [
             ("net_rx_bytes", a.net_rx_bytes, b.net_rx_bytes),
             ("net_tx_bytes", a.net_tx_bytes, b.net_tx_bytes),
             ("cpu_time_us", a.cpu_time_us, b.cpu_time_us),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            increments[i] = after
+                .checked_sub(before)
+                .ok_or(AggregateError::CounterReset { field, seq: b.seq })?;
+        }
+        // What the interval measured is billed to the tenant its right end names.
+        if b.tenant != tenant {
+            continue;
+        }
+        for (acc, inc, field) in [
+            (&mut rx, increments[0], "net_rx_bytes"),
+            (&mut tx, increments[1], "net_tx_bytes"),
+            (&mut cpu, increments[2], "cpu_time_us"),
         ] {
-            if after < before {
-                return Err(AggregateError::CounterReset { field, seq: b.seq });
-            }
+            *acc = acc.checked_add(inc).ok_or(overflow(field))?;
         }
         let dt = u128::from(b.taken_at_ms - a.taken_at_ms);
         let add = |acc: &mut u128, value: u64, field| -> Result<(), AggregateError> {
@@ -167,22 +202,22 @@ pub fn aggregate_window(
         }
     }
 
-    // `chain` holds at least the window's non-empty samples.
-    let (Some(base), Some(last)) = (chain.first(), chain.last()) else {
-        return Ok(None);
-    };
-    // Monotonicity was checked pairwise, so these differences cannot underflow.
-    let diff = |f: fn(&Sample) -> u64| f(last) - f(base);
-
-    let count = deduped.len() as u128;
-    let rtt_sum: u128 = deduped.iter().map(|s| u128::from(s.link_rtt_us)).sum();
-    let loss_sum: u128 = deduped.iter().map(|s| u128::from(s.link_loss_ppm)).sum();
+    let billed: Vec<&Sample> = deduped
+        .iter()
+        .copied()
+        .filter(|s| s.tenant == tenant)
+        .collect();
+    let unbilled = (deduped.len() - billed.len()) as u64;
+    // At least one sample of the window names the tenant.
+    let count = billed.len().max(1) as u128;
+    let rtt_sum: u128 = billed.iter().map(|s| u128::from(s.link_rtt_us)).sum();
+    let loss_sum: u128 = billed.iter().map(|s| u128::from(s.link_loss_ppm)).sum();
     let to_u64 = |v: u128, field| u64::try_from(v).map_err(|_| overflow(field));
 
     let metrics = Metrics {
-        net_rx_bytes: diff(|s| s.net_rx_bytes),
-        net_tx_bytes: diff(|s| s.net_tx_bytes),
-        cpu_time_us: diff(|s| s.cpu_time_us),
+        net_rx_bytes: rx,
+        net_tx_bytes: tx,
+        cpu_time_us: cpu,
         memory_mib_s: to_u64(memory / (MIB * MS_PER_S), "memory_mib_s")?,
         storage_mib_s: to_u64(storage / (MIB * MS_PER_S), "storage_mib_s")?,
         idle_cpu_millicore_s: to_u64(idle_cpu / MS_PER_S, "idle_cpu_millicore_s")?,
@@ -193,11 +228,14 @@ pub fn aggregate_window(
         app_up_s: to_u64(up_ms / MS_PER_S, "app_up_s")?,
         app_down_s: to_u64(down_ms / MS_PER_S, "app_down_s")?,
     };
-    Ok(Some(UsageRecord {
-        terminal_id: terminal_id.to_string(),
-        window_start,
-        tenant: tenant.to_string(),
-        metrics,
+    Ok(Some(WindowRecord {
+        record: UsageRecord {
+            terminal_id: terminal_id.to_string(),
+            window_start,
+            tenant: tenant.to_string(),
+            metrics,
+        },
+        unbilled,
     }))
 }
 
@@ -229,6 +267,7 @@ mod tests {
         samples: &[Sample],
     ) -> Result<Option<UsageRecord>, AggregateError> {
         aggregate_window("term-1", "usage1tenant", W, 10, previous, samples)
+            .map(|r| r.map(|w| w.record))
     }
 
     #[test]
@@ -327,13 +366,40 @@ mod tests {
     }
 
     #[test]
-    fn samples_of_another_terminal_or_tenant_are_ignored() {
+    fn samples_of_another_terminal_are_ignored() {
         let mut s = series(3);
         let mut foreign = s[1].clone();
-        foreign.tenant = "usage1other".into();
+        foreign.terminal_id = "term-2".into();
         foreign.seq = 99;
         s.push(foreign);
         assert_eq!(run(None, &s), run(None, &series(3)));
+    }
+
+    #[test]
+    fn the_intervals_ending_at_a_sample_naming_another_tenant_are_not_billed() {
+        // Five samples at 0, 2, 4, 6, 8 s; the one at 4 s names another tenant: what it measured
+        // (the interval 2..4 s) is billed to no one, the intervals after it are billed.
+        let mut s = series(5);
+        s[2].tenant = "usage1other".into();
+        let r = run(None, &s).unwrap().unwrap();
+        let m = r.metrics;
+        assert_eq!(r.tenant, "usage1tenant");
+        assert_eq!(m.net_rx_bytes, 400 - 100);
+        assert_eq!(m.cpu_time_us, 2_000_000 - 500_000);
+        assert_eq!(m.memory_mib_s, 4 * 6);
+        // 0..2 up, 2..4 not billed, 4..6 down (the reading at 4 s), 6..8 up.
+        assert_eq!((m.app_up_s, m.app_down_s), (4, 2));
+        // The mean over the billed samples: those at 0, 2, 6 and 8 s.
+        assert_eq!(m.link_rtt_us, (800 + 801 + 803 + 804) / 4);
+        let w = aggregate_window("term-1", "usage1tenant", W, 10, None, &s)
+            .unwrap()
+            .unwrap();
+        assert_eq!((w.record, w.unbilled), (r, 1));
+        // A window whose samples all name another tenant has no record.
+        for x in &mut s {
+            x.tenant = "usage1other".into();
+        }
+        assert_eq!(run(None, &s), Ok(None));
     }
 
     #[test]

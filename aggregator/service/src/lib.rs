@@ -27,7 +27,7 @@ use usage_client::ChainClient;
 use usage_signer::MemberSecret;
 
 use crate::callers::CallerGuard;
-use crate::chainview::ChainView;
+use crate::chainview::{ChainView, LeaseBook};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -70,6 +70,7 @@ impl AppState {
             http: reqwest::Client::new(),
             inflight: Mutex::new(BTreeMap::new()),
             retry_at: Mutex::new(BTreeMap::new()),
+            leases: std::sync::Mutex::new(LeaseBook::default()),
             first_partial: std::sync::Mutex::new(None),
             callers: CallerGuard::new(&config)?,
             config,
@@ -115,6 +116,8 @@ pub struct AppState {
     pub inflight: Mutex<BTreeMap<(String, u64), Instant>>,
     /// Windows this member proposed, and when it may propose their leftovers again.
     pub retry_at: Mutex<BTreeMap<u64, Instant>>,
+    /// Leases read from C1 for windows before a terminal's latest lease.
+    pub leases: std::sync::Mutex<LeaseBook>,
     /// For the `replay_partials` fault: the first partial this member made.
     pub first_partial: std::sync::Mutex<Option<String>>,
     /// Who may ask for signatures, and how often.

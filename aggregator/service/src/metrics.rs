@@ -33,6 +33,11 @@ pub struct Metrics {
     pub lead_passes: AtomicU64,
     /// Passes of the keeper over the open periods.
     pub keeper_passes: AtomicU64,
+    /// Samples left out of proposed records for naming another tenant than the lease's.
+    pub samples_unbilled: AtomicU64,
+    /// (terminal, window) pairs with samples that no lease covers, at the last pass of the
+    /// leader (not proposed: nothing can bill them).
+    pub windows_unleased: AtomicU64,
 }
 
 impl Metrics {
@@ -107,6 +112,15 @@ impl Metrics {
             "Passes of the keeper over the open periods.",
             &self.keeper_passes,
         );
+        counter(
+            "usage_aggregator_samples_unbilled_total",
+            "Samples left out of proposed records for naming another tenant than the lease's.",
+            &self.samples_unbilled,
+        );
+        out.push_str(&format!(
+            "# HELP usage_aggregator_windows_unleased Windows with samples no lease covers, at the last pass of the leader.\n# TYPE usage_aggregator_windows_unleased gauge\nusage_aggregator_windows_unleased {}\n",
+            self.windows_unleased.load(Ordering::Relaxed)
+        ));
         out.push_str(&format!(
             "# HELP usage_aggregator_followed_height Last chain height read.\n# TYPE usage_aggregator_followed_height gauge\nusage_aggregator_followed_height {}\n",
             self.followed_height.load(Ordering::Relaxed)

@@ -111,7 +111,8 @@ pub struct Disputed {
     /// The window.
     pub window_start: u64,
     /// `missing` (no samples here), `mismatch` (a different record here), `proven` (already
-    /// on chain), `open` (the window has not closed).
+    /// on chain), `open` (the window has not closed), `no_lease` (no lease covers the window),
+    /// `tenant` (another tenant than the lease's), `lease_unknown` (C1 could not be asked).
     pub reason: String,
 }
 

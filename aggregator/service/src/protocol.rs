@@ -12,6 +12,11 @@
 //!    `t` members agree with. Records left out stay pending and are proposed again later (late
 //!    samples land in a later batch for the same window); C1 proves each (terminal, window)
 //!    once, and a leader never proposes what it knows to be proven or in flight.
+//!
+//! A window bills the tenant of the lease covering it ([`crate::chainview::LeaseBook`]), the
+//! only tenant C1 takes a record of; samples naming another tenant bill nothing, and a window no
+//! lease covers is never proposed (nothing can bill it). Members apply the same rule when they
+//! check a proposal, so one record C1 would refuse never sinks a batch.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
@@ -19,18 +24,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cosmwasm_std::{Attribute, Binary, Event};
-use usage_aggregator_core::aggregate::aggregate_window;
+use usage_aggregator_core::aggregate::{aggregate_window, WindowRecord};
 use usage_aggregator_core::batch::Batch;
 use usage_aggregator_core::quorum::{leader_for, Quorum};
 use usage_client::ContractEvent;
 use usage_common::events::{AccumulatorAppended, PeriodProven, TypedEvent, UsageProofRecorded};
-use usage_common::msg::usage_proof::ExecuteMsg as C1Execute;
+use usage_common::msg::usage_proof::{ExecuteMsg as C1Execute, LeaseResponse, QueryMsg as C1Query};
 use usage_common::record::{align, decode_batch, UsageRecord, MAX_BATCH_RECORDS};
 
-use crate::chainview::ChainView;
+use crate::chainview::{ChainView, LeaseLookup};
 use crate::config::Byzantine;
 use crate::p2p::{Disputed, Envelope, Proposal, Reply, PROPOSE_PATH};
-use crate::store::{PeriodKey, PeriodState, Reader};
+use crate::store::{PeriodKey, PeriodState, Reader, StoreError};
 use crate::{now_ms, AppState};
 
 /// How long a submitted batch's records are held back from new proposals while its tx is
@@ -41,37 +46,245 @@ pub const RETRY_MS: u64 = 1_000;
 /// How long a leader waits for a member's reply.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(4);
 
+/// Most `LeaseAt` queries one pass of the leader makes; windows left unknown wait for the next.
+pub const LEASE_QUERIES_PER_PASS: usize = 64;
+
+/// Who each (terminal, window) bills: `Some(tenant)`, the tenant of the lease covering it, or
+/// `None` when no lease covers it. A key absent is not known (C1 could not be asked).
+pub type Tenants = BTreeMap<(String, u64), Option<String>>;
+
+/// The tenants of `keys` known without asking the chain (the view's latest leases and the lease
+/// book), and the keys left to ask C1 about.
+pub fn known_tenants(
+    view: &ChainView,
+    book: &crate::chainview::LeaseBook,
+    keys: &[(String, u64)],
+    now_s: u64,
+) -> (Tenants, Vec<(String, u64)>) {
+    let mut tenants = Tenants::new();
+    let mut unknown = vec![];
+    for (t, w) in keys {
+        match book.lookup(view, t, *w, now_s) {
+            LeaseLookup::Covered(lease) => {
+                tenants.insert((t.clone(), *w), Some(lease.tenant.into_string()));
+            }
+            LeaseLookup::Uncovered => {
+                tenants.insert((t.clone(), *w), None);
+            }
+            LeaseLookup::Unknown => unknown.push((t.clone(), *w)),
+        }
+    }
+    (tenants, unknown)
+}
+
+/// The tenants of `keys`: [`known_tenants`], then C1's `LeaseAt` for the others (at most
+/// `max_queries` of them; a lease learnt answers for the next windows it covers without another
+/// query). Keys still unknown are left out.
+pub async fn tenants(
+    state: &AppState,
+    view: &ChainView,
+    keys: &[(String, u64)],
+    max_queries: usize,
+) -> Tenants {
+    let now_s = now_ms() / 1_000;
+    let (mut tenants, unknown) = {
+        let book = state.leases.lock().unwrap_or_else(|e| e.into_inner());
+        known_tenants(view, &book, keys, now_s)
+    };
+    let mut queries = 0;
+    for (t, w) in unknown {
+        let known = {
+            let book = state.leases.lock().unwrap_or_else(|e| e.into_inner());
+            match book.lookup(view, &t, w, now_s) {
+                LeaseLookup::Covered(lease) => Some(Some(lease.tenant.into_string())),
+                LeaseLookup::Uncovered => Some(None),
+                LeaseLookup::Unknown => None,
+            }
+        };
+        if let Some(tenant) = known {
+            tenants.insert((t, w), tenant);
+            continue;
+        }
+        if queries >= max_queries {
+            continue;
+        }
+        queries += 1;
+        let query = C1Query::LeaseAt {
+            terminal_id: t.clone(),
+            window_start: w,
+        };
+        match state
+            .client
+            .smart::<_, LeaseResponse>(&state.config.usage_proof, &query)
+            .await
+        {
+            Ok(r) => {
+                let tenant = r.lease.as_ref().map(|l| l.tenant.to_string());
+                state
+                    .leases
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .learn(&t, w, r.lease, now_ms() / 1_000);
+                tenants.insert((t, w), tenant);
+            }
+            Err(e) => tracing::warn!(terminal = %t, window = w, error = %e, "LeaseAt failed"),
+        }
+    }
+    tenants
+}
+
+/// This member's record of `(terminal, window)` (windows of `window_seconds`) billed to
+/// `tenant`, from the samples it holds.
+pub fn build_record(
+    reader: &Reader,
+    window_seconds: u64,
+    terminal: &str,
+    window_start: u64,
+    tenant: &str,
+) -> Result<Option<WindowRecord>, StoreError> {
+    let len = window_seconds;
+    let (previous, inside) = reader.samples_for_window(
+        terminal,
+        window_start.saturating_mul(1_000),
+        window_start.saturating_add(len).saturating_mul(1_000),
+    )?;
+    Ok(aggregate_window(
+        terminal,
+        tenant,
+        window_start,
+        len,
+        previous.as_ref(),
+        &inside,
+    )
+    .map_err(|e| tracing::warn!(terminal, window_start, error = %e, "window not aggregated"))
+    .ok()
+    .flatten())
+}
+
 /// This member's record of `(terminal, window)` (windows of `window_seconds`) from the samples
-/// it holds.
+/// it holds, billed to the tenant its first sample in the window names.
 pub fn own_record(
     reader: &Reader,
     window_seconds: u64,
     terminal: &str,
     window_start: u64,
 ) -> Option<UsageRecord> {
-    let len = window_seconds;
-    let (previous, inside) = reader
+    let (_, inside) = reader
         .samples_for_window(
             terminal,
             window_start.saturating_mul(1_000),
-            window_start.saturating_add(len).saturating_mul(1_000),
+            window_start
+                .saturating_add(window_seconds)
+                .saturating_mul(1_000),
         )
         .ok()?;
     let tenant = inside.first()?.tenant.clone();
-    aggregate_window(
-        terminal,
-        &tenant,
-        window_start,
-        len,
-        previous.as_ref(),
-        &inside,
-    )
-    .ok()
-    .flatten()
+    build_record(reader, window_seconds, terminal, window_start, &tenant)
+        .ok()
+        .flatten()
+        .map(|w| w.record)
+}
+
+/// What a leader proposes for some (terminal, window) keys.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Proposed {
+    /// The records, one per key that has one.
+    pub records: Vec<UsageRecord>,
+    /// Samples left out of them for naming another tenant than their window's lease.
+    pub unbilled: u64,
+    /// Keys no lease covers: nothing can bill them, so they are not proposed.
+    pub unleased: u64,
+}
+
+/// The records a leader proposes for `keys`: each window billed to the tenant of its lease;
+/// windows no lease covers, or whose lease is unknown, are left out.
+pub fn propose_records(
+    reader: &Reader,
+    window_seconds: u64,
+    keys: &[(String, u64)],
+    tenants: &Tenants,
+) -> Result<Proposed, StoreError> {
+    let mut out = Proposed::default();
+    for key in keys {
+        let tenant = match tenants.get(key) {
+            Some(Some(tenant)) => tenant,
+            Some(None) => {
+                out.unleased += 1;
+                continue;
+            }
+            None => continue,
+        };
+        let (t, w) = key;
+        if let Some(built) = build_record(reader, window_seconds, t, *w, tenant)? {
+            if built.unbilled > 0 {
+                tracing::info!(terminal = %t, window = w, samples = built.unbilled, tenant = %tenant,
+                    "samples naming another tenant than the lease's are not billed");
+            }
+            out.unbilled += built.unbilled;
+            out.records.push(built.record);
+        }
+    }
+    Ok(out)
+}
+
+/// The records of a proposal this member disputes at `now_ms`, and why: an open window, one
+/// already proven, one whose lease is unknown (`lease_unknown`) or covers none of it
+/// (`no_lease`), a record billing another tenant than the lease's (`tenant`), one this member
+/// holds no samples for (`missing`) or computes differently (`mismatch`).
+pub fn judge(
+    reader: &Reader,
+    window_seconds: u64,
+    records: &[UsageRecord],
+    tenants: &Tenants,
+    now_ms: u64,
+) -> Vec<Disputed> {
+    let mut disputed = vec![];
+    for r in records {
+        let closes_ms = r
+            .window_start
+            .saturating_add(window_seconds)
+            .saturating_mul(1_000);
+        let key = (r.terminal_id.clone(), r.window_start);
+        let reason = if now_ms < closes_ms {
+            Some("open")
+        } else if reader
+            .is_proven(&r.terminal_id, r.window_start)
+            .unwrap_or(false)
+        {
+            Some("proven")
+        } else {
+            match tenants.get(&key) {
+                None => Some("lease_unknown"),
+                Some(None) => Some("no_lease"),
+                Some(Some(tenant)) if *tenant != r.tenant => Some("tenant"),
+                Some(Some(tenant)) => {
+                    match build_record(
+                        reader,
+                        window_seconds,
+                        &r.terminal_id,
+                        r.window_start,
+                        tenant,
+                    ) {
+                        Ok(Some(own)) if own.record == *r => None,
+                        Ok(Some(_)) => Some("mismatch"),
+                        _ => Some("missing"),
+                    }
+                }
+            }
+        };
+        if let Some(reason) = reason {
+            disputed.push(Disputed {
+                terminal_id: r.terminal_id.clone(),
+                window_start: r.window_start,
+                reason: reason.into(),
+            });
+        }
+    }
+    disputed
 }
 
 /// A member's answer to `proposal`.
-pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply {
+pub async fn answer(state: &Arc<AppState>, view: &ChainView, proposal: &Proposal) -> Reply {
     if proposal.epoch != view.committee.epoch {
         return Reply::Refuse {
             reason: format!(
@@ -106,7 +319,28 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
             }
         }
     };
-    let now = now_ms();
+    let keys: Vec<(String, u64)> = batch
+        .records()
+        .iter()
+        .map(|r| (r.terminal_id.clone(), r.window_start))
+        .collect();
+    let tenants = tenants(state, view, &keys, usize::MAX).await;
+    let (s, view, round) = (state.clone(), view.clone(), proposal.round.clone());
+    tokio::task::spawn_blocking(move || sign_or_dispute(&s, &view, round, &batch, &tenants))
+        .await
+        .unwrap_or(Reply::Refuse {
+            reason: "internal error".into(),
+        })
+}
+
+/// Signs `batch` when this member agrees with every record, or lists those it disputes.
+fn sign_or_dispute(
+    state: &AppState,
+    view: &ChainView,
+    round: String,
+    batch: &Batch,
+    tenants: &Tenants,
+) -> Reply {
     let reader = match state.store.reader() {
         Ok(r) => r,
         Err(e) => {
@@ -115,43 +349,19 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
             }
         }
     };
-    let mut disputed = vec![];
-    for r in batch.records() {
-        let closes_ms = r
-            .window_start
-            .saturating_add(view.window_seconds)
-            .saturating_mul(1_000);
-        let reason = if now < closes_ms {
-            Some("open")
-        } else if reader
-            .is_proven(&r.terminal_id, r.window_start)
-            .unwrap_or(false)
-        {
-            Some("proven")
-        } else {
-            match own_record(&reader, view.window_seconds, &r.terminal_id, r.window_start) {
-                None => Some("missing"),
-                Some(own) if own != *r => Some("mismatch"),
-                Some(_) => None,
-            }
-        };
-        if let Some(reason) = reason {
-            disputed.push(Disputed {
-                terminal_id: r.terminal_id.clone(),
-                window_start: r.window_start,
-                reason: reason.into(),
-            });
-        }
-    }
+    let disputed = judge(
+        &reader,
+        view.window_seconds,
+        batch.records(),
+        tenants,
+        now_ms(),
+    );
     if !disputed.is_empty() {
         state
             .metrics
             .proposals_disputed
             .fetch_add(1, Ordering::Relaxed);
-        return Reply::Dispute {
-            round: proposal.round.clone(),
-            disputed,
-        };
+        return Reply::Dispute { round, disputed };
     }
     let message = batch.signing_bytes(
         &state.config.chain_id,
@@ -181,10 +391,7 @@ pub fn answer(state: &AppState, view: &ChainView, proposal: &Proposal) -> Reply 
         .metrics
         .partials_signed
         .fetch_add(1, Ordering::Relaxed);
-    Reply::Sign {
-        round: proposal.round.clone(),
-        partial,
-    }
+    Reply::Sign { round, partial }
 }
 
 /// What the events of one block tell this member: the (terminal, window) first proofs and the
@@ -322,7 +529,7 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
     let from = align(now_s.saturating_sub(horizon), len);
     let to = align(now_s, len);
     let timing = state.config.timing;
-    let mut candidates: Vec<UsageRecord> = vec![];
+    let mut keys: Vec<(String, u64)> = vec![];
     {
         let inflight = state.inflight.lock().await;
         let reader = state.store.reader()?;
@@ -347,26 +554,39 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
             if now_s + 2 > period_end.saturating_add(view.grace_seconds) {
                 continue;
             }
-            let mut any = false;
             for t in reader.terminals_in(w)? {
                 let key = (t.clone(), w);
                 if inflight.contains_key(&key) || reader.is_proven(&t, w)? {
                     continue;
                 }
-                if let Some(r) = own_record(&reader, view.window_seconds, &t, w) {
-                    candidates.push(r);
-                    any = true;
-                }
+                keys.push(key);
             }
-            if any {
-                retry_at.insert(w, Instant::now() + Duration::from_millis(RETRY_MS));
-            }
-            if candidates.len() >= MAX_BATCH_RECORDS * 4 {
+            if keys.len() >= MAX_BATCH_RECORDS * 4 {
                 break;
             }
         }
     }
-    for chunk in candidates.chunks(MAX_BATCH_RECORDS) {
+    let tenants = tenants(state, &view, &keys, LEASE_QUERIES_PER_PASS).await;
+    let proposed = {
+        let reader = state.store.reader()?;
+        propose_records(&reader, view.window_seconds, &keys, &tenants)?
+    };
+    state
+        .metrics
+        .windows_unleased
+        .store(proposed.unleased, Ordering::Relaxed);
+    state
+        .metrics
+        .samples_unbilled
+        .fetch_add(proposed.unbilled, Ordering::Relaxed);
+    {
+        let mut retry_at = state.retry_at.lock().await;
+        let until = Instant::now() + Duration::from_millis(RETRY_MS);
+        for r in &proposed.records {
+            retry_at.insert(r.window_start, until);
+        }
+    }
+    for chunk in proposed.records.chunks(MAX_BATCH_RECORDS) {
         run_round(state, &view, chunk.to_vec(), true).await?;
     }
     Ok(())
@@ -555,7 +775,11 @@ async fn submit(
             Ok(o) if o.is_ok() => {
                 tracing::info!(%hash, height = o.height, records, "batch committed")
             }
-            Ok(o) => tracing::warn!(%hash, code = o.code, log = %o.log, "batch refused by C1"),
+            Ok(o) => {
+                tracing::warn!(%hash, code = o.code, log = %o.log, "batch refused by C1");
+                // Perhaps a lease changed: read the registry again.
+                s.refresh.notify_one();
+            }
             Err(e) => tracing::warn!(%hash, error = %e, "batch not seen committed"),
         }
         // Committed records are marked proven by the follower; release the others.
@@ -570,6 +794,157 @@ async fn submit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chainview::tests::{lease, view_with_lease};
+    use crate::chainview::LeaseBook;
+    use crate::store::{Accepted, Store};
+    use usage_attestor::sample::Sample;
+    use usage_attestor::simulate::SimTerminal;
+    use usage_attestor::tee::SignedSample;
+
+    /// A member's store holding the samples of terminal `t1` (windows of 10 s).
+    struct Held {
+        _dir: tempfile::TempDir,
+        store: Store,
+        terminal: SimTerminal,
+        seq: u64,
+    }
+
+    impl Held {
+        fn new() -> Held {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(&dir.path().join("a.redb")).unwrap();
+            let mut terminal = SimTerminal::new("protocol", 1, "usage1a");
+            terminal.terminal_id = "t1".into();
+            Held {
+                _dir: dir,
+                store,
+                terminal,
+                seq: 0,
+            }
+        }
+
+        /// Stores the terminal's next sample, taken at `at_ms` and naming `tenant`.
+        fn put(&mut self, at_ms: u64, tenant: &str) -> Sample {
+            self.seq += 1;
+            let mut sample = self.terminal.sample(self.seq, at_ms);
+            sample.tenant = tenant.into();
+            let signed = SignedSample::sign(&sample, &self.terminal.key).unwrap();
+            self.store
+                .put_samples(&[Accepted {
+                    signed,
+                    sample: sample.clone(),
+                    window_start: align(at_ms / 1_000, 10),
+                }])
+                .unwrap();
+            sample
+        }
+    }
+
+    /// What the view and `book` tell of `keys`, at a time every window here has closed.
+    fn leases_of(view: &ChainView, book: &LeaseBook, keys: &[(String, u64)]) -> Tenants {
+        known_tenants(view, book, keys, 1_000_000).0
+    }
+
+    fn key(w: u64) -> Vec<(String, u64)> {
+        vec![("t1".to_string(), w)]
+    }
+
+    #[test]
+    fn a_window_bills_the_tenant_of_its_lease_and_not_the_samples_naming_another() {
+        let mut held = Held::new();
+        // The operator still names tenant a while the window is leased to b.
+        held.put(1_000_000, "usage1a");
+        let a = held.put(1_002_000, "usage1a");
+        held.put(1_004_000, "usage1b");
+        let b = held.put(1_006_000, "usage1b");
+        let view = view_with_lease(Some(lease("usage1b", 1_000, None)));
+        let tenants = leases_of(&view, &LeaseBook::default(), &key(1_000));
+        let reader = held.store.reader().unwrap();
+        let proposed = propose_records(&reader, 10, &key(1_000), &tenants).unwrap();
+        assert_eq!(proposed.records.len(), 1);
+        let r = &proposed.records[0];
+        assert_eq!(r.tenant, "usage1b");
+        // Only what the samples naming b measured: from a's last sample on.
+        assert_eq!(r.metrics.net_rx_bytes, b.net_rx_bytes - a.net_rx_bytes);
+        assert_eq!(proposed.unbilled, 2);
+        assert_eq!(proposed.unleased, 0);
+    }
+
+    #[test]
+    fn a_window_no_lease_covers_is_not_proposed() {
+        let mut held = Held::new();
+        held.put(1_010_000, "usage1a");
+        held.put(1_012_000, "usage1a");
+        let reader = held.store.reader().unwrap();
+        // Leased until 1010, and never leased.
+        for view in [
+            view_with_lease(Some(lease("usage1a", 1_000, Some(1_010)))),
+            view_with_lease(None),
+        ] {
+            let tenants = leases_of(&view, &LeaseBook::default(), &key(1_010));
+            let proposed = propose_records(&reader, 10, &key(1_010), &tenants).unwrap();
+            assert!(proposed.records.is_empty(), "{proposed:?}");
+            assert_eq!(proposed.unleased, 1);
+        }
+    }
+
+    #[test]
+    fn windows_before_the_latest_lease_bill_the_lease_covering_them() {
+        let mut held = Held::new();
+        held.put(1_000_000, "usage1a");
+        held.put(1_002_000, "usage1a");
+        let view = view_with_lease(Some(lease("usage1b", 2_000, None)));
+        let mut book = LeaseBook::default();
+        // Until C1 told who leased window 1000, it is neither proposed nor counted unleased.
+        let (tenants, ask) = known_tenants(&view, &book, &key(1_000), 3_000);
+        assert_eq!(ask, key(1_000));
+        let reader = held.store.reader().unwrap();
+        assert_eq!(
+            propose_records(&reader, 10, &key(1_000), &tenants).unwrap(),
+            Proposed::default()
+        );
+        book.learn(
+            "t1",
+            1_000,
+            Some(lease("usage1a", 1_000, Some(2_000))),
+            3_000,
+        );
+        let tenants = leases_of(&view, &book, &key(1_000));
+        let proposed = propose_records(&reader, 10, &key(1_000), &tenants).unwrap();
+        assert_eq!(proposed.records.len(), 1);
+        assert_eq!(proposed.records[0].tenant, "usage1a");
+    }
+
+    #[test]
+    fn members_dispute_a_record_its_window_lease_would_refuse_and_sign_the_lease_tenants_record() {
+        let mut held = Held::new();
+        held.put(1_000_000, "usage1a");
+        held.put(1_002_000, "usage1a");
+        held.put(1_004_000, "usage1b");
+        let reader = held.store.reader().unwrap();
+        let now_ms = 2_000_000;
+        let billing = |tenant: &str| {
+            build_record(&reader, 10, "t1", 1_000, tenant)
+                .unwrap()
+                .unwrap()
+                .record
+        };
+        let (to_a, to_b) = (billing("usage1a"), billing("usage1b"));
+        let reasons = |view: &ChainView, record: &UsageRecord| -> Vec<String> {
+            let tenants = leases_of(view, &LeaseBook::default(), &key(1_000));
+            judge(&reader, 10, std::slice::from_ref(record), &tenants, now_ms)
+                .into_iter()
+                .map(|d| d.reason)
+                .collect()
+        };
+        let leased_to_b = view_with_lease(Some(lease("usage1b", 1_000, None)));
+        assert_eq!(reasons(&leased_to_b, &to_a), vec!["tenant"]);
+        assert!(reasons(&leased_to_b, &to_b).is_empty());
+        assert_eq!(reasons(&view_with_lease(None), &to_b), vec!["no_lease"]);
+        // A lease C1 could not be asked about is not guessed.
+        let later = view_with_lease(Some(lease("usage1b", 2_000, None)));
+        assert_eq!(reasons(&later, &to_b), vec!["lease_unknown"]);
+    }
 
     const C1: &str = "usage1c1";
     const C2: &str = "usage1c2";

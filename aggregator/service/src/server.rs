@@ -16,7 +16,7 @@ use usage_client::ChainClient;
 use crate::chainview::ChainView;
 use crate::config::Config;
 use crate::keeper::{Keeper, KeeperSetup};
-use crate::p2p::{Envelope, Proposal, Reply, PROPOSE_PATH};
+use crate::p2p::{Envelope, Proposal, PROPOSE_PATH};
 use crate::store::Store;
 use crate::{ingest, protocol, AppState};
 
@@ -32,12 +32,7 @@ async fn propose(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
         }
     };
     let view = state.view.read().await.clone();
-    let s = state.clone();
-    let reply = tokio::task::spawn_blocking(move || protocol::answer(&s, &view, &proposal))
-        .await
-        .unwrap_or(Reply::Refuse {
-            reason: "internal error".into(),
-        });
+    let reply = protocol::answer(&state, &view, &proposal).await;
     match Envelope::seal(
         state.config.index,
         &state.peer_key,
