@@ -3,9 +3,11 @@
 //! Every `tick_ms` each member:
 //! 1. **follows** the chain: reads the events of new blocks and records which (terminal, window)
 //!    are proven and which periods have first proofs or a second proof;
-//! 2. **leads** where it is responsible: for a closed window `W`, the responsible member is
-//!    `leader_for(W) + k` (mod n), where `k` counts the failover timeouts elapsed since the window
-//!    closed and settled. It proposes the window's unproven records (recomputed from the samples
+//! 2. **leads** where it is responsible: for a closed window `W` not yet proven that started at
+//!    most [`BACKLOG_SECONDS`] ago (a window whose period closed while the committee was down
+//!    is proposed all the same: C1 bills it late, in the period still open), the responsible
+//!    member is `leader_for(W) + k` (mod n), where `k` counts the failover timeouts elapsed
+//!    since the window closed and settled. It proposes the window's unproven records (recomputed from the samples
 //!    it holds) to every peer; members recompute each record and answer with a BLS partial over
 //!    the batch digest, or with the records they dispute. With `>= t` valid partials (its own
 //!    included) it submits `SubmitBatch`; otherwise it proposes once more the records at least
@@ -35,7 +37,7 @@ use usage_common::record::{align, decode_batch, UsageRecord, MAX_BATCH_RECORDS};
 use crate::chainview::{ChainView, LeaseLookup};
 use crate::config::Byzantine;
 use crate::p2p::{Disputed, Envelope, Proposal, Reply, PROPOSE_PATH};
-use crate::store::{PeriodKey, PeriodState, Reader, StoreError};
+use crate::store::{PeriodKey, PeriodState, Reader, Retention, StoreError};
 use crate::{now_ms, AppState};
 
 /// How long a submitted batch's records are held back from new proposals while its tx is
@@ -466,7 +468,7 @@ pub async fn follow(state: &AppState) -> anyhow::Result<()> {
             &state.config.period_proof,
         );
         state.store.raise_period(&periods)?;
-        state.store.follow(height, &proven)?;
+        state.store.follow(height, block.time, &proven)?;
         if !proven.is_empty() {
             let mut inflight = state.inflight.lock().await;
             for k in &proven {
@@ -481,23 +483,54 @@ pub async fn follow(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first window start (seconds) whose samples this member keeps at time `now`: a window's
-/// record may be proven until its period's grace ends, or late in the next period, whose
-/// dispute is resolved at the latest a dispute and a resolution window after that period is
-/// sealed; the member must still hold the samples then to vouch for a resolution.
-/// `dispute_seconds` is C2's dispute window plus its resolution window.
-pub fn sample_cutoff(
+/// What this member keeps at time `now` (seconds) of the samples it holds
+/// ([`crate::store::Store::prune`]). A record lands in the period open when it is proven: its
+/// own period until that period's grace ends, a later one when proven late. That period is
+/// sealed at the earliest a period and a grace after it starts, and its dispute resolved at the
+/// latest a dispute and a resolution window later (`dispute_seconds`, C2's two windows); the
+/// member must still hold the samples then to vouch for a resolution. So disputes are over for
+/// the records of windows that started, and were proven, more than two periods and graces plus
+/// `dispute_seconds` ago. Unproven windows are kept for [`BACKLOG_SECONDS`] after their start,
+/// while they may still be proposed.
+pub fn retention(
     now: u64,
     window_seconds: u64,
     period_seconds: u64,
     grace_seconds: u64,
     dispute_seconds: u64,
-) -> u64 {
+) -> Retention {
     let horizon = period_seconds
         .saturating_add(grace_seconds)
         .saturating_mul(2)
         .saturating_add(dispute_seconds);
-    align(now.saturating_sub(horizon), window_seconds)
+    Retention {
+        disputes_from: align(now.saturating_sub(horizon), window_seconds),
+        backlog_from: backlog_range(now, window_seconds, BACKLOG_SECONDS).0,
+    }
+}
+
+/// How long after its start an unproven window is still proposed (and its samples kept),
+/// seconds: a day. C1 takes a record whose period has closed late, into the period still open,
+/// so usage measured while the committee was down is proven once it is back, as long as it is
+/// at most this old.
+pub const BACKLOG_SECONDS: u64 = 86_400;
+
+/// The starts of the windows a leader considers at `now_s`, `[from, to)`: every closed window
+/// that started at most `backlog_seconds` ago.
+pub fn backlog_range(now_s: u64, window_seconds: u64, backlog_seconds: u64) -> (u64, u64) {
+    let len = window_seconds.max(1);
+    (
+        align(now_s.saturating_sub(backlog_seconds), len),
+        align(now_s, len),
+    )
+}
+
+/// Whether a leader at `now_ms` considers the window starting at `window_start`: it has closed
+/// and started at most `backlog_seconds` ago. Whether its period still takes records does not
+/// matter: C1 bills a record proven after its period closed in the period still open.
+pub fn selectable(window_start: u64, now_ms: u64, view: &ChainView, backlog_seconds: u64) -> bool {
+    let (from, to) = backlog_range(now_ms / 1_000, view.window_seconds, backlog_seconds);
+    (from..to).contains(&window_start)
 }
 
 /// Which member is responsible for a window that closed (and settled) at `settled_ms`, at
@@ -524,10 +557,7 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
     let n = view.committee.members.len();
     let len = view.window_seconds.max(1);
     let now = now_ms();
-    let now_s = now / 1_000;
-    let horizon = view.period_seconds.saturating_add(view.grace_seconds);
-    let from = align(now_s.saturating_sub(horizon), len);
-    let to = align(now_s, len);
+    let (from, to) = backlog_range(now / 1_000, len, BACKLOG_SECONDS);
     let timing = state.config.timing;
     let mut keys: Vec<(String, u64)> = vec![];
     {
@@ -535,7 +565,7 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
         let reader = state.store.reader()?;
         let mut retry_at = state.retry_at.lock().await;
         retry_at.retain(|w, _| *w >= from);
-        for w in reader.windows_between(from, to)? {
+        for w in reader.pending_windows(from, to)? {
             // A window whose last round left records out waits before it is proposed again,
             // so members have time to receive late samples.
             if retry_at.get(&w).is_some_and(|t| Instant::now() < *t) {
@@ -549,12 +579,7 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
             {
                 continue;
             }
-            // C1 takes records of a period until its end plus grace; leave a margin.
-            let period_end = align(w, view.period_seconds).saturating_add(view.period_seconds);
-            if now_s + 2 > period_end.saturating_add(view.grace_seconds) {
-                continue;
-            }
-            for t in reader.terminals_in(w)? {
+            for t in reader.pending_terminals(w)? {
                 let key = (t.clone(), w);
                 if inflight.contains_key(&key) || reader.is_proven(&t, w)? {
                     continue;
@@ -1065,15 +1090,53 @@ mod tests {
         // Localnet timing: 10 s windows, 60 s periods, 30 s grace, 60 s dispute window, 120 s
         // resolution window.
         let (w, p, g, d) = (10, 60, 30, 60 + 120);
+        let keep = |now| retention(now, w, p, g, d).disputes_from;
         // Window 1050, the last of period 1000, is proven late: its record lands in period
         // 1060, which is sealed at the earliest at 1060 + 60 + 30 = 1150, disputed until
         // 1210 at the latest, and resolved until 1330.
         let last_resolution = 1_060 + p + g + 60 + 120;
-        assert!(sample_cutoff(last_resolution, w, p, g, d) <= 1_050);
+        assert!(keep(last_resolution) <= 1_050);
         // The first window of period 1000, disputed with it.
-        assert!(sample_cutoff(1_000 + p + g + 60 + 120, w, p, g, d) <= 1_000);
+        assert!(keep(1_000 + p + g + 60 + 120) <= 1_000);
         // Once nothing can be resolved any more, samples go.
-        assert!(sample_cutoff(last_resolution + 2 * (p + g), w, p, g, d) > 1_050);
+        assert!(keep(last_resolution + 2 * (p + g)) > 1_050);
+        // Unproven windows stay a day, whatever the periods.
+        assert_eq!(
+            retention(1_000_000, w, p, g, d).backlog_from,
+            1_000_000 - BACKLOG_SECONDS
+        );
+    }
+
+    #[test]
+    fn windows_whose_period_closed_during_an_outage_are_proposed_until_they_are_a_day_old() {
+        // 10 s windows, 60 s periods, 30 s grace.
+        let view = view_with_lease(None);
+        let now_ms = 1_000_000_000;
+        let now_s = now_ms / 1_000;
+        // The last closed window, and the open one.
+        assert!(selectable(now_s - 10, now_ms, &view, BACKLOG_SECONDS));
+        assert!(!selectable(now_s, now_ms, &view, BACKLOG_SECONDS));
+        // Windows whose period stopped taking records an hour ago: C1 bills them late.
+        assert!(selectable(now_s - 3_600, now_ms, &view, BACKLOG_SECONDS));
+        assert!(selectable(
+            now_s - 3_600 + 50,
+            now_ms,
+            &view,
+            BACKLOG_SECONDS
+        ));
+        // Up to a day old, then no more.
+        assert!(selectable(
+            now_s - BACKLOG_SECONDS,
+            now_ms,
+            &view,
+            BACKLOG_SECONDS
+        ));
+        assert!(!selectable(
+            now_s - BACKLOG_SECONDS - 10,
+            now_ms,
+            &view,
+            BACKLOG_SECONDS
+        ));
     }
 
     #[test]

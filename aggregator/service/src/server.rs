@@ -149,13 +149,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
             s.metrics.lead_passes.fetch_add(1, Ordering::Relaxed);
             ticks += 1;
-            // Windows whose disputes can no longer be resolved are forgotten (once C2's
+            // Windows that can no longer be proven or disputed are forgotten (once C2's
             // windows are known).
             let dispute_seconds = known_windows.load(Ordering::Relaxed);
             if ticks.is_multiple_of(120) && dispute_seconds != UNKNOWN {
-                let cutoff = {
+                let keep = {
                     let view = s.view.read().await;
-                    protocol::sample_cutoff(
+                    protocol::retention(
                         crate::now_ms() / 1_000,
                         view.window_seconds,
                         view.period_seconds,
@@ -163,8 +163,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                         dispute_seconds,
                     )
                 };
-                match s.store.prune_before(cutoff) {
-                    Ok(n) if n > 0 => tracing::info!(cutoff, deleted = n, "pruned old samples"),
+                match s.store.prune(keep) {
+                    Ok(n) if n > 0 => tracing::info!(?keep, deleted = n, "pruned old samples"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "pruning failed"),
                 }

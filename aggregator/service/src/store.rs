@@ -8,11 +8,18 @@
 //! * `attested`: (terminal, attestor key, measurement) → [`EvidenceRecord`] (when the evidence
 //!   was verified, the terminal configuration it attests), so evidence counts only for the
 //!   registration it was verified against;
-//! * `proven`: (terminal, window_start) → height it was proven at;
+//! * `proven`: (terminal, window_start) → block time it was proven at (seconds);
+//! * `pending`: (window_start, terminal) → () for every window a terminal has samples in that is
+//!   not proven, the windows a leader proposes;
 //! * `sample_index`: (window_start, terminal, seq) → (), so old samples are pruned without
 //!   reading them.
 //!
 //! An ingest request's accepted samples are written in one transaction.
+//!
+//! Retention ([`Store::prune`]): a terminal's window is kept while it may still be proven (not
+//! proven, and younger than the backlog limit) or disputed (it starts, or was proven, after
+//! `disputes_from`); with it, every later window of the terminal and the whole window before it,
+//! which holds its baseline.
 
 use std::path::Path;
 
@@ -33,7 +40,20 @@ const UNBOUND_EVIDENCE: TableDefinition<&str, &[u8]> = TableDefinition::new("evi
 const PROVEN: TableDefinition<(&str, u64), u64> = TableDefinition::new("proven");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const SAMPLE_INDEX: TableDefinition<(u64, &str, u64), ()> = TableDefinition::new("sample_index");
+const PENDING: TableDefinition<(u64, &str), ()> = TableDefinition::new("pending");
 const FOLLOWED: &str = "followed_height";
+/// Set once `pending` was filled from the windows held before it existed.
+const PENDING_FILLED: &str = "pending_filled";
+
+/// What [`Store::prune`] keeps (window starts and times in seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Disputes can no longer be resolved of the records of windows that start before it and
+    /// were proven before it.
+    pub disputes_from: u64,
+    /// Unproven windows that start before it are given up: no longer proposed.
+    pub backlog_from: u64,
+}
 
 /// A storage failure.
 #[derive(thiserror::Error, Debug)]
@@ -124,6 +144,22 @@ impl Store {
         txn.open_table(PROVEN)?;
         txn.open_table(META)?;
         txn.open_table(SAMPLE_INDEX)?;
+        {
+            let mut meta = txn.open_table(META)?;
+            if meta.get(PENDING_FILLED)?.is_none() {
+                let by_window = txn.open_table(BY_WINDOW)?;
+                let proven = txn.open_table(PROVEN)?;
+                let mut pending = txn.open_table(PENDING)?;
+                for e in by_window.iter()? {
+                    let (k, _) = e?;
+                    let (w, t) = k.value();
+                    if proven.get((t, w))?.is_none() {
+                        pending.insert((w, t), ())?;
+                    }
+                }
+                meta.insert(PENDING_FILLED, 1)?;
+            }
+        }
         txn.commit()?;
         Ok(Store { db })
     }
@@ -138,6 +174,7 @@ impl Store {
             last_seq: txn.open_table(LAST_SEQ)?,
             evidence: txn.open_table(EVIDENCE)?,
             proven: txn.open_table(PROVEN)?,
+            pending: txn.open_table(PENDING)?,
         })
     }
 
@@ -162,10 +199,15 @@ impl Store {
             let mut by_window = txn.open_table(BY_WINDOW)?;
             let mut last = txn.open_table(LAST_SEQ)?;
             let mut index = txn.open_table(SAMPLE_INDEX)?;
+            let proven = txn.open_table(PROVEN)?;
+            let mut pending = txn.open_table(PENDING)?;
             for a in accepted {
                 let t = a.sample.terminal_id.as_str();
                 samples.insert((t, a.sample.seq), a.signed.encode().as_slice())?;
                 by_window.insert((a.window_start, t), ())?;
+                if proven.get((t, a.window_start))?.is_none() {
+                    pending.insert((a.window_start, t), ())?;
+                }
                 index.insert((a.window_start, t, a.sample.seq), ())?;
                 let prev = last.get(t)?.map_or(0, |v| v.value());
                 if a.sample.seq > prev {
@@ -206,49 +248,78 @@ impl Store {
         self.reader()?.evidence(terminal, attestor_key, measurement)
     }
 
-    /// Forgets windows before `cutoff` (a window start, seconds), which can no longer be proven:
-    /// their samples (except each terminal's last one, the baseline of the next window), their
-    /// window index and their proven marks. Returns how many samples were deleted.
-    pub fn prune_before(&self, cutoff: u64) -> Result<u64, StoreError> {
+    /// Forgets what `keep` no longer needs (see the module documentation): the samples (and
+    /// window index) of a terminal's windows before the one holding the baseline of its oldest
+    /// window still needed, the proven marks and pending entries of windows given up. Returns
+    /// how many samples were deleted.
+    pub fn prune(&self, keep: Retention) -> Result<u64, StoreError> {
+        use std::collections::BTreeMap;
         let txn = self.db.begin_write()?;
         let mut deleted = 0u64;
         {
             let mut index = txn.open_table(SAMPLE_INDEX)?;
             let mut samples = txn.open_table(SAMPLES)?;
-            // The newest old sample of each terminal stays (with its index entry).
-            let mut keep: std::collections::BTreeMap<String, u64> = Default::default();
-            let mut old: Vec<(u64, String, u64)> = vec![];
-            for e in index.range((0, "", 0)..(cutoff, "", 0))? {
+            let mut by_window = txn.open_table(BY_WINDOW)?;
+            let mut proven = txn.open_table(PROVEN)?;
+            let mut pending = txn.open_table(PENDING)?;
+            // Each terminal's windows before `disputes_from`, with their samples.
+            let mut old: BTreeMap<String, BTreeMap<u64, Vec<u64>>> = BTreeMap::new();
+            for e in index.range((0, "", 0)..(keep.disputes_from, "", 0))? {
                 let entry = e?;
                 let (w, t, seq) = entry.0.value();
-                let k = keep.entry(t.to_string()).or_insert(seq);
-                *k = (*k).max(seq);
-                old.push((w, t.to_string(), seq));
+                old.entry(t.to_string())
+                    .or_default()
+                    .entry(w)
+                    .or_default()
+                    .push(seq);
             }
-            for (w, t, seq) in old {
-                if keep.get(&t) == Some(&seq) {
-                    continue;
+            for (t, windows) in &old {
+                // The oldest window still needed; all of the terminal's windows from the one
+                // before it on stay.
+                let mut needed = None;
+                for w in windows.keys() {
+                    let still = match proven.get((t.as_str(), *w))? {
+                        Some(at) => at.value() >= keep.disputes_from,
+                        None => *w >= keep.backlog_from,
+                    };
+                    if still {
+                        needed = Some(*w);
+                        break;
+                    }
                 }
-                samples.remove((t.as_str(), seq))?;
-                index.remove((w, t.as_str(), seq))?;
-                deleted += 1;
+                let baseline = match needed {
+                    Some(n) => windows.range(..n).next_back().map(|(w, _)| *w),
+                    None => windows.keys().next_back().copied(),
+                };
+                let Some(baseline) = baseline else { continue };
+                for (w, seqs) in windows.range(..baseline) {
+                    for seq in seqs {
+                        samples.remove((t.as_str(), *seq))?;
+                        index.remove((*w, t.as_str(), *seq))?;
+                        deleted += 1;
+                    }
+                    by_window.remove((*w, t.as_str()))?;
+                }
             }
-            let mut by_window = txn.open_table(BY_WINDOW)?;
-            by_window.retain_in((0, "")..(cutoff, ""), |_, _| false)?;
-            let mut proven = txn.open_table(PROVEN)?;
-            proven.retain(|(_, w), _| w >= cutoff)?;
+            // Windows given up are no longer proposed, so whether they were proven matters no
+            // more once their disputes are over; a proof of a window still proposable is kept,
+            // lest a late sample make it pending again.
+            pending.retain_in((0, "")..(keep.backlog_from, ""), |_, _| false)?;
+            proven.retain(|(_, w), at| w >= keep.backlog_from || at >= keep.disputes_from)?;
         }
         txn.commit()?;
         Ok(deleted)
     }
 
-    /// Marks (terminal, window) proven at `height`.
-    pub fn mark_proven(&self, keys: &[(String, u64)], height: u64) -> Result<(), StoreError> {
+    /// Marks (terminal, window) proven at block time `at` (seconds): no longer pending.
+    pub fn mark_proven(&self, keys: &[(String, u64)], at: u64) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
             let mut p = txn.open_table(PROVEN)?;
+            let mut pending = txn.open_table(PENDING)?;
             for (t, w) in keys {
-                p.insert((t.as_str(), *w), height)?;
+                p.insert((t.as_str(), *w), at)?;
+                pending.remove((*w, t.as_str()))?;
             }
         }
         txn.commit()?;
@@ -269,13 +340,21 @@ impl Store {
             .map_or(0, |v| v.value()))
     }
 
-    /// Records proofs seen at `height` and that `height` was read, in one transaction.
-    pub fn follow(&self, height: u64, proven: &[(String, u64)]) -> Result<(), StoreError> {
+    /// Records proofs seen at `height` (block time `time`, seconds) and that `height` was read,
+    /// in one transaction.
+    pub fn follow(
+        &self,
+        height: u64,
+        time: u64,
+        proven: &[(String, u64)],
+    ) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
             let mut p = txn.open_table(PROVEN)?;
+            let mut pending = txn.open_table(PENDING)?;
             for (t, w) in proven {
-                p.insert((t.as_str(), *w), height)?;
+                p.insert((t.as_str(), *w), time)?;
+                pending.remove((*w, t.as_str()))?;
             }
             txn.open_table(META)?.insert(FOLLOWED, height)?;
         }
@@ -291,6 +370,7 @@ pub struct Reader {
     last_seq: redb::ReadOnlyTable<&'static str, u64>,
     evidence: redb::ReadOnlyTable<Registration<'static>, &'static [u8]>,
     proven: redb::ReadOnlyTable<(&'static str, u64), u64>,
+    pending: redb::ReadOnlyTable<(u64, &'static str), ()>,
 }
 
 impl Reader {
@@ -343,6 +423,38 @@ impl Reader {
             if out.last() != Some(&w) {
                 out.push(w);
             }
+        }
+        Ok(out)
+    }
+
+    /// Windows from `from` (inclusive) to `to` (exclusive) in which some terminal has samples
+    /// and no proof.
+    pub fn pending_windows(&self, from: u64, to: u64) -> Result<Vec<u64>, StoreError> {
+        let mut out: Vec<u64> = vec![];
+        let mut next = from;
+        // One look-up per window: skip past a window's terminals at once.
+        while next < to {
+            let Some(e) = self.pending.range((next, "")..(to, ""))?.next() else {
+                break;
+            };
+            let w = e?.0.value().0;
+            out.push(w);
+            next = w.saturating_add(1);
+            if next == 0 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Terminals with samples and no proof in the window starting at `window_start`.
+    pub fn pending_terminals(&self, window_start: u64) -> Result<Vec<String>, StoreError> {
+        let mut out = vec![];
+        for e in self
+            .pending
+            .range((window_start, "")..(window_start.saturating_add(1), ""))?
+        {
+            out.push(e?.0.value().1.to_string());
         }
         Ok(out)
     }
@@ -518,7 +630,7 @@ mod tests {
     }
 
     #[test]
-    fn pruning_forgets_old_windows_but_keeps_each_terminals_baseline() {
+    fn pruning_forgets_old_windows_but_keeps_the_window_of_each_terminals_baseline() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("s.redb")).unwrap();
         let mut t = SimTerminal::new("prune", 1, "tenant");
@@ -541,13 +653,17 @@ mod tests {
             )
             .unwrap();
 
+        let keep = Retention {
+            disputes_from: 1020,
+            backlog_from: 1020,
+        };
         assert_eq!(
-            store.prune_before(1020).unwrap(),
-            3,
-            "seqs 1-3 go, seq 4 is the baseline"
+            store.prune(keep).unwrap(),
+            2,
+            "seqs 1-2 go, window 1010 holds the baseline"
         );
         let r = store.reader().unwrap();
-        for seq in 1..=3 {
+        for seq in 1..=2 {
             assert!(r.sample(&t.terminal_id, seq).unwrap().is_none());
         }
         let (previous, inside) = r
@@ -560,7 +676,104 @@ mod tests {
         assert!(r.is_proven(&t.terminal_id, 1020).unwrap());
         assert_eq!(r.last_seq(&t.terminal_id).unwrap(), Some(6));
         // Pruning again keeps the baseline until a newer old sample replaces it.
-        assert_eq!(store.prune_before(1020).unwrap(), 0);
+        assert_eq!(store.prune(keep).unwrap(), 0);
+    }
+
+    /// A store holding `windows` 10 s windows of terminal `prune` from 1000, two samples each
+    /// (seqs 1, 2 in window 1000, 3, 4 in 1010, ...).
+    fn store_with_windows(windows: u64) -> (tempfile::TempDir, Store, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let mut t = SimTerminal::new("prune", 1, "tenant");
+        let accepted: Vec<Accepted> = (1..=2 * windows)
+            .map(|seq| {
+                let sample = t.sample(seq, 1_000_000 + (seq - 1) * 5_000);
+                Accepted {
+                    signed: SignedSample::sign(&sample, &t.key).unwrap(),
+                    window_start: (sample.taken_at_ms / 1_000) / 10 * 10,
+                    sample,
+                }
+            })
+            .collect();
+        store.put_samples(&accepted).unwrap();
+        (dir, store, t.terminal_id)
+    }
+
+    fn held_seqs(store: &Store, terminal: &str) -> Vec<u64> {
+        let r = store.reader().unwrap();
+        (1..=20)
+            .filter(|seq| r.sample(terminal, *seq).unwrap().is_some())
+            .collect()
+    }
+
+    #[test]
+    fn samples_of_a_window_not_yet_proven_are_kept_until_the_backlog_limit() {
+        let (_dir, store, t) = store_with_windows(4);
+        // Window 1020 was never proven (the committee was down); the others were, on time.
+        let proven = [(t.clone(), 1000), (t.clone(), 1010), (t.clone(), 1030)];
+        store.mark_proven(&proven, 1_045).unwrap();
+        // Disputes of everything before 2000 are over; unproven windows from 1010 are kept.
+        let keep = Retention {
+            disputes_from: 2_000,
+            backlog_from: 1_010,
+        };
+        assert_eq!(store.prune(keep).unwrap(), 2, "window 1000 goes");
+        // Window 1010 stays whole: it holds the baseline of 1020.
+        assert_eq!(held_seqs(&store, &t), vec![3, 4, 5, 6, 7, 8]);
+        let r = store.reader().unwrap();
+        assert_eq!(r.pending_windows(0, 3_000).unwrap(), vec![1020]);
+        assert_eq!(r.pending_terminals(1020).unwrap(), vec![t.clone()]);
+        assert!(r.is_proven(&t, 1010).unwrap());
+        drop(r);
+        // Once past the backlog limit it is given up: only the newest window stays, as the
+        // baseline of the next.
+        let keep = Retention {
+            disputes_from: 2_000,
+            backlog_from: 1_040,
+        };
+        assert_eq!(store.prune(keep).unwrap(), 4);
+        assert_eq!(held_seqs(&store, &t), vec![7, 8]);
+        let r = store.reader().unwrap();
+        assert!(r.pending_windows(0, 3_000).unwrap().is_empty());
+        assert!(!r.is_proven(&t, 1030).unwrap());
+    }
+
+    #[test]
+    fn samples_of_a_window_proven_late_are_kept_until_its_disputes_are_over() {
+        let (_dir, store, t) = store_with_windows(3);
+        // Window 1000 proven late, at 5000; 1010 proven on time, at 1025.
+        store.mark_proven(&[(t.clone(), 1000)], 5_000).unwrap();
+        store.mark_proven(&[(t.clone(), 1010)], 1_025).unwrap();
+        store.mark_proven(&[(t.clone(), 1020)], 1_035).unwrap();
+        let keep = |disputes_from| Retention {
+            disputes_from,
+            backlog_from: 4_000,
+        };
+        assert_eq!(store.prune(keep(4_000)).unwrap(), 0);
+        assert_eq!(held_seqs(&store, &t), vec![1, 2, 3, 4, 5, 6]);
+        assert!(store.is_proven(&t, 1000).unwrap());
+        // Disputes of what was proven before 5001 are over.
+        assert_eq!(store.prune(keep(5_001)).unwrap(), 4);
+        assert_eq!(held_seqs(&store, &t), vec![5, 6]);
+    }
+
+    #[test]
+    fn a_proven_window_is_no_longer_pending_and_a_late_sample_does_not_make_it_pending_again() {
+        let (_dir, store, t) = store_with_windows(2);
+        let pending = |store: &Store| store.reader().unwrap().pending_windows(0, 3_000).unwrap();
+        assert_eq!(pending(&store), vec![1000, 1010]);
+        store.follow(7, 1_020, &[(t.clone(), 1000)]).unwrap();
+        assert_eq!(pending(&store), vec![1010]);
+        let mut late = SimTerminal::new("prune", 1, "tenant");
+        let sample = late.sample(9, 1_009_000);
+        store
+            .put_samples(&[Accepted {
+                signed: SignedSample::sign(&sample, &late.key).unwrap(),
+                window_start: 1000,
+                sample,
+            }])
+            .unwrap();
+        assert_eq!(pending(&store), vec![1010]);
     }
 
     #[test]
