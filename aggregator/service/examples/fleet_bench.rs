@@ -1,5 +1,5 @@
 //! The fleet benchmark: a one-validator localnet, four aggregators (threshold 3) and a simulated
-//! fleet of N terminals; prints the usage records proven per second and the latency from a
+//! fleet of N terminals leased to two tenant accounts; prints the usage records proven per second and the latency from a
 //! window's close to the block that proved it (p50, p99, max).
 //!
 //! ```text
@@ -51,8 +51,10 @@ async fn main() {
 
     let started = Instant::now();
     let mut net = Net::start("usagechain-fleet-bench", terminals).await;
+    let tenants = common::tenants(&net, 2);
+    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
     eprintln!(
-        "localnet up, {terminals} terminals registered in {:.1} s",
+        "localnet up, {terminals} terminals registered and leased in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     for c in &mut net.configs {

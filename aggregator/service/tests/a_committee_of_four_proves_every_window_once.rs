@@ -1,9 +1,10 @@
 //! Four aggregator processes (threshold 3), a simulated fleet and a one-validator localnet
 //! (CometBFT + usaged), through the faults of the committee: one member down, two down and one
 //! back, a Byzantine member in each of its three forms, members and the attestor killed and
-//! restarted. At the end every (terminal, window) the fleet sampled is proven exactly once, no
-//! batch was ever submitted by the Byzantine member while it altered records, and the keeper
-//! produced second proofs for closed periods.
+//! restarted; the fleet's terminals are leased to two tenant accounts. At the end every
+//! (terminal, window) the fleet sampled is proven exactly once, no batch was ever submitted by
+//! the Byzantine member while it altered records, and the keeper produced second proofs of both
+//! tenants' closed periods.
 
 mod common;
 
@@ -43,6 +44,8 @@ async fn all_proven_from(net: &Net, from: u64) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_committee_of_four_proves_every_window_once_through_faults() {
     let mut net = Net::start("usagechain-committee-1", TERMINALS).await;
+    let tenants = common::tenants(&net, 2);
+    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
     for i in 0..4 {
         net.start_aggregator(i, None);
     }
@@ -194,22 +197,23 @@ async fn a_committee_of_four_proves_every_window_once_through_faults() {
     let period = first_window / 60 * 60;
     let c2 = net.contract("period-proof");
     let provider = net.info().admin_address.clone();
+    let tenants = net.fleet_tenants.clone();
     eventually(
         Duration::from_secs(120),
         "second proofs of the first period",
         || {
             let (c2, provider) = (c2.clone(), provider.clone());
-            let net = &net;
+            let (net, tenants) = (&net, &tenants);
             async move {
                 let mut all = true;
-                for tenant in ["tenant-a", "tenant-b"] {
+                for tenant in tenants {
                     let r: PeriodProofResponse = net
                         .client
                         .smart(
                             &c2,
                             &C2Query::PeriodProof {
                                 provider: provider.clone(),
-                                tenant: tenant.into(),
+                                tenant: tenant.clone(),
                                 period_start: period,
                             },
                         )

@@ -400,32 +400,45 @@ pub fn account(net: &Net, seed: [u8; 32]) -> ChainClient {
         .expect("key")
 }
 
+/// The accounts of `n` tenants, tenant `j` with the secret of 32 bytes `0x7a + j`.
+pub fn tenants(net: &Net, n: u8) -> Vec<ChainClient> {
+    (0..n).map(|j| account(net, [0x7a + j; 32])).collect()
+}
+
 /// Each of `tenants` leases, from the start of time, the fleet's terminals it will serve
-/// (terminal `i` serves tenant `i % tenants.len()`, the fleet's round robin); returns their
-/// addresses in that order, for [`Net::fleet_tenants`].
+/// (terminal `i` serves tenant `i % tenants.len()`, the fleet's round robin), 50 leases a
+/// transaction; returns their addresses in that order, for [`Net::fleet_tenants`].
 pub async fn lease_fleet(net: &Net, tenants: &[ChainClient]) -> Vec<String> {
     let c1 = net.contract("usage-proof");
     let provider = net.info().admin_address.clone();
     let mut hashes = vec![];
     for (j, tenant) in tenants.iter().enumerate() {
-        let msgs: Vec<(String, Vec<u8>)> = (0..net.fleet_size)
+        let ids: Vec<u64> = (0..net.fleet_size)
             .filter(|i| usize::try_from(*i).expect("index") % tenants.len() == j)
-            .map(|i| {
-                let msg = json!({"open_lease": {"terminal_id": terminal_id("sim", i),
-                    "provider": provider, "start": 0}});
-                (c1.clone(), serde_json::to_vec(&msg).expect("json"))
-            })
             .collect();
-        if !msgs.is_empty() {
+        for chunk in ids.chunks(50) {
+            let msgs: Vec<(String, Vec<u8>)> = chunk
+                .iter()
+                .map(|i| {
+                    let msg = c1::ExecuteMsg::OpenLease {
+                        terminal_id: terminal_id("sim", *i),
+                        provider: provider.clone(),
+                        start: 0,
+                        end: None,
+                        price_cap: None,
+                    };
+                    (c1.clone(), serde_json::to_vec(&msg).expect("json"))
+                })
+                .collect();
             hashes.push((
                 tenant,
-                tenant.broadcast(&msgs, 20_000_000).await.expect("lease"),
+                tenant.broadcast(&msgs, 30_000_000).await.expect("lease"),
             ));
         }
     }
     for (tenant, hash) in hashes {
         let out = tenant
-            .wait_tx(&hash, Duration::from_secs(60))
+            .wait_tx(&hash, Duration::from_secs(120))
             .await
             .expect("lease committed");
         assert!(out.is_ok(), "lease: {}", out.log);
