@@ -3,7 +3,8 @@
 # cosmwasm-vm (usage batch -> first proofs -> period proof -> settlement; deposit; withdrawal;
 # committee rotation). Then the live system on the embedded localnet defaults: a one-validator
 # localnet (CometBFT + usaged), four aggregators (threshold 3), a simulated fleet of terminals
-# registered on C1; it prints batches and first proofs as they land and the second proofs of the
+# registered on C1 and leased by a tenant account (the key of the committee tests' first tenant,
+# 32 bytes 0x7a); it prints batches and first proofs as they land and the second proofs of the
 # first closed period, then stops everything (the localnet home stays for inspection;
 # `bash scripts/localnet.sh clean` removes it).
 # Environment: DEMO_TERMINALS (20), DEMO_SECONDS (150).
@@ -32,6 +33,8 @@ C2=$(info 'dict(d["contracts"])["period-proof"]')
 ADMIN=$(info 'd["admin_address"]')
 ADMIN_SECRET=$(info 'd["admin_secret_hex"]')
 USAGE=("$BIN/usage" --chain-id "$CHAIN_ID")
+TENANT_SECRET=$(printf '7a%.0s' $(seq 32))
+TENANT=$("${USAGE[@]}" address --secret "$TENANT_SECRET")
 
 pids=()
 cleanup() {
@@ -49,12 +52,14 @@ for i in 0 1 2 3; do
 done
 "${USAGE[@]}" register-fleet --c1 "$C1" --admin-secret "$ADMIN_SECRET" --provider "$ADMIN" \
   --terminals "$TERMINALS"
-"$BIN/usage-attestor" simulate --terminals "$TERMINALS" --tenant "$ADMIN" \
+"${USAGE[@]}" open-leases --c1 "$C1" --tenant-secret "$TENANT_SECRET" --provider "$ADMIN" \
+  --terminals "$TERMINALS"
+"$BIN/usage-attestor" simulate --terminals "$TERMINALS" --tenant "$TENANT" \
   --aggregator http://127.0.0.1:7001 --aggregator http://127.0.0.1:7002 \
   --aggregator http://127.0.0.1:7003 --aggregator http://127.0.0.1:7004 \
   --data-dir "$HOME_DIR/fleet" --seconds "$SECONDS_TO_RUN" > "$HOME_DIR/fleet.log" 2>&1 &
 pids+=($!)
-echo "aggregators on 127.0.0.1:7001-7004 (metrics at /metrics), $TERMINALS simulated terminals; logs in $HOME_DIR"
+echo "aggregators on 127.0.0.1:7001-7004 (metrics at /metrics), $TERMINALS simulated terminals leased by $TENANT; logs in $HOME_DIR"
 
 started=$(date +%s)
 first_period=""
@@ -68,7 +73,7 @@ while [ $(( $(date +%s) - started )) -lt "$SECONDS_TO_RUN" ]; do
   period=""
   if [ -n "$first_period" ]; then
     period=$("${USAGE[@]}" query --contract "$C2" \
-      --msg "{\"period_proof\":{\"provider\":\"$ADMIN\",\"tenant\":\"$ADMIN\",\"period_start\":$first_period}}" \
+      --msg "{\"period_proof\":{\"provider\":\"$ADMIN\",\"tenant\":\"$TENANT\",\"period_start\":$first_period}}" \
       | python3 -c 'import json,sys; p=json.load(sys.stdin)["proof"]; print("second proof of period %d: %s records, root %s" % (p["period_start"], p["totals"]["records"], p["root"][:16]) if p else "")')
   fi
   printf '%4ss  batches %s, first proofs of sim-00000 %s %s\n' "$(( $(date +%s) - started ))" "$batches" "${1:-0}" "$period"

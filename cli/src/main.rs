@@ -5,6 +5,10 @@
 //! * `usage register-fleet --c1 ADDR --admin-secret HEX --provider ADDR --terminals N` — registers
 //!   a simulated fleet's terminals (`usage-attestor simulate` with the same `--label`) on C1,
 //!   50 per transaction.
+//! * `usage open-leases --c1 ADDR --tenant-secret HEX --provider ADDR --terminals N` — the tenant
+//!   leases a simulated fleet's terminals on C1 (from `--start`, optionally capped by
+//!   `--price-cap`), 50 per transaction signed by the tenant.
+//! * `usage address --secret HEX` — the account address of a secp256k1 secret key.
 //!
 //! Every command takes `--rpc` (default `http://127.0.0.1:26657`) and `--chain-id` (default the
 //! localnet's).
@@ -13,10 +17,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use cosmwasm_std::Uint128;
 use serde_json::{json, Value};
 use usage_attestor::simulate::{terminal_id, SimulatedKey};
 use usage_attestor::tee::{software_measurement, TeeBackend};
 use usage_client::ChainClient;
+use usage_common::msg::usage_proof::ExecuteMsg as C1Execute;
 
 #[derive(Parser)]
 #[command(name = "usage", about = "usagechain command line")]
@@ -60,6 +66,58 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         first: u64,
     },
+    /// Lease a simulated fleet's terminals to the tenant whose key signs (C1 `open_lease`).
+    OpenLeases {
+        /// C1's address.
+        #[arg(long)]
+        c1: String,
+        /// Hex of the tenant's secp256k1 key; the tenant is its account.
+        #[arg(long)]
+        tenant_secret: String,
+        /// The terminals' provider.
+        #[arg(long)]
+        provider: String,
+        #[arg(long, default_value = "sim")]
+        label: String,
+        #[arg(long)]
+        terminals: u64,
+        #[arg(long, default_value_t = 0)]
+        first: u64,
+        /// The leases' first second, a multiple of the window length (0: every window).
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        /// The most each lease may be billed per period, in the tariff's minor units; the
+        /// tenant's balance must then cover its reserve.
+        #[arg(long)]
+        price_cap: Option<u128>,
+    },
+    /// The account address of a secp256k1 secret key.
+    Address {
+        /// Hex of the secret key.
+        #[arg(long)]
+        secret: String,
+    },
+}
+
+/// Broadcasts `msgs` (contract, JSON) in transactions of 50, then waits for each to be
+/// committed; `what` names them in progress lines and errors.
+async fn broadcast_in_fifties(
+    signer: &ChainClient,
+    msgs: Vec<(String, Vec<u8>)>,
+    what: &str,
+) -> anyhow::Result<()> {
+    let mut hashes = vec![];
+    for chunk in msgs.chunks(50) {
+        hashes.push((chunk.len(), signer.broadcast(chunk, 30_000_000).await?));
+    }
+    let mut done = 0;
+    for (n, hash) in hashes {
+        let out = signer.wait_tx(&hash, Duration::from_secs(120)).await?;
+        anyhow::ensure!(out.is_ok(), "{what} refused: {}", out.log);
+        done += n;
+        eprintln!("  {what}: {done}/{} (block {})", msgs.len(), out.height);
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -86,28 +144,52 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let admin = client.with_key(&hex::decode(admin_secret.trim())?)?;
             let measurement = hex::encode(software_measurement().0);
-            let ids: Vec<u64> = (first..first + terminals).collect();
-            let mut hashes = vec![];
-            for chunk in ids.chunks(50) {
-                let msgs = chunk
-                    .iter()
-                    .map(|i| {
-                        let msg = json!({"register_terminal": {
-                            "terminal_id": terminal_id(&label, *i),
-                            "provider": provider,
-                            "attestor_key": hex::encode(SimulatedKey::derive(&label, *i).public_key()),
-                            "tee": "software",
-                            "measurement": measurement}});
-                        Ok((c1.clone(), serde_json::to_vec(&msg)?))
-                    })
-                    .collect::<anyhow::Result<Vec<_>>>()?;
-                hashes.push(admin.broadcast(&msgs, 30_000_000).await?);
-            }
-            for hash in hashes {
-                let out = admin.wait_tx(&hash, Duration::from_secs(120)).await?;
-                anyhow::ensure!(out.is_ok(), "registration refused: {}", out.log);
-            }
+            let msgs = (first..first + terminals)
+                .map(|i| {
+                    let msg = json!({"register_terminal": {
+                        "terminal_id": terminal_id(&label, i),
+                        "provider": provider,
+                        "attestor_key": hex::encode(SimulatedKey::derive(&label, i).public_key()),
+                        "tee": "software",
+                        "measurement": measurement}});
+                    Ok((c1.clone(), serde_json::to_vec(&msg)?))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            broadcast_in_fifties(&admin, msgs, "registrations").await?;
             eprintln!("registered {terminals} terminals of fleet {label:?}");
+        }
+        Command::OpenLeases {
+            c1,
+            tenant_secret,
+            provider,
+            label,
+            terminals,
+            first,
+            start,
+            price_cap,
+        } => {
+            let tenant = client.with_key(&hex::decode(tenant_secret.trim())?)?;
+            let msgs = (first..first + terminals)
+                .map(|i| {
+                    let msg = C1Execute::OpenLease {
+                        terminal_id: terminal_id(&label, i),
+                        provider: provider.clone(),
+                        start,
+                        end: None,
+                        price_cap: price_cap.map(Uint128::new),
+                    };
+                    Ok((c1.clone(), serde_json::to_vec(&msg)?))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            broadcast_in_fifties(&tenant, msgs, "leases").await?;
+            eprintln!(
+                "{} leased {terminals} terminals of fleet {label:?} from {start}",
+                tenant.address().unwrap_or_default()
+            );
+        }
+        Command::Address { secret } => {
+            let key = client.with_key(&hex::decode(secret.trim())?)?;
+            println!("{}", key.address().unwrap_or_default());
         }
     }
     Ok(())
