@@ -2,32 +2,40 @@
 //! (design flow 2). Integer arithmetic only, every step checked.
 //!
 //! Rules:
-//! - The window is `[window_start, window_start + window_len_s)` seconds; a sample belongs to it
-//!   when its `taken_at_ms` falls inside. Samples of another terminal are ignored. Samples are
+//! - The window is `[window_start, window_start + window_len_s)` seconds; a sample is taken in
+//!   it when its `taken_at_ms` falls inside. Samples of another terminal are ignored. Samples are
 //!   ordered by `seq`; identical duplicates are merged, conflicting ones refused.
+//! - The record reads the chain `baseline, samples...`: the baseline, then every sample after it
+//!   (higher `seq`) taken before the window's end, up to `until_seq` if given. The baseline is
+//!   the last sample the record of the terminal's previous window used, as proven; so a sample
+//!   that arrived after that record was proven (taken in the previous window, but too late for
+//!   it) is read by this window's record, and what it measured is billed here instead of being
+//!   lost. With no such record the baseline is the last sample taken before the window; with no
+//!   sample before the window the chain starts at the window's first sample. `until_seq` is where
+//!   the chain of an already proven later window starts: a window proven after a later one reads
+//!   nothing that later one read. Every record reports the [`Span`] it read, so the next window
+//!   can start where it ended: window after window, each interval between two readings is read by
+//!   exactly one record.
 //! - The record's tenant is given (the tenant of the lease covering the window). A sample naming
 //!   another tenant stays in the chain of readings but bills nothing: the interval ending at it
 //!   is counted for no one (it is reported as unbilled), the interval after it is counted as
-//!   usual. A window without a sample naming the tenant has no record.
+//!   usual. A window without a sample taken in it naming the tenant (after the baseline) has no
+//!   record.
 //! - Cumulative counters (`net_rx_bytes`, `net_tx_bytes`, `cpu_time_us`): the sum of their
-//!   increments over the billed intervals of the chain `previous, window samples...`, where
-//!   `previous` is the last sample before the window (without one, the chain starts at the
-//!   window's first sample); when every sample names the tenant this is the last sample minus the
-//!   chain's first. A counter that decreases between any two consecutive samples is
-//!   [`AggregateError::CounterReset`].
+//!   increments over the billed intervals of the chain; when every sample names the tenant this
+//!   is the chain's last sample minus its first. A counter that decreases between any two
+//!   consecutive samples is [`AggregateError::CounterReset`].
 //! - Gauges are integrated as a step function: each reading holds from its `taken_at` until the
-//!   next sample's. The intervals summed are those between consecutive samples of the chain
-//!   `previous, window samples...`, each counted in the window of its right end; so, window after
-//!   window, every interval between two readings is counted exactly once and nothing is
-//!   extrapolated beyond the last reading. Sums are kept in byte·ms (u128) and floored once:
-//!   `memory_mib_s = floor(Σ memory_bytes · Δms / (MiB · 1000))`, likewise storage, idle memory
-//!   (`idle_memory_bytes`) and idle storage (`idle_disk_bytes`).
+//!   next sample's. The intervals summed are the billed intervals between consecutive samples of
+//!   the chain; nothing is extrapolated beyond the last reading. Sums are kept in byte·ms (u128)
+//!   and floored once: `memory_mib_s = floor(Σ memory_bytes · Δms / (MiB · 1000))`, likewise
+//!   storage, idle memory (`idle_memory_bytes`) and idle storage (`idle_disk_bytes`).
 //! - `idle_cpu_millicore_s = floor(Σ idle_cpu_permille · Δms / 1000)`: the sample carries no core
 //!   count, so a permille of the terminal is counted as millicores of one core.
-//! - `app_up_s` / `app_down_s`: `floor(Σ Δms / 1000)` over intervals whose left reading was up /
-//!   down.
-//! - `link_rtt_us`, `link_loss_ppm`: floor of the arithmetic mean over the window's samples that
-//!   name the tenant.
+//! - `app_up_s` / `app_down_s`: `floor(Σ Δms / 1000)` over billed intervals whose left reading
+//!   was up / down.
+//! - `link_rtt_us`, `link_loss_ppm`: floor of the arithmetic mean over the chain's samples after
+//!   the baseline that name the tenant.
 
 use thiserror::Error;
 use usage_attestor::sample::Sample;
@@ -76,28 +84,50 @@ pub enum AggregateError {
     },
 }
 
-/// A window's usage record and what was left out of it.
+/// The samples a record read, by sequence number: the chain after `base` up to `last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// The baseline: the sample before the chain, if any.
+    pub base: Option<u64>,
+    /// The first sample after the baseline.
+    pub first: u64,
+    /// The last sample: the baseline of the terminal's next record.
+    pub last: u64,
+}
+
+impl Span {
+    /// Where this record's chain starts (its baseline, or its first sample without one): the
+    /// most an earlier window's record may read up to.
+    pub fn start(&self) -> u64 {
+        self.base.unwrap_or(self.first)
+    }
+}
+
+/// A window's usage record, the samples it read and what was left out of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowRecord {
     /// The record.
     pub record: UsageRecord,
-    /// Samples of the window naming another tenant than the record's: what they measured is
-    /// billed to no one.
+    /// The samples it read.
+    pub span: Span,
+    /// Samples it read naming another tenant than the record's: what they measured is billed to
+    /// no one.
     pub unbilled: u64,
 }
 
 /// Computes the usage record of `(terminal_id, tenant)` for the window starting at `window_start`
-/// (seconds, a multiple of `window_len_s`), from `samples` (any order; those outside the window or
-/// of another terminal are ignored) and `previous`, the last sample taken before the window, if
-/// known. `Ok(None)` when the window holds no sample naming `tenant`. See the module
-/// documentation for the exact rules.
+/// (seconds, a multiple of `window_len_s`) from the chain `baseline, samples...`: `samples` are
+/// any order; those of another terminal, at or before the baseline, taken at or after the
+/// window's end, or after `until_seq` are ignored. `Ok(None)` when no sample after the baseline
+/// taken in the window names `tenant`. See the module documentation for the exact rules.
 pub fn aggregate_window(
     terminal_id: &str,
     tenant: &str,
     window_start: u64,
     window_len_s: u64,
-    previous: Option<&Sample>,
+    baseline: Option<&Sample>,
     samples: &[Sample],
+    until_seq: Option<u64>,
 ) -> Result<Option<WindowRecord>, AggregateError> {
     if window_len_s == 0 || align(window_start, window_len_s) != window_start {
         return Err(AggregateError::InvalidWindow {
@@ -114,12 +144,17 @@ pub fn aggregate_window(
         .ok_or(overflow("window length"))?;
     let end_ms = start_ms.checked_add(len_ms).ok_or(overflow("window end"))?;
 
+    let after = baseline.map(|b| b.seq);
     let mut window: Vec<&Sample> = samples
         .iter()
         .filter(|s| s.terminal_id == terminal_id)
-        .filter(|s| (start_ms..end_ms).contains(&s.taken_at_ms))
+        .filter(|s| s.taken_at_ms < end_ms)
+        .filter(|s| after.is_none_or(|a| s.seq > a) && until_seq.is_none_or(|u| s.seq <= u))
         .collect();
-    if !window.iter().any(|s| s.tenant == tenant) {
+    if !window
+        .iter()
+        .any(|s| s.tenant == tenant && s.taken_at_ms >= start_ms)
+    {
         return Ok(None);
     }
     window.sort_by_key(|s| s.seq);
@@ -136,8 +171,8 @@ pub fn aggregate_window(
     }
 
     let mut chain: Vec<&Sample> = Vec::with_capacity(deduped.len() + 1);
-    if let Some(p) = previous {
-        chain.push(p);
+    if let Some(b) = baseline {
+        chain.push(b);
     }
     chain.extend(deduped.iter().copied());
 
@@ -208,6 +243,14 @@ pub fn aggregate_window(
         .filter(|s| s.tenant == tenant)
         .collect();
     let unbilled = (deduped.len() - billed.len()) as u64;
+    let (Some(first), Some(last)) = (deduped.first(), deduped.last()) else {
+        return Ok(None);
+    };
+    let span = Span {
+        base: after,
+        first: first.seq,
+        last: last.seq,
+    };
     // At least one sample of the window names the tenant.
     let count = billed.len().max(1) as u128;
     let rtt_sum: u128 = billed.iter().map(|s| u128::from(s.link_rtt_us)).sum();
@@ -235,6 +278,7 @@ pub fn aggregate_window(
             tenant: tenant.to_string(),
             metrics,
         },
+        span,
         unbilled,
     }))
 }
@@ -266,7 +310,7 @@ mod tests {
         previous: Option<&Sample>,
         samples: &[Sample],
     ) -> Result<Option<UsageRecord>, AggregateError> {
-        aggregate_window("term-1", "usage1tenant", W, 10, previous, samples)
+        aggregate_window("term-1", "usage1tenant", W, 10, previous, samples, None)
             .map(|r| r.map(|w| w.record))
     }
 
@@ -356,11 +400,11 @@ mod tests {
     #[test]
     fn a_misaligned_or_empty_window_is_refused() {
         assert!(matches!(
-            aggregate_window("term-1", "usage1tenant", W + 1, 10, None, &series(2)),
+            aggregate_window("term-1", "usage1tenant", W + 1, 10, None, &series(2), None),
             Err(AggregateError::InvalidWindow { .. })
         ));
         assert!(matches!(
-            aggregate_window("term-1", "usage1tenant", W, 0, None, &series(2)),
+            aggregate_window("term-1", "usage1tenant", W, 0, None, &series(2), None),
             Err(AggregateError::InvalidWindow { .. })
         ));
     }
@@ -391,7 +435,7 @@ mod tests {
         assert_eq!((m.app_up_s, m.app_down_s), (4, 2));
         // The mean over the billed samples: those at 0, 2, 6 and 8 s.
         assert_eq!(m.link_rtt_us, (800 + 801 + 803 + 804) / 4);
-        let w = aggregate_window("term-1", "usage1tenant", W, 10, None, &s)
+        let w = aggregate_window("term-1", "usage1tenant", W, 10, None, &s, None)
             .unwrap()
             .unwrap();
         assert_eq!((w.record, w.unbilled), (r, 1));
@@ -406,10 +450,110 @@ mod tests {
     fn a_window_whose_milliseconds_do_not_fit_is_a_typed_overflow() {
         let start = align(u64::MAX, 10);
         assert_eq!(
-            aggregate_window("term-1", "usage1tenant", start, 10, None, &series(1)),
+            aggregate_window("term-1", "usage1tenant", start, 10, None, &series(1), None),
             Err(AggregateError::Overflow {
                 field: "window start"
             })
+        );
+    }
+
+    /// Sample `seq` taken `at_ms` after the window start (negative: before it), its counters and
+    /// memory growing with `seq`.
+    fn reading(seq: u64, at_ms: i64) -> Sample {
+        Sample {
+            net_rx_bytes: 1_000 * seq * seq,
+            cpu_time_us: 7_000 * seq,
+            memory_bytes: seq << 20,
+            ..sample(seq, (W_MS as i64 + at_ms) as u64)
+        }
+    }
+
+    fn at(
+        window: u64,
+        baseline: Option<&Sample>,
+        samples: &[Sample],
+        until: Option<u64>,
+    ) -> WindowRecord {
+        aggregate_window(
+            "term-1",
+            "usage1tenant",
+            window,
+            10,
+            baseline,
+            samples,
+            until,
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_sample_too_late_for_its_window_is_read_by_the_next_and_nothing_is_counted_twice() {
+        let v = [reading(1, -8_000), reading(2, -6_000)];
+        let late = reading(3, -2_000);
+        let w = [reading(4, 1_000), reading(5, 3_000)];
+        // Window W - 10 proven before the late sample arrived.
+        let before = at(W - 10, None, &v, None);
+        assert_eq!(
+            before.span,
+            Span {
+                base: None,
+                first: 1,
+                last: 2
+            }
+        );
+        // Window W starts where that record ended, and reads the late sample.
+        let all: Vec<Sample> = v.iter().chain([&late]).chain(&w).cloned().collect();
+        let after = at(W, Some(&v[1]), &all, None);
+        assert_eq!(
+            after.span,
+            Span {
+                base: Some(2),
+                first: 3,
+                last: 5
+            }
+        );
+        let m = after.record.metrics;
+        assert_eq!(m.net_rx_bytes, w[1].net_rx_bytes - v[1].net_rx_bytes);
+        // Both records together count every interval from the first reading to the last once.
+        let total = |f: fn(&Metrics) -> u64| f(&before.record.metrics) + f(&m);
+        assert_eq!(
+            total(|m| m.net_rx_bytes),
+            w[1].net_rx_bytes - v[0].net_rx_bytes
+        );
+        assert_eq!(
+            total(|m| m.cpu_time_us),
+            w[1].cpu_time_us - v[0].cpu_time_us
+        );
+        // 1 MiB for 2 s, 2 MiB for 4 s, 3 MiB for 3 s, 4 MiB for 2 s.
+        assert_eq!(total(|m| m.memory_mib_s), 2 + 2 * 4 + 3 * 3 + 4 * 2);
+        assert_eq!(total(|m| m.app_up_s), 11);
+        // The late sample alone, taken before the window, makes no record of it.
+        assert_eq!(
+            aggregate_window("term-1", "usage1tenant", W, 10, Some(&v[1]), &[late], None),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn a_window_proven_after_a_later_one_reads_nothing_that_one_read() {
+        let v = [reading(1, -8_000), reading(2, -6_000), reading(3, -2_000)];
+        let w = [reading(4, 1_000), reading(5, 3_000)];
+        let all: Vec<Sample> = v.iter().chain(&w).cloned().collect();
+        // Window W was proven first, from the last sample before it.
+        let later = at(W, Some(&v[2]), &all, None);
+        assert_eq!(later.span.start(), 3);
+        // Window W - 10 reads up to where W started, whatever samples it is handed.
+        let earlier = at(W - 10, None, &all, Some(later.span.start()));
+        assert_eq!(earlier.span.last, 3);
+        assert_eq!(
+            earlier.record.metrics.net_rx_bytes + later.record.metrics.net_rx_bytes,
+            w[1].net_rx_bytes - v[0].net_rx_bytes
+        );
+        // Had W started before any sample of W - 10, W - 10 would have nothing left to read.
+        assert_eq!(
+            aggregate_window("term-1", "usage1tenant", W - 10, 10, None, &all, Some(0)),
+            Ok(None)
         );
     }
 

@@ -15,6 +15,12 @@
 //!    samples land in a later batch for the same window); C1 proves each (terminal, window)
 //!    once, and a leader never proposes what it knows to be proven or in flight.
 //!
+//! A window's record starts where the terminal's previous record, as proven, ended
+//! ([`usage_aggregator_core::aggregate`]): each member notes the samples every record it proposes
+//! or co-signs read, and keeps those of the batch the chain accepts. So a sample that arrives
+//! after its window was proven is billed with the next window, and a record never reads what
+//! another proven record read.
+//!
 //! A window bills the tenant of the lease covering it ([`crate::chainview::LeaseBook`]), the
 //! only tenant C1 takes a record of; samples naming another tenant bill nothing, and a window no
 //! lease covers is never proposed (nothing can bill it). Members apply the same rule when they
@@ -26,18 +32,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cosmwasm_std::{Attribute, Binary, Event};
-use usage_aggregator_core::aggregate::{aggregate_window, WindowRecord};
+use usage_aggregator_core::aggregate::{aggregate_window, Span, WindowRecord};
 use usage_aggregator_core::batch::Batch;
 use usage_aggregator_core::quorum::{leader_for, Quorum};
 use usage_client::ContractEvent;
-use usage_common::events::{AccumulatorAppended, PeriodProven, TypedEvent, UsageProofRecorded};
+use usage_common::events::{
+    AccumulatorAppended, PeriodProven, TypedEvent, UsageBatchAccepted, UsageProofRecorded,
+};
 use usage_common::msg::usage_proof::{ExecuteMsg as C1Execute, LeaseResponse, QueryMsg as C1Query};
 use usage_common::record::{align, decode_batch, UsageRecord, MAX_BATCH_RECORDS};
 
 use crate::chainview::{ChainView, LeaseLookup};
 use crate::config::Byzantine;
 use crate::p2p::{Disputed, Envelope, Proposal, Reply, PROPOSE_PATH};
-use crate::store::{PeriodKey, PeriodState, Reader, Retention, StoreError};
+use crate::store::{
+    PeriodKey, PeriodState, Reader, RecordSpan, RecordSpans, Retention, StoreError,
+};
 use crate::{now_ms, AppState};
 
 /// How long a submitted batch's records are held back from new proposals while its tx is
@@ -135,80 +145,163 @@ pub async fn tenants(
     tenants
 }
 
+/// The spans of records built earlier in the same batch, by (terminal, window).
+pub type BatchSpans = BTreeMap<(String, u64), Span>;
+
+/// What this member makes of a (terminal, window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Own {
+    /// Its record.
+    Record(WindowRecord),
+    /// No record: no sample of the window names the tenant (or none is held).
+    Nothing,
+    /// A later window of the terminal was proven by a batch this member did not sign: it
+    /// cannot tell where that record started, so it builds nothing that might read the same
+    /// samples.
+    Superseded,
+}
+
 /// This member's record of `(terminal, window)` (windows of `window_seconds`) billed to
-/// `tenant`, from the samples it holds.
+/// `tenant`, from the samples it holds: the chain starts where the record of the window holding
+/// the last sample before this one ended — in `batch` (built earlier in the same batch), or as
+/// proven — or at that last sample when this member knows no such record; it reads nothing a
+/// later proven window read.
 pub fn build_record(
     reader: &Reader,
     window_seconds: u64,
     terminal: &str,
     window_start: u64,
     tenant: &str,
-) -> Result<Option<WindowRecord>, StoreError> {
+    batch: &BatchSpans,
+) -> Result<Own, StoreError> {
     let len = window_seconds;
-    let (previous, inside) = reader.samples_for_window(
-        terminal,
-        window_start.saturating_mul(1_000),
-        window_start.saturating_add(len).saturating_mul(1_000),
-    )?;
-    Ok(aggregate_window(
-        terminal,
-        tenant,
-        window_start,
-        len,
-        previous.as_ref(),
-        &inside,
+    let Some(first) = reader.window_seqs(terminal, window_start)?.first().copied() else {
+        return Ok(Own::Nothing);
+    };
+    let until = match reader.next_proven_after(terminal, window_start)? {
+        None => None,
+        Some(later) => match reader.span(terminal, later)? {
+            Some(proven) => Some(proven.span.start()),
+            None => return Ok(Own::Superseded),
+        },
+    };
+    let baseline = match reader.sample_before(terminal, first)? {
+        None => None,
+        Some(previous) => {
+            let before = align(previous.taken_at_ms / 1_000, len.max(1));
+            let key = (terminal.to_string(), before);
+            let used = match batch.get(&key) {
+                Some(span) => Some(span.last),
+                None => reader.span(terminal, before)?.map(|r| r.span.last),
+            };
+            match used {
+                Some(seq) if seq < previous.seq => {
+                    reader.decoded_sample(terminal, seq)?.or(Some(previous))
+                }
+                _ => Some(previous),
+            }
+        }
+    };
+    let end_ms = window_start.saturating_add(len).saturating_mul(1_000);
+    let samples = reader.samples_from(terminal, baseline.as_ref().map(|b| b.seq), until, end_ms)?;
+    Ok(
+        match aggregate_window(
+            terminal,
+            tenant,
+            window_start,
+            len,
+            baseline.as_ref(),
+            &samples,
+            until,
+        ) {
+            Ok(Some(record)) => Own::Record(record),
+            Ok(None) => Own::Nothing,
+            Err(e) => {
+                tracing::warn!(terminal, window_start, error = %e, "window not aggregated");
+                Own::Nothing
+            }
+        },
     )
-    .map_err(|e| tracing::warn!(terminal, window_start, error = %e, "window not aggregated"))
-    .ok()
-    .flatten())
 }
 
 /// This member's record of `(terminal, window)` (windows of `window_seconds`) from the samples
-/// it holds, billed to the tenant its first sample in the window names.
+/// it holds: the proven record rebuilt from the samples it read when this member signed it,
+/// otherwise [`build_record`] billed to the tenant its first sample in the window names.
 pub fn own_record(
     reader: &Reader,
     window_seconds: u64,
     terminal: &str,
     window_start: u64,
 ) -> Option<UsageRecord> {
-    let (_, inside) = reader
-        .samples_for_window(
+    let end_ms = window_start
+        .saturating_add(window_seconds)
+        .saturating_mul(1_000);
+    if let Some(proven) = reader.span(terminal, window_start).ok()? {
+        let span = proven.span;
+        let baseline = match span.base {
+            Some(b) => Some(reader.decoded_sample(terminal, b).ok()??),
+            None => None,
+        };
+        let samples = reader
+            .samples_from(terminal, span.base, Some(span.last), end_ms)
+            .ok()?;
+        return aggregate_window(
             terminal,
-            window_start.saturating_mul(1_000),
-            window_start
-                .saturating_add(window_seconds)
-                .saturating_mul(1_000),
+            &proven.tenant,
+            window_start,
+            window_seconds,
+            baseline.as_ref(),
+            &samples,
+            Some(span.last),
         )
-        .ok()?;
-    let tenant = inside.first()?.tenant.clone();
-    build_record(reader, window_seconds, terminal, window_start, &tenant)
         .ok()
         .flatten()
-        .map(|w| w.record)
+        .map(|w| w.record);
+    }
+    let first = *reader.window_seqs(terminal, window_start).ok()?.first()?;
+    let tenant = reader.decoded_sample(terminal, first).ok()??.tenant;
+    match build_record(
+        reader,
+        window_seconds,
+        terminal,
+        window_start,
+        &tenant,
+        &BatchSpans::new(),
+    ) {
+        Ok(Own::Record(w)) => Some(w.record),
+        _ => None,
+    }
 }
 
 /// What a leader proposes for some (terminal, window) keys.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Proposed {
-    /// The records, one per key that has one.
+    /// The records, one per key that has one, in batch order.
     pub records: Vec<UsageRecord>,
+    /// The samples each read.
+    pub spans: RecordSpans,
     /// Samples left out of them for naming another tenant than their window's lease.
     pub unbilled: u64,
     /// Keys no lease covers: nothing can bill them, so they are not proposed.
     pub unleased: u64,
 }
 
-/// The records a leader proposes for `keys`: each window billed to the tenant of its lease;
-/// windows no lease covers, or whose lease is unknown, are left out.
+/// The records a leader proposes as one batch for `keys`: each window billed to the tenant of
+/// its lease, a terminal's windows in order, each starting where the one before it in the batch
+/// ended; windows no lease covers, or whose lease is unknown, are left out.
 pub fn propose_records(
     reader: &Reader,
     window_seconds: u64,
     keys: &[(String, u64)],
     tenants: &Tenants,
 ) -> Result<Proposed, StoreError> {
+    let mut keys = keys.to_vec();
+    keys.sort();
+    keys.dedup();
     let mut out = Proposed::default();
+    let mut batch = BatchSpans::new();
     for key in keys {
-        let tenant = match tenants.get(key) {
+        let tenant = match tenants.get(&key) {
             Some(Some(tenant)) => tenant,
             Some(None) => {
                 out.unleased += 1;
@@ -216,31 +309,44 @@ pub fn propose_records(
             }
             None => continue,
         };
-        let (t, w) = key;
-        if let Some(built) = build_record(reader, window_seconds, t, *w, tenant)? {
-            if built.unbilled > 0 {
-                tracing::info!(terminal = %t, window = w, samples = built.unbilled, tenant = %tenant,
-                    "samples naming another tenant than the lease's are not billed");
-            }
-            out.unbilled += built.unbilled;
-            out.records.push(built.record);
+        let (t, w) = &key;
+        let Own::Record(built) = build_record(reader, window_seconds, t, *w, tenant, &batch)?
+        else {
+            continue;
+        };
+        if built.unbilled > 0 {
+            tracing::info!(terminal = %t, window = w, samples = built.unbilled, tenant = %tenant,
+                "samples naming another tenant than the lease's are not billed");
         }
+        out.unbilled += built.unbilled;
+        batch.insert(key.clone(), built.span);
+        out.spans.push((
+            key,
+            RecordSpan {
+                tenant: tenant.clone(),
+                span: built.span,
+            },
+        ));
+        out.records.push(built.record);
     }
     Ok(out)
 }
 
-/// The records of a proposal this member disputes at `now_ms`, and why: an open window, one
-/// already proven, one whose lease is unknown (`lease_unknown`) or covers none of it
-/// (`no_lease`), a record billing another tenant than the lease's (`tenant`), one this member
-/// holds no samples for (`missing`) or computes differently (`mismatch`).
+/// The records of a proposal (in batch order) this member disputes at `now_ms`, and why: an
+/// open window, one already proven, one whose lease is unknown (`lease_unknown`) or covers none
+/// of it (`no_lease`), a record billing another tenant than the lease's (`tenant`), one this
+/// member holds no samples for (`missing`), computes differently (`mismatch`) or cannot tell
+/// from a later window's proof (`superseded`). With the spans of the records it agrees with.
 pub fn judge(
     reader: &Reader,
     window_seconds: u64,
     records: &[UsageRecord],
     tenants: &Tenants,
     now_ms: u64,
-) -> Vec<Disputed> {
+) -> (Vec<Disputed>, RecordSpans) {
     let mut disputed = vec![];
+    let mut agreed = vec![];
+    let mut batch = BatchSpans::new();
     for r in records {
         let closes_ms = r
             .window_start
@@ -259,19 +365,29 @@ pub fn judge(
                 None => Some("lease_unknown"),
                 Some(None) => Some("no_lease"),
                 Some(Some(tenant)) if *tenant != r.tenant => Some("tenant"),
-                Some(Some(tenant)) => {
-                    match build_record(
-                        reader,
-                        window_seconds,
-                        &r.terminal_id,
-                        r.window_start,
-                        tenant,
-                    ) {
-                        Ok(Some(own)) if own.record == *r => None,
-                        Ok(Some(_)) => Some("mismatch"),
-                        _ => Some("missing"),
+                Some(Some(tenant)) => match build_record(
+                    reader,
+                    window_seconds,
+                    &r.terminal_id,
+                    r.window_start,
+                    tenant,
+                    &batch,
+                ) {
+                    Ok(Own::Record(own)) if own.record == *r => {
+                        batch.insert(key.clone(), own.span);
+                        agreed.push((
+                            key,
+                            RecordSpan {
+                                tenant: tenant.clone(),
+                                span: own.span,
+                            },
+                        ));
+                        None
                     }
-                }
+                    Ok(Own::Record(_)) => Some("mismatch"),
+                    Ok(Own::Superseded) => Some("superseded"),
+                    _ => Some("missing"),
+                },
             }
         };
         if let Some(reason) = reason {
@@ -282,7 +398,7 @@ pub fn judge(
             });
         }
     }
-    disputed
+    (disputed, agreed)
 }
 
 /// A member's answer to `proposal`.
@@ -351,19 +467,25 @@ fn sign_or_dispute(
             }
         }
     };
-    let disputed = judge(
+    let (disputed, spans) = judge(
         &reader,
         view.window_seconds,
         batch.records(),
         tenants,
         now_ms(),
     );
+    drop(reader);
     if !disputed.is_empty() {
         state
             .metrics
             .proposals_disputed
             .fetch_add(1, Ordering::Relaxed);
         return Reply::Dispute { round, disputed };
+    }
+    if let Err(e) = state.store.sign_spans(&batch.root(), &spans) {
+        return Reply::Refuse {
+            reason: e.to_string(),
+        };
     }
     let message = batch.signing_bytes(
         &state.config.chain_id,
@@ -404,6 +526,8 @@ pub struct BlockFacts {
     pub proven: Vec<(String, u64)>,
     /// Periods with first proofs (`Recorded`) or a second proof (`Proven`).
     pub periods: Vec<(PeriodKey, PeriodState)>,
+    /// The Merkle root of the batch that proved each (terminal, window).
+    pub roots: BTreeMap<(String, u64), [u8; 32]>,
 }
 
 /// The attribute the chain puts first on every event a contract emits: its address. Contracts
@@ -435,9 +559,18 @@ fn emitted_by(event: &ContractEvent, contract: &str) -> Option<Event> {
 /// may deploy one) is ignored, and so is an event whose attributes do not parse.
 pub fn interpret_block(events: &[ContractEvent], c1: &str, c2: &str) -> BlockFacts {
     let mut facts = BlockFacts::default();
+    // A batch's `usage_proof` events follow its `usage_batch` event.
+    let mut root: Option<[u8; 32]> = None;
     for e in events {
         if let Some(ev) = emitted_by(e, c1) {
-            if let Ok(p) = UsageProofRecorded::from_event(&ev) {
+            if let Ok(b) = UsageBatchAccepted::from_event(&ev) {
+                root = b.root.as_slice().try_into().ok();
+            } else if let Ok(p) = UsageProofRecorded::from_event(&ev) {
+                if let Some(r) = root {
+                    facts
+                        .roots
+                        .insert((p.terminal_id.clone(), p.window_start), r);
+                }
                 facts.proven.push((p.terminal_id, p.window_start));
             } else if let Ok(a) = AccumulatorAppended::from_event(&ev) {
                 facts.periods.push((
@@ -462,13 +595,17 @@ pub async fn follow(state: &AppState) -> anyhow::Result<()> {
     let from = state.store.followed_height()? + 1;
     for height in from..=latest.min(from + 49) {
         let block = state.client.block_events(height).await?;
-        let BlockFacts { proven, periods } = interpret_block(
+        let BlockFacts {
+            proven,
+            periods,
+            roots,
+        } = interpret_block(
             &block.events,
             &state.config.usage_proof,
             &state.config.period_proof,
         );
         state.store.raise_period(&periods)?;
-        state.store.follow(height, block.time, &proven)?;
+        state.store.follow(height, block.time, &proven, &roots)?;
         if !proven.is_empty() {
             let mut inflight = state.inflight.lock().await;
             for k in &proven {
@@ -592,27 +729,19 @@ pub async fn lead(state: &Arc<AppState>) -> anyhow::Result<()> {
         }
     }
     let tenants = tenants(state, &view, &keys, LEASE_QUERIES_PER_PASS).await;
-    let proposed = {
-        let reader = state.store.reader()?;
-        propose_records(&reader, view.window_seconds, &keys, &tenants)?
-    };
+    let unleased = keys
+        .iter()
+        .filter(|k| matches!(tenants.get(*k), Some(None)))
+        .count();
     state
         .metrics
         .windows_unleased
-        .store(proposed.unleased, Ordering::Relaxed);
-    state
-        .metrics
-        .samples_unbilled
-        .fetch_add(proposed.unbilled, Ordering::Relaxed);
-    {
-        let mut retry_at = state.retry_at.lock().await;
-        let until = Instant::now() + Duration::from_millis(RETRY_MS);
-        for r in &proposed.records {
-            retry_at.insert(r.window_start, until);
-        }
-    }
-    for chunk in proposed.records.chunks(MAX_BATCH_RECORDS) {
-        run_round(state, &view, chunk.to_vec(), true).await?;
+        .store(unleased as u64, Ordering::Relaxed);
+    keys.retain(|k| matches!(tenants.get(k), Some(Some(_))));
+    // A terminal's windows in order, so each batch holds runs of them.
+    keys.sort();
+    for chunk in keys.chunks(MAX_BATCH_RECORDS) {
+        run_round(state, &view, chunk, &tenants, true).await?;
     }
     Ok(())
 }
@@ -629,20 +758,42 @@ async fn ask(state: &AppState, url: String, envelope: Envelope) -> Option<Envelo
     r.json::<Envelope>().await.ok()
 }
 
-/// One proposal round over `records`; with `retry`, one more round over the records at least
-/// `t` members agree with.
+/// One proposal round over the records of `keys` (billed to their `tenants`); with `retry`, one
+/// more round over the records at least `t` members agree with, built again as a batch of their
+/// own.
 async fn run_round(
     state: &Arc<AppState>,
     view: &ChainView,
-    mut records: Vec<UsageRecord>,
+    keys: &[(String, u64)],
+    tenants: &Tenants,
     retry: bool,
 ) -> anyhow::Result<()> {
+    let proposed = {
+        let reader = state.store.reader()?;
+        propose_records(&reader, view.window_seconds, keys, tenants)?
+    };
+    if proposed.records.is_empty() {
+        return Ok(());
+    }
+    state
+        .metrics
+        .samples_unbilled
+        .fetch_add(proposed.unbilled, Ordering::Relaxed);
+    {
+        let mut retry_at = state.retry_at.lock().await;
+        let until = Instant::now() + Duration::from_millis(RETRY_MS);
+        for r in &proposed.records {
+            retry_at.insert(r.window_start, until);
+        }
+    }
+    let mut records = proposed.records;
     if state.config.byzantine == Some(Byzantine::AlterRecords) {
         for r in &mut records {
             r.metrics.net_tx_bytes = r.metrics.net_tx_bytes.saturating_add(1_000_000);
         }
     }
     let batch = Batch::new(records)?;
+    state.store.sign_spans(&batch.root(), &proposed.spans)?;
     let epoch = view.committee.epoch;
     let message = batch.signing_bytes(&state.config.chain_id, &state.config.usage_proof, epoch);
     let mut quorum = Quorum::new(view.committee.clone(), message.clone());
@@ -725,21 +876,15 @@ async fn run_round(
     }
     state.metrics.rounds_failed.fetch_add(1, Ordering::Relaxed);
     let threshold = view.committee.threshold as usize;
-    let agreed: Vec<UsageRecord> = batch
+    let agreed: Vec<(String, u64)> = batch
         .records()
         .iter()
-        .filter(|r| {
-            support
-                .get(&(r.terminal_id.clone(), r.window_start))
-                .copied()
-                .unwrap_or(0)
-                >= threshold
-        })
-        .cloned()
+        .map(|r| (r.terminal_id.clone(), r.window_start))
+        .filter(|k| support.get(k).copied().unwrap_or(0) >= threshold)
         .collect();
     tracing::info!(records = batch.records().len(), agreed = agreed.len(), progress = ?quorum.progress(), "round below threshold");
     if retry && !agreed.is_empty() && agreed.len() < batch.records().len() {
-        return Box::pin(run_round(state, view, agreed, false)).await;
+        return Box::pin(run_round(state, view, &agreed, tenants, false)).await;
     }
     Ok(())
 }
@@ -940,6 +1085,172 @@ mod tests {
         assert_eq!(proposed.records[0].tenant, "usage1a");
     }
 
+    /// Tenant `usage1a` leases `t1` for good.
+    fn leased() -> ChainView {
+        view_with_lease(Some(lease("usage1a", 0, None)))
+    }
+
+    fn keys(windows: &[u64]) -> Vec<(String, u64)> {
+        windows.iter().map(|w| ("t1".to_string(), *w)).collect()
+    }
+
+    /// The records this member proposes as one batch for `windows` (leased to `usage1a`),
+    /// noting the samples each read.
+    fn propose(held: &Held, windows: &[u64]) -> Vec<UsageRecord> {
+        let keys = keys(windows);
+        let tenants = leases_of(&leased(), &LeaseBook::default(), &keys);
+        let proposed = {
+            let reader = held.store.reader().unwrap();
+            propose_records(&reader, 10, &keys, &tenants).unwrap()
+        };
+        if let Ok(batch) = Batch::new(proposed.records.clone()) {
+            held.store
+                .sign_spans(&batch.root(), &proposed.spans)
+                .unwrap();
+        }
+        proposed.records
+    }
+
+    /// Why this member disputes the batch of `records`; when it disputes nothing it co-signs,
+    /// noting the samples each record read.
+    fn cosign(held: &Held, records: &[UsageRecord]) -> Vec<String> {
+        let batch = Batch::new(records.to_vec()).unwrap();
+        let keys: Vec<(String, u64)> = records
+            .iter()
+            .map(|r| (r.terminal_id.clone(), r.window_start))
+            .collect();
+        let tenants = leases_of(&leased(), &LeaseBook::default(), &keys);
+        let (disputed, spans) = {
+            let reader = held.store.reader().unwrap();
+            judge(&reader, 10, batch.records(), &tenants, 2_000_000_000)
+        };
+        if disputed.is_empty() {
+            held.store.sign_spans(&batch.root(), &spans).unwrap();
+        }
+        disputed.into_iter().map(|d| d.reason).collect()
+    }
+
+    /// This member reads the block in which the chain proved the batch of `records`.
+    fn proven(held: &Held, records: &[UsageRecord]) {
+        let root = Batch::new(records.to_vec()).unwrap().root();
+        let keys: Vec<(String, u64)> = records
+            .iter()
+            .map(|r| (r.terminal_id.clone(), r.window_start))
+            .collect();
+        let roots = keys.iter().map(|k| (k.clone(), root)).collect();
+        held.store.follow(1, 2_000, &keys, &roots).unwrap();
+    }
+
+    fn rx(records: &[UsageRecord]) -> u64 {
+        records.iter().map(|r| r.metrics.net_rx_bytes).sum()
+    }
+
+    /// Members holding the same samples of `t1`.
+    fn members(n: usize) -> Vec<Held> {
+        (0..n).map(|_| Held::new()).collect()
+    }
+
+    /// Every member receives the next sample, taken at `at_ms`.
+    fn receive(members: &mut [Held], at_ms: u64) -> Sample {
+        let samples: Vec<Sample> = members
+            .iter_mut()
+            .map(|m| m.put(at_ms, "usage1a"))
+            .collect();
+        assert!(samples.windows(2).all(|p| p[0] == p[1]));
+        samples[0].clone()
+    }
+
+    #[test]
+    fn a_sample_arriving_after_its_window_was_proven_is_billed_with_the_next_window() {
+        // A leader, a member that co-signed window 1000, one that was away.
+        let mut m = members(3);
+        let first = receive(&mut m, 1_000_000);
+        let used = receive(&mut m, 1_004_000);
+        let v = propose(&m[0], &[1_000]);
+        assert!(cosign(&m[1], &v).is_empty());
+        for held in &m {
+            proven(held, &v);
+        }
+        // Taken in window 1000, received after its record was proven.
+        let late = receive(&mut m, 1_008_000);
+        receive(&mut m, 1_011_000);
+        let last = receive(&mut m, 1_015_000);
+        let w = propose(&m[0], &[1_010]);
+        assert_eq!(w.len(), 1);
+        // Window 1010 reads on from the last sample window 1000's record used, so it bills what
+        // the late sample measured.
+        assert!(late.net_rx_bytes > used.net_rx_bytes);
+        assert_eq!(
+            w[0].metrics.net_rx_bytes,
+            last.net_rx_bytes - used.net_rx_bytes
+        );
+        // Nothing lost, nothing counted twice.
+        assert_eq!(rx(&v) + rx(&w), last.net_rx_bytes - first.net_rx_bytes);
+        // The member that co-signed window 1000 computes the same and signs; the one that was
+        // away does not know where that record ended.
+        assert!(cosign(&m[1], &w).is_empty());
+        assert_eq!(cosign(&m[2], &w), vec!["mismatch"]);
+    }
+
+    #[test]
+    fn every_increment_is_counted_once_however_the_windows_proofs_interleave() {
+        let mut m = members(2);
+        let first = receive(&mut m, 1_000_000);
+        receive(&mut m, 1_004_000);
+        // Window 1000 is proposed, but its round fails.
+        let failed = propose(&m[0], &[1_000]);
+        assert!(cosign(&m[1], &failed).is_empty());
+        let late = receive(&mut m, 1_008_000);
+        receive(&mut m, 1_012_000);
+        let last = receive(&mut m, 1_016_000);
+        // Window 1010 is proven first: it starts at the last sample before it, the late one.
+        let w = propose(&m[0], &[1_010]);
+        assert!(cosign(&m[1], &w).is_empty());
+        for held in &m {
+            proven(held, &w);
+        }
+        assert_eq!(
+            w[0].metrics.net_rx_bytes,
+            last.net_rx_bytes - late.net_rx_bytes
+        );
+        // Window 1000, proposed again, reads up to where window 1010 started, not beyond.
+        let v = propose(&m[0], &[1_000]);
+        assert!(cosign(&m[1], &v).is_empty());
+        assert_eq!(rx(&v) + rx(&w), last.net_rx_bytes - first.net_rx_bytes);
+        // A member that did not sign window 1010's batch cannot tell where it started, and
+        // proposes or signs nothing for window 1000.
+        let mut away = members(1);
+        for at in [1_000_000, 1_004_000, 1_008_000, 1_012_000, 1_016_000] {
+            receive(&mut away, at);
+        }
+        proven(&away[0], &w);
+        assert!(propose(&away[0], &[1_000]).is_empty());
+        assert_eq!(cosign(&away[0], &v), vec!["superseded"]);
+    }
+
+    #[test]
+    fn windows_of_one_batch_each_start_where_the_one_before_in_the_batch_ended() {
+        let mut m = members(2);
+        let first = receive(&mut m, 1_000_000);
+        receive(&mut m, 1_004_000);
+        receive(&mut m, 1_012_000);
+        receive(&mut m, 1_024_000);
+        let last = receive(&mut m, 1_026_000);
+        let batch = propose(&m[0], &[1_000, 1_010, 1_020]);
+        assert_eq!(batch.len(), 3);
+        assert!(cosign(&m[1], &batch).is_empty());
+        assert_eq!(rx(&batch), last.net_rx_bytes - first.net_rx_bytes);
+        // Proven, each is rebuilt from the samples it read (as a dispute's resolution does).
+        proven(&m[1], &batch);
+        let reader = m[1].store.reader().unwrap();
+        for r in &batch {
+            assert_eq!(
+                own_record(&reader, 10, &r.terminal_id, r.window_start).as_ref(),
+                Some(r)
+            );
+        }
+    }
+
     #[test]
     fn members_dispute_a_record_its_window_lease_would_refuse_and_sign_the_lease_tenants_record() {
         let mut held = Held::new();
@@ -948,16 +1259,17 @@ mod tests {
         held.put(1_004_000, "usage1b");
         let reader = held.store.reader().unwrap();
         let now_ms = 2_000_000;
-        let billing = |tenant: &str| {
-            build_record(&reader, 10, "t1", 1_000, tenant)
-                .unwrap()
-                .unwrap()
-                .record
-        };
+        let billing =
+            |tenant: &str| match build_record(&reader, 10, "t1", 1_000, tenant, &BatchSpans::new())
+            {
+                Ok(Own::Record(w)) => w.record,
+                other => panic!("{other:?}"),
+            };
         let (to_a, to_b) = (billing("usage1a"), billing("usage1b"));
         let reasons = |view: &ChainView, record: &UsageRecord| -> Vec<String> {
             let tenants = leases_of(view, &LeaseBook::default(), &key(1_000));
             judge(&reader, 10, std::slice::from_ref(record), &tenants, now_ms)
+                .0
                 .into_iter()
                 .map(|d| d.reason)
                 .collect()
@@ -1055,7 +1367,45 @@ mod tests {
                     (period_key(), PeriodState::Recorded),
                     (period_key(), PeriodState::Proven)
                 ],
+                roots: BTreeMap::new(),
             }
+        );
+    }
+
+    fn batch_accepted(contract: &str, root: u8) -> ContractEvent {
+        emitted(
+            contract,
+            "usage_batch",
+            &[
+                ("batch_id", "4"),
+                ("root", &format!("{root:02x}").repeat(32)),
+                ("records", "1"),
+                ("epoch", "1"),
+            ],
+        )
+    }
+
+    #[test]
+    fn each_proof_is_tied_to_the_root_of_the_batch_that_carried_it() {
+        let events = vec![
+            batch_accepted(C1, 0xaa),
+            usage_proof(C1),
+            // Another contract cannot claim the next proof for its root.
+            batch_accepted(FORGER, 0xbb),
+            emitted(
+                C1,
+                "usage_proof",
+                &[("terminal_id", "t2"), ("window_start", "1000")],
+            ),
+        ];
+        let facts = interpret_block(&events, C1, C2);
+        assert_eq!(facts.proven.len(), 2);
+        assert_eq!(
+            facts.roots,
+            BTreeMap::from([
+                (("t1".to_string(), 1_000), [0xaa; 32]),
+                (("t2".to_string(), 1_000), [0xaa; 32]),
+            ])
         );
     }
 

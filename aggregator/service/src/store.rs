@@ -12,18 +12,26 @@
 //! * `pending`: (window_start, terminal) → () for every window a terminal has samples in that is
 //!   not proven, the windows a leader proposes;
 //! * `sample_index`: (window_start, terminal, seq) → (), so old samples are pruned without
-//!   reading them.
+//!   reading them;
+//! * `signed`: (terminal, window_start) → the [`RecordSpan`]s of the records of it this member
+//!   proposed or co-signed, each with the root of its batch (the last few);
+//! * `spans`: (terminal, window_start) → the [`RecordSpan`] of its proven record, once the
+//!   chain accepted a batch this member proposed or co-signed with it: where the terminal's next
+//!   record starts ([`usage_aggregator_core::aggregate`]).
 //!
 //! An ingest request's accepted samples are written in one transaction.
 //!
 //! Retention ([`Store::prune`]): a terminal's window is kept while it may still be proven (not
 //! proven, and younger than the backlog limit) or disputed (it starts, or was proven, after
 //! `disputes_from`); with it, every later window of the terminal and the whole window before it,
-//! which holds its baseline.
+//! which holds its baseline; with each window's samples, the span of its proven record.
 
 use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use std::collections::BTreeMap;
+
+use usage_aggregator_core::aggregate::Span;
 use usage_attestor::sample::Sample;
 use usage_attestor::tee::SignedSample;
 use usage_common::codec::{Decoder, Encoder};
@@ -41,6 +49,10 @@ const PROVEN: TableDefinition<(&str, u64), u64> = TableDefinition::new("proven")
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const SAMPLE_INDEX: TableDefinition<(u64, &str, u64), ()> = TableDefinition::new("sample_index");
 const PENDING: TableDefinition<(u64, &str), ()> = TableDefinition::new("pending");
+const SIGNED: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("signed");
+const SPANS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("spans");
+/// Most records of one (terminal, window) whose spans are held until one is proven.
+const SIGNED_PER_WINDOW: usize = 8;
 const FOLLOWED: &str = "followed_height";
 /// Set once `pending` was filled from the windows held before it existed.
 const PENDING_FILLED: &str = "pending_filled";
@@ -87,6 +99,80 @@ pub struct Accepted {
     pub sample: Sample,
     /// Its window start (seconds).
     pub window_start: u64,
+}
+
+/// Records of (terminal, window)s, each with the samples it read.
+pub type RecordSpans = Vec<((String, u64), RecordSpan)>;
+
+/// The samples a record of a (terminal, window) read, and the tenant it bills.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordSpan {
+    /// The tenant.
+    pub tenant: String,
+    /// The samples, by sequence number.
+    pub span: Span,
+}
+
+impl RecordSpan {
+    fn encode_into(&self, e: &mut Encoder) {
+        e.str(&self.tenant)
+            .u8(u8::from(self.span.base.is_some()))
+            .u64(self.span.base.unwrap_or(0))
+            .u64(self.span.first)
+            .u64(self.span.last);
+    }
+
+    fn decode_from(d: &mut Decoder) -> Result<Self, usage_common::codec::DecodeError> {
+        let tenant = d.str("tenant", MAX_TENANT_LEN)?.to_string();
+        let has_base = d.u8()? != 0;
+        let base = d.u64()?;
+        Ok(RecordSpan {
+            tenant,
+            span: Span {
+                base: has_base.then_some(base),
+                first: d.u64()?,
+                last: d.u64()?,
+            },
+        })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut e = Encoder::with_capacity(32 + self.tenant.len());
+        self.encode_into(&mut e);
+        e.finish()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let mut d = Decoder::new(bytes);
+        let r = RecordSpan::decode_from(&mut d).and_then(|r| d.finish().map(|_| r));
+        r.map_err(|e| StoreError(format!("stored span: {e}")))
+    }
+}
+
+/// The spans of one (terminal, window)'s records signed, each with its batch root.
+fn encode_signed(entries: &[([u8; 32], RecordSpan)]) -> Vec<u8> {
+    let mut e = Encoder::new();
+    e.count(entries.len());
+    for (root, span) in entries {
+        e.fixed(root);
+        span.encode_into(&mut e);
+    }
+    e.finish()
+}
+
+fn decode_signed(bytes: &[u8]) -> Result<Vec<([u8; 32], RecordSpan)>, StoreError> {
+    let mut d = Decoder::new(bytes);
+    let entries = (|| {
+        let n = d.count("signed spans", SIGNED_PER_WINDOW)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let root = d.hash()?;
+            out.push((root, RecordSpan::decode_from(&mut d)?));
+        }
+        d.finish()?;
+        Ok::<_, usage_common::codec::DecodeError>(out)
+    })();
+    entries.map_err(|e| StoreError(format!("stored signed spans: {e}")))
 }
 
 /// What an aggregator keeps of a terminal's verified evidence, per (terminal, attestor key,
@@ -144,6 +230,8 @@ impl Store {
         txn.open_table(PROVEN)?;
         txn.open_table(META)?;
         txn.open_table(SAMPLE_INDEX)?;
+        txn.open_table(SIGNED)?;
+        txn.open_table(SPANS)?;
         {
             let mut meta = txn.open_table(META)?;
             if meta.get(PENDING_FILLED)?.is_none() {
@@ -175,6 +263,8 @@ impl Store {
             evidence: txn.open_table(EVIDENCE)?,
             proven: txn.open_table(PROVEN)?,
             pending: txn.open_table(PENDING)?,
+            spans: txn.open_table(SPANS)?,
+            sample_index: txn.open_table(SAMPLE_INDEX)?,
         })
     }
 
@@ -253,7 +343,6 @@ impl Store {
     /// window still needed, the proven marks and pending entries of windows given up. Returns
     /// how many samples were deleted.
     pub fn prune(&self, keep: Retention) -> Result<u64, StoreError> {
-        use std::collections::BTreeMap;
         let txn = self.db.begin_write()?;
         let mut deleted = 0u64;
         {
@@ -262,6 +351,9 @@ impl Store {
             let mut by_window = txn.open_table(BY_WINDOW)?;
             let mut proven = txn.open_table(PROVEN)?;
             let mut pending = txn.open_table(PENDING)?;
+            let mut spans = txn.open_table(SPANS)?;
+            let mut signed = txn.open_table(SIGNED)?;
+            signed.retain(|(_, w), _| w >= keep.backlog_from)?;
             // Each terminal's windows before `disputes_from`, with their samples.
             let mut old: BTreeMap<String, BTreeMap<u64, Vec<u64>>> = BTreeMap::new();
             for e in index.range((0, "", 0)..(keep.disputes_from, "", 0))? {
@@ -292,6 +384,7 @@ impl Store {
                     None => windows.keys().next_back().copied(),
                 };
                 let Some(baseline) = baseline else { continue };
+                spans.retain_in((t.as_str(), 0)..(t.as_str(), baseline), |_, _| false)?;
                 for (w, seqs) in windows.range(..baseline) {
                     for seq in seqs {
                         samples.remove((t.as_str(), *seq))?;
@@ -326,6 +419,36 @@ impl Store {
         Ok(())
     }
 
+    /// Records the spans of the records of a batch with Merkle root `root` that this member
+    /// proposes or co-signs; the one of a (terminal, window) becomes its proven span if that
+    /// batch proves it ([`Store::follow`]).
+    pub fn sign_spans(
+        &self,
+        root: &[u8; 32],
+        spans: &[((String, u64), RecordSpan)],
+    ) -> Result<(), StoreError> {
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin_write()?;
+        {
+            let mut signed = txn.open_table(SIGNED)?;
+            for ((t, w), span) in spans {
+                let mut held = match signed.get((t.as_str(), *w))? {
+                    Some(v) => decode_signed(v.value())?,
+                    None => vec![],
+                };
+                held.retain(|(r, _)| r != root);
+                held.push((*root, span.clone()));
+                let excess = held.len().saturating_sub(SIGNED_PER_WINDOW);
+                held.drain(..excess);
+                signed.insert((t.as_str(), *w), encode_signed(&held).as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     /// Whether (terminal, window) is known to be proven on chain.
     pub fn is_proven(&self, terminal: &str, window_start: u64) -> Result<bool, StoreError> {
         self.reader()?.is_proven(terminal, window_start)
@@ -342,19 +465,32 @@ impl Store {
 
     /// Records proofs seen at `height` (block time `time`, seconds) and that `height` was read,
     /// in one transaction.
+    /// `roots` names the batch that proved each (terminal, window): when this member proposed
+    /// or co-signed that batch, the span of its record there becomes the window's proven span.
     pub fn follow(
         &self,
         height: u64,
         time: u64,
         proven: &[(String, u64)],
+        roots: &BTreeMap<(String, u64), [u8; 32]>,
     ) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         {
             let mut p = txn.open_table(PROVEN)?;
             let mut pending = txn.open_table(PENDING)?;
+            let mut signed = txn.open_table(SIGNED)?;
+            let mut spans = txn.open_table(SPANS)?;
             for (t, w) in proven {
                 p.insert((t.as_str(), *w), time)?;
                 pending.remove((*w, t.as_str()))?;
+                let held = match signed.remove((t.as_str(), *w))? {
+                    Some(v) => decode_signed(v.value())?,
+                    None => continue,
+                };
+                let root = roots.get(&(t.clone(), *w));
+                if let Some((_, span)) = held.iter().rev().find(|(r, _)| Some(r) == root) {
+                    spans.insert((t.as_str(), *w), span.encode().as_slice())?;
+                }
             }
             txn.open_table(META)?.insert(FOLLOWED, height)?;
         }
@@ -371,6 +507,8 @@ pub struct Reader {
     evidence: redb::ReadOnlyTable<Registration<'static>, &'static [u8]>,
     proven: redb::ReadOnlyTable<(&'static str, u64), u64>,
     pending: redb::ReadOnlyTable<(u64, &'static str), ()>,
+    spans: redb::ReadOnlyTable<(&'static str, u64), &'static [u8]>,
+    sample_index: redb::ReadOnlyTable<(u64, &'static str, u64), ()>,
 }
 
 impl Reader {
@@ -462,6 +600,108 @@ impl Reader {
     /// Whether (terminal, window) is known to be proven on chain.
     pub fn is_proven(&self, terminal: &str, window_start: u64) -> Result<bool, StoreError> {
         Ok(self.proven.get((terminal, window_start))?.is_some())
+    }
+
+    /// The span of the proven record of (terminal, window), if this member proposed or
+    /// co-signed the batch that proved it.
+    pub fn span(
+        &self,
+        terminal: &str,
+        window_start: u64,
+    ) -> Result<Option<RecordSpan>, StoreError> {
+        self.spans
+            .get((terminal, window_start))?
+            .map(|v| RecordSpan::decode(v.value()))
+            .transpose()
+    }
+
+    /// The first window of `terminal` after `window_start` known to be proven.
+    pub fn next_proven_after(
+        &self,
+        terminal: &str,
+        window_start: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        if window_start == u64::MAX {
+            return Ok(None);
+        }
+        match self
+            .proven
+            .range((terminal, window_start + 1)..=(terminal, u64::MAX))?
+            .next()
+        {
+            Some(e) => Ok(Some(e?.0.value().1)),
+            None => Ok(None),
+        }
+    }
+
+    /// The sequence numbers of the samples of `terminal` in the window starting at
+    /// `window_start`, ascending.
+    pub fn window_seqs(&self, terminal: &str, window_start: u64) -> Result<Vec<u64>, StoreError> {
+        let mut out = vec![];
+        for e in self
+            .sample_index
+            .range((window_start, terminal, 0)..=(window_start, terminal, u64::MAX))?
+        {
+            out.push(e?.0.value().2);
+        }
+        Ok(out)
+    }
+
+    fn decoded(terminal: &str, bytes: &[u8]) -> Result<Option<Sample>, StoreError> {
+        let signed = SignedSample::decode(bytes)
+            .map_err(|e| StoreError(format!("stored sample of {terminal}: {e}")))?;
+        // Stored samples were verified on ingest.
+        Ok(Sample::decode(&signed.sample).ok())
+    }
+
+    /// The decoded sample `(terminal, seq)`, if held.
+    pub fn decoded_sample(&self, terminal: &str, seq: u64) -> Result<Option<Sample>, StoreError> {
+        match self.samples.get((terminal, seq))? {
+            Some(v) => Self::decoded(terminal, v.value()),
+            None => Ok(None),
+        }
+    }
+
+    /// The last sample of `terminal` before sequence number `seq`.
+    pub fn sample_before(&self, terminal: &str, seq: u64) -> Result<Option<Sample>, StoreError> {
+        for e in self.samples.range((terminal, 0)..(terminal, seq))?.rev() {
+            if let Some(s) = Self::decoded(terminal, e?.1.value())? {
+                return Ok(Some(s));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The samples of `terminal` after sequence number `after` (from the first without one) up
+    /// to `until` (inclusive, if given) taken before `before_ms`, in seq order.
+    pub fn samples_from(
+        &self,
+        terminal: &str,
+        after: Option<u64>,
+        until: Option<u64>,
+        before_ms: u64,
+    ) -> Result<Vec<Sample>, StoreError> {
+        let from = match after {
+            Some(a) if a == u64::MAX => return Ok(vec![]),
+            Some(a) => a + 1,
+            None => 0,
+        };
+        let until = until.unwrap_or(u64::MAX);
+        if until < from {
+            return Ok(vec![]);
+        }
+        let mut out = vec![];
+        for e in self.samples.range((terminal, from)..=(terminal, until))? {
+            let Some(sample) = Self::decoded(terminal, e?.1.value())? else {
+                continue;
+            };
+            // A terminal's samples are accepted in sequence and time order.
+            if sample.taken_at_ms >= before_ms {
+                break;
+            }
+            out.push(sample);
+        }
+        Ok(out)
     }
 
     /// The samples of `terminal` taken in `[from_ms, to_ms)`, plus the last one before
@@ -762,7 +1002,9 @@ mod tests {
         let (_dir, store, t) = store_with_windows(2);
         let pending = |store: &Store| store.reader().unwrap().pending_windows(0, 3_000).unwrap();
         assert_eq!(pending(&store), vec![1000, 1010]);
-        store.follow(7, 1_020, &[(t.clone(), 1000)]).unwrap();
+        store
+            .follow(7, 1_020, &[(t.clone(), 1000)], &BTreeMap::new())
+            .unwrap();
         assert_eq!(pending(&store), vec![1010]);
         let mut late = SimTerminal::new("prune", 1, "tenant");
         let sample = late.sample(9, 1_009_000);
@@ -774,6 +1016,45 @@ mod tests {
             }])
             .unwrap();
         assert_eq!(pending(&store), vec![1010]);
+    }
+
+    #[test]
+    fn a_window_keeps_the_span_of_the_record_the_chain_proved_among_those_signed() {
+        let (_dir, store, t) = store_with_windows(1);
+        let span = |last| RecordSpan {
+            tenant: "tenant".into(),
+            span: Span {
+                base: None,
+                first: 1,
+                last,
+            },
+        };
+        let key = (t.clone(), 1000);
+        store
+            .sign_spans(&[1; 32], &[(key.clone(), span(1))])
+            .unwrap();
+        store
+            .sign_spans(&[2; 32], &[(key.clone(), span(2))])
+            .unwrap();
+        store
+            .sign_spans(&[3; 32], &[(key.clone(), span(3))])
+            .unwrap();
+        let roots = BTreeMap::from([(key.clone(), [2; 32])]);
+        store
+            .follow(5, 1_020, std::slice::from_ref(&key), &roots)
+            .unwrap();
+        assert_eq!(
+            store.reader().unwrap().span(&t, 1000).unwrap(),
+            Some(span(2))
+        );
+        // A window proven by a batch this member did not sign has no span.
+        let other = (t.clone(), 1010);
+        store
+            .sign_spans(&[4; 32], &[(other.clone(), span(4))])
+            .unwrap();
+        let roots = BTreeMap::from([(other.clone(), [5; 32])]);
+        store.follow(6, 1_030, &[other], &roots).unwrap();
+        assert_eq!(store.reader().unwrap().span(&t, 1010).unwrap(), None);
     }
 
     #[test]
