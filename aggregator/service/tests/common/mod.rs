@@ -228,6 +228,27 @@ impl Net {
         }
     }
 
+    /// Pauses aggregator `i` (SIGSTOP): it keeps its sockets and memory but does nothing, and
+    /// its peers' and the attestor's requests to it time out.
+    pub fn pause_aggregator(&self, i: usize) {
+        self.signal_aggregator(i, "STOP");
+    }
+
+    /// Resumes aggregator `i` after [`Net::pause_aggregator`] (SIGCONT).
+    pub fn resume_aggregator(&self, i: usize) {
+        self.signal_aggregator(i, "CONT");
+    }
+
+    fn signal_aggregator(&self, i: usize, signal: &str) {
+        let pid = self.aggregators.get(&i).expect("a running aggregator").id();
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success(), "SIG{signal} to aggregator {i}");
+    }
+
     /// Starts (or restarts, on the same outbox) the simulated fleet.
     pub fn start_fleet(&mut self) {
         self.stop_fleet();
