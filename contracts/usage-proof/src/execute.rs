@@ -829,8 +829,9 @@ pub fn close_lease(
     if align(end, config.window_seconds) != end {
         return Err(lease_error("end must be a multiple of the window length"));
     }
-    // Windows that have started stay consented to.
-    let end = end.max(align(env.block.time.seconds(), config.window_seconds));
+    // Windows that have started (the current one included) stay consented to.
+    let current = align(env.block.time.seconds(), config.window_seconds);
+    let end = end.max(current.saturating_add(config.window_seconds));
     if lease.end.is_some_and(|current| end >= current) {
         return Err(lease_error("a lease can only be shortened"));
     }

@@ -127,7 +127,8 @@ fn only_a_leases_parties_end_it_and_never_before_the_current_window() {
         UsageProofError::NotLeaseParty
     );
     s.advance(3 * WINDOW);
-    // Asking to end it in the past ends it at the current window: consent already used stays.
+    // Asking to end it in the past ends it after the current window: consent already used, and
+    // the window under way, stay.
     s.exec_c1(
         &tenant,
         &c1::ExecuteMsg::CloseLease {
@@ -145,9 +146,17 @@ fn only_a_leases_parties_end_it_and_never_before_the_current_window() {
             limit: None,
         },
     );
-    assert_eq!(leases.leases[0].end, Some(T0 + 3 * WINDOW));
+    assert_eq!(leases.leases[0].end, Some(T0 + 4 * WINDOW));
     s.submit(&[s.record("term-a", T0 + 2 * WINDOW, 1)])
         .expect("a window before the end is still billable");
+    s.advance(2 * WINDOW);
+    s.submit(&[s.record("term-a", T0 + 3 * WINDOW, 1)])
+        .expect("the window under way when it was ended is billable too");
+    assert!(matches!(
+        s.submit(&[s.record("term-a", T0 + 4 * WINDOW, 1)])
+            .unwrap_err(),
+        UsageProofError::NoLease { .. }
+    ));
 }
 
 #[test]

@@ -98,7 +98,7 @@ pub enum ExecuteMsg {
         price_cap: Option<Uint128>,
     },
     /// The lease's tenant or provider: ends the lease at `end` (window-aligned), never before
-    /// the current window, so usage already consented to stays billable. A lease ended before its
+    /// the end of the current window, so usage already consented to stays billable. A lease ended before its
     /// start is removed.
     CloseLease {
         terminal_id: String,
