@@ -69,7 +69,11 @@ fn apis() -> Vec<(&'static str, String)> {
 
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // `cargo run` names the package's directory at run time; a binary built for another clone
+    // sharing the target directory must not write into that clone.
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     let mut drift = Vec::new();
     for (name, json) in apis() {
         let path = dir.join(format!("{name}.json"));
