@@ -18,7 +18,7 @@ printf '\n==> whole flow in cosmwasm-vm\n'
 cargo run -q --locked -p usage-wasm-vm-tests --bin usage-vm-demo
 
 printf '\n==> the live system: localnet, four aggregators, a simulated fleet\n'
-cargo build -q --locked -p usaged -p usage-aggregator -p usage-attestor -p usage-cli
+cargo build -q --locked -p usaged -p usage-aggregator -p usage-attestor -p usage
 BIN="$CARGO_TARGET_DIR/debug"
 HOME_DIR="${USAGECHAIN_LOCALNET:-$USAGECHAIN_CACHE/localnet}"
 TERMINALS="${DEMO_TERMINALS:-20}"

@@ -19,8 +19,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cosmwasm_std::Uint128;
 use serde_json::{json, Value};
-use usage_attestor::simulate::{terminal_id, SimulatedKey};
-use usage_attestor::tee::{software_measurement, TeeBackend};
+use usage_sample::simulate::{terminal_id, SimulatedKey};
+use usage_sample::tee::{software_measurement, TeeBackend};
 use usage_client::ChainClient;
 use usage_common::msg::usage_proof::ExecuteMsg as C1Execute;
 

@@ -178,7 +178,7 @@ pub fn payload_codec(data: &[u8]) {
 /// The attestor's sample codec: a decoded sample re-encodes to the same bytes; the signed
 /// sample envelope (base64 on the wire) decodes without panicking.
 pub fn sample_decode(data: &[u8]) {
-    use usage_attestor::sample::Sample;
+    use usage_sample::sample::Sample;
     if let Ok(s) = Sample::decode(data) {
         if let Ok(again) = s.encode() {
             assert_eq!(again, data, "a sample decoded from non-canonical bytes");
@@ -186,7 +186,7 @@ pub fn sample_decode(data: &[u8]) {
         let _ = s.validate();
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        if let Some(signed) = usage_attestor::wire::decode_sample(text) {
+        if let Some(signed) = usage_sample::wire::decode_sample(text) {
             let _ = Sample::decode(&signed.sample);
         }
     }
@@ -195,12 +195,12 @@ pub fn sample_decode(data: &[u8]) {
 /// The aggregator's ingest body: the JSON request, every base64 signed sample in it, the sample
 /// inside, and the plausibility checks against itself as the previous sample.
 pub fn ingest_body(data: &[u8]) {
-    use usage_attestor::sample::Sample;
-    let Ok(request) = serde_json::from_slice::<usage_attestor::wire::IngestRequest>(data) else {
+    use usage_sample::sample::Sample;
+    let Ok(request) = serde_json::from_slice::<usage_sample::wire::IngestRequest>(data) else {
         return;
     };
     for b64 in &request.samples {
-        let Some(signed) = usage_attestor::wire::decode_sample(b64) else {
+        let Some(signed) = usage_sample::wire::decode_sample(b64) else {
             continue;
         };
         let Ok(sample) = Sample::decode(&signed.sample) else {

@@ -14,7 +14,7 @@ use usage_signer::SigningCommittee;
 /// The committee label the localnet's deterministic keys derive from.
 pub const COMMITTEE_LABEL: &str = "usagechain-localnet";
 /// Measurement of the software TEE backend, which the localnet accepts:
-/// `SHA-256("usagechain software tee v1")`, what `usage_attestor::tee::software_measurement`
+/// `SHA-256("usagechain software tee v1")`, what `usage_sample::tee::software_measurement`
 /// computes (a test of the aggregator checks that they agree).
 pub const SOFTWARE_MEASUREMENT: [u8; 32] = [
     0x96, 0xa7, 0x97, 0x90, 0x49, 0x9c, 0x5e, 0xbe, 0x50, 0x3e, 0x9c, 0xac, 0x87, 0x75, 0x63, 0x19,

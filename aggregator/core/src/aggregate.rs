@@ -38,7 +38,7 @@
 //!   the baseline that name the tenant.
 
 use thiserror::Error;
-use usage_attestor::sample::Sample;
+use usage_sample::sample::Sample;
 use usage_common::record::{align, Metrics, UsageRecord};
 
 const MIB: u128 = 1 << 20;

@@ -4,8 +4,8 @@
 //! where consecutive samples are at hand.
 
 use thiserror::Error;
-use usage_attestor::sample::Sample;
-use usage_attestor::tee::{SignatureError, SignedSample};
+use usage_sample::sample::Sample;
+use usage_sample::tee::{SignatureError, SignedSample};
 
 /// How far in the future (relative to the aggregator's clock) a sample may claim to be taken.
 pub const MAX_FUTURE_SKEW_MS: u64 = 60_000;
@@ -108,21 +108,12 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::path::PathBuf;
-    use usage_attestor::tee::{SoftwareBackend, TeeBackend};
+    use usage_sample::simulate::SimulatedKey;
+    use usage_sample::tee::TeeBackend;
 
-    /// A software terminal key in a fresh file under the system's temp directory.
-    pub(crate) fn backend(name: &str) -> SoftwareBackend {
-        let dir: PathBuf = std::env::temp_dir().join(format!(
-            "usage-aggregator-core-{}-{name}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("key");
-        let _ = std::fs::remove_file(&path);
-        let b = SoftwareBackend::open(&path).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
-        b
+    /// A software terminal key of its own for each `name`.
+    pub(crate) fn backend(name: &str) -> SimulatedKey {
+        SimulatedKey::derive(&format!("usage-aggregator-core-{name}"), 0)
     }
 
     pub(crate) fn sample(seq: u64, taken_at_ms: u64) -> Sample {

@@ -25,9 +25,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use usage_aggregator_core::verify::{verify_sample, Rejection};
-use usage_attestor::sample::Sample;
-use usage_attestor::tee::{verify_evidence_with, DcapInput, TeeKind};
-use usage_attestor::wire::{
+use usage_sample::sample::Sample;
+use usage_sample::tee::{verify_evidence_with, DcapInput, TeeKind};
+use usage_sample::wire::{
     decode_sample, ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
     MAX_SAMPLES_PER_REQUEST,
 };

@@ -967,9 +967,9 @@ mod tests {
     use crate::chainview::tests::{lease, view_with_lease};
     use crate::chainview::LeaseBook;
     use crate::store::{Accepted, Store};
-    use usage_attestor::sample::Sample;
-    use usage_attestor::simulate::SimTerminal;
-    use usage_attestor::tee::SignedSample;
+    use usage_sample::sample::Sample;
+    use usage_sample::simulate::SimTerminal;
+    use usage_sample::tee::SignedSample;
 
     /// A member's store holding the samples of terminal `t1` (windows of 10 s).
     struct Held {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use usage_attestor::wire::{EVIDENCE_PATH, INGEST_PATH, PING_PATH};
+use usage_sample::wire::{EVIDENCE_PATH, INGEST_PATH, PING_PATH};
 use usage_client::ChainClient;
 
 use crate::chainview::ChainView;

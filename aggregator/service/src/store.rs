@@ -32,8 +32,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::collections::BTreeMap;
 
 use usage_aggregator_core::aggregate::Span;
-use usage_attestor::sample::Sample;
-use usage_attestor::tee::SignedSample;
+use usage_sample::sample::Sample;
+use usage_sample::tee::SignedSample;
 use usage_common::codec::{Decoder, Encoder};
 use usage_common::record::MAX_TENANT_LEN;
 
@@ -824,7 +824,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use usage_attestor::simulate::SimTerminal;
+    use usage_sample::simulate::SimTerminal;
 
     #[test]
     fn evidence_is_held_per_registration_and_unbound_evidence_is_dropped() {

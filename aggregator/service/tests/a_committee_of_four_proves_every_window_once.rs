@@ -21,7 +21,7 @@ const TERMINALS: u64 = 12;
 async fn proven_windows(net: &Net) -> Vec<BTreeSet<u64>> {
     let mut out = vec![];
     for i in 0..TERMINALS {
-        let t = usage_attestor::simulate::terminal_id("sim", i);
+        let t = usage_sample::simulate::terminal_id("sim", i);
         out.push(
             net.proofs(&t)
                 .await
@@ -164,7 +164,7 @@ async fn a_committee_of_four_proves_every_window_once_through_faults() {
     // exactly once (one usage_proof event in all committed transactions).
     let windows = proven_windows(&net).await;
     for (i, w) in windows.iter().enumerate() {
-        let t = usage_attestor::simulate::terminal_id("sim", i as u64);
+        let t = usage_sample::simulate::terminal_id("sim", i as u64);
         let first = *w.first().expect("proofs");
         let last_full = (fleet_stopped / 10) * 10 - 10;
         let expected: BTreeSet<u64> = (first / 10..last_full / 10).map(|k| k * 10).collect();

@@ -9,11 +9,11 @@ use usage_aggregator::chainview::ChainView;
 use usage_aggregator::config::{Config, Keys, Timing};
 use usage_aggregator::store::{EvidenceRecord, Store};
 use usage_aggregator::{keys, server, AppState};
-use usage_attestor::sample::Sample;
-use usage_attestor::simulate::SimulatedKey;
-use usage_attestor::tee::{software_measurement, SignedSample, TeeBackend, TeeKind};
-use usage_attestor::terminal::TerminalConfig;
-use usage_attestor::wire::{
+use usage_sample::sample::Sample;
+use usage_sample::simulate::SimulatedKey;
+use usage_sample::tee::{software_measurement, SignedSample, TeeBackend, TeeKind};
+use usage_sample::terminal::TerminalConfig;
+use usage_sample::wire::{
     ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
 };
 use usage_client::ChainClient;
@@ -352,9 +352,24 @@ async fn evidence_with_a_foreign_key_or_a_wrong_measurement_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_host_agent_delivers_this_machines_counters() {
     let agent_dir = tempfile::tempdir().unwrap();
-    let key = usage_attestor::tee::SoftwareBackend::open(&agent_dir.path().join("terminal.key"))
-        .unwrap()
-        .public_key();
+    // The agent's key file, written here so the test knows the key the agent will use: 32 secret
+    // bytes, mode 0600, as the agent creates it itself on first use.
+    let secret = [0x5au8; 32];
+    {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(agent_dir.path().join("terminal.key"))
+            .unwrap()
+            .write_all(&secret)
+            .unwrap();
+    }
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret)
+        .verifying_key()
+        .to_bytes();
     let api = start_with(&[("host-1", key)]).await;
     let app = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let config = serde_json::json!({
@@ -644,7 +659,7 @@ async fn evidence_must_bind_the_configuration_it_presents_for_its_own_terminal()
 
 #[tokio::test]
 async fn a_simulated_terminal_is_accepted_under_the_configuration_its_evidence_attests() {
-    let mut t = usage_attestor::simulate::SimTerminal::new("ingest-sim", 3, "tenant-s");
+    let mut t = usage_sample::simulate::SimTerminal::new("ingest-sim", 3, "tenant-s");
     let api = start_with(&[(t.terminal_id.as_str(), t.key.public_key())]).await;
     let r = api
         .post_evidence(&EvidenceRequest::new(

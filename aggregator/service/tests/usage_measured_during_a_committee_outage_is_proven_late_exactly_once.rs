@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::{eventually, Net};
-use usage_attestor::simulate::terminal_id;
+use usage_sample::simulate::terminal_id;
 use usage_common::msg::usage_proof::FirstProof;
 
 const TERMINALS: u64 = 4;

@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
 use crate::outbox::{Outbox, OutboxError};
-use crate::sample::Sample;
-use crate::tee::SignedSample;
-use crate::wire::{
+use usage_sample::sample::Sample;
+use usage_sample::tee::SignedSample;
+use usage_sample::wire::{
     EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict, EVIDENCE_PATH, INGEST_PATH,
 };
 
@@ -207,9 +207,10 @@ pub async fn delivery_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::tests::example;
-    use crate::tee::{SoftwareBackend, TeeBackend};
-    use crate::terminal::TerminalConfig;
+    use usage_sample::simulate::example_sample as example;
+    use crate::key::SoftwareBackend;
+    use usage_sample::tee::TeeBackend;
+    use usage_sample::terminal::TerminalConfig;
 
     fn stored(seq: u64) -> Verdict {
         Verdict::Stored {

@@ -18,11 +18,12 @@ use usage_attestor::agent::{delivery_loop, EvidenceBook};
 use usage_attestor::counters;
 use usage_attestor::outbox::Outbox;
 use usage_attestor::probe::{AppCheck, LinkProbe};
-use usage_attestor::sample::Sample;
-use usage_attestor::simulate::{terminal_id, SimTerminal, SimulatedKey};
-use usage_attestor::tee::{SignedSample, SoftwareBackend, TeeBackend};
-use usage_attestor::terminal::TerminalConfig;
-use usage_attestor::wire::EvidenceRequest;
+use usage_sample::sample::Sample;
+use usage_sample::simulate::{terminal_id, SimTerminal, SimulatedKey};
+use usage_attestor::key::SoftwareBackend;
+use usage_sample::tee::{SignedSample, TeeBackend};
+use usage_sample::terminal::TerminalConfig;
+use usage_sample::wire::EvidenceRequest;
 
 #[derive(Parser)]
 #[command(name = "usage-attestor", about = "usagechain terminal agent")]

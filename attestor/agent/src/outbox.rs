@@ -23,8 +23,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use thiserror::Error;
 use usage_common::codec::DecodeError;
 
-use crate::sample::Sample;
-use crate::tee::{SignatureError, SignedSample};
+use usage_sample::sample::Sample;
+use usage_sample::tee::{SignatureError, SignedSample};
 
 const SAMPLES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("samples");
 const CURSORS: TableDefinition<(&str, &str), u64> = TableDefinition::new("cursors");
@@ -369,8 +369,8 @@ fn compact(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::tests::example;
-    use crate::tee::SoftwareBackend;
+    use usage_sample::simulate::example_sample as example;
+    use crate::key::SoftwareBackend;
 
     struct Fixture {
         dir: tempfile::TempDir,

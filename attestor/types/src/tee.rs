@@ -1,21 +1,18 @@
-//! The terminal key and its attestation evidence (design §3 "Terminal keys").
+//! The terminal key's contract (design §3 "Terminal keys"), as both sides of the wire see it.
 //!
 //! A [`TeeBackend`] holds an Ed25519 key that never leaves it, signs with it, and produces
 //! [`Evidence`] binding the key and a terminal's host configuration to an enclave measurement:
 //! the evidence's 64-byte report data is [`report_data_for`] the public key and the configuration's
 //! hash ([`crate::terminal::TerminalConfig::hash`]), so evidence = key + measurement + config
-//! hash, one per terminal. Real SGX/TDX/SEV-SNP backends plug in behind the trait; this
-//! module provides the clearly labelled [`SoftwareBackend`] for machines without a TEE, whose
-//! evidence says `TeeKind::Software` and which the chain can be configured to refuse.
+//! hash, one per terminal. The verifier side is here too: [`verify_evidence`] (and, with the
+//! `dcap` feature, [`verify_evidence_with`] for SGX and TDX quotes) and [`SignedSample::verify`].
+//! Backends live with the terminal agent (`usage-attestor`'s software key file) or in
+//! [`crate::simulate`].
 
-use std::fmt;
-use std::fs::{self, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256, Sha512};
+use ed25519_dalek::{Signature, VerifyingKey};
+use sha2::{Digest, Sha512};
+#[cfg(test)]
+use sha2::Sha256;
 use thiserror::Error;
 use usage_common::codec::{DecodeError, Decoder, Encoder};
 pub use usage_common::msg::usage_proof::TeeKind;
@@ -41,7 +38,7 @@ pub fn report_data_for(public_key: &[u8; 32], config_hash: &[u8; 32]) -> [u8; 64
 
 /// The software backend's measurement: `SHA-256("usagechain software tee v1")`.
 pub fn software_measurement() -> Measurement {
-    Measurement(Sha256::digest(SOFTWARE_MEASUREMENT_LABEL.as_bytes()).to_vec())
+    Measurement(sha2::Sha256::digest(SOFTWARE_MEASUREMENT_LABEL.as_bytes()).to_vec())
 }
 
 /// The evidence a software backend presents for `public_key` under the terminal configuration
@@ -104,6 +101,7 @@ pub enum EvidenceError {
     #[error("software evidence must have an empty quote")]
     UnexpectedQuote,
     /// The quote did not verify against its collateral, or its TCB status is refused.
+    #[cfg(feature = "dcap")]
     #[error("quote refused: {0}")]
     Quote(#[from] usage_attestor_dcap::DcapError),
     /// The quote is of another TEE than the evidence claims.
@@ -116,6 +114,7 @@ pub enum EvidenceError {
 
 /// What verifying a DCAP quote needs besides the quote: Intel's collateral (as JSON, from a
 /// PCCS), a trusted current time (Unix seconds) and the TCB statuses accepted.
+#[cfg(feature = "dcap")]
 #[derive(Debug, Clone)]
 pub struct DcapInput<'a> {
     /// The collateral JSON.
@@ -131,6 +130,7 @@ pub struct DcapInput<'a> {
 /// report data must be [`report_data_for`] `public_key` and `config_hash`, and its measurement
 /// (MRENCLAVE, MRTD) must be the one the evidence names. Without `dcap`, quote-carrying kinds are
 /// refused.
+#[cfg(feature = "dcap")]
 pub fn verify_evidence_with(
     evidence: &Evidence,
     public_key: &[u8; 32],
@@ -213,145 +213,6 @@ pub trait TeeBackend {
     /// to this enclave's measurement (one per terminal the key speaks for).
     fn evidence(&self, config_hash: &[u8; 32]) -> Evidence;
 }
-
-/// Why the software key could not be loaded or created.
-#[derive(Error, Debug)]
-pub enum KeyError {
-    /// Reading or writing the key file failed.
-    #[error("key file {path}: {source}")]
-    Io {
-        /// The key file.
-        path: PathBuf,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
-    /// The key file is readable or writable by others than its owner.
-    #[error("key file {path} has mode {mode:o}; it must be 0600")]
-    InsecurePermissions {
-        /// The key file.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
-    /// The key file does not hold exactly 32 bytes.
-    #[error("key file {path} holds {len} bytes, expected 32")]
-    Corrupt {
-        /// The key file.
-        path: PathBuf,
-        /// Its length.
-        len: usize,
-    },
-    /// The operating system's random source failed.
-    #[error("no randomness for a new key: {0}")]
-    Random(String),
-}
-
-/// Development backend without a TEE: the Ed25519 secret lives in a file (mode 0600) created on
-/// first use. Its evidence is labelled [`TeeKind::Software`] and has an empty quote.
-pub struct SoftwareBackend {
-    key: SigningKey,
-}
-
-impl fmt::Debug for SoftwareBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SoftwareBackend")
-            .field("public_key", &hex::encode(self.public_key()))
-            .finish_non_exhaustive()
-    }
-}
-
-impl SoftwareBackend {
-    /// Loads the key from `path`, or creates it there if the file does not exist. Creation is
-    /// atomic (written beside it, synced, then linked into place without replacing), so a crash
-    /// never leaves a half-written key and two processes agree on one key. An existing file with
-    /// permissions wider than 0600 is refused.
-    pub fn open(path: &Path) -> Result<Self, KeyError> {
-        match Self::load(path) {
-            Err(KeyError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
-                Self::create(path)?;
-                Self::load(path)
-            }
-            other => other,
-        }
-    }
-
-    fn load(path: &Path) -> Result<Self, KeyError> {
-        let io = |source| KeyError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = fs::File::open(path).map_err(io)?;
-        let mode = file.metadata().map_err(io)?.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(KeyError::InsecurePermissions {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-        let mut buf = Vec::with_capacity(32);
-        file.take(33).read_to_end(&mut buf).map_err(io)?;
-        let secret: [u8; 32] = buf.as_slice().try_into().map_err(|_| KeyError::Corrupt {
-            path: path.to_path_buf(),
-            len: buf.len(),
-        })?;
-        buf.fill(0);
-        Ok(Self {
-            key: SigningKey::from_bytes(&secret),
-        })
-    }
-
-    fn create(path: &Path) -> Result<(), KeyError> {
-        let mut secret = [0u8; 32];
-        getrandom::getrandom(&mut secret).map_err(|e| KeyError::Random(e.to_string()))?;
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(format!(".tmp{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        let io = |source| KeyError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let written = (|| {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(&secret)?;
-            f.sync_all()?;
-            // Another process may have created the key meanwhile; keep theirs.
-            match fs::hard_link(&tmp, path) {
-                Err(e) if e.kind() != ErrorKind::AlreadyExists => Err(e),
-                _ => Ok(()),
-            }
-        })();
-        secret.fill(0);
-        let removed = fs::remove_file(&tmp);
-        written.map_err(io)?;
-        removed.map_err(io)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-        }
-        tracing::info!(path = %path.display(), "created a new software terminal key");
-        Ok(())
-    }
-}
-
-impl TeeBackend for SoftwareBackend {
-    fn kind(&self) -> TeeKind {
-        TeeKind::Software
-    }
-
-    fn public_key(&self) -> [u8; 32] {
-        self.key.verifying_key().to_bytes()
-    }
-
-    fn sign(&self, msg: &[u8]) -> [u8; 64] {
-        self.key.sign(msg).to_bytes()
-    }
-
-    fn evidence(&self, config_hash: &[u8; 32]) -> Evidence {
-        software_evidence(&self.public_key(), config_hash)
     }
 }
 
@@ -433,17 +294,20 @@ impl SignedSample {
 }
 
 #[cfg(test)]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::sample::tests::example;
+    use crate::simulate::SimulatedKey;
 
     /// A terminal configuration hash.
     const H: [u8; 32] = [0xc0; 32];
 
-    fn backend() -> (tempfile::TempDir, SoftwareBackend) {
-        let dir = tempfile::tempdir().unwrap();
-        let b = SoftwareBackend::open(&dir.path().join("terminal.key")).unwrap();
-        (dir, b)
+    /// A fresh simulated key (software evidence, like the agent's software backend).
+    fn backend() -> ((), SimulatedKey) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ((), SimulatedKey::derive("tee-tests", i))
     }
 
     #[test]
@@ -568,51 +432,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_key_file_survives_a_reopen_with_the_same_public_key_and_mode_0600() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("terminal.key");
-        let first = SoftwareBackend::open(&path).unwrap().public_key();
-        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let again = SoftwareBackend::open(&path).unwrap().public_key();
-        assert_eq!(first, again);
-        // No temporary file is left beside it.
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn a_key_file_readable_by_others_or_of_the_wrong_length_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("terminal.key");
-        SoftwareBackend::open(&path).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            SoftwareBackend::open(&path),
-            Err(KeyError::InsecurePermissions { mode: 0o644, .. })
-        ));
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-        fs::write(&path, [1u8; 31]).unwrap();
-        assert!(matches!(
-            SoftwareBackend::open(&path),
-            Err(KeyError::Corrupt { len: 31, .. })
-        ));
-    }
-
-    #[test]
-    fn debug_output_shows_the_public_key_but_not_the_secret() {
-        let (_dir, b) = backend();
-        let shown = format!("{b:?}");
-        assert!(shown.contains(&hex::encode(b.public_key())));
-        assert!(!shown.contains(&hex::encode(b.key.to_bytes())));
-    }
-
+    #[cfg(feature = "dcap")]
     const SGX_QUOTE: &[u8] = include_bytes!("../../dcap/tests/fixtures/sgx_quote");
+    #[cfg(feature = "dcap")]
     const SGX_COLLATERAL: &[u8] =
         include_bytes!("../../dcap/tests/fixtures/sgx_quote_collateral.json");
     /// 2025-07-01, while the sample collateral is valid.
+    #[cfg(feature = "dcap")]
     const WHILE_VALID: u64 = 1_751_328_000;
 
+    #[cfg(feature = "dcap")]
     fn sgx_input() -> DcapInput<'static> {
         DcapInput {
             collateral_json: SGX_COLLATERAL,
@@ -622,7 +451,9 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "dcap")]
     #[test]
+    #[cfg(feature = "dcap")]
     fn a_genuine_sgx_quote_that_does_not_bind_the_key_is_refused_as_such() {
         // Intel's sample quote verifies, but its report data is not this key's binding.
         let evidence = Evidence {
@@ -641,7 +472,9 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "dcap")]
     #[test]
+    #[cfg(feature = "dcap")]
     fn quote_evidence_without_collateral_or_with_a_tampered_quote_is_refused() {
         let mut evidence = Evidence {
             kind: TeeKind::Sgx,

@@ -223,26 +223,7 @@ pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    pub(crate) fn example(seq: u64) -> Sample {
-        Sample {
-            terminal_id: "term-1".into(),
-            tenant: "acme".into(),
-            config_hash: [0xc0; 32],
-            seq,
-            taken_at_ms: 1_700_000_000_000,
-            net_rx_bytes: 1_000,
-            net_tx_bytes: 2_000,
-            cpu_time_us: 3_000,
-            memory_bytes: 4_000,
-            storage_bytes: 5_000,
-            idle_cpu_permille: 600,
-            idle_memory_bytes: 6_000,
-            idle_disk_bytes: 7_000,
-            link_rtt_us: 800,
-            link_loss_ppm: 9,
-            app_up: true,
-        }
-    }
+    pub(crate) use crate::simulate::example_sample as example;
 
     #[test]
     fn a_sample_round_trips_through_its_encoding() {

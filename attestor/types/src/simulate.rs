@@ -53,6 +53,29 @@ impl TeeBackend for SimulatedKey {
     }
 }
 
+/// A fixed, valid sample with sequence number `seq` (terminal `term-1`, tenant `acme`), for
+/// tests and examples.
+pub fn example_sample(seq: u64) -> Sample {
+    Sample {
+        terminal_id: "term-1".into(),
+        tenant: "acme".into(),
+        config_hash: [0xc0; 32],
+        seq,
+        taken_at_ms: 1_700_000_000_000,
+        net_rx_bytes: 1_000,
+        net_tx_bytes: 2_000,
+        cpu_time_us: 3_000,
+        memory_bytes: 4_000,
+        storage_bytes: 5_000,
+        idle_cpu_permille: 600,
+        idle_memory_bytes: 6_000,
+        idle_disk_bytes: 7_000,
+        link_rtt_us: 800,
+        link_loss_ppm: 9,
+        app_up: true,
+    }
+}
+
 /// The id of terminal `index` of fleet `label`: `<label>-<index>` (index zero-padded to 5).
 pub fn terminal_id(label: &str, index: u64) -> String {
     format!("{label}-{index:05}")
