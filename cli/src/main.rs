@@ -19,10 +19,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cosmwasm_std::Uint128;
 use serde_json::{json, Value};
-use usage_sample::simulate::{terminal_id, SimulatedKey};
-use usage_sample::tee::{software_measurement, TeeBackend};
 use usage_client::ChainClient;
 use usage_common::msg::usage_proof::ExecuteMsg as C1Execute;
+use usage_sample::simulate::{terminal_id, SimulatedKey};
+use usage_sample::tee::{software_measurement, TeeBackend, TeeKind};
 
 #[derive(Parser)]
 #[command(name = "usage", about = "usagechain command line")]
@@ -143,15 +143,17 @@ async fn main() -> anyhow::Result<()> {
             first,
         } => {
             let admin = client.with_key(&hex::decode(admin_secret.trim())?)?;
-            let measurement = hex::encode(software_measurement().0);
+            let measurement = software_measurement().0;
             let msgs = (first..first + terminals)
                 .map(|i| {
-                    let msg = json!({"register_terminal": {
-                        "terminal_id": terminal_id(&label, i),
-                        "provider": provider,
-                        "attestor_key": hex::encode(SimulatedKey::derive(&label, i).public_key()),
-                        "tee": "software",
-                        "measurement": measurement}});
+                    let msg = C1Execute::RegisterTerminal {
+                        terminal_id: terminal_id(&label, i),
+                        provider: provider.clone(),
+                        attestor_key: SimulatedKey::derive(&label, i).public_key().into(),
+                        tee: TeeKind::Software,
+                        measurement: measurement.clone().into(),
+                        shared_attestor: false,
+                    };
                     Ok((c1.clone(), serde_json::to_vec(&msg)?))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;

@@ -75,7 +75,7 @@ async fn main() {
         while height < latest {
             height += 1;
             let b = block(&net, height).await;
-            if b.events.iter().any(|e| e.kind == "wasm-usage_proof") {
+            if b.events.iter().any(|e| e.event.ty == "usage_proof") {
                 break 'warm;
             }
         }
@@ -105,7 +105,7 @@ async fn main() {
             let b = block(&net, height).await;
             first_ms.get_or_insert(b.time_ms);
             last_ms = b.time_ms;
-            for e in b.events.iter().filter(|e| e.kind == "wasm-usage_proof") {
+            for e in b.events.iter().filter(|e| e.event.ty == "usage_proof") {
                 let w: u64 = e
                     .get("window_start")
                     .and_then(|w| w.parse().ok())

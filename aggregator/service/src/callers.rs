@@ -273,13 +273,14 @@ impl CallerGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Keys, Peer, Timing};
+    use crate::config::{KeyFiles, Peer, Timing};
 
     fn guard(per_minute: u32, burst: u32) -> CallerGuard {
         let caller = SigningKey::from_bytes(&[1; 32]);
         let config = Config {
             index: 0,
             listen: String::new(),
+            metrics_listen: None,
             data_dir: Default::default(),
             rpc: String::new(),
             chain_id: "c".into(),
@@ -289,10 +290,10 @@ mod tests {
             ledger: None,
             withdrawal: None,
             bank_url: None,
-            keys: Keys {
-                bls_secret: String::new(),
-                peer_secret: String::new(),
-                account_secret: String::new(),
+            keys: KeyFiles {
+                bls: Default::default(),
+                peer: Default::default(),
+                account: Default::default(),
             },
             peers: vec![Peer {
                 index: 0,
@@ -300,7 +301,7 @@ mod tests {
                 peer_key: hex::encode(caller.verifying_key().to_bytes()),
             }],
             timing: Timing::default(),
-            next_bls_secrets: vec![],
+            next_bls_keys: vec![],
             approved_rotation: None,
             signing: SigningCallers {
                 relayer_keys: vec![],

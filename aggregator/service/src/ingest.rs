@@ -16,7 +16,6 @@
 //! the configuration's hash and tenant, so a re-registration or a configuration change needs new
 //! evidence.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -25,13 +24,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use usage_aggregator_core::verify::{verify_sample, Rejection};
+use usage_common::record::align;
 use usage_sample::sample::Sample;
 use usage_sample::tee::{verify_evidence_with, DcapInput, TeeKind};
 use usage_sample::wire::{
     decode_sample, ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
     MAX_SAMPLES_PER_REQUEST,
 };
-use usage_common::record::align;
 
 use crate::store::{Accepted, EvidenceRecord};
 use crate::AppState;
@@ -279,7 +278,17 @@ fn check_attested(
 
 /// `POST /v1/samples`.
 pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let Ok(request) = serde_json::from_slice::<IngestRequest>(&body) else {
+    let started = std::time::Instant::now();
+    let response = ingest(&state, &body).await;
+    state
+        .metrics
+        .ingest_seconds
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn ingest(state: &Arc<AppState>, body: &[u8]) -> Response {
+    let Ok(request) = serde_json::from_slice::<IngestRequest>(body) else {
         state.metrics.rejected("malformed_body");
         return error(
             StatusCode::BAD_REQUEST,
@@ -449,10 +458,7 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
         match &verdict {
             Verdict::Stored { .. } => {}
             Verdict::Duplicate { .. } => {
-                state
-                    .metrics
-                    .samples_duplicate
-                    .fetch_add(1, Ordering::Relaxed);
+                state.metrics.samples_duplicate.inc();
             }
             Verdict::Rejected { kind, .. } => state.metrics.rejected(kind.as_str()),
         }
@@ -466,10 +472,7 @@ pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Respons
             e.to_string(),
         );
     }
-    state
-        .metrics
-        .samples_stored
-        .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+    state.metrics.samples_stored.inc_by(accepted.len() as u64);
     if unknown {
         state.refresh.notify_one();
     }

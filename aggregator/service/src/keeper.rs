@@ -23,6 +23,8 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
+use usage_common::msg::period_proof::ExecuteMsg as C2Execute;
+use usage_common::msg::settlement::ExecuteMsg as C3Execute;
 
 use usage_client::{ChainClient, ClientError, TxOutcome};
 
@@ -433,13 +435,21 @@ impl Keeper {
                 PeriodState::Recorded => (
                     Call::ProvePeriod,
                     setup.period_proof.clone(),
-                    serde_json::json!({"prove_period": {"provider": provider, "tenant": tenant, "period_start": period}}),
+                    serde_json::to_value(C2Execute::ProvePeriod {
+                        provider: provider.clone(),
+                        tenant: tenant.clone(),
+                        period_start: period,
+                    })?,
                 ),
                 PeriodState::Proven => match &setup.settlement {
                     Some(c3) => (
                         Call::RequestSettlement,
                         c3.clone(),
-                        serde_json::json!({"request_settlement": {"provider": provider, "tenant": tenant, "period_start": period}}),
+                        serde_json::to_value(C3Execute::RequestSettlement {
+                            provider: provider.clone(),
+                            tenant: tenant.clone(),
+                            period_start: period,
+                        })?,
                     ),
                     None => continue,
                 },

@@ -1,13 +1,35 @@
-//! Committee key generation (BLS with proof of possession, peer-link and account keys) and the
-//! deterministic keys of a localnet.
+//! Committee key generation (BLS with proof of possession, peer-link and account keys), the
+//! deterministic keys of a localnet, and the key files a member reads them from.
+
+use std::path::Path;
 
 use ed25519_dalek::SigningKey;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use usage_common::payload::MemberKey;
 use usage_signer::{MemberSecret, SigningCommittee};
 
-use crate::config::Keys;
+use usage_service::secret::{read_key, write_key};
+
+use crate::config::KeyFiles;
+
+/// A member's secrets as generated, hex (what `usage-aggregator keygen` writes into key files).
+/// `Debug` shows none of them.
+#[derive(Serialize, Deserialize, Clone)]
+pub struct Keys {
+    /// BLS12-381 committee key (32-byte scalar).
+    pub bls_secret: String,
+    /// Ed25519 peer-link key (32-byte seed).
+    pub peer_secret: String,
+    /// secp256k1 account key that signs its transactions (32 bytes).
+    pub account_secret: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys").finish_non_exhaustive()
+    }
+}
 
 /// A member's public identity, to publish to the other members and the chain.
 #[derive(Serialize, Debug, Clone)]
@@ -82,6 +104,28 @@ impl Keys {
         })
     }
 
+    /// Writes the three secrets into new key files `bls.key`, `peer.key` and `account.key` in
+    /// `dir` (mode 0600) and names them.
+    pub fn write_files(&self, dir: &Path) -> anyhow::Result<KeyFiles> {
+        std::fs::create_dir_all(dir)?;
+        let files = KeyFiles {
+            bls: dir.join("bls.key"),
+            peer: dir.join("peer.key"),
+            account: dir.join("account.key"),
+        };
+        for (secret, path) in [
+            (&self.bls_secret, &files.bls),
+            (&self.peer_secret, &files.peer),
+            (&self.account_secret, &files.account),
+        ] {
+            let bytes: [u8; 32] = hex::decode(secret)?
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("a key must be 32 bytes"))?;
+            write_key(path, &bytes)?;
+        }
+        Ok(files)
+    }
+
     /// The public identity of these keys.
     pub fn public(&self) -> anyhow::Result<PublicIdentity> {
         let s = self.decode()?;
@@ -96,6 +140,28 @@ impl Keys {
             account,
         })
     }
+}
+
+impl KeyFiles {
+    /// Reads the three key files.
+    pub fn load(&self) -> anyhow::Result<Secrets> {
+        let bls = read_key(&self.bls)?;
+        let peer = read_key(&self.peer)?;
+        let account = read_key(&self.account)?;
+        Ok(Secrets {
+            bls: MemberSecret::from_bytes(bls.expose())
+                .map_err(|e| anyhow::anyhow!("bls key {}: {e}", self.bls.display()))?,
+            peer: SigningKey::from_bytes(peer.expose()),
+            account: account.expose().to_vec(),
+        })
+    }
+}
+
+/// Reads a BLS key file (for [`crate::config::Config::next_bls_keys`]).
+pub fn read_bls_key(path: &Path) -> anyhow::Result<MemberSecret> {
+    let secret = read_key(path)?;
+    MemberSecret::from_bytes(secret.expose())
+        .map_err(|e| anyhow::anyhow!("bls key {}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -124,5 +190,19 @@ mod tests {
             other.member.pop.as_slice()
         ));
         assert!(id.account.starts_with("usage1"));
+    }
+
+    #[test]
+    fn keys_written_to_files_load_back_and_are_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = localnet("files", 1, 4, 3);
+        let files = keys.write_files(dir.path()).unwrap();
+        let loaded = files.load().unwrap();
+        let direct = keys.decode().unwrap();
+        assert_eq!(loaded.bls.to_bytes(), direct.bls.to_bytes());
+        assert_eq!(loaded.peer.to_bytes(), direct.peer.to_bytes());
+        assert_eq!(loaded.account, direct.account);
+        let shown = format!("{keys:?}");
+        assert!(!shown.contains(&keys.bls_secret) && !shown.contains(&keys.account_secret));
     }
 }

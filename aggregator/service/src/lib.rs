@@ -19,7 +19,7 @@ pub mod signing;
 pub mod store;
 
 use std::collections::BTreeMap;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use tokio::sync::{Mutex, Notify, RwLock};
@@ -32,31 +32,22 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
-/// Unix time in milliseconds.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
+pub use usage_service::now_ms;
 
 impl AppState {
     /// The state of a member with `config`, its opened `store`, the chain `view` loaded at start
     /// and a `client` signing with its account. Its keyring is the configured BLS key followed by
-    /// `next_bls_secrets`.
+    /// `next_bls_keys`.
     pub fn new(
         config: Config,
         store: Store,
         view: ChainView,
         client: ChainClient,
     ) -> anyhow::Result<AppState> {
-        let secrets = config.keys.decode()?;
+        let secrets = config.keys.load()?;
         let mut keyring = vec![secrets.bls];
-        for h in &config.next_bls_secrets {
-            keyring.push(
-                MemberSecret::from_bytes(&hex::decode(h)?)
-                    .map_err(|e| anyhow::anyhow!("next BLS key: {e}"))?,
-            );
+        for path in &config.next_bls_keys {
+            keyring.push(crate::keys::read_bls_key(path)?);
         }
         Ok(AppState {
             store,
@@ -64,6 +55,7 @@ impl AppState {
             metrics: Metrics::default(),
             ingest_lock: Mutex::new(()),
             refresh: Notify::new(),
+            followed: Notify::new(),
             client,
             keyring,
             peer_key: secrets.peer,
@@ -104,6 +96,8 @@ pub struct AppState {
     pub ingest_lock: Mutex<()>,
     /// Asks the refresher to reload the chain view now.
     pub refresh: Notify,
+    /// Tells the leader the follower has read the chain's new blocks.
+    pub followed: Notify,
     /// The chain, signing with this member's account.
     pub client: ChainClient,
     /// This member's BLS committee keys: the configured one, then those of later epochs.

@@ -5,11 +5,17 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use usage_aggregator::config::{Config, Peer, SigningCallers, Timing};
+use usage_aggregator::config::{Config, Peer, SigningCallers, Timing, ENV_PREFIX};
 use usage_aggregator::keys;
 
 #[derive(Parser)]
-#[command(name = "usage-aggregator", about = "usagechain data-processing centre")]
+#[command(
+    name = "usage-aggregator",
+    version,
+    about = "usagechain data-processing centre: ingests attested samples, co-signs usage batches, keeps periods moving",
+    after_help = "Configuration: a JSON or TOML file (template: aggregator/config-template.toml); \
+        any key can be overridden from the environment as USAGE_AGGREGATOR__<SECTION>__<KEY>."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,42 +23,65 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run with a configuration file.
+    /// Run with a configuration file until SIGTERM or SIGINT.
     Run {
+        /// The configuration file (.json or .toml).
         #[arg(long)]
         config: PathBuf,
     },
-    /// Generate fresh keys (BLS with proof of possession, peer link, account) and print them
-    /// with the public identity to publish.
-    Keygen,
+    /// Check a configuration file (and its environment overrides) without starting.
+    Check {
+        /// The configuration file (.json or .toml).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Generate fresh keys (BLS with proof of possession, peer link, account) into new key
+    /// files (mode 0600) in a folder, and print the public identity to publish.
+    Keygen {
+        /// The folder for bls.key, peer.key and account.key.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write `aggregator-<i>.json` for every member of a localnet committee.
     Localnet(Box<LocalnetArgs>),
 }
 
 #[derive(clap::Args)]
 struct LocalnetArgs {
+    /// The folder the configurations, key files and data go into.
     #[arg(long)]
     home: PathBuf,
+    /// Committee size.
     #[arg(long, default_value_t = 4)]
     members: usize,
+    /// Signatures a batch needs.
     #[arg(long, default_value_t = 3)]
     threshold: u32,
+    /// The committee label the localnet's deterministic keys derive from.
     #[arg(long, default_value = "usagechain-localnet")]
     label: String,
+    /// Member i serves its public API on base_port + i and its metrics on base_port + 100 + i.
     #[arg(long, default_value_t = 7001)]
     base_port: u16,
+    /// The node's RPC URL.
     #[arg(long)]
     rpc: String,
+    /// The chain id.
     #[arg(long)]
     chain_id: String,
+    /// C1 usage-proof's address.
     #[arg(long)]
     usage_proof: String,
+    /// C2 period-proof's address.
     #[arg(long)]
     period_proof: String,
+    /// C3 settlement's address.
     #[arg(long)]
     settlement: Option<String>,
+    /// C4 ledger's address.
     #[arg(long)]
     ledger: Option<String>,
+    /// C5 withdrawal's address.
     #[arg(long)]
     withdrawal: Option<String>,
     /// The bank whose records vouchers are checked against.
@@ -65,26 +94,38 @@ struct LocalnetArgs {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match Cli::parse().command {
+async fn main() -> std::process::ExitCode {
+    usage_service::logging::init();
+    match run(Cli::parse().command).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "usage-aggregator stopped");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Run { config } => {
-            let text = std::fs::read_to_string(&config)
-                .with_context(|| format!("reading {}", config.display()))?;
-            let config: Config = serde_json::from_str(&text).context("aggregator config")?;
+            let config: Config = usage_service::config::load(&config, ENV_PREFIX)?;
             usage_aggregator::server::run(config).await
         }
-        Command::Keygen => {
+        Command::Check { config } => {
+            let config: Config = usage_service::config::load(&config, ENV_PREFIX)?;
+            config.keys.load().context("key files")?;
+            println!("configuration of member {} is valid", config.index);
+            Ok(())
+        }
+        Command::Keygen { out } => {
             let k = keys::generate()?;
+            let files = k.write_files(&out)?;
             let public = k.public()?;
             println!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({"keys": k, "public": public}))?
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"keys": files, "public": public})
+                )?
             );
             Ok(())
         }
@@ -118,9 +159,14 @@ async fn main() -> anyhow::Result<()> {
                 });
             }
             for (i, k) in all.into_iter().enumerate() {
+                // The localnet's keys are deterministic: written afresh on every run.
+                let key_dir = home.join(format!("aggregator-{i}-keys"));
+                let _ = std::fs::remove_dir_all(&key_dir);
+                let keys = k.write_files(&key_dir)?;
                 let config = Config {
                     index: i,
                     listen: format!("127.0.0.1:{}", base_port + i as u16),
+                    metrics_listen: Some(format!("127.0.0.1:{}", base_port + 100 + i as u16)),
                     data_dir: home.join(format!("aggregator-{i}")),
                     rpc: rpc.clone(),
                     chain_id: chain_id.clone(),
@@ -130,10 +176,10 @@ async fn main() -> anyhow::Result<()> {
                     ledger: ledger.clone(),
                     withdrawal: withdrawal.clone(),
                     bank_url: bank_url.clone(),
-                    keys: k,
+                    keys,
                     peers: peers.clone(),
                     timing: Timing::default(),
-                    next_bls_secrets: vec![],
+                    next_bls_keys: vec![],
                     approved_rotation: None,
                     signing: SigningCallers {
                         relayer_keys: relayer_keys.clone(),

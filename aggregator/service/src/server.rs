@@ -1,8 +1,12 @@
-//! The HTTP server (ingest, peer protocol, metrics) and the background loops.
+//! A member's roles, each its own task (`usage_service::tasks`): the chain-view refresher,
+//! the follower, the leader, the pruner, the keeper, the public HTTP server (ingest, peer
+//! protocol, signing service) and the metrics server. SIGTERM or SIGINT stops them in reverse
+//! start order.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use usage_sample::wire::{EVIDENCE_PATH, INGEST_PATH, PING_PATH};
 use usage_client::ChainClient;
+use usage_sample::wire::{EVIDENCE_PATH, INGEST_PATH, PING_PATH};
 
 use crate::chainview::ChainView;
 use crate::config::Config;
@@ -19,6 +23,7 @@ use crate::keeper::{Keeper, KeeperSetup};
 use crate::p2p::{Envelope, Proposal, PROPOSE_PATH};
 use crate::store::Store;
 use crate::{ingest, protocol, AppState};
+use usage_service::tasks::{self, Tasks};
 
 async fn propose(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
@@ -44,10 +49,6 @@ async fn propose(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> String {
-    state.metrics.render()
-}
-
 async fn ping() -> StatusCode {
     StatusCode::NO_CONTENT
 }
@@ -60,7 +61,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(PING_PATH, get(ping))
         .route(PROPOSE_PATH, post(propose))
         .route(crate::signing::SIGN_PATH, post(crate::signing::sign))
-        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -97,62 +97,110 @@ async fn dispute_and_resolution_seconds(
         })
 }
 
-/// Runs the aggregator until interrupted.
+/// Runs the aggregator until SIGTERM or SIGINT (or until a role fails).
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let span = tracing::info_span!("aggregator", member = config.index);
+    let tasks = tokio::select! {
+        tasks = start(config, span.clone()) => tasks?,
+        stop = tasks::signalled() => {
+            tracing::info!(parent: &span, reason = ?stop, "stopped while starting");
+            return Ok(());
+        }
+    };
+    let stop = tasks.run().await?;
+    tracing::info!(parent: &span, reason = ?stop, "stopped");
+    Ok(())
+}
+
+/// Opens the member's store, waits for the chain and starts every role; the caller runs the
+/// returned [`Tasks`] (tests cancel its shutdown token to stop the member).
+pub async fn start(config: Config, span: tracing::Span) -> anyhow::Result<Tasks> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let secrets = config.keys.decode()?;
+    let secrets = config.keys.load()?;
     let client = ChainClient::new(&config.rpc, &config.chain_id)?.with_key(&secrets.account)?;
     let view = first_view(&client, &config.usage_proof, Duration::from_secs(60)).await?;
     let store = Store::open(&config.data_dir.join("aggregator.redb"))?;
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
-    tracing::info!(index = config.index, listen = %config.listen, account = client.address().unwrap_or_default(),
+    let metrics_listener = match &config.metrics_listen {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+        None => None,
+    };
+    tracing::info!(parent: &span, listen = %config.listen, metrics = ?config.metrics_listen,
+        account = client.address().unwrap_or_default(),
         terminals = view.terminals.len(), epoch = view.committee.epoch, "aggregator starting");
     let state = Arc::new(AppState::new(config, store, view, client)?);
+    let tick = Duration::from_millis(state.config.timing.tick_ms.max(50));
+    let mut tasks = Tasks::new(span);
 
-    // Chain view refresher: every 5 s, or at once when ingest met an unknown terminal.
-    let s = state.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                _ = s.refresh.notified() => {}
+    // C2's dispute plus resolution windows, once read (by the keeper; the pruner waits for it).
+    let c2_windows = Arc::new(AtomicU64::new(UNKNOWN));
+
+    tasks.spawn("view refresher", {
+        let s = state.clone();
+        move |token| async move {
+            // Every 5 s, or at once when ingest met an unknown terminal.
+            loop {
+                tokio::select! {
+                    () = token.cancelled() => return Ok(()),
+                    () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    () = s.refresh.notified() => {}
+                }
+                match ChainView::load(&s.client, &s.config.usage_proof).await {
+                    Ok(v) => *s.view.write().await = v,
+                    Err(e) => tracing::warn!(error = %e, "chain view refresh failed"),
+                }
+                if !tasks::tick(&token, Duration::from_millis(500)).await {
+                    return Ok(());
+                }
             }
-            match ChainView::load(&s.client, &s.config.usage_proof).await {
-                Ok(v) => *s.view.write().await = v,
-                Err(e) => tracing::warn!(error = %e, "chain view refresh failed"),
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     });
 
-    // C2's dispute plus resolution windows, once read (by the keeper).
-    let c2_windows = Arc::new(AtomicU64::new(UNKNOWN));
+    tasks.spawn("follower", {
+        let s = state.clone();
+        move |token| async move {
+            while tasks::tick(&token, tick).await {
+                match protocol::follow(&s).await {
+                    // The leader acts on what the follower has read.
+                    Ok(()) => s.followed.notify_one(),
+                    Err(e) => tracing::warn!(error = %e, "following the chain failed"),
+                }
+            }
+            Ok(())
+        }
+    });
 
-    // The protocol loop: follow, lead, forget old windows.
-    let s = state.clone();
-    let known_windows = c2_windows.clone();
-    tokio::spawn(async move {
-        let tick = Duration::from_millis(s.config.timing.tick_ms.max(50));
-        let mut ticks = 0u64;
-        loop {
-            tokio::time::sleep(tick).await;
-            if let Err(e) = protocol::follow(&s).await {
-                tracing::warn!(error = %e, "following the chain failed");
-                continue;
+    tasks.spawn("leader", {
+        let s = state.clone();
+        move |token| async move {
+            loop {
+                tokio::select! {
+                    () = token.cancelled() => return Ok(()),
+                    () = s.followed.notified() => {}
+                }
+                {
+                    let now = Instant::now();
+                    s.inflight.lock().await.retain(|_, until| *until > now);
+                }
+                if let Err(e) = protocol::lead(&s).await {
+                    tracing::warn!(error = %e, "leading failed");
+                }
+                s.metrics.lead_passes.inc();
             }
-            {
-                let now = std::time::Instant::now();
-                s.inflight.lock().await.retain(|_, until| *until > now);
-            }
-            if let Err(e) = protocol::lead(&s).await {
-                tracing::warn!(error = %e, "leading failed");
-            }
-            s.metrics.lead_passes.fetch_add(1, Ordering::Relaxed);
-            ticks += 1;
-            // Windows that can no longer be proven or disputed are forgotten (once C2's
-            // windows are known).
-            let dispute_seconds = known_windows.load(Ordering::Relaxed);
-            if ticks.is_multiple_of(120) && dispute_seconds != UNKNOWN {
+        }
+    });
+
+    tasks.spawn("pruner", {
+        let s = state.clone();
+        let known_windows = c2_windows.clone();
+        move |token| async move {
+            // Windows that can no longer be proven or disputed are forgotten (once C2's windows
+            // are known), every 120 protocol ticks.
+            while tasks::tick(&token, tick.saturating_mul(120)).await {
+                let dispute_seconds = known_windows.load(Ordering::Relaxed);
+                if dispute_seconds == UNKNOWN {
+                    continue;
+                }
                 let keep = {
                     let view = s.view.read().await;
                     protocol::retention(
@@ -169,58 +217,70 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                     Err(e) => tracing::warn!(error = %e, "pruning failed"),
                 }
             }
+            Ok(())
         }
     });
 
-    // The keeper, in its own task: it never waits for a block, and never holds up the leader.
-    let s = state.clone();
-    tokio::spawn(async move {
-        let tick = Duration::from_millis(s.config.timing.tick_ms.max(50).saturating_mul(8));
-        let mut keeper = Keeper::default();
-        let mut dispute_seconds = None;
-        loop {
-            tokio::time::sleep(tick).await;
-            if dispute_seconds.is_none() {
-                dispute_seconds = dispute_and_resolution_seconds(&s.client, &s.config.period_proof)
+    tasks.spawn("keeper", {
+        let s = state.clone();
+        move |token| async move {
+            // In its own task: it never waits for a block, and never holds up the leader.
+            let mut keeper = Keeper::default();
+            let mut dispute_seconds = None;
+            while tasks::tick(&token, tick.saturating_mul(8)).await {
+                if dispute_seconds.is_none() {
+                    dispute_seconds =
+                        dispute_and_resolution_seconds(&s.client, &s.config.period_proof)
+                            .await
+                            .map_err(|e| tracing::info!(error = %e, "C2 configuration not read"))
+                            .ok();
+                    if let Some(d) = dispute_seconds {
+                        c2_windows.store(d.min(UNKNOWN - 1), Ordering::Relaxed);
+                    }
+                }
+                let setup = {
+                    let view = s.view.read().await;
+                    KeeperSetup {
+                        index: s.config.index,
+                        members: view.committee.members.len(),
+                        period_seconds: view.period_seconds,
+                        grace_seconds: view.grace_seconds,
+                        failover_ms: s.config.timing.failover_ms,
+                        period_proof: s.config.period_proof.clone(),
+                        settlement: s.config.settlement.clone(),
+                        dispute_seconds,
+                    }
+                };
+                match keeper
+                    .pass(&s.store, &setup, &s.client, crate::now_ms())
                     .await
-                    .map_err(|e| tracing::info!(error = %e, "C2 configuration not read"))
-                    .ok();
-                if let Some(d) = dispute_seconds {
-                    c2_windows.store(d.min(UNKNOWN - 1), Ordering::Relaxed);
+                {
+                    Ok(report) => {
+                        s.metrics.keeper_passes.inc();
+                        s.metrics.keeper_txs.inc_by(report.broadcast as u64);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "keeper pass failed"),
                 }
             }
-            let setup = {
-                let view = s.view.read().await;
-                KeeperSetup {
-                    index: s.config.index,
-                    members: view.committee.members.len(),
-                    period_seconds: view.period_seconds,
-                    grace_seconds: view.grace_seconds,
-                    failover_ms: s.config.timing.failover_ms,
-                    period_proof: s.config.period_proof.clone(),
-                    settlement: s.config.settlement.clone(),
-                    dispute_seconds,
-                }
-            };
-            match keeper
-                .pass(&s.store, &setup, &s.client, crate::now_ms())
-                .await
-            {
-                Ok(report) => {
-                    s.metrics.keeper_passes.fetch_add(1, Ordering::Relaxed);
-                    s.metrics
-                        .keeper_txs
-                        .fetch_add(report.broadcast as u64, Ordering::Relaxed);
-                }
-                Err(e) => tracing::warn!(error = %e, "keeper pass failed"),
-            }
+            Ok(())
         }
     });
 
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    if let Some(listener) = metrics_listener {
+        let registry = state.metrics.registry.clone();
+        tasks.spawn("metrics server", move |token| {
+            usage_service::metrics::serve(listener, registry, token)
+        });
+    }
+
+    tasks.spawn("api server", {
+        let s = state.clone();
+        move |token| async move {
+            axum::serve(listener, router(s))
+                .with_graceful_shutdown(async move { token.cancelled().await })
+                .await?;
+            Ok(())
+        }
+    });
+    Ok(tasks)
 }

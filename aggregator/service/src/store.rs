@@ -32,10 +32,10 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::collections::BTreeMap;
 
 use usage_aggregator_core::aggregate::Span;
-use usage_sample::sample::Sample;
-use usage_sample::tee::SignedSample;
 use usage_common::codec::{Decoder, Encoder};
 use usage_common::record::MAX_TENANT_LEN;
+use usage_sample::sample::Sample;
+use usage_sample::tee::SignedSample;
 
 const SAMPLES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("samples");
 const BY_WINDOW: TableDefinition<(u64, &str), ()> = TableDefinition::new("by_window");

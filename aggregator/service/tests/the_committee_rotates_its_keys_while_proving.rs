@@ -28,7 +28,9 @@ async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
         members: next.member_keys(),
     };
     for (i, c) in net.configs.iter_mut().enumerate() {
-        c.next_bls_secrets = vec![hex::encode(next.members[i].to_bytes())];
+        let path = c.data_dir.with_extension("next-bls.key");
+        usage_service::secret::write_key(&path, &next.members[i].to_bytes()).unwrap();
+        c.next_bls_keys = vec![path];
         c.approved_rotation = Some(rotation.clone());
     }
     for i in 0..4 {

@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use cosmwasm_std::{Addr, HexBinary};
 use usage_aggregator::chainview::ChainView;
-use usage_aggregator::config::{Config, Keys, Timing};
+use usage_aggregator::config::{Config, Timing};
+use usage_aggregator::keys::Keys;
 use usage_aggregator::store::{EvidenceRecord, Store};
 use usage_aggregator::{keys, server, AppState};
+use usage_client::ChainClient;
+use usage_common::msg::usage_proof::Terminal;
 use usage_sample::sample::Sample;
 use usage_sample::simulate::SimulatedKey;
 use usage_sample::tee::{software_measurement, SignedSample, TeeBackend, TeeKind};
@@ -16,8 +19,6 @@ use usage_sample::terminal::TerminalConfig;
 use usage_sample::wire::{
     ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
 };
-use usage_client::ChainClient;
-use usage_common::msg::usage_proof::Terminal;
 use usage_signer::SigningCommittee;
 
 struct Api {
@@ -95,6 +96,7 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
     let config = Config {
         index: 0,
         listen: url.clone(),
+        metrics_listen: None,
         data_dir: dir.path().to_path_buf(),
         rpc: "http://127.0.0.1:1".into(),
         chain_id: "ingest-test".into(),
@@ -104,10 +106,10 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
         ledger: None,
         withdrawal: None,
         bank_url: None,
-        keys: k,
+        keys: k.write_files(&dir.path().join("keys")).unwrap(),
         peers: vec![],
         timing: Timing::default(),
-        next_bls_secrets: vec![],
+        next_bls_keys: vec![],
         approved_rotation: None,
         signing: Default::default(),
         byzantine: None,

@@ -79,6 +79,7 @@ async fn member(burst: u32) -> Member {
     let config = Config {
         index: 0,
         listen: url.clone(),
+        metrics_listen: None,
         data_dir: dir.path().to_path_buf(),
         rpc: rpc.clone(),
         chain_id: CHAIN.into(),
@@ -88,10 +89,12 @@ async fn member(burst: u32) -> Member {
         ledger: Some("usage1c4".into()),
         withdrawal: Some("usage1c5".into()),
         bank_url: Some(bank),
-        keys: keys::localnet(LABEL, 0, 4, 3),
+        keys: keys::localnet(LABEL, 0, 4, 3)
+            .write_files(&dir.path().join("keys"))
+            .unwrap(),
         peers,
         timing: Timing::default(),
-        next_bls_secrets: vec![],
+        next_bls_keys: vec![],
         approved_rotation: Some(rotation()),
         signing: SigningCallers {
             relayer_keys: vec![hex::encode(relayer().verifying_key().to_bytes())],

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::{eventually, Net};
-use usage_sample::simulate::terminal_id;
 use usage_common::msg::usage_proof::FirstProof;
+use usage_sample::simulate::terminal_id;
 
 const TERMINALS: u64 = 4;
 const WINDOW: u64 = 10;

@@ -95,26 +95,63 @@ impl TxOutcome {
     }
 }
 
-/// One event of a committed block's transactions, with its attributes.
+/// The attribute the chain puts first on every event a contract emits: its address. Contracts
+/// cannot set it themselves (keys starting with `_` are reserved).
+pub const CONTRACT_ADDRESS: &str = "_contract_address";
+
+/// One contract event of a committed block: the contract that emitted it (the chain's
+/// `_contract_address`, which no contract can forge) and the event as the contract emitted it —
+/// its type without wasmd's `wasm-` prefix and its attributes without the reserved `_` ones —
+/// ready for [`usage_common::events::TypedEvent::from_event`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractEvent {
-    /// The event type, e.g. `wasm-usage_proof`.
-    pub kind: String,
-    /// Attributes in order.
-    pub attributes: Vec<(String, String)>,
+    /// The emitting contract's address.
+    pub contract: String,
+    /// The event.
+    pub event: cosmwasm_std::Event,
 }
 
 impl ContractEvent {
+    /// The contract event in an ABCI event of type `kind` (`wasm` or `wasm-<type>`) with
+    /// `attributes`; `None` for an event no contract emitted (the SDK's `message`, `tx`, …).
+    pub fn from_abci(kind: &str, attributes: &[(String, String)]) -> Option<Self> {
+        let ty = match kind {
+            "wasm" => "wasm",
+            k => k.strip_prefix("wasm-")?,
+        };
+        let contract = attributes
+            .iter()
+            .find(|(k, _)| k == CONTRACT_ADDRESS)?
+            .1
+            .clone();
+        let mut event = cosmwasm_std::Event::new(ty);
+        event.attributes = attributes
+            .iter()
+            .filter(|(k, _)| !k.starts_with('_'))
+            .map(|(key, value)| cosmwasm_std::Attribute::new(key.clone(), value.clone()))
+            .collect();
+        Some(ContractEvent { contract, event })
+    }
+
     /// The value of the first attribute named `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attributes
+        self.event
+            .attributes
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
+    }
+
+    /// The event as `E` if `contract` emitted it and it is an `E`.
+    pub fn typed_from<E: usage_common::events::TypedEvent>(&self, contract: &str) -> Option<E> {
+        if self.contract != contract {
+            return None;
+        }
+        E::from_event(&self.event).ok()
     }
 }
 
-/// The events of the successful transactions of one block.
+/// The contract events of the successful transactions of one block.
 #[derive(Debug, Clone)]
 pub struct BlockEvents {
     /// The height.
@@ -123,7 +160,7 @@ pub struct BlockEvents {
     pub time: u64,
     /// Block time, Unix milliseconds.
     pub time_ms: u64,
-    /// Events of successful transactions, in order.
+    /// Contract events of successful transactions, in order.
     pub events: Vec<ContractEvent>,
 }
 
@@ -383,7 +420,7 @@ impl ChainClient {
                 continue;
             }
             for e in tx.events {
-                let attributes = e
+                let attributes: Vec<(String, String)> = e
                     .attributes
                     .iter()
                     .map(|a| {
@@ -393,10 +430,7 @@ impl ChainClient {
                         )
                     })
                     .collect();
-                events.push(ContractEvent {
-                    kind: e.kind,
-                    attributes,
-                });
+                events.extend(ContractEvent::from_abci(&e.kind, &attributes));
             }
         }
         Ok(BlockEvents {
@@ -405,5 +439,45 @@ impl ChainClient {
             time_ms,
             events,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_contract_event_carries_its_emitter_and_the_contract_s_own_attributes() {
+        let e = ContractEvent::from_abci(
+            "wasm-usage_proof",
+            &attrs(&[("_contract_address", "usage1c1"), ("terminal_id", "t1")]),
+        )
+        .unwrap();
+        assert_eq!(e.contract, "usage1c1");
+        assert_eq!(e.event.ty, "usage_proof");
+        assert_eq!(e.get("terminal_id"), Some("t1"));
+        assert_eq!(e.get("_contract_address"), None);
+        let plain = ContractEvent::from_abci("wasm", &attrs(&[("_contract_address", "usage1c1")]));
+        assert_eq!(plain.unwrap().event.ty, "wasm");
+    }
+
+    #[test]
+    fn an_event_no_contract_emitted_is_not_a_contract_event() {
+        assert_eq!(
+            ContractEvent::from_abci("wasm-usage_proof", &attrs(&[("terminal_id", "t1")])),
+            None,
+            "without the chain's contract address"
+        );
+        assert_eq!(
+            ContractEvent::from_abci("message", &attrs(&[("_contract_address", "usage1c1")])),
+            None,
+            "an SDK event"
+        );
     }
 }

@@ -21,7 +21,7 @@ use cosmwasm_vm::{
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// Capabilities the chain offers to contracts (TOOLCHAIN.md: up to `cosmwasm_2_1`).
+/// Capabilities the chain offers to contracts (docs/TOOLCHAIN.md: up to `cosmwasm_2_1`).
 pub const CHAIN_CAPABILITIES: &str =
     "iterator,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
 /// The five contracts, by artifact name.
@@ -34,7 +34,8 @@ pub const CONTRACTS: [&str; 5] = [
 ];
 /// Bech32 prefix of the chain.
 pub const PREFIX: &str = "usage";
-/// Gas limit of one call (CosmWasm gas; wasmd's default query limit is 3e9 SDK... we use 5e12).
+/// Gas limit of one call, in CosmWasm gas: high enough never to stop a call, so the harness
+/// measures what a call costs instead of limiting it.
 pub const GAS_LIMIT: u64 = 5_000_000_000_000;
 
 pub type VmInstance = Instance<MockApi, MockStorage, MockQuerier>;

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use usage_aggregator::config::{Byzantine, Config, Peer, SigningCallers, Timing};
 use usage_aggregator::keys;
-use usage_sample::simulate::{terminal_id, SimulatedKey};
-use usage_sample::tee::TeeBackend;
 use usage_client::ChainClient;
 use usage_common::msg::usage_proof::{self as c1, FirstProof};
+use usage_sample::simulate::{terminal_id, SimulatedKey};
+use usage_sample::tee::TeeBackend;
 use usaged::localnet;
 
 /// The node harness of `usaged`'s own tests.
@@ -142,6 +142,7 @@ impl Net {
             .map(|i| keys::localnet(localnet::COMMITTEE_LABEL, i, 4, 3))
             .collect();
         let listen: Vec<u16> = (0..4).map(|_| free_port()).collect();
+        let metrics: Vec<u16> = (0..4).map(|_| free_port()).collect();
         let peers: Vec<Peer> = all
             .iter()
             .enumerate()
@@ -156,6 +157,7 @@ impl Net {
             .map(|(i, k)| Config {
                 index: i,
                 listen: format!("127.0.0.1:{}", listen[i]),
+                metrics_listen: Some(format!("127.0.0.1:{}", metrics[i])),
                 data_dir: self.home().join(format!("aggregator-{i}")),
                 rpc: format!("http://127.0.0.1:{}", self.node.ports.rpc),
                 chain_id: self.node.info.chain_id.clone(),
@@ -165,14 +167,16 @@ impl Net {
                 ledger: None,
                 withdrawal: None,
                 bank_url: None,
-                keys: k,
+                keys: k
+                    .write_files(&self.home().join(format!("aggregator-{i}-keys")))
+                    .expect("key files"),
                 peers: peers.clone(),
                 timing: Timing {
                     settle_ms: 1_500,
                     failover_ms: 6_000,
                     tick_ms: 250,
                 },
-                next_bls_secrets: vec![],
+                next_bls_keys: vec![],
                 approved_rotation: None,
                 signing: SigningCallers {
                     relayer_keys: vec![hex::encode(relayer().verifying_key().to_bytes())],
@@ -382,7 +386,9 @@ impl Net {
     /// Reads an aggregator's Prometheus counter.
     pub fn metric(&self, i: usize, name: &str) -> u64 {
         let port: u16 = self.configs[i]
-            .listen
+            .metrics_listen
+            .as_deref()
+            .expect("metrics address")
             .rsplit(':')
             .next()
             .and_then(|p| p.parse().ok())
@@ -396,7 +402,10 @@ impl Net {
     }
 
     pub fn address_of(&self, i: usize) -> String {
-        self.configs[i].keys.public().expect("public").account
+        keys::localnet(localnet::COMMITTEE_LABEL, i, 4, 3)
+            .public()
+            .expect("public")
+            .account
     }
 }
 

@@ -1,0 +1,28 @@
+//! `usage-service`: the one skeleton the off-chain services of usagechain (aggregator, attestor,
+//! relayer, bank simulator) and the node's metrics run on, so that an operator meets the same
+//! conventions everywhere:
+//!
+//! | concern | here | convention |
+//! |---|---|---|
+//! | configuration | [`config::load`] | a JSON or TOML file, then `PREFIX__SECTION__KEY` environment overrides; unknown keys are refused; [`config::Validate`] runs before anything starts |
+//! | secrets | [`secret::KeyFile`] | 32-byte keys in files of mode 0600, referenced by path, never inline and never in `Debug` output |
+//! | tasks | [`tasks::Tasks`] | one task per role, each in a `tracing` span; SIGTERM or SIGINT cancels them in reverse start order |
+//! | metrics | [`metrics`] | `prometheus-client` with descriptions, a `<service>_build_info` gauge, served on an address of its own |
+//! | logs | [`logging::init`] | `RUST_LOG` filter, to stderr, an error is one line |
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod config;
+pub mod logging;
+pub mod metrics;
+pub mod secret;
+pub mod tasks;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Unix time in milliseconds (0 before 1970, saturating far in the future).
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
