@@ -1,12 +1,13 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use usage_common::migrate::bump_version;
 use usage_common::msg::usage_proof::{ExecuteMsg, InstantiateMsg, QueryMsg};
 use usage_common::msg::MigrateMsg;
 
 use crate::error::ContractError;
 use crate::state::{CONFIG, GOV};
-use crate::{execute, migrations, query};
+use crate::{execute, query};
 
 pub const CONTRACT_NAME: &str = "crates.io:usagechain-usage-proof";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -169,5 +170,5 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    migrations::migrate(deps)
+    Ok(bump_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }
