@@ -110,9 +110,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
         QueryMsg::Committee {} => to_json_binary(&query::committee(deps)?),
-        QueryMsg::Governance {} => {
-            to_json_binary(&GOV.info(deps.storage, &CONFIG.load(deps.storage)?.admin)?)
-        }
+        QueryMsg::Governance {} => to_json_binary(&GOV.info_of(deps.storage, &CONFIG)?),
         QueryMsg::PendingChanges {} => to_json_binary(&GOV.pending(deps.storage)?),
         QueryMsg::Terminal { terminal_id } => to_json_binary(&query::terminal(deps, terminal_id)?),
         QueryMsg::Terminals { start_after, limit } => {

@@ -55,10 +55,9 @@ pub fn execute(
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?)?,
-        QueryMsg::Governance {} => to_json_binary(&crate::state::GOV.info(
-            deps.storage,
-            &crate::state::CONFIG.load(deps.storage)?.admin,
-        )?)?,
+        QueryMsg::Governance {} => {
+            to_json_binary(&crate::state::GOV.info_of(deps.storage, &crate::state::CONFIG)?)?
+        }
         QueryMsg::PendingChanges {} => to_json_binary(&crate::state::GOV.pending(deps.storage)?)?,
         QueryMsg::Withdrawal { withdrawal_id } => {
             to_json_binary(&query::withdrawal(deps, withdrawal_id)?)?
