@@ -9,7 +9,8 @@ use crate::error::ContractError;
 use crate::state::{CONFIG, GOV};
 use crate::{execute, query};
 
-pub const CONTRACT_NAME: &str = "crates.io:usagechain-usage-proof";
+/// The cw2 name a migration checks: the package's own name.
+pub const CONTRACT_NAME: &str = concat!("crates.io:", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -10,7 +10,8 @@ use usage_common::msg::MigrateMsg;
 use crate::error::ContractError;
 use crate::{execute, query};
 
-pub const CONTRACT_NAME: &str = "crates.io:usagechain-withdrawal";
+/// The cw2 name a migration checks: the package's own name.
+pub const CONTRACT_NAME: &str = concat!("crates.io:", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg_attr(not(feature = "library"), entry_point)]
