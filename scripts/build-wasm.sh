@@ -6,13 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-# The five contracts, and a small test contract (tests/probe-contract) for the chain's tests.
+# The five contracts (package usagechain-<contract>, named as their cw2 name), and a small test
+# contract (tests/probe-contract, package usage-probe) for the chain's tests.
 CONTRACTS=(usage-proof period-proof settlement ledger withdrawal usage-probe)
 MAX_BYTES=$((800 * 1024))
 mkdir -p artifacts
 
 args=()
-for c in "${CONTRACTS[@]}"; do args+=(-p "$c"); done
+for c in "${CONTRACTS[@]}"; do
+  if [ "$c" = usage-probe ]; then args+=(-p "$c"); else args+=(-p "usagechain-$c"); fi
+done
 echo "==> cargo build --release --lib --target wasm32-unknown-unknown ${args[*]}"
 RUSTFLAGS="" cargo build --release --lib --target wasm32-unknown-unknown --locked "${args[@]}"
 

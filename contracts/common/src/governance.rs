@@ -7,7 +7,8 @@
 
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{
-    to_json_binary, Addr, CosmosMsg, Env, Event, Order, StdError, StdResult, Storage, WasmMsg,
+    to_json_binary, Addr, CosmosMsg, DepsMut, Env, Event, MessageInfo, Order, Response, StdError,
+    StdResult, Storage, WasmMsg,
 };
 use cw_storage_plus::{Item, Map};
 use serde::{de::DeserializeOwned, Serialize};
@@ -65,6 +66,17 @@ pub fn migrate_self(env: &Env, code_id: u64) -> StdResult<CosmosMsg> {
         msg: to_json_binary(&crate::msg::MigrateMsg {})?,
     }
     .into())
+}
+
+/// Applies a queued `Migrate { code_id }` change: the contract migrates itself to `code_id`.
+pub fn apply_migrate(env: &Env, code_id: u64) -> StdResult<Response> {
+    Ok(Response::new().add_message(migrate_self(env, code_id)?))
+}
+
+/// A contract's stored configuration, which holds its admin: governance reads the admin from it
+/// and stores it back with the new admin when the proposed one accepts.
+pub trait Administered: Serialize + DeserializeOwned {
+    fn admin_mut(&mut self) -> &mut Addr;
 }
 
 /// A change waiting in the timelock.
@@ -260,9 +272,53 @@ impl<C: Serialize + DeserializeOwned + Clone + std::fmt::Debug> Governance<C> {
         })
     }
 
+    /// Runs a contract's `Governance` message from start to end: loads the contract's
+    /// configuration from `config`, runs the step for its admin, stores the new admin when the
+    /// proposed one accepts, and hands a queued change whose time has come to `apply`, with the
+    /// configuration as loaded. The response holds what `apply` returned, then the step's event.
+    ///
+    /// Only `apply` differs between contracts: it applies the contract's own changes, and
+    /// `Timelock`/`Migrate` through [`Governance::apply_timelock`] and [`apply_migrate`].
+    pub fn execute<T: Administered, E: From<GovError> + From<StdError>>(
+        &self,
+        deps: DepsMut,
+        env: &Env,
+        info: &MessageInfo,
+        config: &Item<T>,
+        msg: GovernanceMsg<C>,
+        apply: impl FnOnce(DepsMut, T, C) -> Result<Response, E>,
+    ) -> Result<Response, E> {
+        let mut stored = config.load(deps.storage)?;
+        let api = deps.api;
+        let step = self.handle(
+            deps.storage,
+            stored.admin_mut(),
+            &info.sender,
+            env.block.time.seconds(),
+            msg,
+            &|a| api.addr_validate(a),
+        )?;
+        let (response, event) = match step {
+            Step::Done(event) => (Response::new(), event),
+            Step::NewAdmin(admin, event) => {
+                *stored.admin_mut() = admin;
+                config.save(deps.storage, &stored)?;
+                (Response::new(), event)
+            }
+            Step::Apply(change, event) => (apply(deps, stored, change)?, event),
+        };
+        Ok(response.add_event(event))
+    }
+
     /// Sets the delay itself (a queued change of its own).
     pub fn set_delay(&self, storage: &mut dyn Storage, delay: u64) -> StdResult<()> {
         self.delay.save(storage, &delay)
+    }
+
+    /// Applies a queued `Timelock { seconds }` change: later changes wait `seconds`.
+    pub fn apply_timelock(&self, storage: &mut dyn Storage, seconds: u64) -> StdResult<Response> {
+        self.set_delay(storage, seconds)?;
+        Ok(Response::new())
     }
 
     pub fn info(&self, storage: &dyn Storage, admin: &Addr) -> StdResult<GovernanceResponse> {
@@ -271,6 +327,16 @@ impl<C: Serialize + DeserializeOwned + Clone + std::fmt::Debug> Governance<C> {
             pending_admin: self.pending_admin.may_load(storage)?,
             timelock_seconds: self.delay(storage)?,
         })
+    }
+
+    /// [`Governance::info`] of a contract whose configuration (holding its admin) is `config`.
+    pub fn info_of<T: Administered>(
+        &self,
+        storage: &dyn Storage,
+        config: &Item<T>,
+    ) -> StdResult<GovernanceResponse> {
+        let mut stored = config.load(storage)?;
+        self.info(storage, stored.admin_mut())
     }
 
     /// Every queued change, oldest first (at most 100).

@@ -3,7 +3,7 @@
 use cosmwasm_std::{Addr, Api, DepsMut, Env, MessageInfo, Response, Uint128};
 use usage_common::client::query_committee;
 use usage_common::events::{ConfigUpdated, DepositCredited, FundsMoved, TypedEvent};
-use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
+use usage_common::governance::{apply_migrate, GovernanceError, GovernanceMsg};
 use usage_common::msg::ledger::LedgerChange;
 use usage_common::msg::ledger::{Deposit, InstantiateMsg};
 use usage_common::payload::DepositVoucher;
@@ -243,51 +243,29 @@ pub fn governance(
     info: MessageInfo,
     msg: GovernanceMsg<LedgerChange>,
 ) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let api = deps.api;
-    let step = GOV.handle(
-        deps.storage,
-        &config.admin,
-        &info.sender,
-        env.block.time.seconds(),
+    GOV.execute(
+        deps,
+        &env,
+        &info,
+        &CONFIG,
         msg,
-        &|a| api.addr_validate(a),
-    )?;
-    let (response, event) = match step {
-        Step::Done(event) => (Response::new(), event),
-        Step::NewAdmin(admin, event) => {
-            config.admin = admin;
-            CONFIG.save(deps.storage, &config)?;
-            (Response::new(), event)
-        }
-        Step::Apply(
+        |deps, mut config, change| match change {
             LedgerChange::Movers {
                 settlement,
                 withdrawal,
-            },
-            event,
-        ) => {
-            if let Some(s) = validate_opt(deps.api, settlement)? {
-                config.settlement = Some(s);
+            } => {
+                if let Some(s) = validate_opt(deps.api, settlement)? {
+                    config.settlement = Some(s);
+                }
+                if let Some(w) = validate_opt(deps.api, withdrawal)? {
+                    config.withdrawal = Some(w);
+                }
+                config.validate()?;
+                CONFIG.save(deps.storage, &config)?;
+                Ok(Response::new().add_event(ConfigUpdated::event("movers", &config.admin)))
             }
-            if let Some(w) = validate_opt(deps.api, withdrawal)? {
-                config.withdrawal = Some(w);
-            }
-            config.validate()?;
-            CONFIG.save(deps.storage, &config)?;
-            (
-                Response::new().add_event(ConfigUpdated::event("movers", &config.admin)),
-                event,
-            )
-        }
-        Step::Apply(LedgerChange::Timelock { seconds }, event) => {
-            GOV.init(deps.storage, seconds)?;
-            (Response::new(), event)
-        }
-        Step::Apply(LedgerChange::Migrate { code_id }, event) => (
-            Response::new().add_message(migrate_self(&env, code_id)?),
-            event,
-        ),
-    };
-    Ok(response.add_event(event))
+            LedgerChange::Timelock { seconds } => Ok(GOV.apply_timelock(deps.storage, seconds)?),
+            LedgerChange::Migrate { code_id } => Ok(apply_migrate(&env, code_id)?),
+        },
+    )
 }

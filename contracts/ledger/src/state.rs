@@ -33,6 +33,12 @@ pub enum Mover {
     Withdrawal,
 }
 
+impl usage_common::governance::Administered for Config {
+    fn admin_mut(&mut self) -> &mut Addr {
+        &mut self.admin
+    }
+}
+
 impl Config {
     /// Only the admin.
     pub fn authorize_admin(&self, sender: &Addr) -> Result<(), ContractError> {

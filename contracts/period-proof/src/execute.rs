@@ -3,7 +3,7 @@ use usage_common::client;
 use usage_common::events::{
     ConfigUpdated, DisputeOpened, DisputeResolved, PeriodProven, TypedEvent,
 };
-use usage_common::governance::{migrate_self, GovernanceMsg, Step};
+use usage_common::governance::{apply_migrate, GovernanceMsg};
 use usage_common::msg::ledger::{AccountResponse, QueryMsg as LedgerQuery};
 use usage_common::msg::period_proof::PeriodProofChange;
 use usage_common::msg::period_proof::{InstantiateMsg, PeriodProof, PeriodStatus};
@@ -394,58 +394,38 @@ pub fn governance(
     info: MessageInfo,
     msg: GovernanceMsg<PeriodProofChange>,
 ) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let api = deps.api;
-    let step = GOV.handle(
-        deps.storage,
-        &config.admin,
-        &info.sender,
-        env.block.time.seconds(),
+    GOV.execute(
+        deps,
+        &env,
+        &info,
+        &CONFIG,
         msg,
-        &|a| api.addr_validate(a),
-    )?;
-    let (response, event) = match step {
-        Step::Done(event) => (Response::new(), event),
-        Step::NewAdmin(admin, event) => {
-            config.admin = admin;
-            CONFIG.save(deps.storage, &config)?;
-            (Response::new(), event)
-        }
-        Step::Apply(
+        |deps, mut config, change| match change {
             PeriodProofChange::Timing {
                 grace_seconds,
                 dispute_window_seconds,
                 resolution_window_seconds,
                 dispute_bond,
-            },
-            event,
-        ) => {
-            if let Some(g) = grace_seconds {
-                config.grace_seconds = g;
+            } => {
+                if let Some(g) = grace_seconds {
+                    config.grace_seconds = g;
+                }
+                if let Some(w) = dispute_window_seconds {
+                    config.dispute_window_seconds = w;
+                }
+                if let Some(r) = resolution_window_seconds {
+                    config.resolution_window_seconds = r;
+                }
+                if let Some(b) = dispute_bond {
+                    config.dispute_bond = b;
+                }
+                CONFIG.save(deps.storage, &config)?;
+                Ok(Response::new().add_event(ConfigUpdated::event("timing", &config.admin)))
             }
-            if let Some(w) = dispute_window_seconds {
-                config.dispute_window_seconds = w;
+            PeriodProofChange::Timelock { seconds } => {
+                Ok(GOV.apply_timelock(deps.storage, seconds)?)
             }
-            if let Some(r) = resolution_window_seconds {
-                config.resolution_window_seconds = r;
-            }
-            if let Some(b) = dispute_bond {
-                config.dispute_bond = b;
-            }
-            CONFIG.save(deps.storage, &config)?;
-            (
-                Response::new().add_event(ConfigUpdated::event("timing", &config.admin)),
-                event,
-            )
-        }
-        Step::Apply(PeriodProofChange::Timelock { seconds }, event) => {
-            GOV.init(deps.storage, seconds)?;
-            (Response::new(), event)
-        }
-        Step::Apply(PeriodProofChange::Migrate { code_id }, event) => (
-            Response::new().add_message(migrate_self(&env, code_id)?),
-            event,
-        ),
-    };
-    Ok(response.add_event(event))
+            PeriodProofChange::Migrate { code_id } => Ok(apply_migrate(&env, code_id)?),
+        },
+    )
 }

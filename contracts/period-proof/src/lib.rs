@@ -11,7 +11,6 @@
 pub mod contract;
 pub mod error;
 mod execute;
-mod migrations;
 mod query;
 pub mod state;
 

@@ -6,7 +6,7 @@ use usage_common::events::{
     ConfigUpdated, FundsEscrowed, PayeeAccountSet, SettlementCleared, SettlementDeferred,
     SettlementFailed, SettlementInstructed, SettlementRequested, TypedEvent,
 };
-use usage_common::governance::{migrate_self, GovernanceMsg, Step};
+use usage_common::governance::{apply_migrate, GovernanceMsg};
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, QueryMsg as LedgerQuery,
 };
@@ -648,31 +648,17 @@ pub fn governance(
     info: MessageInfo,
     msg: GovernanceMsg<SettlementChange>,
 ) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let api = deps.api;
-    let step = GOV.handle(
-        deps.storage,
-        &config.admin,
-        &info.sender,
-        env.block.time.seconds(),
+    GOV.execute(
+        deps,
+        &env,
+        &info,
+        &CONFIG,
         msg,
-        &|a| api.addr_validate(a),
-    )?;
-    let (response, event) = match step {
-        Step::Done(event) => (Response::new(), event),
-        Step::NewAdmin(admin, event) => {
-            config.admin = admin;
-            CONFIG.save(deps.storage, &config)?;
-            (Response::new(), event)
-        }
-        Step::Apply(SettlementChange::Timelock { seconds }, event) => {
-            GOV.init(deps.storage, seconds)?;
-            (Response::new(), event)
-        }
-        Step::Apply(SettlementChange::Migrate { code_id }, event) => (
-            Response::new().add_message(migrate_self(&env, code_id)?),
-            event,
-        ),
-    };
-    Ok(response.add_event(event))
+        |deps, _, change| match change {
+            SettlementChange::Timelock { seconds } => {
+                Ok(GOV.apply_timelock(deps.storage, seconds)?)
+            }
+            SettlementChange::Migrate { code_id } => Ok(apply_migrate(&env, code_id)?),
+        },
+    )
 }

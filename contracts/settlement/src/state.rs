@@ -25,6 +25,12 @@ pub struct Config {
     pub currency: String,
 }
 
+impl usage_common::governance::Administered for Config {
+    fn admin_mut(&mut self) -> &mut Addr {
+        &mut self.admin
+    }
+}
+
 impl Config {
     pub fn authorize(&self, sender: &Addr) -> Result<(), ContractError> {
         if sender != self.admin {

@@ -1,14 +1,16 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use usage_common::migrate::bump_version;
 use usage_common::msg::usage_proof::{ExecuteMsg, InstantiateMsg, QueryMsg};
 use usage_common::msg::MigrateMsg;
 
 use crate::error::ContractError;
 use crate::state::{CONFIG, GOV};
-use crate::{execute, migrations, query};
+use crate::{execute, query};
 
-pub const CONTRACT_NAME: &str = "crates.io:usagechain-usage-proof";
+/// The cw2 name a migration checks: the package's own name.
+pub const CONTRACT_NAME: &str = concat!("crates.io:", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -109,9 +111,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
         QueryMsg::Committee {} => to_json_binary(&query::committee(deps)?),
-        QueryMsg::Governance {} => {
-            to_json_binary(&GOV.info(deps.storage, &CONFIG.load(deps.storage)?.admin)?)
-        }
+        QueryMsg::Governance {} => to_json_binary(&GOV.info_of(deps.storage, &CONFIG)?),
         QueryMsg::PendingChanges {} => to_json_binary(&GOV.pending(deps.storage)?),
         QueryMsg::Terminal { terminal_id } => to_json_binary(&query::terminal(deps, terminal_id)?),
         QueryMsg::Terminals { start_after, limit } => {
@@ -169,5 +169,5 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    migrations::migrate(deps)
+    Ok(bump_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }

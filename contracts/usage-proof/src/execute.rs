@@ -7,7 +7,7 @@ use usage_common::events::{
     LeaseClosed, LeaseOpened, MeasurementChanged, TerminalDeactivated, TerminalRegistered,
     TypedEvent, UsageBatchAccepted, UsageProofRecorded,
 };
-use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
+use usage_common::governance::{apply_migrate, GovernanceError, GovernanceMsg};
 use usage_common::merkle::{self, Frontier, SumNode};
 use usage_common::msg::usage_proof::UsageProofChange;
 use usage_common::msg::usage_proof::{BatchInfo, InstantiateMsg, TeeKind};
@@ -1006,43 +1006,26 @@ pub fn governance(
     info: MessageInfo,
     msg: GovernanceMsg<UsageProofChange>,
 ) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let api = deps.api;
-    let step = GOV.handle(
-        deps.storage,
-        &config.admin,
-        &info.sender,
-        env.block.time.seconds(),
+    GOV.execute(
+        deps,
+        &env,
+        &info,
+        &CONFIG,
         msg,
-        &|a| api.addr_validate(a),
-    )?;
-    match step {
-        Step::Done(event) => Ok(Response::new().add_event(event)),
-        Step::NewAdmin(admin, event) => {
-            config.admin = admin;
-            CONFIG.save(deps.storage, &config)?;
-            Ok(Response::new().add_event(event))
-        }
-        Step::Apply(change, event) => {
-            let response = match change {
-                UsageProofChange::AllowMeasurement { measurement } => {
-                    apply_measurement(deps, measurement, true)?
-                }
-                UsageProofChange::AcceptSoftwareTee {} => {
-                    config.accept_software_tee = true;
-                    CONFIG.save(deps.storage, &config)?;
-                    Response::new()
-                        .add_event(ConfigUpdated::event("accept_software_tee", &config.admin))
-                }
-                UsageProofChange::Timelock { seconds } => {
-                    GOV.init(deps.storage, seconds)?;
-                    Response::new()
-                }
-                UsageProofChange::Migrate { code_id } => {
-                    Response::new().add_message(migrate_self(&env, code_id)?)
-                }
-            };
-            Ok(response.add_event(event))
-        }
-    }
+        |deps, mut config, change| match change {
+            UsageProofChange::AllowMeasurement { measurement } => {
+                apply_measurement(deps, measurement, true)
+            }
+            UsageProofChange::AcceptSoftwareTee {} => {
+                config.accept_software_tee = true;
+                CONFIG.save(deps.storage, &config)?;
+                Ok(Response::new()
+                    .add_event(ConfigUpdated::event("accept_software_tee", &config.admin)))
+            }
+            UsageProofChange::Timelock { seconds } => {
+                Ok(GOV.apply_timelock(deps.storage, seconds)?)
+            }
+            UsageProofChange::Migrate { code_id } => Ok(apply_migrate(&env, code_id)?),
+        },
+    )
 }

@@ -9,7 +9,6 @@
 pub mod contract;
 pub mod error;
 mod execute;
-mod migrations;
 mod query;
 pub mod state;
 

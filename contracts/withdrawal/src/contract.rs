@@ -3,13 +3,15 @@
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use usage_common::migrate::bump_version;
 use usage_common::msg::withdrawal::{ExecuteMsg, InstantiateMsg, QueryMsg};
 use usage_common::msg::MigrateMsg;
 
 use crate::error::ContractError;
-use crate::{execute, migrations, query};
+use crate::{execute, query};
 
-pub const CONTRACT_NAME: &str = "crates.io:usagechain-withdrawal";
+/// The cw2 name a migration checks: the package's own name.
+pub const CONTRACT_NAME: &str = concat!("crates.io:", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -54,10 +56,9 @@ pub fn execute(
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?)?,
-        QueryMsg::Governance {} => to_json_binary(&crate::state::GOV.info(
-            deps.storage,
-            &crate::state::CONFIG.load(deps.storage)?.admin,
-        )?)?,
+        QueryMsg::Governance {} => {
+            to_json_binary(&crate::state::GOV.info_of(deps.storage, &crate::state::CONFIG)?)?
+        }
         QueryMsg::PendingChanges {} => to_json_binary(&crate::state::GOV.pending(deps.storage)?)?,
         QueryMsg::Withdrawal { withdrawal_id } => {
             to_json_binary(&query::withdrawal(deps, withdrawal_id)?)?
@@ -78,5 +79,5 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    migrations::migrate(deps)
+    Ok(bump_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?)
 }

@@ -1,4 +1,4 @@
-use cosmwasm_std::{OverflowError, StdError, Uint128};
+use cosmwasm_std::{OverflowError, Uint128};
 use thiserror::Error;
 use usage_common::CommitteeError;
 
@@ -85,17 +85,4 @@ pub enum ContractError {
     },
 }
 
-impl From<StdError> for ContractError {
-    fn from(e: StdError) -> Self {
-        ContractError::Std(e.to_string())
-    }
-}
-
-impl From<usage_common::governance::GovError> for ContractError {
-    fn from(e: usage_common::governance::GovError) -> Self {
-        match e {
-            usage_common::governance::GovError::Governance(g) => ContractError::Governance(g),
-            usage_common::governance::GovError::Std(s) => ContractError::Std(s),
-        }
-    }
-}
+usage_common::contract_error_conversions!(ContractError);

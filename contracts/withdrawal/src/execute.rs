@@ -8,7 +8,7 @@ use usage_common::events::{
     ConfigUpdated, TypedEvent, WithdrawalCancelled, WithdrawalCompleted, WithdrawalFailed,
     WithdrawalInstructed, WithdrawalReleased, WithdrawalRequested,
 };
-use usage_common::governance::{migrate_self, GovernanceError, GovernanceMsg, Step};
+use usage_common::governance::{apply_migrate, GovernanceError, GovernanceMsg};
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, QueryMsg as LedgerQuery,
 };
@@ -402,40 +402,23 @@ pub fn governance(
     info: MessageInfo,
     msg: GovernanceMsg<WithdrawalChange>,
 ) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let api = deps.api;
-    let step = GOV.handle(
-        deps.storage,
-        &config.admin,
-        &info.sender,
-        env.block.time.seconds(),
+    GOV.execute(
+        deps,
+        &env,
+        &info,
+        &CONFIG,
         msg,
-        &|a| api.addr_validate(a),
-    )?;
-    let (response, event) = match step {
-        Step::Done(event) => (Response::new(), event),
-        Step::NewAdmin(admin, event) => {
-            config.admin = admin;
-            CONFIG.save(deps.storage, &config)?;
-            (Response::new(), event)
-        }
-        Step::Apply(WithdrawalChange::Limits { limits }, event) => {
-            validate_limits(&limits)?;
-            config.limits = limits;
-            CONFIG.save(deps.storage, &config)?;
-            (
-                Response::new().add_event(ConfigUpdated::event("update_limits", &config.admin)),
-                event,
-            )
-        }
-        Step::Apply(WithdrawalChange::Timelock { seconds }, event) => {
-            GOV.init(deps.storage, seconds)?;
-            (Response::new(), event)
-        }
-        Step::Apply(WithdrawalChange::Migrate { code_id }, event) => (
-            Response::new().add_message(migrate_self(&env, code_id)?),
-            event,
-        ),
-    };
-    Ok(response.add_event(event))
+        |deps, mut config, change| match change {
+            WithdrawalChange::Limits { limits } => {
+                validate_limits(&limits)?;
+                config.limits = limits;
+                CONFIG.save(deps.storage, &config)?;
+                Ok(Response::new().add_event(ConfigUpdated::event("update_limits", &config.admin)))
+            }
+            WithdrawalChange::Timelock { seconds } => {
+                Ok(GOV.apply_timelock(deps.storage, seconds)?)
+            }
+            WithdrawalChange::Migrate { code_id } => Ok(apply_migrate(&env, code_id)?),
+        },
+    )
 }

@@ -28,6 +28,12 @@ pub struct Config {
     pub paused: bool,
 }
 
+impl usage_common::governance::Administered for Config {
+    fn admin_mut(&mut self) -> &mut Addr {
+        &mut self.admin
+    }
+}
+
 impl Config {
     /// Only the admin.
     pub fn authorize(&self, sender: &Addr) -> Result<(), ContractError> {

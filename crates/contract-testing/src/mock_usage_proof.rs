@@ -26,6 +26,19 @@ pub struct MockInstantiateMsg {
     pub grace_seconds: u64,
 }
 
+impl MockInstantiateMsg {
+    /// A stand-in that matters only for its committee (and the reserves it answers, zero unless
+    /// set): its timing is C1's usual 10 s windows, 60 s periods and 30 s grace.
+    pub fn holding(committee: Committee) -> Self {
+        MockInstantiateMsg {
+            committee,
+            window_seconds: 10,
+            period_seconds: 60,
+            grace_seconds: 30,
+        }
+    }
+}
+
 #[cw_serde]
 pub enum MockExecuteMsg {
     /// Appends a record to its (provider, tenant, period) accumulator, as `SubmitBatch` does.

@@ -2,11 +2,8 @@
 //! real BLS12-381 keys, and typed action helpers: each returns the called contract's own
 //! `ContractError`, so scenarios assert `Err(ContractError::X { .. })`.
 
-use std::any::Any;
-use std::cell::RefCell;
-
-use cosmwasm_std::{Addr, Binary, HexBinary, StdError, StdResult, Timestamp, Uint128};
-use cw_multi_test::{App, AppBuilder, AppResponse, ContractWrapper, Executor, MockApiBech32};
+use cosmwasm_std::{Addr, Binary, HexBinary, StdResult, Timestamp, Uint128};
+use cw_multi_test::{App, AppBuilder, AppResponse, Executor, MockApiBech32};
 use serde::{de::DeserializeOwned, Serialize};
 use usage_common::merkle;
 use usage_common::msg::{ledger as c4, period_proof as c2, settlement as c3, usage_proof as c1};
@@ -16,6 +13,7 @@ use usage_common::payload::{
 };
 use usage_common::record::{encode_batch, Metric, Metrics, UsageRecord};
 use usage_common::ThresholdSignature;
+use usage_contract_testing::{capturing_entry_points, typed};
 use usage_signer::SigningCommittee;
 
 pub use ledger::ContractError as LedgerError;
@@ -47,81 +45,27 @@ pub const PER_REQUEST_LIMIT: u128 = 50_000;
 pub const ROLLING_LIMIT: u128 = 80_000;
 pub const DELAY: u64 = 3_600;
 
-thread_local! {
-    /// The typed error of the last contract entry point that failed on this thread.
-    static LAST_ERROR: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
-}
-
-/// cw-multi-test turns a contract's error into text; the suite's entry-point wrappers keep the
-/// typed error here first, so helpers can hand it back.
-fn capture<T, E: std::fmt::Display + 'static>(r: Result<T, E>) -> StdResult<T> {
-    r.map_err(|e| {
-        let text = e.to_string();
-        LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(Box::new(e)));
-        StdError::msg(text)
-    })
-}
-
-/// Runs one call and returns the typed error the called contract itself returned. Panics if the
-/// failure came from elsewhere (another contract, the framework), which fails the test.
-pub fn typed<E: std::fmt::Debug + 'static>(
-    call: impl FnOnce() -> StdResult<AppResponse>,
-) -> Result<AppResponse, E> {
-    LAST_ERROR.with(|slot| slot.borrow_mut().take());
-    let r = call();
-    let captured = LAST_ERROR.with(|slot| slot.borrow_mut().take());
-    match r {
-        Ok(res) => Ok(res),
-        Err(err) => match captured.map(|b| b.downcast::<E>()) {
-            Some(Ok(typed)) => Err(*typed),
-            _ => panic!("not a {} error: {err:?}", std::any::type_name::<E>()),
-        },
-    }
-}
-
-macro_rules! capturing_entry_points {
-    ($module:ident, $krate:ident, $msgs:path) => {
-        /// The contract's entry points, keeping its typed error for [`typed`].
-        mod $module {
-            use super::capture;
-            use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
-            use usage_common::msg::MigrateMsg;
-            use $msgs as m;
-
-            pub fn instantiate(
-                deps: DepsMut,
-                env: Env,
-                info: MessageInfo,
-                msg: m::InstantiateMsg,
-            ) -> StdResult<Response> {
-                capture($krate::contract::instantiate(deps, env, info, msg))
-            }
-
-            pub fn execute(
-                deps: DepsMut,
-                env: Env,
-                info: MessageInfo,
-                msg: m::ExecuteMsg,
-            ) -> StdResult<Response> {
-                capture($krate::contract::execute(deps, env, info, msg))
-            }
-
-            pub fn query(deps: Deps, env: Env, msg: m::QueryMsg) -> StdResult<Binary> {
-                capture($krate::contract::query(deps, env, msg))
-            }
-
-            pub fn migrate(deps: DepsMut, env: Env, msg: MigrateMsg) -> StdResult<Response> {
-                capture($krate::contract::migrate(deps, env, msg))
-            }
-        }
-    };
-}
-
-capturing_entry_points!(c1_entry, usage_proof, usage_common::msg::usage_proof);
-capturing_entry_points!(c2_entry, period_proof, usage_common::msg::period_proof);
-capturing_entry_points!(c3_entry, settlement, usage_common::msg::settlement);
-capturing_entry_points!(c4_entry, ledger, usage_common::msg::ledger);
-capturing_entry_points!(c5_entry, withdrawal, usage_common::msg::withdrawal);
+capturing_entry_points!(
+    c1_entry,
+    usage_proof::contract,
+    usage_common::msg::usage_proof
+);
+capturing_entry_points!(
+    c2_entry,
+    period_proof::contract,
+    usage_common::msg::period_proof
+);
+capturing_entry_points!(
+    c3_entry,
+    settlement::contract,
+    usage_common::msg::settlement
+);
+capturing_entry_points!(c4_entry, ledger::contract, usage_common::msg::ledger);
+capturing_entry_points!(
+    c5_entry,
+    withdrawal::contract,
+    usage_common::msg::withdrawal
+);
 
 pub struct Suite {
     pub app: TestApp,
@@ -155,26 +99,11 @@ impl Suite {
         let admin = app.api().addr_make("admin");
         let committee = SigningCommittee::deterministic("suite", 1, 4, 3);
 
-        let c1_code = app.store_code(Box::new(
-            ContractWrapper::new(c1_entry::execute, c1_entry::instantiate, c1_entry::query)
-                .with_migrate(c1_entry::migrate),
-        ));
-        let c2_code = app.store_code(Box::new(
-            ContractWrapper::new(c2_entry::execute, c2_entry::instantiate, c2_entry::query)
-                .with_migrate(c2_entry::migrate),
-        ));
-        let c3_code = app.store_code(Box::new(
-            ContractWrapper::new(c3_entry::execute, c3_entry::instantiate, c3_entry::query)
-                .with_migrate(c3_entry::migrate),
-        ));
-        let c4_code = app.store_code(Box::new(
-            ContractWrapper::new(c4_entry::execute, c4_entry::instantiate, c4_entry::query)
-                .with_migrate(c4_entry::migrate),
-        ));
-        let c5_code = app.store_code(Box::new(
-            ContractWrapper::new(c5_entry::execute, c5_entry::instantiate, c5_entry::query)
-                .with_migrate(c5_entry::migrate),
-        ));
+        let c1_code = app.store_code(c1_entry::contract());
+        let c2_code = app.store_code(c2_entry::contract());
+        let c3_code = app.store_code(c3_entry::contract());
+        let c4_code = app.store_code(c4_entry::contract());
+        let c5_code = app.store_code(c5_entry::contract());
 
         let c1 = app
             .instantiate_contract(
@@ -336,6 +265,7 @@ impl Suite {
             .sign_quorum(CHAIN_ID, contract.as_str(), payload)
     }
 
+    #[track_caller]
     pub fn query<Q: Serialize, R: DeserializeOwned>(&self, contract: &Addr, msg: &Q) -> R {
         self.app
             .wrap()
@@ -345,6 +275,7 @@ impl Suite {
 
     // ---- C1 ----
 
+    #[track_caller]
     pub fn exec_c1(
         &mut self,
         sender: &Addr,
@@ -400,6 +331,7 @@ impl Suite {
     }
 
     /// Registers `term-000` … and returns their ids.
+    #[track_caller]
     pub fn register_terminals(&mut self, n: usize) -> Vec<String> {
         (0..n)
             .map(|i| {
@@ -428,6 +360,7 @@ impl Suite {
         }
     }
 
+    #[track_caller]
     pub fn digest(records: &[UsageRecord]) -> UsageBatchDigest {
         let leaves: Vec<merkle::Hash> = records
             .iter()
@@ -458,6 +391,7 @@ impl Suite {
         self.submit_signed(records, sig)
     }
 
+    #[track_caller]
     pub fn proof(&self, terminal: &str, window: u64) -> Option<c1::FirstProof> {
         let r: c1::ProofResponse = self.query(
             &self.c1,
@@ -471,6 +405,7 @@ impl Suite {
 
     // ---- C2 ----
 
+    #[track_caller]
     pub fn exec_c2(
         &mut self,
         sender: &Addr,
@@ -490,6 +425,7 @@ impl Suite {
         self.exec_c2(&admin, &msg)
     }
 
+    #[track_caller]
     pub fn period_proof(&self, period_start: u64) -> Option<c2::PeriodProof> {
         let r: c2::PeriodProofResponse = self.query(
             &self.c2,
@@ -540,6 +476,7 @@ impl Suite {
     }
 
     /// The suite's (provider, tenant) accumulator of a period in C1.
+    #[track_caller]
     pub fn accumulator(&self, period_start: u64) -> c1::AccumulatorResponse {
         self.query(
             &self.c1,
@@ -552,6 +489,7 @@ impl Suite {
     }
 
     /// Whether C1's inclusion proof of (terminal, window) verifies against C2's sealed period.
+    #[track_caller]
     pub fn included_in_second_proof(&self, terminal: &str, window: u64) -> bool {
         let p: c1::InclusionProofResponse = self.query(
             &self.c1,
@@ -576,6 +514,7 @@ impl Suite {
 
     // ---- C3 ----
 
+    #[track_caller]
     pub fn exec_c3(
         &mut self,
         sender: &Addr,
@@ -585,6 +524,7 @@ impl Suite {
         typed(|| self.app.execute_contract(sender.clone(), c3, msg, &[]))
     }
 
+    #[track_caller]
     pub fn set_payee(&mut self) {
         let provider = self.provider.clone();
         self.exec_c3(
@@ -609,6 +549,7 @@ impl Suite {
         self.exec_c3(&admin, &msg)
     }
 
+    #[track_caller]
     pub fn settlement(&self, id: u64) -> Option<c3::Settlement> {
         let r: c3::SettlementResponse =
             self.query(&self.c3, &c3::QueryMsg::Settlement { settlement_id: id });
@@ -617,6 +558,7 @@ impl Suite {
 
     // ---- C4 ----
 
+    #[track_caller]
     pub fn exec_c4(
         &mut self,
         sender: &Addr,
@@ -656,6 +598,7 @@ impl Suite {
         self.submit_deposit(v, sig)
     }
 
+    #[track_caller]
     pub fn account(&self, who: &Addr) -> c4::AccountResponse {
         self.query(
             &self.c4,
@@ -665,12 +608,14 @@ impl Suite {
         )
     }
 
+    #[track_caller]
     pub fn supply(&self) -> c4::TotalSupplyResponse {
         self.query(&self.c4, &c4::QueryMsg::TotalSupply {})
     }
 
     // ---- C5 ----
 
+    #[track_caller]
     pub fn exec_c5(
         &mut self,
         sender: &Addr,
@@ -694,6 +639,7 @@ impl Suite {
         )
     }
 
+    #[track_caller]
     pub fn withdrawal(&self, id: u64) -> Option<c5::Withdrawal> {
         let r: c5::WithdrawalResponse =
             self.query(&self.c5, &c5::QueryMsg::Withdrawal { withdrawal_id: id });

@@ -1,110 +1,26 @@
-//! The C4 test suite: a mock C1 holding a committee, the ledger, and typed action helpers.
-//!
-//! cw-multi-test 3 turns a contract's error into a string. To let tests assert the typed error, the
-//! ledger is wrapped in functions that keep the last `ContractError` in a thread-local slot (each
-//! test runs on its own thread) and hand the string to cw-multi-test; the helpers read the slot.
-
-use std::cell::RefCell;
+//! The C4 test suite: the C1 stand-in holding a committee, the ledger, and typed action helpers
+//! that return the ledger's own `ContractError`.
 
 use cosmwasm_std::testing::MockApi;
-use cosmwasm_std::{
-    to_json_binary, Addr, Binary, Deps, DepsMut, Env, MessageInfo, Record, Response, StdError,
-    StdResult, Uint128,
-};
-use cw_multi_test::{no_init, App, AppBuilder, AppResponse, ContractWrapper, Executor};
-use cw_storage_plus::Item;
+use cosmwasm_std::{Addr, Record, Uint128};
+use cw_multi_test::{no_init, App, AppBuilder, AppResponse, Executor};
 use usage_common::msg::ledger::{
     AccountResponse, DepositResponse, ExecuteMsg, InstantiateMsg, QueryMsg, TotalSupplyResponse,
 };
-use usage_common::msg::usage_proof::{CommitteeResponse, QueryMsg as UsageProofQuery};
 use usage_common::msg::MigrateMsg;
 use usage_common::payload::DepositVoucher;
-use usage_common::{Committee, ThresholdSignature};
+use usage_common::ThresholdSignature;
+use usage_contract_testing::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
+use usage_contract_testing::{capturing_entry_points, typed};
 use usage_signer::SigningCommittee;
 
-use crate::contract;
 use crate::error::ContractError;
 
 pub const CURRENCY: &str = "CNY";
 
 pub type TestApp = App;
 
-thread_local! {
-    static LAST_ERROR: RefCell<Option<ContractError>> = const { RefCell::new(None) };
-}
-
-fn keep<T>(r: Result<T, ContractError>) -> Result<T, String> {
-    r.map_err(|e| {
-        let text = e.to_string();
-        LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(e));
-        text
-    })
-}
-
-fn ledger_instantiate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, String> {
-    keep(contract::instantiate(deps, env, info, msg))
-}
-
-fn ledger_execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, String> {
-    keep(contract::execute(deps, env, info, msg))
-}
-
-fn ledger_query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, String> {
-    keep(contract::query(deps, env, msg))
-}
-
-fn ledger_migrate(deps: DepsMut, env: Env, msg: MigrateMsg) -> Result<Response, String> {
-    keep(contract::migrate(deps, env, msg))
-}
-
-/// The ledger's outcome with its typed error, taken from the slot the wrappers fill.
-pub fn typed(r: StdResult<AppResponse>) -> Result<AppResponse, ContractError> {
-    let captured = LAST_ERROR.with(|slot| slot.borrow_mut().take());
-    match r {
-        Ok(resp) => Ok(resp),
-        Err(e) => Err(captured.unwrap_or_else(|| panic!("no typed ledger error for: {e}"))),
-    }
-}
-
-fn clear_error() {
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = None);
-}
-
-/// A stand-in for C1 usage-proof that only holds a committee: instantiate and execute both set it.
-pub mod mock_usage_proof {
-    use super::*;
-
-    const COMMITTEE: Item<Committee> = Item::new("committee");
-
-    pub fn set(
-        deps: DepsMut,
-        _env: Env,
-        _info: MessageInfo,
-        msg: Committee,
-    ) -> StdResult<Response> {
-        COMMITTEE.save(deps.storage, &msg)?;
-        Ok(Response::new())
-    }
-
-    pub fn query(deps: Deps, _env: Env, msg: UsageProofQuery) -> StdResult<Binary> {
-        match msg {
-            UsageProofQuery::Committee {} => to_json_binary(&CommitteeResponse {
-                committee: COMMITTEE.load(deps.storage)?,
-            }),
-            other => Err(StdError::msg(format!("mock C1 does not answer {other:?}"))),
-        }
-    }
-}
+capturing_entry_points!(entry, crate::contract, usage_common::msg::ledger);
 
 pub struct Suite {
     pub app: TestApp,
@@ -122,6 +38,7 @@ pub struct Suite {
 
 impl Suite {
     /// A ledger in CNY with a 4-member, threshold-3 committee of epoch 1 in the mock C1.
+    #[track_caller]
     pub fn new() -> Self {
         let mut app: TestApp = AppBuilder::new()
             .with_api(MockApi::default().with_prefix("usage"))
@@ -131,26 +48,19 @@ impl Suite {
         let settlement = app.api().addr_make("settlement");
         let withdrawal = app.api().addr_make("withdrawal");
 
-        let c1_code = app.store_code(Box::new(ContractWrapper::new(
-            mock_usage_proof::set,
-            mock_usage_proof::set,
-            mock_usage_proof::query,
-        )));
+        let c1_code = app.store_code(mock_usage_proof::contract());
         let usage_proof = app
             .instantiate_contract(
                 c1_code,
                 admin.clone(),
-                &committee.committee(),
+                &MockInstantiateMsg::holding(committee.committee()),
                 &[],
                 "c1",
                 None,
             )
             .expect("mock C1 instantiates");
 
-        let ledger_code = app.store_code(Box::new(
-            ContractWrapper::new(ledger_execute, ledger_instantiate, ledger_query)
-                .with_migrate(ledger_migrate),
-        ));
+        let ledger_code = app.store_code(entry::contract());
         let ledger = app
             .instantiate_contract(
                 ledger_code,
@@ -213,12 +123,15 @@ impl Suite {
     }
 
     /// Replaces the committee C1 answers with.
+    #[track_caller]
     pub fn rotate_committee(&mut self, next: SigningCommittee) {
         self.app
             .execute_contract(
                 self.admin.clone(),
                 self.usage_proof.clone(),
-                &next.committee(),
+                &MockExecuteMsg::SetCommittee {
+                    committee: next.committee(),
+                },
                 &[],
             )
             .expect("mock C1 takes the committee");
@@ -227,18 +140,19 @@ impl Suite {
 
     // ---- actions ----
 
+    #[track_caller]
     pub fn execute(
         &mut self,
         sender: &Addr,
         msg: &ExecuteMsg,
     ) -> Result<AppResponse, ContractError> {
-        clear_error();
-        let r = self
-            .app
-            .execute_contract(sender.clone(), self.ledger.clone(), msg, &[]);
-        typed(r)
+        typed(|| {
+            self.app
+                .execute_contract(sender.clone(), self.ledger.clone(), msg, &[])
+        })
     }
 
+    #[track_caller]
     pub fn deposit(
         &mut self,
         voucher: &DepositVoucher,
@@ -255,6 +169,7 @@ impl Suite {
     }
 
     /// A correctly signed deposit.
+    #[track_caller]
     pub fn deposit_signed(
         &mut self,
         bank_ref: &str,
@@ -266,6 +181,7 @@ impl Suite {
         self.deposit(&v, &sig)
     }
 
+    #[track_caller]
     pub fn lock(
         &mut self,
         sender: &Addr,
@@ -281,6 +197,7 @@ impl Suite {
         )
     }
 
+    #[track_caller]
     pub fn unlock(
         &mut self,
         sender: &Addr,
@@ -296,6 +213,7 @@ impl Suite {
         )
     }
 
+    #[track_caller]
     pub fn debit(
         &mut self,
         sender: &Addr,
@@ -311,19 +229,21 @@ impl Suite {
         )
     }
 
+    #[track_caller]
     pub fn migrate(&mut self) -> Result<AppResponse, ContractError> {
-        clear_error();
-        let r = self.app.migrate_contract(
-            self.admin.clone(),
-            self.ledger.clone(),
-            &MigrateMsg {},
-            self.ledger_code,
-        );
-        typed(r)
+        typed(|| {
+            self.app.migrate_contract(
+                self.admin.clone(),
+                self.ledger.clone(),
+                &MigrateMsg {},
+                self.ledger_code,
+            )
+        })
     }
 
     // ---- queries ----
 
+    #[track_caller]
     pub fn query<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
         self.app
             .wrap()
@@ -331,21 +251,25 @@ impl Suite {
             .expect("ledger query answers")
     }
 
+    #[track_caller]
     pub fn account(&self, owner: &Addr) -> AccountResponse {
         self.query(&QueryMsg::Account {
             address: owner.to_string(),
         })
     }
 
+    #[track_caller]
     pub fn account_of(&self, owner: &Addr) -> (u128, u128) {
         let a = self.account(owner);
         (a.available.u128(), a.locked.u128())
     }
 
+    #[track_caller]
     pub fn totals(&self) -> TotalSupplyResponse {
         self.query(&QueryMsg::TotalSupply {})
     }
 
+    #[track_caller]
     pub fn deposit_record(&self, bank_ref: &str) -> DepositResponse {
         self.query(&QueryMsg::Deposit {
             bank_ref: bank_ref.to_string(),

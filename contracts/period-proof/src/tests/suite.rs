@@ -1,17 +1,11 @@
 //! The C2 test suite: a cw-multi-test app with the C1 stand-in and C2, a real BLS committee, and
-//! typed action helpers that return C2's own `ContractError`.
-//!
-//! cw-multi-test 3 turns a contract's error into a `StdError` message, so the typed error cannot be
-//! downcast from the app's result. The entry points registered here therefore keep the last typed
-//! error of C2 in a thread-local (tests run one per thread), and each helper hands it back.
+//! typed action helpers that return C2's own `ContractError` (an error that did not come from C2
+//! comes back as `ContractError::Std`).
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{
-    Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, Timestamp, Uint128,
-};
-use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{Addr, Timestamp, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use usage_common::governance::GovernanceMsg;
 use usage_common::merkle::SumNode;
 use usage_common::msg::period_proof::PeriodProofChange;
@@ -23,11 +17,11 @@ use usage_common::msg::MigrateMsg;
 use usage_common::payload::{DisputeOutcome, DisputeResolution};
 use usage_common::record::{Metrics, Totals, UsageRecord};
 use usage_common::ThresholdSignature;
+use usage_contract_testing::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
+use usage_contract_testing::{capturing_entry_points, typed_or};
 use usage_signer::SigningCommittee;
 
-use crate::contract;
 use crate::ContractError;
-use usage_contract_testing::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
 
 pub const WINDOW: u64 = 10;
 pub const PERIOD: u64 = 60;
@@ -41,58 +35,7 @@ pub const RESOLUTION_WINDOW: u64 = 600;
 /// A period start (a multiple of `PERIOD`); the suite starts inside this period.
 pub const P0: u64 = 1_700_000_040;
 
-thread_local! {
-    static LAST_ERROR: RefCell<Option<ContractError>> = const { RefCell::new(None) };
-}
-
-fn keep<T>(r: Result<T, ContractError>) -> Result<T, String> {
-    r.map_err(|e| {
-        let text = e.to_string();
-        LAST_ERROR.with(|l| *l.borrow_mut() = Some(e));
-        text
-    })
-}
-
-fn instantiate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, String> {
-    keep(contract::instantiate(deps, env, info, msg))
-}
-
-fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, String> {
-    keep(contract::execute(deps, env, info, msg))
-}
-
-fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, String> {
-    keep(contract::query(deps, env, msg))
-}
-
-fn migrate(deps: DepsMut, env: Env, msg: MigrateMsg) -> Result<Response, String> {
-    keep(contract::migrate(deps, env, msg))
-}
-
-pub fn period_proof_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate))
-}
-
-fn clear_error() {
-    LAST_ERROR.with(|l| l.borrow_mut().take());
-}
-
-/// The typed error C2 returned, or the app's error as `Std` if it did not come from C2.
-fn typed(err: StdError) -> ContractError {
-    LAST_ERROR
-        .with(|l| l.borrow_mut().take())
-        .unwrap_or_else(|| ContractError::Std(err.to_string()))
-}
+capturing_entry_points!(entry, crate::contract, usage_common::msg::period_proof);
 
 pub struct SuiteBuilder {
     grace_seconds: u64,
@@ -114,6 +57,7 @@ impl SuiteBuilder {
         self
     }
 
+    #[track_caller]
     pub fn build(self) -> Suite {
         let mut app = App::default();
         app.update_block(|b| b.time = Timestamp::from_seconds(P0 + 5));
@@ -138,7 +82,7 @@ impl SuiteBuilder {
                 None,
             )
             .expect("instantiate c1 stand-in");
-        let code_id = app.store_code(period_proof_contract());
+        let code_id = app.store_code(entry::contract());
         let period_proof = app
             .instantiate_contract(
                 code_id,
@@ -218,6 +162,7 @@ impl Suite {
 
     /// Records `n` first proofs of the suite's (provider, tenant) in the period starting at
     /// `period_start` (one per window, from the first), and returns their totals.
+    #[track_caller]
     pub fn record_period(&mut self, period_start: u64, n: u64) -> Totals {
         let (provider, tenant) = (self.provider.clone(), self.tenant.to_string());
         let mut totals = Totals::default();
@@ -237,6 +182,7 @@ impl Suite {
     }
 
     /// Records one first proof in C1 (the stand-in) and keeps its leaf.
+    #[track_caller]
     pub fn record(&mut self, provider: &Addr, record: UsageRecord) {
         let period = record.window_start - record.window_start % PERIOD;
         self.leaves
@@ -275,10 +221,13 @@ impl Suite {
         sender: &Addr,
         msg: ExecuteMsg,
     ) -> Result<AppResponse, ContractError> {
-        clear_error();
-        self.app
-            .execute_contract(sender.clone(), self.period_proof.clone(), &msg, &[])
-            .map_err(typed)
+        typed_or(
+            || {
+                self.app
+                    .execute_contract(sender.clone(), self.period_proof.clone(), &msg, &[])
+            },
+            ContractError::from,
+        )
     }
 
     /// `ProvePeriod` of the suite's (provider, tenant), sent by a third party.
@@ -383,17 +332,20 @@ impl Suite {
     }
 
     pub fn migrate(&mut self) -> Result<AppResponse, ContractError> {
-        clear_error();
-        self.app
-            .migrate_contract(
-                self.admin.clone(),
-                self.period_proof.clone(),
-                &MigrateMsg {},
-                self.code_id,
-            )
-            .map_err(typed)
+        typed_or(
+            || {
+                self.app.migrate_contract(
+                    self.admin.clone(),
+                    self.period_proof.clone(),
+                    &MigrateMsg {},
+                    self.code_id,
+                )
+            },
+            ContractError::from,
+        )
     }
 
+    #[track_caller]
     pub fn config(&self) -> ConfigResponse {
         self.app
             .wrap()
@@ -401,6 +353,7 @@ impl Suite {
             .expect("config")
     }
 
+    #[track_caller]
     pub fn proof(&self, period_start: u64) -> Option<PeriodProof> {
         let resp: PeriodProofResponse = self
             .app
@@ -417,6 +370,7 @@ impl Suite {
         resp.proof
     }
 
+    #[track_caller]
     pub fn verify_inclusion(
         &self,
         period_start: u64,
@@ -444,6 +398,7 @@ impl Suite {
 
     /// A proven period `P0` with three first proofs; returns its totals. Time is then just after
     /// the proof.
+    #[track_caller]
     pub fn proven_period(&mut self) -> Totals {
         let totals = self.record_period(P0, 3);
         self.set_time(P0 + PERIOD + GRACE);

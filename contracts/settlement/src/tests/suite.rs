@@ -1,18 +1,9 @@
 //! The C3 test suite: a cw-multi-test app with the C1 stand-in, the real C2 period-proof and C4
 //! ledger contracts, C3, and a real BLS committee (4 members, threshold 3). Action helpers return
-//! C3's own `ContractError`.
-//!
-//! cw-multi-test 3 turns a contract's error into a `StdError` message, so the typed error cannot be
-//! downcast from the app's result. The entry points of C3 registered here therefore keep the last
-//! typed error in a thread-local (tests run one per thread), and each helper hands it back; an error
-//! raised by another contract comes back as `ContractError::Std` with its message.
+//! C3's own `ContractError`; an error raised by another contract comes back as
+//! `ContractError::Std` with its message.
 
-use std::cell::RefCell;
-
-use cosmwasm_std::{
-    Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError, StdResult, Timestamp,
-    Uint128,
-};
+use cosmwasm_std::{Addr, Empty, StdResult, Timestamp, Uint128};
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
 use usage_common::governance::DEFAULT_TIMELOCK_SECONDS;
 use usage_common::msg::ledger::{
@@ -35,11 +26,11 @@ use usage_common::payload::{
 };
 use usage_common::record::{Metric, Metrics, Totals, UsageRecord};
 use usage_common::{Committee, ThresholdSignature};
+use usage_contract_testing::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
+use usage_contract_testing::{capturing_entry_points, typed_or};
 use usage_signer::SigningCommittee;
 
-use crate::contract;
 use crate::ContractError;
-use usage_contract_testing::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
 
 pub const WINDOW: u64 = 10;
 pub const PERIOD: u64 = 60;
@@ -56,48 +47,9 @@ pub const PAYEE_ACCOUNT: &str = "CN0012345678901234";
 /// memory 15360/64 = 240.
 pub const PRICE_OF_3: u128 = 966;
 
-thread_local! {
-    static LAST_ERROR: RefCell<Option<ContractError>> = const { RefCell::new(None) };
-}
+capturing_entry_points!(entry, crate::contract, usage_common::msg::settlement);
 
-fn keep<T>(r: Result<T, ContractError>) -> Result<T, String> {
-    r.map_err(|e| {
-        let text = e.to_string();
-        LAST_ERROR.with(|l| *l.borrow_mut() = Some(e));
-        text
-    })
-}
-
-fn instantiate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, String> {
-    keep(contract::instantiate(deps, env, info, msg))
-}
-
-fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, String> {
-    keep(contract::execute(deps, env, info, msg))
-}
-
-fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, String> {
-    keep(contract::query(deps, env, msg))
-}
-
-fn migrate(deps: DepsMut, env: Env, msg: MigrateMsg) -> Result<Response, String> {
-    keep(contract::migrate(deps, env, msg))
-}
-
-fn settlement_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate))
-}
-
+/// C2 and C4 as they are: their refusals reach C3's helpers as `ContractError::Std`.
 fn period_proof_contract() -> Box<dyn Contract<Empty>> {
     use period_proof::contract as c2;
     Box::new(ContractWrapper::new(
@@ -114,17 +66,6 @@ fn ledger_contract() -> Box<dyn Contract<Empty>> {
         c4::instantiate,
         c4::query,
     ))
-}
-
-fn clear_error() {
-    LAST_ERROR.with(|l| l.borrow_mut().take());
-}
-
-/// The typed error C3 returned, or the app's error as `Std` if it did not come from C3.
-fn typed(err: StdError) -> ContractError {
-    LAST_ERROR
-        .with(|l| l.borrow_mut().take())
-        .unwrap_or_else(|| ContractError::Std(err.to_string()))
 }
 
 pub fn line(metric: Metric, price: u128, per_units: u128) -> TariffLine {
@@ -203,6 +144,7 @@ impl SuiteBuilder {
         self
     }
 
+    #[track_caller]
     pub fn build(self) -> Suite {
         let mut app = App::default();
         app.update_block(|b| b.time = Timestamp::from_seconds(P0 + 5));
@@ -264,7 +206,7 @@ impl SuiteBuilder {
                 None,
             )
             .expect("instantiate ledger");
-        let code_id = app.store_code(settlement_contract());
+        let code_id = app.store_code(entry::contract());
         let settlement = app
             .instantiate_contract(
                 code_id,
@@ -370,6 +312,7 @@ impl Suite {
     // ---- C1, C2 and C4 set-up ----
 
     /// Records `n` first proofs of the suite's (provider, tenant) in a period (one per window).
+    #[track_caller]
     pub fn record_period(&mut self, period_start: u64, n: u64) -> Totals {
         let mut totals = Totals::default();
         for i in 0..n {
@@ -398,6 +341,7 @@ impl Suite {
     }
 
     /// Seals a period in C2 (time must be past its close and grace).
+    #[track_caller]
     pub fn prove(&mut self, period_start: u64) {
         let anyone = self.addr("anyone");
         self.app
@@ -416,6 +360,7 @@ impl Suite {
 
     /// A period with `n` first proofs, proven at its close + grace; time is left just after the
     /// proof, inside the dispute window. Returns its totals.
+    #[track_caller]
     pub fn proven_period(&mut self, period_start: u64, n: u64) -> Totals {
         let totals = self.record_period(period_start, n);
         self.set_time(period_start + PERIOD + GRACE);
@@ -424,6 +369,7 @@ impl Suite {
     }
 
     /// A proven period whose dispute window has passed. Returns its totals.
+    #[track_caller]
     pub fn final_period(&mut self, period_start: u64, n: u64) -> Totals {
         let totals = self.proven_period(period_start, n);
         self.set_time(period_start + PERIOD + GRACE + DISPUTE_WINDOW + 1);
@@ -431,6 +377,7 @@ impl Suite {
     }
 
     /// The tenant disputes a period in C2.
+    #[track_caller]
     pub fn dispute(&mut self, period_start: u64) {
         self.try_dispute(period_start).expect("open dispute");
     }
@@ -451,6 +398,7 @@ impl Suite {
     }
 
     /// The second proof of a period in C2.
+    #[track_caller]
     pub fn period_proof(&self, period_start: u64) -> PeriodProof {
         let resp: PeriodProofResponse = self
             .app
@@ -468,6 +416,7 @@ impl Suite {
     }
 
     /// What C3 holds escrowed for a period.
+    #[track_caller]
     pub fn escrow(&self, period_start: u64) -> Escrow {
         let resp: EscrowResponse = self
             .app
@@ -485,6 +434,7 @@ impl Suite {
     }
 
     /// The committee resolves a dispute in C2.
+    #[track_caller]
     pub fn resolve(&mut self, period_start: u64, outcome: DisputeOutcome) {
         let opened_at = match self.period_proof(period_start).status {
             PeriodStatus::Disputed { opened_at, .. } => opened_at,
@@ -515,6 +465,7 @@ impl Suite {
     }
 
     /// A committee-signed bank credit of `amount` to `owner` in C4.
+    #[track_caller]
     pub fn deposit(&mut self, owner: &Addr, amount: u128) {
         self.deposits += 1;
         let voucher = DepositVoucher {
@@ -538,6 +489,7 @@ impl Suite {
     }
 
     /// Installs another committee in C1 (as a signed rotation would).
+    #[track_caller]
     pub fn rotate_committee(&mut self, next: &SigningCommittee) {
         let committee: Committee = next.committee();
         self.app
@@ -558,10 +510,13 @@ impl Suite {
         sender: &Addr,
         msg: ExecuteMsg,
     ) -> Result<AppResponse, ContractError> {
-        clear_error();
-        self.app
-            .execute_contract(sender.clone(), self.settlement.clone(), &msg, &[])
-            .map_err(typed)
+        typed_or(
+            || {
+                self.app
+                    .execute_contract(sender.clone(), self.settlement.clone(), &msg, &[])
+            },
+            ContractError::from,
+        )
     }
 
     pub fn set_payee_account(
@@ -619,6 +574,7 @@ impl Suite {
     }
 
     /// The bank's booking of a settlement as the relayer would report it.
+    #[track_caller]
     pub fn voucher(
         &self,
         settlement_id: u64,
@@ -678,31 +634,34 @@ impl Suite {
     }
 
     pub fn migrate(&mut self) -> Result<AppResponse, ContractError> {
-        clear_error();
-        self.app
-            .migrate_contract(
-                self.admin.clone(),
-                self.settlement.clone(),
-                &MigrateMsg {},
-                self.code_id,
-            )
-            .map_err(typed)
+        typed_or(
+            || {
+                self.app.migrate_contract(
+                    self.admin.clone(),
+                    self.settlement.clone(),
+                    &MigrateMsg {},
+                    self.code_id,
+                )
+            },
+            ContractError::from,
+        )
     }
 
     // ---- queries ----
 
     fn query<R: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> Result<R, ContractError> {
-        clear_error();
-        self.app
-            .wrap()
-            .query_wasm_smart(&self.settlement, msg)
-            .map_err(typed)
+        typed_or(
+            || self.app.wrap().query_wasm_smart(&self.settlement, msg),
+            ContractError::from,
+        )
     }
 
+    #[track_caller]
     pub fn config(&self) -> ConfigResponse {
         self.query(&QueryMsg::Config {}).expect("config")
     }
 
+    #[track_caller]
     pub fn settlement(&self, settlement_id: u64) -> Option<Settlement> {
         let resp: SettlementResponse = self
             .query(&QueryMsg::Settlement { settlement_id })
@@ -710,6 +669,7 @@ impl Suite {
         resp.settlement
     }
 
+    #[track_caller]
     pub fn settlements(&self, start_after: Option<u64>, limit: Option<u32>) -> Vec<Settlement> {
         let resp: SettlementsResponse = self
             .query(&QueryMsg::Settlements { start_after, limit })
@@ -717,6 +677,7 @@ impl Suite {
         resp.settlements
     }
 
+    #[track_caller]
     pub fn settlement_for_period(&self, period_start: u64) -> Option<Settlement> {
         let resp: SettlementResponse = self
             .query(&QueryMsg::SettlementForPeriod {
@@ -743,6 +704,7 @@ impl Suite {
         })
     }
 
+    #[track_caller]
     pub fn payee_account(&self, provider: &Addr) -> Option<String> {
         let resp: PayeeAccountResponse = self
             .query(&QueryMsg::PayeeAccount {
@@ -752,6 +714,7 @@ impl Suite {
         resp.account
     }
 
+    #[track_caller]
     pub fn account(&self, owner: &Addr) -> AccountResponse {
         self.app
             .wrap()
@@ -764,6 +727,7 @@ impl Suite {
             .expect("ledger account")
     }
 
+    #[track_caller]
     pub fn supply(&self) -> TotalSupplyResponse {
         self.app
             .wrap()
@@ -771,6 +735,7 @@ impl Suite {
             .expect("ledger supply")
     }
 
+    #[track_caller]
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             settlements: self.settlements(None, Some(100)),
@@ -782,6 +747,7 @@ impl Suite {
 
     /// A settlement of a final three-record period `P0`, requested with enough funds; returns
     /// its id.
+    #[track_caller]
     pub fn requested(&mut self) -> u64 {
         self.final_period(P0, 3);
         let tenant = self.tenant.clone();
@@ -793,6 +759,7 @@ impl Suite {
     }
 
     /// As [`Suite::requested`], then approved by the committee.
+    #[track_caller]
     pub fn instructed(&mut self) -> u64 {
         let id = self.requested();
         self.approve(id).expect("approve");
@@ -803,16 +770,18 @@ impl Suite {
 impl Suite {
     /// Instantiates another C3 from the same code (for instantiation errors).
     pub fn instantiate_another(&mut self, msg: &InstantiateMsg) -> Result<Addr, ContractError> {
-        clear_error();
-        self.app
-            .instantiate_contract(
-                self.code_id,
-                self.admin.clone(),
-                msg,
-                &[],
-                "settlement-2",
-                None,
-            )
-            .map_err(typed)
+        typed_or(
+            || {
+                self.app.instantiate_contract(
+                    self.code_id,
+                    self.admin.clone(),
+                    msg,
+                    &[],
+                    "settlement-2",
+                    None,
+                )
+            },
+            ContractError::from,
+        )
     }
 }

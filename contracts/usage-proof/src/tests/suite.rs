@@ -1,27 +1,18 @@
 //! The C1 test suite: a cw-multi-test app with C1 alone (another address plays C2, which may
 //! seal accumulators), a real BLS committee, and typed helpers that return C1's own
-//! `ContractError`.
-//!
-//! cw-multi-test 3 turns a contract's error into a `StdError` message, so the entry points
-//! registered here keep C1's last typed error in a thread-local (tests run one per thread).
+//! `ContractError` (an error that did not come from C1 comes back as `ContractError::Std`).
 
-use std::cell::RefCell;
-
-use cosmwasm_std::{
-    Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary, MessageInfo, Order, Response, StdError,
-    Timestamp,
-};
-use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{Addr, Binary, Empty, HexBinary, Order, Timestamp};
+use cw_multi_test::{App, AppResponse, Contract, Executor};
 use serde::de::DeserializeOwned;
 use usage_common::merkle;
 use usage_common::msg::usage_proof::{ExecuteMsg, InstantiateMsg, QueryMsg, TeeKind};
-use usage_common::msg::MigrateMsg;
 use usage_common::payload::UsageBatchDigest;
 use usage_common::record::{encode_batch, Metrics, UsageRecord};
 use usage_common::ThresholdSignature;
+use usage_contract_testing::{capturing_entry_points, typed_or};
 use usage_signer::SigningCommittee;
 
-use crate::contract;
 use crate::ContractError;
 
 pub const WINDOW: u64 = 10;
@@ -31,52 +22,10 @@ pub const GRACE: u64 = 30;
 pub const P0: u64 = 1_700_000_040;
 pub const MEASUREMENT: [u8; 32] = [0x5a; 32];
 
-thread_local! {
-    static LAST_ERROR: RefCell<Option<ContractError>> = const { RefCell::new(None) };
-}
-
-fn keep<T>(r: Result<T, ContractError>) -> Result<T, String> {
-    r.map_err(|e| {
-        let text = e.to_string();
-        LAST_ERROR.with(|l| *l.borrow_mut() = Some(e));
-        text
-    })
-}
-
-fn instantiate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, String> {
-    keep(contract::instantiate(deps, env, info, msg))
-}
-
-fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, String> {
-    keep(contract::execute(deps, env, info, msg))
-}
-
-fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, String> {
-    keep(contract::query(deps, env, msg))
-}
-
-fn migrate(deps: DepsMut, env: Env, msg: MigrateMsg) -> Result<Response, String> {
-    keep(contract::migrate(deps, env, msg))
-}
+capturing_entry_points!(entry, crate::contract, usage_common::msg::usage_proof);
 
 pub fn usage_proof_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate))
-}
-
-fn typed(err: StdError) -> ContractError {
-    LAST_ERROR
-        .with(|l| l.borrow_mut().take())
-        .unwrap_or_else(|| ContractError::Std(err.to_string()))
+    entry::contract()
 }
 
 pub struct Suite {
@@ -91,10 +40,12 @@ pub struct Suite {
 }
 
 impl Suite {
+    #[track_caller]
     pub fn new() -> Self {
         Self::with_members(SigningCommittee::deterministic("usage-proof", 1, 4, 3))
     }
 
+    #[track_caller]
     pub fn with_members(committee: SigningCommittee) -> Self {
         let mut app = App::default();
         app.update_block(|b| b.time = Timestamp::from_seconds(P0 + WINDOW));
@@ -154,18 +105,20 @@ impl Suite {
         sender: &Addr,
         msg: &ExecuteMsg,
     ) -> Result<AppResponse, ContractError> {
-        LAST_ERROR.with(|l| l.borrow_mut().take());
-        self.app
-            .execute_contract(sender.clone(), self.c1.clone(), msg, &[])
-            .map_err(typed)
+        typed_or(
+            || {
+                self.app
+                    .execute_contract(sender.clone(), self.c1.clone(), msg, &[])
+            },
+            ContractError::from,
+        )
     }
 
     pub fn query<R: DeserializeOwned>(&self, msg: &QueryMsg) -> Result<R, ContractError> {
-        LAST_ERROR.with(|l| l.borrow_mut().take());
-        self.app
-            .wrap()
-            .query_wasm_smart(&self.c1, msg)
-            .map_err(typed)
+        typed_or(
+            || self.app.wrap().query_wasm_smart(&self.c1, msg),
+            ContractError::from,
+        )
     }
 
     /// Every key and value C1 holds, to show a refused message changed nothing.
@@ -193,6 +146,7 @@ impl Suite {
     }
 
     /// Registers `id` and lets the suite's tenant lease it from the start of time.
+    #[track_caller]
     pub fn register_leased(&mut self, id: &str) {
         self.register(id).expect("register");
         let tenant = self.tenant.clone();

@@ -1,34 +1,27 @@
-//! The C5 test suite: a mock C1 holding a committee, the real C4 ledger, C5, and typed action
-//! helpers.
+//! The C5 test suite: the C1 stand-in holding a committee, the real C4 ledger, C5, and typed
+//! action helpers that return C5's own `ContractError`.
 //!
-//! cw-multi-test 3 turns a contract's error into a string. To let tests assert the typed error, each
-//! contract is wrapped in functions that keep its last error in a thread-local slot (each test runs
-//! on its own thread) and hand the string to cw-multi-test; the helpers read the slot.
-
-use std::cell::RefCell;
+//! C4 keeps its typed error too: a failure that C5 did not raise itself (C4 refusing the
+//! sub-message) is a bug in C5's own checks, and the test fails naming C4's error.
 
 use cosmwasm_std::testing::MockApi;
-use cosmwasm_std::{
-    to_json_binary, Addr, Binary, Deps, DepsMut, Env, MessageInfo, Record, Response, StdError,
-    StdResult, Uint128,
-};
-use cw_multi_test::{no_init, App, AppBuilder, AppResponse, ContractWrapper, Executor};
-use cw_storage_plus::Item;
+use cosmwasm_std::{Addr, Record, Uint128};
+use cw_multi_test::{no_init, App, AppBuilder, AppResponse, Executor};
 use usage_common::msg::ledger::{
     AccountResponse, ExecuteMsg as LedgerExecute, InstantiateMsg as LedgerInstantiate,
     QueryMsg as LedgerQuery, TotalSupplyResponse,
 };
-use usage_common::msg::usage_proof::{CommitteeResponse, QueryMsg as UsageProofQuery};
 use usage_common::msg::withdrawal::{
     ExecuteMsg, InstantiateMsg, Limits, QueryMsg, RollingUsageResponse, Withdrawal,
     WithdrawalResponse, WithdrawalStatus,
 };
 use usage_common::msg::MigrateMsg;
 use usage_common::payload::{BankOutcome, DepositVoucher, WithdrawalApproval, WithdrawalVoucher};
-use usage_common::{Committee, ThresholdSignature};
+use usage_common::ThresholdSignature;
+use usage_contract_testing::mock_usage_proof::{self, MockExecuteMsg, MockInstantiateMsg};
+use usage_contract_testing::{capturing_entry_points, typed};
 use usage_signer::SigningCommittee;
 
-use crate::contract;
 use crate::error::ContractError;
 
 pub const CURRENCY: &str = "CNY";
@@ -46,124 +39,8 @@ pub fn test_limits() -> Limits {
     }
 }
 
-thread_local! {
-    static LAST_ERROR: RefCell<Option<ContractError>> = const { RefCell::new(None) };
-    static LAST_LEDGER_ERROR: RefCell<Option<ledger::ContractError>> = const { RefCell::new(None) };
-}
-
-fn keep<T>(r: Result<T, ContractError>) -> Result<T, String> {
-    r.map_err(|e| {
-        let text = e.to_string();
-        LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(e));
-        text
-    })
-}
-
-fn keep_ledger<T>(r: Result<T, ledger::ContractError>) -> Result<T, String> {
-    r.map_err(|e| {
-        let text = e.to_string();
-        LAST_LEDGER_ERROR.with(|slot| *slot.borrow_mut() = Some(e));
-        text
-    })
-}
-
-fn withdrawal_instantiate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: InstantiateMsg,
-) -> Result<Response, String> {
-    keep(contract::instantiate(deps, env, info, msg))
-}
-
-fn withdrawal_execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, String> {
-    keep(contract::execute(deps, env, info, msg))
-}
-
-fn withdrawal_query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, String> {
-    keep(contract::query(deps, env, msg))
-}
-
-fn withdrawal_migrate(deps: DepsMut, env: Env, msg: MigrateMsg) -> Result<Response, String> {
-    keep(contract::migrate(deps, env, msg))
-}
-
-fn ledger_instantiate(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: LedgerInstantiate,
-) -> Result<Response, String> {
-    keep_ledger(ledger::contract::instantiate(deps, env, info, msg))
-}
-
-fn ledger_execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: LedgerExecute,
-) -> Result<Response, String> {
-    keep_ledger(ledger::contract::execute(deps, env, info, msg))
-}
-
-fn ledger_query(deps: Deps, env: Env, msg: LedgerQuery) -> Result<Binary, String> {
-    keep_ledger(ledger::contract::query(deps, env, msg))
-}
-
-fn clear_errors() {
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = None);
-    LAST_LEDGER_ERROR.with(|slot| *slot.borrow_mut() = None);
-}
-
-/// C5's outcome with its typed error. A failure that C5 did not raise itself (C4 refusing the
-/// sub-message) is a bug in C5's own checks, so the test fails with C4's error.
-pub fn typed(r: StdResult<AppResponse>) -> Result<AppResponse, ContractError> {
-    let own = LAST_ERROR.with(|slot| slot.borrow_mut().take());
-    let ledger = LAST_LEDGER_ERROR.with(|slot| slot.borrow_mut().take());
-    match r {
-        Ok(resp) => Ok(resp),
-        Err(e) => Err(own.unwrap_or_else(|| {
-            panic!("C5 raised no typed error; C4 said {ledger:?}; full error: {e}")
-        })),
-    }
-}
-
-/// A stand-in for C1 usage-proof that only holds a committee (instantiate and execute both set
-/// it); no tenant has leases, so every reserve is zero.
-pub mod mock_usage_proof {
-    use super::*;
-
-    const COMMITTEE: Item<Committee> = Item::new("committee");
-
-    pub fn set(
-        deps: DepsMut,
-        _env: Env,
-        _info: MessageInfo,
-        msg: Committee,
-    ) -> StdResult<Response> {
-        COMMITTEE.save(deps.storage, &msg)?;
-        Ok(Response::new())
-    }
-
-    pub fn query(deps: Deps, _env: Env, msg: UsageProofQuery) -> StdResult<Binary> {
-        match msg {
-            UsageProofQuery::Committee {} => to_json_binary(&CommitteeResponse {
-                committee: COMMITTEE.load(deps.storage)?,
-            }),
-            UsageProofQuery::TenantReserve { .. } => {
-                to_json_binary(&usage_common::msg::usage_proof::TenantReserveResponse {
-                    reserve: cosmwasm_std::Uint128::zero(),
-                })
-            }
-            other => Err(StdError::msg(format!("mock C1 does not answer {other:?}"))),
-        }
-    }
-}
+capturing_entry_points!(entry, crate::contract, usage_common::msg::withdrawal);
+capturing_entry_points!(ledger_entry, ledger::contract, usage_common::msg::ledger);
 
 pub struct Suite {
     pub app: App,
@@ -180,6 +57,7 @@ pub struct Suite {
 impl Suite {
     /// C1 (mock, 4 members, threshold 3, epoch 1), C4 in CNY, and C5 with [`test_limits`], C5 set
     /// as C4's withdrawal contract.
+    #[track_caller]
     pub fn new() -> Self {
         let mut app: App = AppBuilder::new()
             .with_api(MockApi::default().with_prefix("usage"))
@@ -187,27 +65,19 @@ impl Suite {
         let committee = SigningCommittee::deterministic("withdrawal-tests", 1, 4, 3);
         let admin = app.api().addr_make("admin");
 
-        let c1_code = app.store_code(Box::new(ContractWrapper::new(
-            mock_usage_proof::set,
-            mock_usage_proof::set,
-            mock_usage_proof::query,
-        )));
+        let c1_code = app.store_code(mock_usage_proof::contract());
         let usage_proof = app
             .instantiate_contract(
                 c1_code,
                 admin.clone(),
-                &committee.committee(),
+                &MockInstantiateMsg::holding(committee.committee()),
                 &[],
                 "c1",
                 None,
             )
             .expect("mock C1 instantiates");
 
-        let ledger_code = app.store_code(Box::new(ContractWrapper::new(
-            ledger_execute,
-            ledger_instantiate,
-            ledger_query,
-        )));
+        let ledger_code = app.store_code(ledger_entry::contract());
         let ledger = app
             .instantiate_contract(
                 ledger_code,
@@ -226,10 +96,7 @@ impl Suite {
             )
             .expect("ledger instantiates");
 
-        let withdrawal_code = app.store_code(Box::new(
-            ContractWrapper::new(withdrawal_execute, withdrawal_instantiate, withdrawal_query)
-                .with_migrate(withdrawal_migrate),
-        ));
+        let withdrawal_code = app.store_code(entry::contract());
         let withdrawal = app
             .instantiate_contract(
                 withdrawal_code,
@@ -287,6 +154,7 @@ impl Suite {
     }
 
     /// Credits `amount` to `owner` in C4 through a committee-signed deposit voucher.
+    #[track_caller]
     pub fn fund(&mut self, owner: &Addr, amount: u128) {
         self.deposits += 1;
         let voucher = DepositVoucher {
@@ -310,12 +178,15 @@ impl Suite {
     }
 
     /// Replaces the committee C1 answers with.
+    #[track_caller]
     pub fn rotate_committee(&mut self, next: SigningCommittee) {
         self.app
             .execute_contract(
                 self.admin.clone(),
                 self.usage_proof.clone(),
-                &next.committee(),
+                &MockExecuteMsg::SetCommittee {
+                    committee: next.committee(),
+                },
                 &[],
             )
             .expect("mock C1 takes the committee");
@@ -324,18 +195,19 @@ impl Suite {
 
     // ---- C5 actions ----
 
+    #[track_caller]
     pub fn execute(
         &mut self,
         sender: &Addr,
         msg: &ExecuteMsg,
     ) -> Result<AppResponse, ContractError> {
-        clear_errors();
-        let r = self
-            .app
-            .execute_contract(sender.clone(), self.withdrawal.clone(), msg, &[]);
-        typed(r)
+        typed(|| {
+            self.app
+                .execute_contract(sender.clone(), self.withdrawal.clone(), msg, &[])
+        })
     }
 
+    #[track_caller]
     pub fn request(
         &mut self,
         owner: &Addr,
@@ -351,6 +223,7 @@ impl Suite {
         )
     }
 
+    #[track_caller]
     pub fn cancel(
         &mut self,
         sender: &Addr,
@@ -359,18 +232,21 @@ impl Suite {
         self.execute(sender, &ExecuteMsg::Cancel { withdrawal_id })
     }
 
+    #[track_caller]
     pub fn release(&mut self, withdrawal_id: u64) -> Result<AppResponse, ContractError> {
         let keeper = self.addr("keeper");
         self.execute(&keeper, &ExecuteMsg::Release { withdrawal_id })
     }
 
     /// The committee's quorum signature over the instruction C5 reports for `withdrawal_id`.
+    #[track_caller]
     pub fn sign_approval(&self, withdrawal_id: u64) -> ThresholdSignature {
         let payload = self.instruction_payload(withdrawal_id);
         self.committee
             .sign_quorum(&self.chain_id, self.withdrawal.as_str(), &payload)
     }
 
+    #[track_caller]
     pub fn approve_with(
         &mut self,
         withdrawal_id: u64,
@@ -386,12 +262,14 @@ impl Suite {
         )
     }
 
+    #[track_caller]
     pub fn approve(&mut self, withdrawal_id: u64) -> Result<AppResponse, ContractError> {
         let signature = self.sign_approval(withdrawal_id);
         self.approve_with(withdrawal_id, signature)
     }
 
     /// The bank's voucher for a stored withdrawal, as the relayer would build it.
+    #[track_caller]
     pub fn voucher(
         &self,
         withdrawal_id: u64,
@@ -413,6 +291,7 @@ impl Suite {
             .sign_quorum(&self.chain_id, self.withdrawal.as_str(), voucher)
     }
 
+    #[track_caller]
     pub fn record_with(
         &mut self,
         voucher: &WithdrawalVoucher,
@@ -429,6 +308,7 @@ impl Suite {
     }
 
     /// Records a correctly signed voucher.
+    #[track_caller]
     pub fn record(
         &mut self,
         withdrawal_id: u64,
@@ -440,19 +320,21 @@ impl Suite {
         self.record_with(&v, &sig)
     }
 
+    #[track_caller]
     pub fn migrate(&mut self) -> Result<AppResponse, ContractError> {
-        clear_errors();
-        let r = self.app.migrate_contract(
-            self.admin.clone(),
-            self.withdrawal.clone(),
-            &MigrateMsg {},
-            self.withdrawal_code,
-        );
-        typed(r)
+        typed(|| {
+            self.app.migrate_contract(
+                self.admin.clone(),
+                self.withdrawal.clone(),
+                &MigrateMsg {},
+                self.withdrawal_code,
+            )
+        })
     }
 
     // ---- queries ----
 
+    #[track_caller]
     pub fn query<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
         self.app
             .wrap()
@@ -460,19 +342,23 @@ impl Suite {
             .expect("C5 query answers")
     }
 
+    #[track_caller]
     pub fn withdrawal(&self, withdrawal_id: u64) -> Withdrawal {
         let r: WithdrawalResponse = self.query(&QueryMsg::Withdrawal { withdrawal_id });
         r.withdrawal.expect("withdrawal exists")
     }
 
+    #[track_caller]
     pub fn status(&self, withdrawal_id: u64) -> WithdrawalStatus {
         self.withdrawal(withdrawal_id).status
     }
 
+    #[track_caller]
     pub fn instruction_payload(&self, withdrawal_id: u64) -> WithdrawalApproval {
         self.query(&QueryMsg::InstructionPayload { withdrawal_id })
     }
 
+    #[track_caller]
     pub fn rolling_used(&self, owner: &Addr) -> u128 {
         let r: RollingUsageResponse = self.query(&QueryMsg::RollingUsage {
             owner: owner.to_string(),
@@ -481,6 +367,7 @@ impl Suite {
     }
 
     /// (available, locked) of `owner` in C4.
+    #[track_caller]
     pub fn account_of(&self, owner: &Addr) -> (u128, u128) {
         let a: AccountResponse = self
             .app
@@ -495,6 +382,7 @@ impl Suite {
         (a.available.u128(), a.locked.u128())
     }
 
+    #[track_caller]
     pub fn ledger_totals(&self) -> TotalSupplyResponse {
         self.app
             .wrap()
@@ -512,6 +400,7 @@ impl Suite {
 }
 
 /// The id a `WithdrawalRequested` event in `resp` names.
+#[track_caller]
 pub fn requested_id(resp: &AppResponse) -> u64 {
     use usage_common::events::{TypedEvent, WithdrawalRequested};
     WithdrawalRequested::all_in(&resp.events)
