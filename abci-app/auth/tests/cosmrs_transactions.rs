@@ -1,5 +1,6 @@
 //! Transactions produced by cosmrs 0.22 against this crate's decoder, signature check, account
 //! checks and account query encoding.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,8 @@
 //! Decoding must never panic, whatever bytes arrive from the network.
 
+// proptest! bodies are test code that clippy does not recognise as such.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,7 @@
 //! keeps a view of the layer as it was. The bytes allocated by such a loop must grow with the
 //! number of writes, not with writes × layer size (a deep copy of the layer per write would be
 //! CPU and memory that gas does not see). Counted with a counting allocator, not timed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ struct Counting;
 
 static ALLOCATED: AtomicU64 = AtomicU64::new(0);
 
+#[allow(unsafe_code)] // a counting allocator is unsafe by contract
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATED.fetch_add(layout.size() as u64, Ordering::Relaxed);

@@ -2,6 +2,7 @@
 //! on the same homes, the application answers `Info` with its committed height and app hash,
 //! CometBFT replays what it lacks and goes on (it would halt on an app-hash mismatch), nothing
 //! proven is lost, and the admin's account sequence continues.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -9,6 +9,7 @@
 //!
 //! Figures with an optimised node:
 //! `cargo test --profile native -p usaged --test every_resource_abuse_fails_in_its_own_tx -- --nocapture`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 #[path = "common/node.rs"]
 mod node;

@@ -3,6 +3,7 @@
 //! the thousand, a wiped module cache, a store that fails under a contract — each either fails
 //! inside its own transaction with a typed code and the chain goes on, or halts the node, never
 //! silently computing another result.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 #[path = "common/node.rs"]
 mod node;

@@ -3,6 +3,7 @@
 //! linked natively) and through the application (the optimised wasm in the real VM, signed
 //! transactions, FinalizeBlock + Commit). Every contract query that does not name an address
 //! answers the same on both.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use cosmrs::cosmwasm::MsgExecuteContract;
 use cosmrs::crypto::secp256k1::SigningKey;

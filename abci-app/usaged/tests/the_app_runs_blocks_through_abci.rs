@@ -2,6 +2,7 @@
 //! exactly what CometBFT's connections call): genesis with the five optimised contracts, blocks
 //! of cosmrs-signed transactions good and bad, queries at CosmJS's paths, determinism across two
 //! instances, and a restart that resumes at the committed height.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 

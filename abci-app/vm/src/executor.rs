@@ -289,6 +289,7 @@ pub fn uncompress_wasm(code: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, ExecEr
 
 impl WasmVm {
     /// A VM whose compiled-module cache lives under `cache_dir`.
+    #[allow(unsafe_code)] // `Cache::new` is unsafe by contract (see the SAFETY note)
     pub fn new(cache_dir: &Path) -> Result<Self, ExecError> {
         let options = CacheOptions::new(
             cache_dir,

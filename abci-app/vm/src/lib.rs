@@ -7,7 +7,6 @@
 //! - [`storage::ContractStorage`] gives a contract its own prefix of the branch and charges the
 //!   SDK's KV gas; [`querier::ChainQuerier`] serves the contract's queries from the same branch.
 //! - [`events`] lays events out as wasmd does; [`gas`] holds wasmd's gas constants.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
 pub mod events;

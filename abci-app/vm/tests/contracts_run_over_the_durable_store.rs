@@ -1,6 +1,7 @@
 //! The five optimised contracts (artifacts/, from scripts/build-wasm.sh) run in the real VM over
 //! the durable store: stored as codes, instantiated, executed with cross-contract queries and
 //! sub-messages, committed block by block, and still there after the store is reopened.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::cell::RefCell;
 use std::path::PathBuf;

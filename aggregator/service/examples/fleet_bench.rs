@@ -7,6 +7,7 @@
 //! ```
 //! (builds `usaged`, `usage-aggregator` and `usage-attestor` with the `native` profile first).
 //! Arguments: `terminals seconds [interval_ms] [settle_ms]`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failure ends the run with its reason
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -3,6 +3,7 @@
 //! sign no resolution before the dispute, sign `Upheld` once it is open (every proven record is
 //! their own), C2 accepts the resolution, and a member that holds no samples of the period
 //! refuses to vouch for it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

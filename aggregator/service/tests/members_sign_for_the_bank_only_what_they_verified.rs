@@ -3,6 +3,7 @@
 //! withdrawal's instruction is signed from the chain's own request and approved on C5; its
 //! voucher is signed only when the bank's booking says the same, and C5 completes it. Every
 //! voucher or instruction that the chain or the bank contradicts is refused by kind.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! The ingest API over HTTP, with a chain view given directly (no node needed): each kind of bad
 //! input gets its typed rejection and stores nothing; good samples are stored once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -7,6 +7,7 @@
 //! ```text
 //! cargo test -p usage-aggregator --test the_keeper_never_holds_up_the_leader -- --nocapture
 //! ```
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

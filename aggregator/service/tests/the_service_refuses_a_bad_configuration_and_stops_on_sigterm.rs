@@ -1,6 +1,7 @@
 //! The aggregator as an operator meets it: a configuration with an unknown key (in the file or
 //! in the environment) or a value that cannot work is refused with a message naming the key, and
 //! the running service stops cleanly on SIGTERM within a second.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! window and the caller's rate: unsigned, wrongly signed, unknown-key, misaddressed, stale,
 //! replayed and over-limit requests are refused by kind (401, 403, 429) before any chain or bank
 //! query; an allowed relayer or peer still gets its signature.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

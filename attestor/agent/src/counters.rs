@@ -410,6 +410,7 @@ pub fn read_meminfo() -> Result<MemInfo, CounterError> {
 
 /// Bytes available to an unprivileged user on the filesystem holding `path` (`statvfs`:
 /// `f_bavail * f_frsize`, saturating).
+#[allow(unsafe_code)] // statvfs(2): std has no safe wrapper
 pub fn free_disk_bytes(path: &Path) -> Result<u64, CounterError> {
     use std::os::unix::ffi::OsStrExt;
     let io_err = |source| CounterError::Io {

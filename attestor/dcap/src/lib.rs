@@ -44,7 +44,6 @@
 //!
 //! Bytes after the quote's signature data are ignored, as Intel's libraries do: genuine TDX
 //! quotes are often zero-padded to a fixed size.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 #![warn(missing_docs)]
 
 use dcap_qvl::configs::RustCryptoConfig;

@@ -2,6 +2,7 @@
 //! exact signing bytes in a fixed domain, and the threshold signature of a deterministic committee.
 //! Another implementation (the services, a bank gateway) checks itself against this file.
 //! `UPDATE_TEST_VECTORS=1 cargo test -p usage-common --test payload_test_vectors` rewrites it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use cosmwasm_std::{HexBinary, Uint128};
 use serde_json::{json, Value};

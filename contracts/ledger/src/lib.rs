@@ -4,7 +4,6 @@
 //! reference. Only the settlement (C3) and withdrawal (C5) contracts move funds afterwards: they lock
 //! available funds, unlock them again, or debit locked funds once the bank has paid them out. Running
 //! totals are kept in one item, so `total == deposited - settled - withdrawn` is checkable in O(1).
-#![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod contract;
 pub mod error;

@@ -64,7 +64,30 @@ pub enum ClientError {
 }
 
 fn rpc(e: impl std::fmt::Display) -> ClientError {
-    ClientError::Rpc(e.to_string())
+    ClientError::Rpc(one_line(&e.to_string()))
+}
+
+/// An error report as one log line: tendermint-rpc's errors print their causes on lines of their
+/// own ("Caused by: 0: …") and the source location after them; an operator wants
+/// `outer: cause: root` and no location.
+fn one_line(report: &str) -> String {
+    let mut parts: Vec<&str> = vec![];
+    for line in report.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if line.starts_with("Location:") || line.starts_with("Backtrace") {
+            break;
+        }
+        if line == "Caused by:" {
+            continue;
+        }
+        let line = line
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .trim_start_matches(':')
+            .trim();
+        if !line.is_empty() && parts.last() != Some(&line) {
+            parts.push(line);
+        }
+    }
+    parts.join(": ")
 }
 
 fn codec(e: impl std::fmt::Display) -> ClientError {
@@ -465,6 +488,23 @@ mod tests {
         assert_eq!(e.get("_contract_address"), None);
         let plain = ContractEvent::from_abci("wasm", &attrs(&[("_contract_address", "usage1c1")]));
         assert_eq!(plain.unwrap().event.ty, "wasm");
+    }
+
+    #[test]
+    fn an_error_report_with_causes_and_a_location_becomes_one_line() {
+        let report = "HTTP error\n\nCaused by:\n    0: error trying to connect\n    1: tcp connect error: Connection refused (os error 111)\n\nLocation:\n    /src/http.rs:12:5";
+        assert_eq!(
+            one_line(report),
+            "HTTP error: error trying to connect: tcp connect error: Connection refused (os error 111)"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_node_is_one_line_naming_the_cause() {
+        let client = ChainClient::new("http://127.0.0.1:9", "c").unwrap();
+        let err = client.status().await.unwrap_err().to_string();
+        assert!(err.starts_with("rpc: "), "{err}");
+        assert!(!err.contains('\n'), "{err}");
     }
 
     #[test]

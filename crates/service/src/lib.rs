@@ -9,7 +9,6 @@
 //! | tasks | [`tasks::Tasks`] | one task per role, each in a `tracing` span; SIGTERM or SIGINT cancels them in reverse start order |
 //! | metrics | [`metrics`] | `prometheus-client` with descriptions, a `<service>_build_info` gauge, served on an address of its own |
 //! | logs | [`logging::init`] | `RUST_LOG` filter, to stderr, an error is one line |
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
 pub mod logging;

@@ -1,6 +1,7 @@
 //! A cw-multi-test suite with all five contracts, a 4-member committee (threshold 3) signing with
 //! real BLS12-381 keys, and typed action helpers: each returns the called contract's own
 //! `ContractError`, so scenarios assert `Err(ContractError::X { .. })`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed unwrap is a failed test
 
 use cosmwasm_std::{Addr, Binary, HexBinary, StdResult, Timestamp, Uint128};
 use cw_multi_test::{App, AppBuilder, AppResponse, Executor, MockApiBech32};

@@ -1,6 +1,7 @@
 //! Escrow and disputes across C1–C5: proven usage is locked the moment its period is sealed, a
 //! capped lease keeps its reserve out of reach of withdrawals, a dispute locks a bond and ends at a
 //! deadline after which the proven totals stand, and the bond follows the verdict.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use cosmwasm_std::Uint128;
 use usage_common::msg::period_proof as c2;

@@ -8,6 +8,7 @@
 //!   dispute bonds, carried amounts), exactly;
 //! - a withdrawal that was accepted left the owner's lease reserve available;
 //! - a refused step changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use cosmwasm_std::{Addr, Uint128};
 use proptest::prelude::*;

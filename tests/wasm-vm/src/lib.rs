@@ -3,6 +3,7 @@
 //! target instance, and `WasmMsg::Execute` messages a contract returns are executed in order.
 //! It is the test bench for the built artifacts, not a chain: no gas accounting across calls and
 //! no rollback of a failed branch (the chain's application does that).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed unwrap is a failed test
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};

@@ -12,6 +12,7 @@ use cosmwasm_vm::{Cache, CacheOptions, Size, WasmLimits};
 use usage_wasm_vm_tests::{artifact, capabilities, CONTRACTS};
 
 #[test]
+#[allow(unsafe_code)] // `Cache::new` is unsafe by contract
 fn every_artifact_passes_the_vm_checks_and_requires_the_bls_capability() {
     let dir = std::env::temp_dir().join(format!("usagechain-vm-cache-{}", std::process::id()));
     // SAFETY: the cache directory is private to this test process.

@@ -1,6 +1,7 @@
 //! Transactions built and signed with cosmrs 0.22, the way our own clients (and, byte for byte,
 //! CosmJS's `signDirect`) build them.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use cosmrs::cosmwasm::MsgExecuteContract;
 use cosmrs::crypto::secp256k1::SigningKey;

@@ -1,6 +1,7 @@
 //! A one-validator localnet (real CometBFT + `usaged`) on free loopback ports, for the tests of
 //! `usaged` and, through `#[path]`, of the aggregator. The node's logs are kept in its home.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

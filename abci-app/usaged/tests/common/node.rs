@@ -1,6 +1,7 @@
 //! One `Machine` on a temporary home with a genesis holding the probe contract, and wallets that
 //! sign any wasm message with cosmrs: what the tests of hostile clients drive blocks through.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 

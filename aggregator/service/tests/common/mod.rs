@@ -3,6 +3,7 @@
 //! dropped. The `usaged` and `usage-attestor` binaries are taken from the same target directory
 //! as this test (`cargo test --workspace` builds them).
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
 use std::path::Path;
