@@ -4,9 +4,14 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod abci;
+pub mod accounts;
+pub mod error;
 pub mod genesis;
 pub mod localnet;
 pub mod machine;
+pub mod outcome;
 pub mod queries;
 
-pub use machine::{Machine, NodeError, TxOutcome};
+pub use error::NodeError;
+pub use machine::Machine;
+pub use outcome::TxOutcome;
