@@ -9,6 +9,7 @@ pub mod error;
 pub mod genesis;
 pub mod localnet;
 pub mod machine;
+pub mod metrics;
 pub mod outcome;
 pub mod queries;
 

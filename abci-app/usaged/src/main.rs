@@ -47,6 +47,10 @@ enum Command {
         /// Most transactions one sender may have waiting in this node's mempool.
         #[arg(long, default_value_t = usaged::machine::DEFAULT_MAX_PENDING_PER_SENDER)]
         max_pending_per_sender: u64,
+        /// Serves the node's Prometheus metrics as `GET /metrics` on this address
+        /// (`127.0.0.1:26660`); no metrics server without it.
+        #[arg(long)]
+        metrics_addr: Option<String>,
     },
 }
 
@@ -78,6 +82,7 @@ fn main() -> anyhow::Result<()> {
             abci,
             minimum_gas_prices,
             max_pending_per_sender,
+            metrics_addr,
         } => {
             let node = usaged::machine::NodeConfig {
                 min_gas_price: usaged::machine::GasPrice::parse(&minimum_gas_prices)
@@ -85,6 +90,12 @@ fn main() -> anyhow::Result<()> {
                 max_pending_per_sender,
             };
             let app = usaged::abci::App::start_with(home.join("app"), node)?;
+            if let Some(addr) = metrics_addr {
+                let listener = std::net::TcpListener::bind(&addr)
+                    .map_err(|e| anyhow::anyhow!("--metrics-addr {addr}: {e}"))?;
+                usaged::metrics::serve(listener, app.metrics())?;
+                tracing::info!(%addr, "serving metrics");
+            }
             tracing::info!(%abci, "serving ABCI");
             let server = tendermint_abci::ServerBuilder::new(1 << 20)
                 .bind(abci, app)
