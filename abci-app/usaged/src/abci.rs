@@ -1,15 +1,18 @@
 //! The ABCI server: CometBFT's connections (consensus, mempool, info, snapshot) each get a thread
 //! from `tendermint-abci`; every request goes over one channel to the single thread that owns the
-//! [`Machine`], so state transitions happen in CometBFT's order on one thread.
+//! [`Machine`], so state transitions happen in CometBFT's order on one thread. That thread also
+//! records the node's [`Metrics`] of each block, after the block's work.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
+use std::time::Instant;
 
 use tendermint_abci::Application;
 use tendermint_proto::google::protobuf::Timestamp as ProtoTimestamp;
 use tendermint_proto::v0_38::abci::*;
 
 use crate::machine::{Machine, NodeConfig};
+use crate::metrics::Metrics;
 use crate::queries;
 
 type Job = Box<dyn FnOnce(&mut Machine) + Send>;
@@ -18,6 +21,7 @@ type Job = Box<dyn FnOnce(&mut Machine) + Send>;
 #[derive(Clone)]
 pub struct App {
     jobs: mpsc::SyncSender<Job>,
+    metrics: Arc<Metrics>,
 }
 
 fn to_timestamp(t: Option<ProtoTimestamp>) -> cosmwasm_std::Timestamp {
@@ -43,12 +47,15 @@ impl App {
     pub fn start_with(home: PathBuf, node: NodeConfig) -> anyhow::Result<App> {
         let (tx, rx) = mpsc::sync_channel::<Job>(64);
         let (ready_tx, ready_rx) = mpsc::channel();
+        let metrics = Arc::new(Metrics::new());
+        let opened = Arc::clone(&metrics);
         std::thread::Builder::new()
             .name("usaged-machine".into())
             .spawn(move || {
                 let mut machine = match Machine::open(&home) {
                     Ok(mut m) => {
                         m.set_node_config(node);
+                        opened.set_height(m.committed().0);
                         let _ = ready_tx.send(Ok(()));
                         m
                     }
@@ -64,7 +71,12 @@ impl App {
         ready_rx
             .recv()?
             .map_err(|e| anyhow::anyhow!("opening the state: {e}"))?;
-        Ok(App { jobs: tx })
+        Ok(App { jobs: tx, metrics })
+    }
+
+    /// The metrics this node records, to serve them ([`crate::metrics::serve`]).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
     }
 
     /// Runs `f` on the machine thread and waits for its answer.
@@ -192,8 +204,16 @@ impl Application for App {
     }
 
     fn commit(&self) -> ResponseCommit {
-        self.run(|m| m.commit())
-            .unwrap_or_else(|e| halt("Commit", e));
+        let metrics = self.metrics();
+        self.run(move |m| {
+            let started = Instant::now();
+            let committed = m.commit();
+            if let Ok(height) = &committed {
+                metrics.block_committed(*height, started.elapsed());
+            }
+            committed
+        })
+        .unwrap_or_else(|e| halt("Commit", e));
         ResponseCommit { retain_height: 0 }
     }
 
@@ -222,8 +242,16 @@ impl Application for App {
         let height = u64::try_from(request.height).unwrap_or(0);
         let time = to_timestamp(request.time);
         let txs: Vec<Vec<u8>> = request.txs.iter().map(|t| t.to_vec()).collect();
+        let metrics = self.metrics();
         let (outcomes, app_hash) = self
-            .run(move |m| m.finalize_block(height, time, &txs))
+            .run(move |m| {
+                let started = Instant::now();
+                let finalized = m.finalize_block(height, time, &txs);
+                if let Ok((outcomes, _)) = &finalized {
+                    metrics.block_finalized(outcomes, started.elapsed());
+                }
+                finalized
+            })
             .unwrap_or_else(|e| halt("FinalizeBlock", e));
         ResponseFinalizeBlock {
             events: vec![],

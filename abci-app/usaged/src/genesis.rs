@@ -138,15 +138,20 @@ pub struct AppGenesis {
     pub contracts: Vec<GenesisContract>,
 }
 
+/// A `"@<label>"` naming no contract of the genesis.
+#[derive(thiserror::Error, Debug, PartialEq, Eq)]
+#[error("no contract labelled {0:?} yet")]
+pub struct UnknownLabel(pub String);
+
 /// Replaces every string `"@<label>"` in `msg` by `lookup(label)`.
 pub fn resolve_labels(
     msg: &mut Value,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), String> {
+) -> Result<(), UnknownLabel> {
     match msg {
         Value::String(s) => {
             if let Some(label) = s.strip_prefix('@') {
-                *s = lookup(label).ok_or_else(|| format!("no contract labelled {label:?} yet"))?;
+                *s = lookup(label).ok_or_else(|| UnknownLabel(label.to_string()))?;
             }
             Ok(())
         }
@@ -154,6 +159,53 @@ pub fn resolve_labels(
         Value::Object(map) => map.values_mut().try_for_each(|v| resolve_labels(v, lookup)),
         _ => Ok(()),
     }
+}
+
+/// Why a genesis cannot be applied: the node refuses to start the chain from it.
+#[derive(thiserror::Error, Debug)]
+pub enum GenesisError {
+    #[error("the state already has blocks")]
+    AlreadyStarted,
+    /// The `app_state` (or a value written from it) is not the JSON described above.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("max_tx_gas {max_tx_gas} above max_block_gas {max_block_gas}: such transactions would never fit a block")]
+    TxGasAboveBlockGas { max_tx_gas: u64, max_block_gas: u64 },
+    #[error("{address}: {source}")]
+    AccountKey {
+        address: String,
+        source: hex::FromHexError,
+    },
+    #[error("{address}: {source}")]
+    Account {
+        address: String,
+        source: usaged_auth::AuthError,
+    },
+    #[error("{address}: the key belongs to {derived}")]
+    KeyOfAnother { address: String, derived: String },
+    /// A code's `wasm` that is not base64 (cosmwasm's decoding error carries only its message).
+    #[error("code {name}: {reason}")]
+    CodeEncoding { name: String, reason: String },
+    #[error("code {name}: {source}")]
+    Code {
+        name: String,
+        source: usaged_vm::ExecError,
+    },
+    #[error("no code named {0}")]
+    UnknownCode(String),
+    #[error(transparent)]
+    ContractAddress(usaged_auth::AuthError),
+    #[error("label {0} used twice")]
+    DuplicateLabel(String),
+    #[error(transparent)]
+    Label(#[from] UnknownLabel),
+    #[error("instantiate {label}: {source}")]
+    Instantiate {
+        label: String,
+        source: usaged_vm::ExecError,
+    },
+    #[error("{label} was instantiated at {address}, not at its precomputed address")]
+    AddressMoved { label: String, address: String },
 }
 
 #[cfg(test)]
@@ -169,6 +221,9 @@ mod tests {
             serde_json::json!({"a": "usage1abc", "b": ["x", {"c": "usage1abc"}], "d": 3})
         );
         let mut bad = serde_json::json!({"a": "@c9"});
-        assert!(resolve_labels(&mut bad, &|_| None).is_err());
+        assert_eq!(
+            resolve_labels(&mut bad, &|_| None),
+            Err(UnknownLabel("c9".into()))
+        );
     }
 }

@@ -3,9 +3,15 @@
 //! transactions, queries and events that CosmJS, Keplr and explorers expect of a wasmd chain.
 
 pub mod abci;
+pub mod accounts;
+pub mod error;
 pub mod genesis;
 pub mod localnet;
 pub mod machine;
+pub mod metrics;
+pub mod outcome;
 pub mod queries;
 
-pub use machine::{Machine, NodeError, TxOutcome};
+pub use error::NodeError;
+pub use machine::Machine;
+pub use outcome::TxOutcome;

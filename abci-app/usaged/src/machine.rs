@@ -4,6 +4,11 @@
 //! the app hash of the result without writing; `Commit` writes that block atomically. Each
 //! transaction runs in phases — decode, authenticate (ante), bump the sequence (kept even if the
 //! messages fail, as in the SDK), then the messages on a fork applied only if all succeed.
+//!
+//! This module is the lifecycle alone: genesis, the mempool's checks, proposals, blocks, a
+//! transaction's delivery and its messages, and simulation. The records it keeps for itself
+//! (accounts, settings) are in [`crate::accounts`]; what a transaction leaves behind and how
+//! CometBFT records it, in [`crate::outcome`]; why the node stops, in [`crate::error`].
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -16,20 +21,18 @@ use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
 use cosmos_sdk_proto::Any;
 use cosmwasm_std::{Addr, Binary, BlockInfo, Timestamp};
 use prost::Message;
-use serde::{Deserialize, Serialize};
-use tendermint_proto::v0_38::abci::{Event, EventAttribute, ExecTxResult};
-use usaged_auth::{Account, AuthError, DecodedTx, Msg};
+use usaged_auth::{Account, DecodedTx, Msg};
 use usaged_store::{ChangeSet, KvRead, Overlay, Store};
 use usaged_vm::events::ChainEvent;
 use usaged_vm::storage::Branch;
 use usaged_vm::{gas, AccessConfig, BlockCtx, ExecError, Upload, WasmVm};
 
-use crate::genesis::{resolve_labels, AppGenesis, Params};
-
-/// Prefix of accounts: `0x10 ‖ canonical address`.
-const ACCOUNT_PREFIX: u8 = 0x10;
-/// The chain's own settings: `0x20 ‖ name`.
-const APP_PREFIX: u8 = 0x20;
+use crate::accounts::{account_exists, app_key, load_account, save_account};
+use crate::error::{NodeError, ProtocolError, StateError};
+use crate::genesis::{resolve_labels, AppGenesis, GenesisError, Params};
+/// The lifecycle's result type, where the ABCI server and the tests have always found it.
+pub use crate::outcome::TxOutcome;
+use crate::outcome::{ante_events, message_event};
 
 /// Tree versions kept behind the committed height (older ones are pruned after each commit;
 /// state and the app hash are unaffected, only proofs at those heights go).
@@ -45,140 +48,6 @@ const INSTANTIATE_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgInstantiateContractResp
 const INSTANTIATE2_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgInstantiateContract2Response";
 const MIGRATE_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgMigrateContractResponse";
 const STORE_CODE_RESPONSE: &str = "/cosmwasm.wasm.v1.MsgStoreCodeResponse";
-
-/// Why the node (not a transaction) failed: the chain must stop.
-#[derive(thiserror::Error, Debug)]
-pub enum NodeError {
-    #[error("store: {0}")]
-    Store(#[from] usaged_store::StoreError),
-    #[error("vm: {0}")]
-    Vm(String),
-    #[error("genesis: {0}")]
-    Genesis(String),
-    #[error("state: {0}")]
-    State(String),
-    #[error("protocol: {0}")]
-    Protocol(String),
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredAccount {
-    account_number: u64,
-    sequence: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub_key: Option<String>,
-}
-
-fn app_key(name: &str) -> Vec<u8> {
-    let mut k = vec![APP_PREFIX];
-    k.extend_from_slice(name.as_bytes());
-    k
-}
-
-fn account_key(address: &str) -> Result<Vec<u8>, AuthError> {
-    let canonical = usaged_auth::validate_address(address)?;
-    let mut k = vec![ACCOUNT_PREFIX];
-    k.extend_from_slice(&canonical);
-    Ok(k)
-}
-
-/// The account of `address` in `state`; an address never seen is a fresh account (number 0).
-pub fn load_account(state: &dyn KvRead, address: &str) -> Result<Account, NodeError> {
-    let key = account_key(address).map_err(|e| NodeError::State(e.to_string()))?;
-    match state.get(&key)? {
-        None => Ok(Account::new(address, 0)),
-        Some(raw) => {
-            let s: StoredAccount =
-                serde_json::from_slice(&raw).map_err(|e| NodeError::State(e.to_string()))?;
-            let pub_key = match s.pub_key {
-                Some(h) => Some(hex::decode(h).map_err(|e| NodeError::State(e.to_string()))?),
-                None => None,
-            };
-            Ok(Account {
-                address: address.to_string(),
-                account_number: s.account_number,
-                sequence: s.sequence,
-                pub_key,
-            })
-        }
-    }
-}
-
-fn save_account(state: &mut Overlay, account: &Account) -> Result<(), NodeError> {
-    let key = account_key(&account.address).map_err(|e| NodeError::State(e.to_string()))?;
-    let s = StoredAccount {
-        account_number: account.account_number,
-        sequence: account.sequence,
-        pub_key: account.pub_key.as_ref().map(hex::encode),
-    };
-    let raw = serde_json::to_vec(&s).map_err(|e| NodeError::State(e.to_string()))?;
-    state.set(key, raw);
-    Ok(())
-}
-
-/// The outcome of one transaction, as CometBFT records it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TxOutcome {
-    pub code: u32,
-    pub codespace: String,
-    pub log: String,
-    pub data: Vec<u8>,
-    pub gas_wanted: u64,
-    pub gas_used: u64,
-    pub events: Vec<ChainEvent>,
-}
-
-impl TxOutcome {
-    fn failed(codespace: &str, code: u32, log: String, gas_wanted: u64, gas_used: u64) -> Self {
-        TxOutcome {
-            code,
-            codespace: codespace.to_string(),
-            log,
-            data: vec![],
-            gas_wanted,
-            gas_used,
-            events: vec![],
-        }
-    }
-
-    fn from_auth(e: &AuthError, gas_wanted: u64, gas_used: u64) -> Self {
-        let (space, code) = e.abci_code();
-        TxOutcome::failed(space, code, e.log(), gas_wanted, gas_used)
-    }
-
-    /// As CometBFT's protobuf, every attribute indexed.
-    pub fn to_exec_result(&self) -> ExecTxResult {
-        ExecTxResult {
-            code: self.code,
-            data: self.data.clone().into(),
-            log: self.log.clone(),
-            info: String::new(),
-            gas_wanted: i64::try_from(self.gas_wanted).unwrap_or(i64::MAX),
-            gas_used: i64::try_from(self.gas_used).unwrap_or(i64::MAX),
-            events: to_abci_events(&self.events),
-            codespace: self.codespace.clone(),
-        }
-    }
-}
-
-/// Chain events as ABCI events, every attribute indexed for CometBFT's kv indexer.
-pub fn to_abci_events(events: &[ChainEvent]) -> Vec<Event> {
-    events
-        .iter()
-        .map(|e| Event {
-            r#type: e.ty.clone(),
-            attributes: e
-                .attributes
-                .iter()
-                .map(|(k, v)| EventAttribute {
-                    key: k.clone(),
-                    value: v.clone(),
-                    index: true,
-                })
-                .collect(),
-        })
-        .collect()
-}
 
 /// This node's own mempool policy (not consensus: validators may differ).
 #[derive(Clone, Debug, PartialEq)]
@@ -273,7 +142,7 @@ fn branch_over(store: &Store) -> Branch {
 fn take_branch(branch: Branch) -> Result<Overlay, NodeError> {
     Rc::try_unwrap(branch)
         .map(RefCell::into_inner)
-        .map_err(|_| NodeError::State("a branch is still shared".into()))
+        .map_err(|_| NodeError::State(StateError::SharedBranch))
 }
 
 impl Machine {
@@ -282,23 +151,18 @@ impl Machine {
     /// (a wiped cache, a state copied without it).
     pub fn open(home: &Path) -> Result<Self, NodeError> {
         let store = Store::open(&home.join("state"))?;
-        let vm = WasmVm::new(&home.join("wasm-cache")).map_err(|e| NodeError::Vm(e.to_string()))?;
+        let vm = WasmVm::new(&home.join("wasm-cache")).map_err(NodeError::Vm)?;
         let snapshot = store.snapshot();
-        for code_id in vm
-            .code_ids(&snapshot)
-            .map_err(|e| NodeError::Vm(e.to_string()))?
-        {
+        for code_id in vm.code_ids(&snapshot).map_err(NodeError::Vm)? {
             vm.ensure_code(&snapshot, code_id)
-                .map_err(|e| NodeError::Vm(format!("code {code_id}: {e}")))?;
+                .map_err(|source| NodeError::Code { code_id, source })?;
         }
         let chain_id = snapshot
             .get(&app_key("chain_id"))?
             .map(|raw| String::from_utf8_lossy(&raw).into_owned())
             .unwrap_or_default();
         let params = match snapshot.get(&app_key("params"))? {
-            Some(raw) => {
-                serde_json::from_slice(&raw).map_err(|e| NodeError::State(e.to_string()))?
-            }
+            Some(raw) => serde_json::from_slice(&raw).map_err(StateError::Json)?,
             None => Params::default(),
         };
         Ok(Machine {
@@ -339,7 +203,7 @@ impl Machine {
     /// borsh-encoded `jmt::proof::SparseMerkleProof<Sha256>` over `usaged_store::key_hash(key)`.
     pub fn get_with_proof(&self, key: &[u8]) -> Result<(Option<Vec<u8>>, Vec<u8>), NodeError> {
         let (value, proof) = self.store.get_with_proof(key)?;
-        let encoded = borsh::to_vec(&proof).map_err(|e| NodeError::State(e.to_string()))?;
+        let encoded = borsh::to_vec(&proof).map_err(StateError::ProofEncoding)?;
         Ok((value, encoded))
     }
 
@@ -357,18 +221,19 @@ impl Machine {
         app_state: &[u8],
     ) -> Result<[u8; 32], NodeError> {
         if self.store.committed().height != 0 {
-            return Err(NodeError::Genesis("the state already has blocks".into()));
+            return Err(GenesisError::AlreadyStarted.into());
         }
         let genesis: AppGenesis = if app_state.is_empty() {
             AppGenesis::default()
         } else {
-            serde_json::from_slice(app_state).map_err(|e| NodeError::Genesis(e.to_string()))?
+            serde_json::from_slice(app_state).map_err(GenesisError::Json)?
         };
         if genesis.params.max_tx_gas > genesis.params.max_block_gas {
-            return Err(NodeError::Genesis(format!(
-                "max_tx_gas {} above max_block_gas {}: such transactions would never fit a block",
-                genesis.params.max_tx_gas, genesis.params.max_block_gas
-            )));
+            return Err(GenesisError::TxGasAboveBlockGas {
+                max_tx_gas: genesis.params.max_tx_gas,
+                max_block_gas: genesis.params.max_block_gas,
+            }
+            .into());
         }
         self.chain_id = chain_id.to_string();
         self.params = genesis.params.clone();
@@ -376,27 +241,35 @@ impl Machine {
         {
             let mut s = branch.borrow_mut();
             s.set(app_key("chain_id"), chain_id.as_bytes().to_vec());
-            let params = serde_json::to_vec(&genesis.params)
-                .map_err(|e| NodeError::Genesis(e.to_string()))?;
+            let params = serde_json::to_vec(&genesis.params).map_err(GenesisError::Json)?;
             s.set(app_key("params"), params);
         }
         for a in &genesis.accounts {
             let mut account = Account::new(a.address.clone(), 0);
             if let Some(k) = &a.pub_key {
-                let key = hex::decode(k)
-                    .map_err(|e| NodeError::Genesis(format!("{}: {e}", a.address)))?;
-                let derived = usaged_auth::address_from_pubkey(&key)
-                    .map_err(|e| NodeError::Genesis(format!("{}: {e}", a.address)))?;
+                let key = hex::decode(k).map_err(|source| GenesisError::AccountKey {
+                    address: a.address.clone(),
+                    source,
+                })?;
+                let derived = usaged_auth::address_from_pubkey(&key).map_err(|source| {
+                    GenesisError::Account {
+                        address: a.address.clone(),
+                        source,
+                    }
+                })?;
                 if derived != a.address {
-                    return Err(NodeError::Genesis(format!(
-                        "{}: the key belongs to {derived}",
-                        a.address
-                    )));
+                    return Err(GenesisError::KeyOfAnother {
+                        address: a.address.clone(),
+                        derived,
+                    }
+                    .into());
                 }
                 account.pub_key = Some(key);
             }
-            usaged_auth::validate_address(&a.address)
-                .map_err(|e| NodeError::Genesis(format!("{}: {e}", a.address)))?;
+            usaged_auth::validate_address(&a.address).map_err(|source| GenesisError::Account {
+                address: a.address.clone(),
+                source,
+            })?;
             save_account(&mut branch.borrow_mut(), &account)?;
         }
         let ctx = BlockCtx {
@@ -410,8 +283,12 @@ impl Machine {
         };
         let mut code_ids = BTreeMap::new();
         for code in &genesis.codes {
-            let wasm = base64_decode(&code.wasm)
-                .map_err(|e| NodeError::Genesis(format!("code {}: {e}", code.name)))?;
+            let wasm = Binary::from_base64(&code.wasm)
+                .map_err(|e| GenesisError::CodeEncoding {
+                    name: code.name.clone(),
+                    reason: e.to_string(),
+                })?
+                .to_vec();
             let creator = Addr::unchecked("genesis");
             let (id, _, _) = self
                 .vm
@@ -423,7 +300,10 @@ impl Machine {
                     Upload::Store,
                     u64::MAX,
                 )
-                .map_err(|e| NodeError::Genesis(format!("code {}: {e}", code.name)))?;
+                .map_err(|source| GenesisError::Code {
+                    name: code.name.clone(),
+                    source,
+                })?;
             code_ids.insert(code.name.clone(), id);
         }
         // Instance ids follow genesis order, so every contract's address is known up front and
@@ -432,32 +312,32 @@ impl Machine {
         for (i, c) in genesis.contracts.iter().enumerate() {
             let code_id = *code_ids
                 .get(&c.code)
-                .ok_or_else(|| NodeError::Genesis(format!("no code named {}", c.code)))?;
+                .ok_or_else(|| GenesisError::UnknownCode(c.code.clone()))?;
             let canonical = usaged_vm::keys::classic_contract_address(code_id, i as u64 + 1);
             let address =
-                usaged_auth::humanize(&canonical).map_err(|e| NodeError::Genesis(e.to_string()))?;
+                usaged_auth::humanize(&canonical).map_err(GenesisError::ContractAddress)?;
             if labels.insert(c.label.clone(), address).is_some() {
-                return Err(NodeError::Genesis(format!("label {} used twice", c.label)));
+                return Err(GenesisError::DuplicateLabel(c.label.clone()).into());
             }
         }
         for c in &genesis.contracts {
             let code_id = *code_ids
                 .get(&c.code)
-                .ok_or_else(|| NodeError::Genesis(format!("no code named {}", c.code)))?;
+                .ok_or_else(|| GenesisError::UnknownCode(c.code.clone()))?;
             let mut msg = c.msg.clone();
-            resolve_labels(&mut msg, &|l| labels.get(l).cloned()).map_err(NodeError::Genesis)?;
+            resolve_labels(&mut msg, &|l| labels.get(l).cloned()).map_err(GenesisError::from)?;
             // A contract may be its own admin ("@<its label>"): then only its own timelocked
             // governance can migrate it.
             let admin = match &c.admin {
                 Some(a) => {
                     let mut v = serde_json::Value::String(a.clone());
                     resolve_labels(&mut v, &|l| labels.get(l).cloned())
-                        .map_err(NodeError::Genesis)?;
+                        .map_err(GenesisError::from)?;
                     v.as_str().map(Addr::unchecked)
                 }
                 None => None,
             };
-            let raw = serde_json::to_vec(&msg).map_err(|e| NodeError::Genesis(e.to_string()))?;
+            let raw = serde_json::to_vec(&msg).map_err(GenesisError::Json)?;
             let (addr, _) = self
                 .vm
                 .instantiate(
@@ -470,12 +350,16 @@ impl Machine {
                     admin,
                     gas::to_vm(self.params.max_block_gas),
                 )
-                .map_err(|e| NodeError::Genesis(format!("instantiate {}: {e}", c.label)))?;
+                .map_err(|source| GenesisError::Instantiate {
+                    label: c.label.clone(),
+                    source,
+                })?;
             if labels.get(&c.label) != Some(&addr.to_string()) {
-                return Err(NodeError::Genesis(format!(
-                    "{} was instantiated at {addr}, not at its precomputed address",
-                    c.label
-                )));
+                return Err(GenesisError::AddressMoved {
+                    label: c.label.clone(),
+                    address: addr.to_string(),
+                }
+                .into());
             }
             tracing::info!(label = %c.label, address = %addr, code_id, "genesis contract");
         }
@@ -516,7 +400,7 @@ impl Machine {
             Err(e) => return TxOutcome::failed("sdk", 1, e.to_string(), gas_wanted, 0),
         };
         if new_account && gas_wanted < ante.saturating_add(self.params.account_creation_gas) {
-            return out_of_gas(
+            return TxOutcome::out_of_gas(
                 "account creation",
                 gas_wanted,
                 ante + self.params.account_creation_gas,
@@ -544,15 +428,7 @@ impl Machine {
             Ok(_) => {
                 self.check_sequences
                     .insert(tx.signer.clone(), account.sequence.saturating_add(1));
-                TxOutcome {
-                    code: 0,
-                    codespace: String::new(),
-                    log: String::new(),
-                    data: vec![],
-                    gas_wanted,
-                    gas_used: ante,
-                    events: vec![],
-                }
+                TxOutcome::accepted(gas_wanted, ante)
             }
             Err(e) => TxOutcome::from_auth(&e, gas_wanted, ante),
         }
@@ -581,7 +457,7 @@ impl Machine {
         self.check_gas_limit(gas_wanted)?;
         let ante = ante_gas(raw_len);
         if gas_wanted < ante {
-            return Err(out_of_gas("txSize", gas_wanted, ante));
+            return Err(TxOutcome::out_of_gas("txSize", gas_wanted, ante));
         }
         for (i, msg) in tx.msgs.iter().enumerate() {
             if let Err(e) = self.admissible(msg) {
@@ -738,9 +614,7 @@ impl Machine {
     ) -> Result<(Vec<TxOutcome>, [u8; 32]), NodeError> {
         let committed = self.store.committed().height;
         if self.store.next_height() != Some(height) {
-            return Err(NodeError::Protocol(format!(
-                "FinalizeBlock for height {height}, the committed height is {committed}"
-            )));
+            return Err(ProtocolError::UnexpectedHeight { height, committed }.into());
         }
         let branch = match self.pending.take() {
             Some(p) if p.height == height && p.app_hash.is_none() => p.branch,
@@ -774,18 +648,18 @@ impl Machine {
         let pending = self
             .pending
             .take()
-            .ok_or_else(|| NodeError::Protocol("Commit without FinalizeBlock".into()))?;
+            .ok_or(ProtocolError::CommitWithoutBlock)?;
         let expected = pending
             .app_hash
-            .ok_or_else(|| NodeError::Protocol("Commit before FinalizeBlock".into()))?;
+            .ok_or(ProtocolError::CommitBeforeFinalize)?;
         let changes: ChangeSet = take_branch(pending.branch)?.into_changes();
         let app_hash = self.store.commit(pending.height, &changes)?;
         if app_hash != expected {
-            return Err(NodeError::State(format!(
-                "committed app hash {} differs from the finalized {}",
-                hex::encode(app_hash),
-                hex::encode(expected)
-            )));
+            return Err(StateError::AppHashMismatch {
+                committed: app_hash,
+                finalized: expected,
+            }
+            .into());
         }
         if pending.height > KEEP_RECENT_VERSIONS {
             self.store.prune(pending.height - KEEP_RECENT_VERSIONS)?;
@@ -811,7 +685,7 @@ impl Machine {
             return Ok(refused);
         }
         if gas_wanted < ante {
-            return Ok(out_of_gas("txSize", gas_wanted, ante));
+            return Ok(TxOutcome::out_of_gas("txSize", gas_wanted, ante));
         }
         let mut account = load_account(&*branch.borrow(), &tx.signer)?;
         let auth = match usaged_auth::authenticate(&tx, &account, &self.chain_id, block.height) {
@@ -821,7 +695,7 @@ impl Machine {
         if !account_exists(&*branch.borrow(), &tx.signer)? {
             ante = ante.saturating_add(self.params.account_creation_gas);
             if gas_wanted < ante {
-                return Ok(out_of_gas("account creation", gas_wanted, ante));
+                return Ok(TxOutcome::out_of_gas("account creation", gas_wanted, ante));
             }
         }
         if auth.pub_key_is_new {
@@ -902,7 +776,7 @@ impl Machine {
                     events.extend(msg_events);
                     responses.push(response);
                 }
-                Err(e) if e.is_node_fault() => return Err(NodeError::Vm(e.to_string())),
+                Err(e) if e.is_node_fault() => return Err(NodeError::Vm(e)),
                 Err(e) => {
                     let (space, code) = e.abci_code();
                     let log = format!("failed to execute message; message index: {i}: {e}");
@@ -1171,61 +1045,7 @@ fn any(type_url: &str, value: Vec<u8>) -> Any {
     }
 }
 
-/// Whether the state holds a record of `address` (an account that signed before, or from genesis).
-fn account_exists(state: &dyn KvRead, address: &str) -> Result<bool, NodeError> {
-    let key = account_key(address).map_err(|e| NodeError::State(e.to_string()))?;
-    Ok(state.get(&key)?.is_some())
-}
-
-/// A transaction refused for too little gas, as the SDK words it.
-fn out_of_gas(location: &str, gas_wanted: u64, needed: u64) -> TxOutcome {
-    TxOutcome::failed(
-        "sdk",
-        usaged_auth::sdk::ERR_OUT_OF_GAS,
-        format!("out of gas in location: {location}; gasWanted: {gas_wanted}, gasUsed: {needed}: out of gas"),
-        gas_wanted,
-        gas_wanted,
-    )
-}
-
-/// The SDK ante handler's events: `tx` with the fee and its payer (DeductFeeDecorator), `tx` with
-/// the signer's sequence and `tx` with the signature (SetPubKeyDecorator), so explorers and
-/// `tx_search` find a transaction by account whether its messages succeeded or not.
-fn ante_events(tx: &DecodedTx) -> Vec<ChainEvent> {
-    let fee = tx
-        .fee
-        .amount
-        .iter()
-        .map(|c| format!("{}{}", c.amount, c.denom))
-        .collect::<Vec<_>>()
-        .join(",");
-    vec![
-        ChainEvent::new("tx")
-            .attr("fee", fee)
-            .attr("fee_payer", tx.signer.clone()),
-        ChainEvent::new("tx").attr(
-            "acc_seq",
-            format!("{}/{}", tx.signer, tx.signer_info.sequence),
-        ),
-        ChainEvent::new("tx").attr("signature", Binary::from(tx.signature.clone()).to_base64()),
-    ]
-}
-
 /// The SDK gas the ante phase charges: transaction size and one signature verification.
 pub fn ante_gas(tx_len: usize) -> u64 {
     TX_SIZE_COST_PER_BYTE * tx_len as u64 + SIG_VERIFY_COST
-}
-
-fn message_event(msg: &Msg) -> ChainEvent {
-    ChainEvent::new("message")
-        .attr("action", msg.type_url())
-        .attr("sender", msg.sender())
-        .attr("module", "wasm")
-}
-
-fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
-    use cosmwasm_std::Binary;
-    Binary::from_base64(s)
-        .map(|b| b.to_vec())
-        .map_err(|e| e.to_string())
 }

@@ -1,6 +1,10 @@
 //! `usaged start --home DIR --abci 127.0.0.1:26658`: serves CometBFT's ABCI connections.
+//!
+//! Logs go to stderr (stdout is the commands' output, such as `init`'s JSON), one line each: a
+//! failure is logged with its causes on that line, never as a multi-line dump.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -47,16 +51,32 @@ enum Command {
         /// Most transactions one sender may have waiting in this node's mempool.
         #[arg(long, default_value_t = usaged::machine::DEFAULT_MAX_PENDING_PER_SENDER)]
         max_pending_per_sender: u64,
+        /// Serves the node's Prometheus metrics as `GET /metrics` on this address
+        /// (`127.0.0.1:26660`); no metrics server without it.
+        #[arg(long)]
+        metrics_addr: Option<String>,
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    match Cli::parse().command {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}`: the error and its causes on one line.
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         Command::Init {
             home,
             chain_id,
@@ -78,6 +98,7 @@ fn main() -> anyhow::Result<()> {
             abci,
             minimum_gas_prices,
             max_pending_per_sender,
+            metrics_addr,
         } => {
             let node = usaged::machine::NodeConfig {
                 min_gas_price: usaged::machine::GasPrice::parse(&minimum_gas_prices)
@@ -85,6 +106,12 @@ fn main() -> anyhow::Result<()> {
                 max_pending_per_sender,
             };
             let app = usaged::abci::App::start_with(home.join("app"), node)?;
+            if let Some(addr) = metrics_addr {
+                let listener = std::net::TcpListener::bind(&addr)
+                    .map_err(|e| anyhow::anyhow!("--metrics-addr {addr}: {e}"))?;
+                usaged::metrics::serve(listener, app.metrics())?;
+                tracing::info!(%addr, "serving metrics");
+            }
             tracing::info!(%abci, "serving ABCI");
             let server = tendermint_abci::ServerBuilder::new(1 << 20)
                 .bind(abci, app)

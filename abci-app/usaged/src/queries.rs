@@ -15,7 +15,9 @@ use usaged_store::KvRead;
 use usaged_vm::executor::QUERY_GAS_LIMIT_SDK;
 use usaged_vm::{gas, keys, CodeInfo};
 
-use crate::machine::{load_account, to_abci_events, Machine};
+use crate::accounts::load_account;
+use crate::machine::Machine;
+use crate::outcome::to_abci_events;
 
 /// The denomination bank queries answer with (the chain has no native token: always zero).
 pub const DENOM: &str = "ucny";
