@@ -3,6 +3,7 @@
 //! Logs go to stderr (stdout is the commands' output, such as `init`'s JSON), one line each: a
 //! failure is logged with its causes on that line, never as a multi-line dump.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,6 +62,8 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours only for a terminal: a log file gets plain lines.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
