@@ -5,7 +5,6 @@
 
 pub mod abci;
 pub mod genesis;
-pub mod localnet;
 pub mod machine;
 pub mod queries;
 

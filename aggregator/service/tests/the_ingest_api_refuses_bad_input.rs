@@ -9,6 +9,8 @@ use usage_aggregator::chainview::ChainView;
 use usage_aggregator::config::{Config, Keys, Timing};
 use usage_aggregator::store::{EvidenceRecord, Store};
 use usage_aggregator::{keys, server, AppState};
+use usage_client::ChainClient;
+use usage_common::msg::usage_proof::Terminal;
 use usage_sample::sample::Sample;
 use usage_sample::simulate::SimulatedKey;
 use usage_sample::tee::{software_measurement, SignedSample, TeeBackend, TeeKind};
@@ -16,8 +18,6 @@ use usage_sample::terminal::TerminalConfig;
 use usage_sample::wire::{
     ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
 };
-use usage_client::ChainClient;
-use usage_common::msg::usage_proof::Terminal;
 use usage_signer::SigningCommittee;
 
 struct Api {
@@ -449,7 +449,7 @@ async fn the_host_agent_delivers_this_machines_counters() {
 #[test]
 fn the_localnet_allows_exactly_the_software_backends_measurement() {
     assert_eq!(
-        usaged::localnet::SOFTWARE_MEASUREMENT.to_vec(),
+        usage_devtools::localnet::SOFTWARE_MEASUREMENT.to_vec(),
         software_measurement().0
     );
 }

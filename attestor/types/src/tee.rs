@@ -10,9 +10,9 @@
 //! [`crate::simulate`].
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use sha2::{Digest, Sha512};
 #[cfg(test)]
 use sha2::Sha256;
+use sha2::{Digest, Sha512};
 use thiserror::Error;
 use usage_common::codec::{DecodeError, Decoder, Encoder};
 pub use usage_common::msg::usage_proof::TeeKind;
@@ -212,8 +212,6 @@ pub trait TeeBackend {
     /// Evidence binding [`TeeBackend::public_key`] and the terminal configuration `config_hash`
     /// to this enclave's measurement (one per terminal the key speaks for).
     fn evidence(&self, config_hash: &[u8; 32]) -> Evidence;
-}
-    }
 }
 
 /// Largest encoded sample a [`SignedSample`] may carry.

@@ -5,5 +5,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod chain;
+pub mod tx;
 
 pub use chain::{BlockEvents, ChainClient, ClientError, ContractEvent, TxOutcome};
