@@ -25,10 +25,10 @@ case "${1:-start}" in
   start)
     bash scripts/setup.sh
     bash scripts/build-wasm.sh
-    cargo build -q --locked -p usaged
+    cargo build -q --locked -p usaged -p usage-devtools
     USAGED="$CARGO_TARGET_DIR/debug/usaged"
     if [ ! -f "$HOME_DIR/localnet.json" ]; then
-      "$USAGED" init --home "$HOME_DIR" --artifacts artifacts > /dev/null
+      "$CARGO_TARGET_DIR/debug/usage-devtools" localnet init --home "$HOME_DIR" --artifacts artifacts > /dev/null
       echo "initialised $HOME_DIR"
     fi
     stop

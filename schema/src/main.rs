@@ -104,3 +104,17 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use usage_common::contracts::CONTRACTS;
+
+    #[test]
+    fn every_contract_of_the_shared_list_has_a_schema_and_no_other() {
+        let mut written: Vec<&str> = super::apis().into_iter().map(|(name, _)| name).collect();
+        let mut listed: Vec<&str> = CONTRACTS.iter().map(|c| c.label).collect();
+        written.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(written, listed);
+    }
+}

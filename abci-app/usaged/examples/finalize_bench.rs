@@ -13,22 +13,22 @@
 
 use std::time::{Duration, Instant};
 
-use cosmrs::cosmwasm::MsgExecuteContract;
 use cosmrs::crypto::secp256k1::SigningKey;
-use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
 use cosmwasm_std::{Binary, HexBinary, Timestamp};
 use serde_json::json;
+use usage_client::tx;
 use usage_common::merkle;
 use usage_common::payload::UsageBatchDigest;
 use usage_common::record::{encode_batch, Metrics, UsageRecord};
+use usage_devtools::localnet::{self, Ports};
 use usage_signer::SigningCommittee;
 use usage_wasm_vm_tests::{addr, artifact, VmNet};
-use usaged::localnet::{self, Ports};
 use usaged::Machine;
 
 const RECORDS: usize = 1_000;
 const T0: u64 = 1_700_000_040;
 
+/// One tx of `key` (account 0) at `seq` executing `msg` on `contract` with the largest gas.
 fn sign(
     key: &SigningKey,
     chain: &str,
@@ -36,31 +36,14 @@ fn sign(
     contract: &str,
     msg: &serde_json::Value,
 ) -> Vec<u8> {
-    let any = MsgExecuteContract {
-        sender: key.public_key().account_id("usage").expect("address"),
-        contract: contract.parse().expect("contract"),
-        msg: serde_json::to_vec(msg).expect("json"),
-        funds: vec![],
-    }
-    .to_any()
-    .expect("any");
-    let auth = SignerInfo::single_direct(Some(key.public_key()), seq).auth_info(Fee {
-        amount: vec![],
-        gas_limit: usaged::genesis::MAX_TX_GAS,
-        payer: None,
-        granter: None,
-    });
-    SignDoc::new(
-        &Body::new(vec![any], "", 0u32),
-        &auth,
-        &chain.parse().expect("chain"),
-        0,
-    )
-    .expect("doc")
-    .sign(key)
-    .expect("sign")
-    .to_bytes()
-    .expect("bytes")
+    let signer = tx::Signer {
+        key,
+        chain_id: chain,
+        account_number: 0,
+        sequence: seq,
+    };
+    let msgs = [(contract.to_string(), serde_json::to_vec(msg).expect("json"))];
+    tx::sign_execute(signer, &msgs, usaged::genesis::MAX_TX_GAS).expect("sign")
 }
 
 /// A batch of `RECORDS` records for `window`, from terminals `first..first + RECORDS`.
@@ -151,7 +134,7 @@ fn main() -> anyhow::Result<()> {
     let prefill = args.get(2).copied().unwrap_or(0);
     let chain = "usagechain-bench-1";
     let home = tempfile::tempdir()?;
-    let artifacts = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    let artifacts = usage_common::contracts::artifacts_dir();
     let info = localnet::init(home.path(), chain, &artifacts, Ports::default())?;
     let genesis: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
         home.path().join("cometbft/config/genesis.json"),

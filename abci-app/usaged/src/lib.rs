@@ -6,7 +6,6 @@ pub mod abci;
 pub mod accounts;
 pub mod error;
 pub mod genesis;
-pub mod localnet;
 pub mod machine;
 pub mod metrics;
 pub mod outcome;

@@ -23,22 +23,6 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Writes a one-validator localnet under `--home`: CometBFT's config and genesis (with the
-    /// optimised contracts from `--artifacts`), and `localnet.json` with its ports and keys.
-    Init {
-        #[arg(long)]
-        home: PathBuf,
-        #[arg(long, default_value = "usagechain-local-1")]
-        chain_id: String,
-        #[arg(long, default_value = "artifacts")]
-        artifacts: PathBuf,
-        #[arg(long, default_value_t = 26657)]
-        rpc_port: u16,
-        #[arg(long, default_value_t = 26656)]
-        p2p_port: u16,
-        #[arg(long, default_value_t = 26658)]
-        abci_port: u16,
-    },
     /// Serves ABCI on `--abci` with the state under `--home`.
     Start {
         #[arg(long)]
@@ -80,22 +64,6 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Init {
-            home,
-            chain_id,
-            artifacts,
-            rpc_port,
-            p2p_port,
-            abci_port,
-        } => {
-            let ports = usaged::localnet::Ports {
-                rpc: rpc_port,
-                p2p: p2p_port,
-                abci: abci_port,
-            };
-            let info = usaged::localnet::init(&home, &chain_id, &artifacts, ports)?;
-            println!("{}", serde_json::to_string_pretty(&info)?);
-        }
         Command::Start {
             home,
             abci,

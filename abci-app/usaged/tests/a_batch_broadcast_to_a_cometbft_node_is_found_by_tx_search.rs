@@ -15,8 +15,8 @@ use usage_common::merkle;
 use usage_common::msg::usage_proof;
 use usage_common::payload::UsageBatchDigest;
 use usage_common::record::{align, encode_batch, Metrics, UsageRecord};
+use usage_devtools::localnet;
 use usage_signer::SigningCommittee;
-use usaged::localnet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_broadcast_to_a_cometbft_node_is_committed_queried_and_found_by_tx_search() {

@@ -13,8 +13,8 @@ use cosmrs::crypto::secp256k1::SigningKey;
 use cosmwasm_std::Uint128;
 use serde_json::{json, Value};
 use usage_common::payload::DepositVoucher;
+use usage_devtools::localnet;
 use usage_signer::SigningCommittee;
-use usaged::localnet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_cosmjs_wallet_signs_a_withdrawal_reads_it_back_and_finds_it() {

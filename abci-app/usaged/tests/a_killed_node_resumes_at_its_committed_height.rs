@@ -16,8 +16,8 @@ use usage_common::merkle;
 use usage_common::msg::usage_proof;
 use usage_common::payload::UsageBatchDigest;
 use usage_common::record::{align, encode_batch, Metrics, UsageRecord};
+use usage_devtools::localnet;
 use usage_signer::SigningCommittee;
-use usaged::localnet;
 
 async fn proof_exists(net: &Localnet, c1: &str, window: u64) -> bool {
     let q = net

@@ -96,7 +96,7 @@ fn every_resource_abuse_fails_in_its_own_tx_and_the_next_block_goes_on() {
                 &json!({"register_terminal": {
                     "terminal_id": id, "provider": admin.addr(),
                     "attestor_key": HexBinary::from(merkle::sha256(id.as_bytes())), "tee": "software",
-                    "measurement": HexBinary::from(usaged::localnet::SOFTWARE_MEASUREMENT)}}),
+                    "measurement": HexBinary::from(usage_devtools::localnet::SOFTWARE_MEASUREMENT)}}),
             );
             let lease = admin.execute_msg(
                 &c1,

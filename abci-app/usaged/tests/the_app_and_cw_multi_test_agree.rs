@@ -5,9 +5,6 @@
 //! answers the same on both.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use cosmrs::cosmwasm::MsgExecuteContract;
-use cosmrs::crypto::secp256k1::SigningKey;
-use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
 use cosmwasm_std::{Binary, HexBinary, Timestamp, Uint128};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -23,55 +20,22 @@ use usage_scenarios::*;
 use usage_signer::SigningCommittee;
 use usaged::Machine;
 
+/// A wallet whose every tx may use the chain's largest gas.
 struct Wallet {
-    key: SigningKey,
+    inner: usage_devtools::wallet::Wallet,
     address: String,
-    seq: u64,
 }
 
 impl Wallet {
     fn new(seed: u8) -> Self {
-        let key = SigningKey::from_slice(&[seed; 32]).expect("key");
-        let address = key
-            .public_key()
-            .account_id("usage")
-            .expect("address")
-            .to_string();
-        Wallet {
-            key,
-            address,
-            seq: 0,
-        }
+        let inner = usage_devtools::wallet::Wallet::new(seed, CHAIN_ID);
+        let address = inner.addr();
+        Wallet { inner, address }
     }
 
     fn tx(&mut self, contract: &str, msg: &impl Serialize) -> Vec<u8> {
-        let any = MsgExecuteContract {
-            sender: self.address.parse().expect("sender"),
-            contract: contract.parse().expect("contract"),
-            msg: serde_json::to_vec(msg).expect("json"),
-            funds: vec![],
-        }
-        .to_any()
-        .expect("any");
-        let auth =
-            SignerInfo::single_direct(Some(self.key.public_key()), self.seq).auth_info(Fee {
-                amount: vec![],
-                gas_limit: usaged::genesis::MAX_TX_GAS,
-                payer: None,
-                granter: None,
-            });
-        self.seq += 1;
-        SignDoc::new(
-            &Body::new(vec![any], "", 0u32),
-            &auth,
-            &CHAIN_ID.parse().expect("chain"),
-            0,
-        )
-        .expect("doc")
-        .sign(&self.key)
-        .expect("sign")
-        .to_bytes()
-        .expect("bytes")
+        self.inner
+            .execute(contract, msg, usaged::genesis::MAX_TX_GAS)
     }
 }
 
@@ -130,10 +94,8 @@ fn address(code_id: u64, instance: u64) -> String {
 }
 
 fn wasm(name: &str) -> String {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
-        .join(format!("{name}.wasm"));
-    Binary::from(std::fs::read(&path).expect("artifact (scripts/build-wasm.sh)")).to_base64()
+    let wasm = usage_common::contracts::artifact(name).unwrap_or_else(|e| panic!("{e}"));
+    Binary::from(wasm).to_base64()
 }
 
 #[test]

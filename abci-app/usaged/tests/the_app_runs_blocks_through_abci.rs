@@ -4,12 +4,10 @@
 //! instances, and a restart that resumes at the committed height.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
-use cosmrs::cosmwasm::MsgExecuteContract;
 use cosmrs::crypto::secp256k1::SigningKey;
-use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
 use cosmrs::AccountId;
 use cosmwasm_std::{Binary, HexBinary};
 use prost::Message;
@@ -17,6 +15,7 @@ use serde_json::json;
 use tendermint_abci::Application;
 use tendermint_proto::google::protobuf::Timestamp;
 use tendermint_proto::v0_38::abci::*;
+use usage_client::tx;
 use usage_common::merkle;
 use usage_common::msg::usage_proof;
 use usage_common::payload::UsageBatchDigest;
@@ -29,11 +28,7 @@ const T0: i64 = 1_700_000_040;
 const GAS: u64 = 50_000_000;
 
 fn artifact(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("USAGECHAIN_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts"));
-    std::fs::read(dir.join(format!("{name}.wasm")))
-        .unwrap_or_else(|e| panic!("{name}.wasm: {e}; run scripts/build-wasm.sh first"))
+    usage_common::contracts::artifact(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 struct Wallet {
@@ -55,29 +50,16 @@ impl Wallet {
 
     /// A signed tx executing `msg` on `contract`; the wallet's sequence advances.
     fn execute(&mut self, contract: &str, msg: &serde_json::Value, opts: TxOpts) -> Vec<u8> {
-        let any = MsgExecuteContract {
-            sender: self.address.clone(),
-            contract: contract.parse().expect("contract address"),
-            msg: serde_json::to_vec(msg).expect("json"),
-            funds: vec![],
-        }
-        .to_any()
-        .expect("any");
-        let body = Body::new(vec![any], "", opts.timeout_height);
-        let seq = opts.sequence.unwrap_or(self.sequence);
-        let auth = SignerInfo::single_direct(Some(self.key.public_key()), seq).auth_info(Fee {
-            amount: vec![],
-            gas_limit: opts.gas.unwrap_or(GAS),
-            payer: None,
-            granter: None,
-        });
-        let chain = opts.chain_id.unwrap_or(CHAIN);
-        let doc = SignDoc::new(&body, &auth, &chain.parse().expect("chain id"), 0).expect("doc");
-        let mut raw = doc
-            .sign(&self.key)
-            .expect("sign")
-            .to_bytes()
-            .expect("bytes");
+        let msg = serde_json::to_vec(msg).expect("json");
+        let any = tx::execute_msg(&self.address, contract, msg).expect("any");
+        let signer = tx::Signer {
+            key: &self.key,
+            chain_id: opts.chain_id.unwrap_or(CHAIN),
+            account_number: 0,
+            sequence: opts.sequence.unwrap_or(self.sequence),
+        };
+        let fee = tx::fee(opts.gas.unwrap_or(GAS), vec![]);
+        let mut raw = tx::sign(signer, vec![any], fee, opts.timeout_height).expect("sign");
         if opts.corrupt_signature {
             let n = raw.len();
             raw[n - 1] ^= 0x01;

@@ -10,14 +10,14 @@ use cosmwasm_std::Timestamp;
 use prost::Message;
 use serde_json::json;
 use usage_common::governance::DEFAULT_TIMELOCK_SECONDS;
-use usaged::localnet::{self, Ports, ADMIN_SEED};
+use usage_devtools::localnet::{self, Ports, ADMIN_SEED};
 
 use node::*;
 
 #[test]
 fn no_key_migrates_a_localnet_contract_only_its_own_timelock_does() {
     let home = tempfile::tempdir().expect("home");
-    let artifacts = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    let artifacts = usage_common::contracts::artifacts_dir();
     let info = localnet::init(
         &home.path().join("net"),
         CHAIN,

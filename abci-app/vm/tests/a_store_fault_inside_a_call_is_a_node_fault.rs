@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -16,11 +15,7 @@ use usaged_vm::storage::Branch;
 use usaged_vm::{gas, AccessConfig, BlockCtx, Upload, WasmVm};
 
 fn artifact(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("USAGECHAIN_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts"));
-    std::fs::read(dir.join(format!("{name}.wasm")))
-        .unwrap_or_else(|e| panic!("{name}.wasm: {e}; run scripts/build-wasm.sh first"))
+    usage_common::contracts::artifact(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A state whose contract storage (`0x03…`) cannot be read.

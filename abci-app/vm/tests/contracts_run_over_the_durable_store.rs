@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -26,11 +25,7 @@ const T0: u64 = 1_700_000_040;
 const GAS: u64 = 500_000_000 * usaged_vm::gas::GAS_MULTIPLIER;
 
 fn artifact(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("USAGECHAIN_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts"));
-    std::fs::read(dir.join(format!("{name}.wasm")))
-        .unwrap_or_else(|e| panic!("{name}.wasm: {e}; run scripts/build-wasm.sh first"))
+    usage_common::contracts::artifact(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn account(n: u8) -> Addr {

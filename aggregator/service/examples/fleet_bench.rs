@@ -9,12 +9,9 @@
 //! Arguments: `terminals seconds [interval_ms] [settle_ms]`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failure ends the run with its reason
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::Net;
+use usage_devtools::committee::Net;
 
 /// The events of block `height`, waiting while the node has not stored its results yet.
 async fn block(net: &Net, height: u64) -> usage_client::BlockEvents {
@@ -52,8 +49,8 @@ async fn main() {
 
     let started = Instant::now();
     let mut net = Net::start("usagechain-fleet-bench", terminals).await;
-    let tenants = common::tenants(&net, 2);
-    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
+    let tenants = usage_devtools::fleet::tenants(&net, 2);
+    net.fleet_tenants = usage_devtools::fleet::lease_fleet(&net, &tenants).await;
     eprintln!(
         "localnet up, {terminals} terminals registered and leased in {:.1} s",
         started.elapsed().as_secs_f64()

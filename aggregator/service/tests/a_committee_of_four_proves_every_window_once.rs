@@ -6,15 +6,14 @@
 //! the Byzantine member while it altered records, and the keeper produced second proofs of both
 //! tenants' closed periods.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{eventually, Net};
 use usage_aggregator::config::Byzantine;
 use usage_aggregator_core::quorum::leader_for;
 use usage_common::msg::period_proof::{PeriodProofResponse, QueryMsg as C2Query};
+use usage_devtools::committee::Net;
+use usage_devtools::eventually;
 
 const TERMINALS: u64 = 12;
 
@@ -44,8 +43,8 @@ async fn all_proven_from(net: &Net, from: u64) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_committee_of_four_proves_every_window_once_through_faults() {
     let mut net = Net::start("usagechain-committee-1", TERMINALS).await;
-    let tenants = common::tenants(&net, 2);
-    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
+    let tenants = usage_devtools::fleet::tenants(&net, 2);
+    net.fleet_tenants = usage_devtools::fleet::lease_fleet(&net, &tenants).await;
     for i in 0..4 {
         net.start_aggregator(i, None);
     }

@@ -5,8 +5,6 @@
 //! refuses to vouch for it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,13 +14,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use common::Net;
 use cosmwasm_std::Uint128;
 use serde_json::json;
 use usage_aggregator::bank::{BankBooking, BookingStatus, Direction};
 use usage_aggregator::signing::{Refusal, SignRequest};
 use usage_common::msg::period_proof as c2;
 use usage_common::payload::{DepositVoucher, DisputeOutcome, DisputeResolution};
+use usage_devtools::committee::Net;
 
 type Bookings = Arc<Mutex<BTreeMap<String, BankBooking>>>;
 
@@ -44,7 +42,7 @@ async fn fake_bank(bookings: Bookings) -> String {
 }
 
 async fn wait_ready(net: &Net, members: &[usize]) {
-    common::eventually(Duration::from_secs(60), "aggregators serving", || async {
+    usage_devtools::eventually(Duration::from_secs(60), "aggregators serving", || async {
         members.iter().all(|&i| {
             let port: u16 = net.configs[i]
                 .listen
@@ -53,7 +51,7 @@ async fn wait_ready(net: &Net, members: &[usize]) {
                 .unwrap()
                 .parse()
                 .unwrap();
-            !common::http_get_text(port, "/metrics").is_empty()
+            !usage_devtools::node::http_get_text(port, "/metrics").is_empty()
         })
     })
     .await;
@@ -91,9 +89,10 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
         c.ledger = Some(c4.clone());
         c.bank_url = Some(bank.clone());
     }
-    let tenant = common::account(&net, [0x7d; 32]);
+    let tenant = usage_devtools::fleet::account(&net, [0x7d; 32]);
     let tenant_addr = tenant.address().unwrap().to_string();
-    net.fleet_tenants = common::lease_fleet(&net, std::slice::from_ref(&tenant)).await;
+    net.fleet_tenants =
+        usage_devtools::fleet::lease_fleet(&net, std::slice::from_ref(&tenant)).await;
     for i in 0..4 {
         net.start_aggregator(i, None);
     }
@@ -118,7 +117,7 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
         amount: Uint128::new(100_000_000),
         currency: "CNY".into(),
     };
-    let signature = common::sign_by_three(
+    let signature = usage_devtools::committee::collect_quorum(
         &net,
         &SignRequest::DepositVoucher {
             voucher: voucher.clone(),
@@ -143,7 +142,7 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
     // The first period that starts after the fleet did is wholly sampled.
     let period = (started / 60 + 1) * 60;
     let provider = net.info().admin_address.clone();
-    common::eventually(
+    usage_devtools::eventually(
         Duration::from_secs(300),
         "the keeper proves the period",
         || async {
@@ -159,7 +158,9 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
         period_start: period,
     };
     assert_eq!(
-        common::sign_by_three(&net, &resolve).await.unwrap_err(),
+        usage_devtools::committee::collect_quorum(&net, &resolve)
+            .await
+            .unwrap_err(),
         (409, Refusal::WrongState),
         "no resolution without a dispute"
     );
@@ -183,7 +184,7 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
     };
 
     // Every member holding the period's samples vouches for the proven totals.
-    let signature = common::sign_by_three(&net, &resolve)
+    let signature = usage_devtools::committee::collect_quorum(&net, &resolve)
         .await
         .expect("three members uphold the proven period");
 
@@ -195,7 +196,7 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
     let (status, refusal) = usage_aggregator::signing::ask(
         &reqwest::Client::new(),
         &format!("http://{}", net.configs[3].listen),
-        &common::relayer(),
+        &usage_devtools::committee::relayer(),
         &net.info().chain_id,
         3,
         &resolve,
@@ -237,7 +238,9 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
         proof.status
     );
     assert_eq!(
-        common::sign_by_three(&net, &resolve).await.unwrap_err(),
+        usage_devtools::committee::collect_quorum(&net, &resolve)
+            .await
+            .unwrap_err(),
         (409, Refusal::AlreadyConsumed)
     );
 }

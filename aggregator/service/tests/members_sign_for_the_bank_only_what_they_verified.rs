@@ -5,8 +5,6 @@
 //! voucher or instruction that the chain or the bank contradicts is refused by kind.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use common::Net;
 use cosmwasm_std::Uint128;
 use serde_json::json;
 use usage_aggregator::bank::{BankBooking, BookingStatus, Direction};
@@ -25,6 +22,7 @@ use usage_client::ChainClient;
 use usage_common::msg::withdrawal as c5;
 use usage_common::payload::{BankOutcome, DepositVoucher, WithdrawalVoucher};
 use usage_common::ThresholdSignature;
+use usage_devtools::committee::Net;
 
 type Bookings = Arc<Mutex<BTreeMap<String, BankBooking>>>;
 
@@ -46,7 +44,7 @@ async fn fake_bank(bookings: Bookings) -> String {
 }
 
 async fn sign(net: &Net, request: &SignRequest) -> Result<ThresholdSignature, (u16, Refusal)> {
-    common::sign_by_three(net, request).await
+    usage_devtools::committee::collect_quorum(net, request).await
 }
 
 /// The bank books a credit of `amount` to the custodial account naming `tenant`, and three
@@ -92,7 +90,7 @@ async fn fund(net: &Net, bookings: &Bookings, bank_ref: &str, tenant: &str, amou
 }
 
 async fn wait_ready(net: &Net) {
-    common::eventually(Duration::from_secs(60), "aggregators serving", || async {
+    usage_devtools::eventually(Duration::from_secs(60), "aggregators serving", || async {
         (0..3).all(|i| {
             let port: u16 = net.configs[i]
                 .listen
@@ -101,7 +99,7 @@ async fn wait_ready(net: &Net) {
                 .unwrap()
                 .parse()
                 .unwrap();
-            !common::http_get_text(port, "/metrics").is_empty()
+            !usage_devtools::node::http_get_text(port, "/metrics").is_empty()
         })
     })
     .await;
@@ -374,7 +372,8 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
         .with_key(&[0x7f; 32])
         .unwrap();
     let tenant_addr = tenant.address().unwrap().to_string();
-    net.fleet_tenants = common::lease_fleet(&net, std::slice::from_ref(&tenant)).await;
+    net.fleet_tenants =
+        usage_devtools::fleet::lease_fleet(&net, std::slice::from_ref(&tenant)).await;
     for i in 0..4 {
         net.start_aggregator(i, None);
     }
@@ -400,7 +399,7 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
     let period = (started / 60 + 1) * 60;
     let provider = net.info().admin_address.clone();
     let settlement = Arc::new(Mutex::new(None));
-    common::eventually(
+    usage_devtools::eventually(
         Duration::from_secs(330),
         "the keeper requests the period's settlement",
         || {

@@ -3,24 +3,23 @@
 //! rotation through the signing service (a rotation nobody approved is refused), C1 accepts it,
 //! and batches go on landing, now signed by the epoch-2 committee.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{eventually, Net};
 use serde_json::json;
 use usage_aggregator::signing::{Refusal, SignRequest};
 use usage_common::payload::CommitteeRotation;
+use usage_devtools::committee::Net;
+use usage_devtools::eventually;
 use usage_signer::SigningCommittee;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
     let mut net = Net::start("usagechain-rotation-1", 4).await;
     let tenants = [
-        common::account(&net, [0x7a; 32]),
-        common::account(&net, [0x7b; 32]),
+        usage_devtools::fleet::account(&net, [0x7a; 32]),
+        usage_devtools::fleet::account(&net, [0x7b; 32]),
     ];
-    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
+    net.fleet_tenants = usage_devtools::fleet::lease_fleet(&net, &tenants).await;
     let next = SigningCommittee::deterministic("usagechain-localnet-epoch-2", 2, 4, 3);
     let rotation = CommitteeRotation {
         new_epoch: 2,
@@ -51,7 +50,7 @@ async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
     let (status, refusal) = usage_aggregator::signing::ask(
         &reqwest::Client::new(),
         &format!("http://{}", net.configs[0].listen),
-        &common::relayer(),
+        &usage_devtools::committee::relayer(),
         &net.info().chain_id,
         0,
         &SignRequest::CommitteeRotation {
@@ -63,7 +62,7 @@ async fn the_committee_rotates_its_keys_while_batches_keep_landing() {
     assert_eq!(status, 409);
     assert_eq!(refusal.error, Refusal::Mismatch);
 
-    let signature = common::sign_by_three(
+    let signature = usage_devtools::committee::collect_quorum(
         &net,
         &SignRequest::CommitteeRotation {
             rotation: rotation.clone(),

@@ -452,7 +452,7 @@ async fn the_host_agent_delivers_this_machines_counters() {
 #[test]
 fn the_localnet_allows_exactly_the_software_backends_measurement() {
     assert_eq!(
-        usaged::localnet::SOFTWARE_MEASUREMENT.to_vec(),
+        usage_devtools::localnet::SOFTWARE_MEASUREMENT.to_vec(),
         software_measurement().0
     );
 }

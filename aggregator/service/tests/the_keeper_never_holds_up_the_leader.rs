@@ -9,13 +9,12 @@
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{eventually, Net};
 use usage_aggregator::store::{PeriodState, Store};
 use usage_client::ChainClient;
+use usage_devtools::committee::Net;
+use usage_devtools::eventually;
 
 const TERMINALS: u64 = 8;
 const FLEET_TENANTS: usize = 2;
@@ -26,7 +25,7 @@ const MEASURED: Duration = Duration::from_secs(60);
 fn tenant(net: &Net, j: usize) -> ChainClient {
     let mut seed = [0x40u8; 32];
     seed[31] = u8::try_from(j + 1).expect("few tenants");
-    common::account(net, seed)
+    usage_devtools::fleet::account(net, seed)
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -120,7 +119,7 @@ async fn fifty_never_paying_tenants_leave_the_leaders_pace_unchanged() {
         c.settlement = Some(c3.clone());
     }
     let tenants: Vec<_> = (0..FLEET_TENANTS).map(|j| tenant(&net, j)).collect();
-    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
+    net.fleet_tenants = usage_devtools::fleet::lease_fleet(&net, &tenants).await;
     for i in 0..4 {
         net.start_aggregator(i, None);
     }

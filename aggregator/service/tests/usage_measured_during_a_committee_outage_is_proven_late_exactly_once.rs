@@ -10,13 +10,12 @@
 //! cargo test -p usage-aggregator --test usage_measured_during_a_committee_outage_is_proven_late_exactly_once -- --nocapture
 //! ```
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{eventually, Net};
 use usage_common::msg::usage_proof::FirstProof;
+use usage_devtools::committee::Net;
+use usage_devtools::eventually;
 use usage_sample::simulate::terminal_id;
 
 const TERMINALS: u64 = 4;
@@ -48,8 +47,8 @@ async fn proofs(net: &Net) -> Vec<BTreeMap<u64, FirstProof>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usage_measured_during_a_committee_outage_is_proven_late_exactly_once() {
     let mut net = Net::start("usagechain-outage-1", TERMINALS).await;
-    let tenants = common::tenants(&net, 2);
-    net.fleet_tenants = common::lease_fleet(&net, &tenants).await;
+    let tenants = usage_devtools::fleet::tenants(&net, 2);
+    net.fleet_tenants = usage_devtools::fleet::lease_fleet(&net, &tenants).await;
     for i in 0..4 {
         net.start_aggregator(i, None);
     }

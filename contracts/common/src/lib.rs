@@ -6,6 +6,7 @@ pub mod client;
 pub mod codec;
 pub mod committee;
 pub mod contract_error;
+pub mod contracts;
 pub mod events;
 pub mod governance;
 pub mod merkle;

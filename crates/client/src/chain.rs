@@ -6,9 +6,7 @@ use cosmos_sdk_proto::cosmos::auth::v1beta1::{
     BaseAccount, QueryAccountRequest, QueryAccountResponse,
 };
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
-use cosmrs::cosmwasm::MsgExecuteContract;
 use cosmrs::crypto::secp256k1::SigningKey;
-use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
 use prost::Message;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -321,35 +319,13 @@ impl ChainClient {
         gas_limit: u64,
     ) -> Result<Vec<u8>, ClientError> {
         let key = self.key.as_ref().ok_or(ClientError::NoKey)?;
-        let sender = key.public_key().account_id(PREFIX).map_err(codec)?;
-        let mut anys = Vec::with_capacity(msgs.len());
-        for (contract, msg) in msgs {
-            anys.push(
-                MsgExecuteContract {
-                    sender: sender.clone(),
-                    contract: contract.parse().map_err(codec)?,
-                    msg: msg.clone(),
-                    funds: vec![],
-                }
-                .to_any()
-                .map_err(codec)?,
-            );
-        }
-        let body = Body::new(anys, "", 0u32);
-        let auth =
-            SignerInfo::single_direct(Some(key.public_key()), account.sequence).auth_info(Fee {
-                amount: vec![],
-                gas_limit,
-                payer: None,
-                granter: None,
-            });
-        let chain_id = self.chain_id.parse().map_err(codec)?;
-        SignDoc::new(&body, &auth, &chain_id, account.number)
-            .map_err(codec)?
-            .sign(key)
-            .map_err(codec)?
-            .to_bytes()
-            .map_err(codec)
+        let signer = crate::tx::Signer {
+            key,
+            chain_id: &self.chain_id,
+            account_number: account.number,
+            sequence: account.sequence,
+        };
+        crate::tx::sign_execute(signer, msgs, gas_limit)
     }
 
     /// Signs one transaction executing `msgs` (contract address, JSON message) in order and

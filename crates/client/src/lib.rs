@@ -4,5 +4,6 @@
 //! transaction's block, and the contract events of committed blocks.
 
 pub mod chain;
+pub mod tx;
 
 pub use chain::{BlockEvents, ChainClient, ClientError, ContractEvent, TxOutcome};

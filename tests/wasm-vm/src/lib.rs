@@ -7,7 +7,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::rc::Rc;
 
 use cosmwasm_std::{
@@ -25,14 +24,6 @@ use serde::Serialize;
 /// Capabilities the chain offers to contracts (docs/TOOLCHAIN.md: up to `cosmwasm_2_1`).
 pub const CHAIN_CAPABILITIES: &str =
     "iterator,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1";
-/// The five contracts, by artifact name.
-pub const CONTRACTS: [&str; 5] = [
-    "usage_proof",
-    "period_proof",
-    "settlement",
-    "ledger",
-    "withdrawal",
-];
 /// Bech32 prefix of the chain.
 pub const PREFIX: &str = "usage";
 /// Gas limit of one call, in CosmWasm gas: high enough never to stop a call, so the harness
@@ -45,22 +36,9 @@ pub fn capabilities() -> HashSet<String> {
     capabilities_from_csv(CHAIN_CAPABILITIES)
 }
 
-/// Directory of the optimised wasm (`$USAGECHAIN_ARTIFACTS` or `<workspace>/artifacts`).
-pub fn artifacts_dir() -> PathBuf {
-    std::env::var_os("USAGECHAIN_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts"))
-}
-
 /// The optimised wasm of a contract; fails loudly if the build script has not run.
 pub fn artifact(name: &str) -> Vec<u8> {
-    let path = artifacts_dir().join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run scripts/build-wasm.sh first",
-            path.display()
-        )
-    })
+    usage_common::contracts::artifact(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn api() -> MockApi {

@@ -9,7 +9,8 @@ use cosmwasm_std::Uint128;
 use cosmwasm_vm::internals::{check_wasm, Logger};
 use cosmwasm_vm::testing::{MockApi, MockQuerier, MockStorage};
 use cosmwasm_vm::{Cache, CacheOptions, Size, WasmLimits};
-use usage_wasm_vm_tests::{artifact, capabilities, CONTRACTS};
+use usage_common::contracts::CONTRACTS;
+use usage_wasm_vm_tests::{artifact, capabilities};
 
 #[test]
 #[allow(unsafe_code)] // `Cache::new` is unsafe by contract
@@ -25,7 +26,7 @@ fn every_artifact_passes_the_vm_checks_and_requires_the_bls_capability() {
         ))
     }
     .expect("cache");
-    for name in CONTRACTS {
+    for name in CONTRACTS.map(|c| c.code) {
         let wasm = artifact(name);
         assert!(
             wasm.len() < 800 * 1024,

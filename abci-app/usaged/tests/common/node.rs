@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasmv1;
 use cosmrs::crypto::secp256k1::SigningKey;
-use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
 use cosmrs::{AccountId, Any, Coin};
 use cosmwasm_std::{Binary, Timestamp};
 use prost::Message;
 use serde_json::{json, Value};
+use usage_client::tx;
 use usaged::machine::TxOutcome;
 use usaged::Machine;
 
@@ -19,11 +19,7 @@ pub const CHAIN: &str = "usagechain-hostile-test";
 pub const T0: u64 = 1_700_000_000;
 
 pub fn artifact(name: &str) -> Vec<u8> {
-    let dir = std::env::var_os("USAGECHAIN_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts"));
-    std::fs::read(dir.join(format!("{name}.wasm")))
-        .unwrap_or_else(|e| panic!("{name}.wasm: {e}; run scripts/build-wasm.sh first"))
+    usage_common::contracts::artifact(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The probe's wasm with a custom section appended: valid, with a checksum never seen before.
@@ -63,20 +59,15 @@ impl Wallet {
 
     /// Signs `msgs` with `gas` and `fee` (coins), at the wallet's sequence, which advances.
     pub fn sign_with_fee(&mut self, msgs: Vec<Any>, gas: u64, fee: Vec<Coin>) -> Vec<u8> {
-        let body = Body::new(msgs, "", 0u32);
-        let auth =
-            SignerInfo::single_direct(Some(self.key.public_key()), self.sequence).auth_info(Fee {
-                amount: fee,
-                gas_limit: gas,
-                payer: None,
-                granter: None,
-            });
-        let doc = SignDoc::new(&body, &auth, &CHAIN.parse().expect("chain id"), 0).expect("doc");
+        let signer = tx::Signer {
+            key: &self.key,
+            chain_id: CHAIN,
+            account_number: 0,
+            sequence: self.sequence,
+        };
+        let raw = tx::sign(signer, msgs, tx::fee(gas, fee), 0).expect("sign");
         self.sequence += 1;
-        doc.sign(&self.key)
-            .expect("sign")
-            .to_bytes()
-            .expect("bytes")
+        raw
     }
 
     pub fn sign(&mut self, msgs: Vec<Any>, gas: u64) -> Vec<u8> {
@@ -183,7 +174,7 @@ pub fn genesis_with_c1(committee: &usage_signer::SigningCommittee) -> Vec<u8> {
         "msg": {"admin": a, "threshold": committee.threshold, "members": committee.member_keys(),
                 "window_seconds": 10, "period_seconds": 60, "grace_seconds": 30,
                 "accept_software_tee": true,
-                "allowed_measurements": [cosmwasm_std::HexBinary::from(usaged::localnet::SOFTWARE_MEASUREMENT)]}}));
+                "allowed_measurements": [cosmwasm_std::HexBinary::from(usage_devtools::localnet::SOFTWARE_MEASUREMENT)]}}));
     serde_json::to_vec(&g).expect("genesis")
 }
 

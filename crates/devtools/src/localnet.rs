@@ -1,14 +1,18 @@
-//! A one-validator localnet: CometBFT's home initialised by `cometbft init`, its config set for
-//! this application (ABCI address, loopback ports, kv tx indexer, CORS on the RPC), and a genesis
-//! holding the five optimised contracts wired together, with the localnet's committee and keys.
+//! A one-validator localnet's home: CometBFT's home initialised by `cometbft init`, its config
+//! set for the application (ABCI address, loopback ports, kv tx indexer, CORS on the RPC), and a
+//! genesis holding the five optimised contracts wired together, with the localnet's committee and
+//! keys. Written by `usage-devtools localnet init`, by the tests' nodes and by the demo.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
-use cosmwasm_std::{Binary, HexBinary};
+use cosmwasm_std::{Binary, HexBinary, Uint128};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use usage_common::contracts::CONTRACTS;
+use usage_common::msg::{ledger, period_proof, settlement, usage_proof, withdrawal};
+use usage_common::record::Metric;
 use usage_signer::SigningCommittee;
 
 /// The committee label the localnet's deterministic keys derive from.
@@ -41,7 +45,7 @@ impl Default for Ports {
     }
 }
 
-/// What `usaged init` wrote, for the scripts and clients (`<home>/localnet.json`).
+/// What `init` wrote, for the scripts and clients (`<home>/localnet.json`).
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct LocalnetInfo {
     pub chain_id: String,
@@ -54,36 +58,125 @@ pub struct LocalnetInfo {
     pub contracts: Vec<(String, String)>,
 }
 
-/// The contracts of the localnet genesis, in instantiation order: (code, label).
-pub const CONTRACTS: [(&str, &str); 5] = [
-    ("usage_proof", "usage-proof"),
-    ("period_proof", "period-proof"),
-    ("ledger", "ledger"),
-    ("settlement", "settlement"),
-    ("withdrawal", "withdrawal"),
-];
+impl LocalnetInfo {
+    /// Reads `<home>/localnet.json`.
+    pub fn read(home: &Path) -> anyhow::Result<LocalnetInfo> {
+        let path = home.join("localnet.json");
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("reading {} (is the localnet initialised?)", path.display())
+        })?;
+        Ok(serde_json::from_str(&text)?)
+    }
 
-/// The application genesis: five codes from `artifacts`, five contracts wired by label.
+    /// The address of the contract labelled `label`.
+    pub fn contract(&self, label: &str) -> anyhow::Result<&str> {
+        self.contracts
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, a)| a.as_str())
+            .with_context(|| format!("the localnet has no contract {label}"))
+    }
+}
+
+/// The address genesis gives the `n`-th contract of [`CONTRACTS`] (codes and instances are
+/// numbered in genesis order, one instance per code).
+fn genesis_address(n: u64) -> anyhow::Result<String> {
+    Ok(usaged_auth::humanize(
+        &usaged_vm::keys::classic_contract_address(n, n),
+    )?)
+}
+
+/// The instantiate messages of the five contracts, in [`CONTRACTS`] order; other contracts are
+/// named `@label`, which genesis resolves once all five exist.
+fn instantiate_msgs(admin: &str, committee: &SigningCommittee) -> anyhow::Result<[Value; 5]> {
+    let admin = Some(admin.to_string());
+    let at = |label: &str| format!("@{label}");
+    let line = |metric, per_units: u128| settlement::TariffLine {
+        metric,
+        price: Uint128::one(),
+        per_units: Uint128::new(per_units),
+    };
+    let msgs = [
+        serde_json::to_value(usage_proof::InstantiateMsg {
+            admin: admin.clone(),
+            threshold: committee.threshold,
+            members: committee.member_keys(),
+            window_seconds: 10,
+            period_seconds: 60,
+            grace_seconds: 30,
+            accept_software_tee: true,
+            allowed_measurements: vec![HexBinary::from(SOFTWARE_MEASUREMENT)],
+            period_proof: Some(at("period-proof")),
+        })?,
+        serde_json::to_value(period_proof::InstantiateMsg {
+            admin: admin.clone(),
+            usage_proof: at("usage-proof"),
+            grace_seconds: 30,
+            dispute_window_seconds: 60,
+            resolution_window_seconds: 120,
+            dispute_bond: Uint128::new(100),
+            settlement: Some(at("settlement")),
+        })?,
+        serde_json::to_value(ledger::InstantiateMsg {
+            admin: admin.clone(),
+            usage_proof: at("usage-proof"),
+            currency: "CNY".into(),
+            decimals: 2,
+            settlement: Some(at("settlement")),
+            withdrawal: Some(at("withdrawal")),
+        })?,
+        serde_json::to_value(settlement::InstantiateMsg {
+            admin: admin.clone(),
+            usage_proof: at("usage-proof"),
+            period_proof: at("period-proof"),
+            ledger: at("ledger"),
+            tariff: settlement::Tariff {
+                currency: "CNY".into(),
+                minimum_amount: Uint128::one(),
+                lines: vec![
+                    line(Metric::NetTxBytes, 1_000_000),
+                    line(Metric::NetRxBytes, 2_000_000),
+                    line(Metric::CpuTimeUs, 10_000_000),
+                ],
+            },
+        })?,
+        serde_json::to_value(withdrawal::InstantiateMsg {
+            admin,
+            usage_proof: at("usage-proof"),
+            ledger: at("ledger"),
+            currency: "CNY".into(),
+            limits: withdrawal::Limits {
+                per_request: Uint128::new(1_000_000),
+                rolling: Uint128::new(5_000_000),
+                window_seconds: 86_400,
+                delay_seconds: 600,
+            },
+        })?,
+    ];
+    Ok(msgs)
+}
+
+/// The application genesis: the five codes from `artifacts`, the five contracts wired by label.
 pub fn app_genesis(
     artifacts: &Path,
     admin: &str,
     committee: &SigningCommittee,
 ) -> anyhow::Result<Value> {
     let mut codes = vec![];
-    for (code, _) in CONTRACTS {
-        let path = artifacts.join(format!("{code}.wasm"));
-        let wasm = std::fs::read(&path)
-            .with_context(|| format!("reading {} (run scripts/build-wasm.sh)", path.display()))?;
-        codes.push(json!({"name": code, "wasm": Binary::from(wasm).to_base64()}));
+    for c in CONTRACTS {
+        let wasm = usage_common::contracts::artifact_in(artifacts, c.code)?;
+        codes.push(json!({"name": c.code, "wasm": Binary::from(wasm).to_base64()}));
     }
-    // Each contract is its own chain-level admin: it changes code only through its timelock.
-    let contract = |code: &str, label: &str, msg: Value| json!({"code": code, "label": label, "creator": admin, "admin": format!("@{label}"), "msg": msg});
+    let mut contracts = vec![];
+    for (c, msg) in CONTRACTS.iter().zip(instantiate_msgs(admin, committee)?) {
+        // Each contract is its own chain-level admin: it changes code only through its timelock.
+        contracts.push(json!({"code": c.code, "label": c.label, "creator": admin,
+            "admin": format!("@{}", c.label), "msg": msg}));
+    }
     // A self-migration instantiates the new code as the contract, so the contracts may.
     let mut may_instantiate = vec![admin.to_string()];
-    for i in 1..=CONTRACTS.len() as u64 {
-        // Codes and instances are numbered in genesis order, one instance per code.
-        let canonical = usaged_vm::keys::classic_contract_address(i, i);
-        may_instantiate.push(usaged_auth::humanize(&canonical)?);
+    for n in 1..=CONTRACTS.len() as u64 {
+        may_instantiate.push(genesis_address(n)?);
     }
     // The committee members' submitting accounts go first in every block.
     let mut priority = vec![];
@@ -92,46 +185,14 @@ pub fn app_genesis(
     }
     Ok(json!({
         "params": {
-            "max_tx_gas": crate::genesis::MAX_TX_GAS,
-            "max_block_gas": crate::genesis::MAX_BLOCK_GAS,
+            "max_tx_gas": usaged::genesis::MAX_TX_GAS,
+            "max_block_gas": usaged::genesis::MAX_BLOCK_GAS,
             "code_upload_access": {"any_of_addresses": [admin]},
             "instantiate_default_permission": {"any_of_addresses": may_instantiate},
             "priority_senders": priority,
         },
         "codes": codes,
-        "contracts": [
-            contract("usage_proof", "usage-proof", json!({
-                "admin": admin, "threshold": committee.threshold, "members": committee.member_keys(),
-                "window_seconds": 10, "period_seconds": 60, "grace_seconds": 30,
-                "accept_software_tee": true,
-                "allowed_measurements": [HexBinary::from(SOFTWARE_MEASUREMENT)],
-                "period_proof": "@period-proof",
-            })),
-            contract("period_proof", "period-proof", json!({
-                "admin": admin, "usage_proof": "@usage-proof",
-                "grace_seconds": 30, "dispute_window_seconds": 60,
-                "resolution_window_seconds": 120, "dispute_bond": "100",
-                "settlement": "@settlement",
-            })),
-            contract("ledger", "ledger", json!({
-                "admin": admin, "usage_proof": "@usage-proof", "currency": "CNY", "decimals": 2,
-                "settlement": "@settlement", "withdrawal": "@withdrawal",
-            })),
-            contract("settlement", "settlement", json!({
-                "admin": admin, "usage_proof": "@usage-proof", "period_proof": "@period-proof",
-                "ledger": "@ledger",
-                "tariff": {"currency": "CNY", "minimum_amount": "1", "lines": [
-                    {"metric": "net_tx_bytes", "price": "1", "per_units": "1000000"},
-                    {"metric": "net_rx_bytes", "price": "1", "per_units": "2000000"},
-                    {"metric": "cpu_time_us", "price": "1", "per_units": "10000000"},
-                ]},
-            })),
-            contract("withdrawal", "withdrawal", json!({
-                "admin": admin, "usage_proof": "@usage-proof", "ledger": "@ledger", "currency": "CNY",
-                "limits": {"per_request": "1000000", "rolling": "5000000",
-                           "window_seconds": 86400, "delay_seconds": 600},
-            })),
-        ],
+        "contracts": contracts,
     }))
 }
 
@@ -174,7 +235,7 @@ pub fn set_toml(config: &str, section: &str, key: &str, value: &str) -> anyhow::
     Ok(out.join("\n") + "\n")
 }
 
-/// `cometbft` on PATH or in `$(go env GOPATH)/bin`.
+/// `$COMETBFT`, else `cometbft` in `$(go env GOPATH)/bin`, else `cometbft` on PATH.
 pub fn cometbft_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("COMETBFT") {
         return PathBuf::from(p);
@@ -193,7 +254,8 @@ pub fn cometbft_binary() -> PathBuf {
     }
 }
 
-/// Initialises `home` (`home/cometbft` for the node, `home/app` for the application).
+/// Initialises `home` (`home/cometbft` for the node, `home/app` for the application), with the
+/// contracts' wasm from `artifacts`.
 pub fn init(
     home: &Path,
     chain_id: &str,
@@ -227,36 +289,20 @@ pub fn init(
 
     let config_path = node_home.join("config/config.toml");
     let mut config = std::fs::read_to_string(&config_path)?;
-    config = set_toml(
-        &config,
-        "",
-        "proxy_app",
-        &format!("\"tcp://127.0.0.1:{}\"", ports.abci),
-    )?;
+    let loopback = |port: u16| format!("\"tcp://127.0.0.1:{port}\"");
+    config = set_toml(&config, "", "proxy_app", &loopback(ports.abci))?;
     config = set_toml(&config, "", "moniker", "\"usagechain-localnet\"")?;
-    config = set_toml(
-        &config,
-        "rpc",
-        "laddr",
-        &format!("\"tcp://127.0.0.1:{}\"", ports.rpc),
-    )?;
+    config = set_toml(&config, "rpc", "laddr", &loopback(ports.rpc))?;
     config = set_toml(&config, "rpc", "cors_allowed_origins", "[\"*\"]")?;
-    config = set_toml(
-        &config,
-        "p2p",
-        "laddr",
-        &format!("\"tcp://127.0.0.1:{}\"", ports.p2p),
-    )?;
+    config = set_toml(&config, "p2p", "laddr", &loopback(ports.p2p))?;
     config = set_toml(&config, "p2p", "addr_book_strict", "false")?;
     config = set_toml(&config, "tx_index", "indexer", "\"kv\"")?;
     config = set_toml(&config, "consensus", "timeout_commit", "\"1s\"")?;
     std::fs::write(&config_path, config)?;
 
     let mut contracts = vec![];
-    for (i, (code, label)) in CONTRACTS.iter().enumerate() {
-        let code_id = CONTRACTS.iter().position(|(c, _)| c == code).unwrap_or(0) as u64 + 1;
-        let canonical = usaged_vm::keys::classic_contract_address(code_id, i as u64 + 1);
-        contracts.push((label.to_string(), usaged_auth::humanize(&canonical)?));
+    for (n, c) in (1..).zip(CONTRACTS) {
+        contracts.push((c.label.to_string(), genesis_address(n)?));
     }
     let info = LocalnetInfo {
         chain_id: chain_id.to_string(),

@@ -1,37 +1,32 @@
-//! A one-validator localnet (CometBFT + usaged), a committee of aggregator processes and a
-//! simulated fleet, on free loopback ports, for the committee tests. Processes are killed when
-//! dropped. The `usaged` and `usage-attestor` binaries are taken from the same target directory
-//! as this test (`cargo test --workspace` builds them).
-#![allow(dead_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+//! A committee of four aggregator processes (threshold 3) beside a [`Localnet`], configured on
+//! free loopback ports with the localnet's deterministic keys, and what a relayer does with it:
+//! collecting a quorum of the members' partial signatures. The aggregators are SIGKILLed when
+//! the [`Net`] is dropped; their logs are kept in the localnet's home (and the home itself when
+//! `KEEP_LOGS` is set).
+//!
+//! Like an assertion, every function here panics with a message when something it needs fails.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use serde_json::json;
 use usage_aggregator::config::{Byzantine, Config, Peer, SigningCallers, Timing};
 use usage_aggregator::keys;
+use usage_aggregator::signing::{Refusal, SignRequest};
+use usage_aggregator_core::quorum::Quorum;
 use usage_client::ChainClient;
 use usage_common::msg::usage_proof::{self as c1, FirstProof};
-use usage_sample::simulate::{terminal_id, SimulatedKey};
-use usage_sample::tee::TeeBackend;
-use usaged::localnet;
+use usage_common::ThresholdSignature;
 
-/// The node harness of `usaged`'s own tests.
-#[path = "../../../../abci-app/usaged/tests/common/mod.rs"]
-pub mod node;
-
-pub use node::{free_port, http_get, percent_encode, sibling_binary};
-
-fn log_file(dir: &Path, name: &str) -> Stdio {
-    Stdio::from(std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file"))
-}
+use crate::localnet::{self, LocalnetInfo};
+use crate::node::{
+    free_port, http_get, http_get_text, log_file, percent_encode, sibling_binary, Localnet,
+};
 
 pub struct Net {
     /// The node (CometBFT + usaged), its home, ports and localnet info.
-    pub node: node::Localnet,
+    pub node: Localnet,
     /// The chain, signing as the localnet admin.
     pub client: ChainClient,
     pub aggregators: BTreeMap<usize, Child>,
@@ -52,10 +47,7 @@ impl Drop for Net {
         }
         if std::env::var_os("KEEP_LOGS").is_some() {
             eprintln!("logs kept in {}", self.node.home.path().display());
-            std::mem::forget(std::mem::replace(
-                &mut self.node.home,
-                tempfile::tempdir().expect("tmp"),
-            ));
+            self.node.home.keep();
         }
     }
 }
@@ -64,9 +56,8 @@ impl Net {
     /// Starts a node, registers `terminals` simulated terminals and writes a 4-member committee
     /// configuration (threshold 3).
     pub async fn start(chain_id: &str, terminals: u64) -> Net {
-        let node = node::Localnet::start(chain_id).await;
-        let rpc = format!("http://127.0.0.1:{}", node.ports.rpc);
-        let client = ChainClient::new(&rpc, chain_id)
+        let node = Localnet::start(chain_id).await;
+        let client = ChainClient::new(&node.rpc_url(), chain_id)
             .expect("client")
             .with_key(&localnet::ADMIN_SEED)
             .expect("admin key");
@@ -86,7 +77,7 @@ impl Net {
         net
     }
 
-    pub fn info(&self) -> &localnet::LocalnetInfo {
+    pub fn info(&self) -> &LocalnetInfo {
         &self.node.info
     }
 
@@ -94,48 +85,12 @@ impl Net {
         self.node.ports.rpc
     }
 
-    fn home(&self) -> &Path {
+    pub fn home(&self) -> &Path {
         self.node.home.path()
     }
 
     pub fn contract(&self, label: &str) -> String {
         self.node.contract(label)
-    }
-
-    async fn register_fleet(&self, n: u64) {
-        let c1 = self.contract("usage-proof");
-        let ids: Vec<u64> = (0..n).collect();
-        // At most 64 messages per tx; broadcast every chunk, then wait for all.
-        let mut hashes = vec![];
-        for chunk in ids.chunks(50) {
-            let msgs: Vec<(String, Vec<u8>)> = chunk
-                .iter()
-                .map(|i| {
-                    let key = SimulatedKey::derive("sim", *i);
-                    let msg = json!({"register_terminal": {
-                        "terminal_id": terminal_id("sim", *i),
-                        "provider": self.node.info.admin_address,
-                        "attestor_key": hex::encode(key.public_key()),
-                        "tee": "software",
-                        "measurement": hex::encode(localnet::SOFTWARE_MEASUREMENT)}});
-                    (c1.clone(), serde_json::to_vec(&msg).expect("json"))
-                })
-                .collect();
-            hashes.push(
-                self.client
-                    .broadcast(&msgs, 30_000_000)
-                    .await
-                    .expect("register broadcast"),
-            );
-        }
-        for hash in hashes {
-            let out = self
-                .client
-                .wait_tx(&hash, Duration::from_secs(120))
-                .await
-                .expect("register committed");
-            assert!(out.is_ok(), "registration: {}", out.log);
-        }
     }
 
     fn committee_configs(&self) -> Vec<Config> {
@@ -204,24 +159,11 @@ impl Net {
         config.byzantine = byzantine;
         let path = self.home().join(format!("aggregator-{i}.json"));
         std::fs::write(&path, serde_json::to_vec_pretty(&config).expect("json")).expect("write");
-        let child = Command::new(sibling_binary("usage-aggregator"))
-            .arg("run")
-            .arg("--config")
-            .arg(&path)
-            .env(
-                "RUST_LOG",
-                std::env::var("AGGREGATOR_LOG").unwrap_or_else(|_| "info".into()),
-            )
-            .stdout(Stdio::null())
-            .stderr(log_file(
-                self.home(),
-                &format!(
-                    "aggregator-{i}-{}",
-                    Instant::now().elapsed().as_nanos() % 1000
-                ),
-            ))
-            .spawn()
-            .expect("usage-aggregator");
+        let log = format!(
+            "aggregator-{i}-{}",
+            Instant::now().elapsed().as_nanos() % 1000
+        );
+        let child = spawn_aggregator(&path, self.home(), &log);
         self.aggregators.insert(i, child);
     }
 
@@ -252,43 +194,6 @@ impl Net {
             .status()
             .expect("kill");
         assert!(status.success(), "SIG{signal} to aggregator {i}");
-    }
-
-    /// Starts (or restarts, on the same outbox) the simulated fleet.
-    pub fn start_fleet(&mut self) {
-        self.stop_fleet();
-        let mut cmd = Command::new(sibling_binary("usage-attestor"));
-        cmd.args([
-            "simulate",
-            "--terminals",
-            &self.fleet_size.to_string(),
-            "--label",
-            "sim",
-        ])
-        .args(
-            self.fleet_tenants
-                .iter()
-                .flat_map(|t| ["--tenant", t.as_str()]),
-        )
-        .arg("--data-dir")
-        .arg(self.home().join("fleet"))
-        .args(["--interval-ms", &self.fleet_interval_ms.to_string()]);
-        for u in self.urls() {
-            cmd.args(["--aggregator", &u]);
-        }
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(log_file(self.home(), "fleet"))
-            .spawn()
-            .expect("usage-attestor");
-        self.fleet = Some(child);
-    }
-
-    pub fn stop_fleet(&mut self) {
-        if let Some(mut c) = self.fleet.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
     }
 
     pub async fn block_time(&self) -> u64 {
@@ -410,74 +315,21 @@ impl Net {
     }
 }
 
-pub fn http_get_text(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    let mut raw = String::new();
-    let _ = s.read_to_string(&mut raw);
-    raw.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
-}
-
-/// A client of the localnet signing with the account of secret `seed` (created by its first
-/// transaction).
-pub fn account(net: &Net, seed: [u8; 32]) -> ChainClient {
-    let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
-    ChainClient::new(&rpc, &net.info().chain_id)
-        .expect("client")
-        .with_key(&seed)
-        .expect("key")
-}
-
-/// The accounts of `n` tenants, tenant `j` with the secret of 32 bytes `0x7a + j`.
-pub fn tenants(net: &Net, n: u8) -> Vec<ChainClient> {
-    (0..n).map(|j| account(net, [0x7a + j; 32])).collect()
-}
-
-/// Each of `tenants` leases, from the start of time, the fleet's terminals it will serve
-/// (terminal `i` serves tenant `i % tenants.len()`, the fleet's round robin), 50 leases a
-/// transaction; returns their addresses in that order, for [`Net::fleet_tenants`].
-pub async fn lease_fleet(net: &Net, tenants: &[ChainClient]) -> Vec<String> {
-    let c1 = net.contract("usage-proof");
-    let provider = net.info().admin_address.clone();
-    let mut hashes = vec![];
-    for (j, tenant) in tenants.iter().enumerate() {
-        let ids: Vec<u64> = (0..net.fleet_size)
-            .filter(|i| usize::try_from(*i).expect("index") % tenants.len() == j)
-            .collect();
-        for chunk in ids.chunks(50) {
-            let msgs: Vec<(String, Vec<u8>)> = chunk
-                .iter()
-                .map(|i| {
-                    let msg = c1::ExecuteMsg::OpenLease {
-                        terminal_id: terminal_id("sim", *i),
-                        provider: provider.clone(),
-                        start: 0,
-                        end: None,
-                        price_cap: None,
-                    };
-                    (c1.clone(), serde_json::to_vec(&msg).expect("json"))
-                })
-                .collect();
-            hashes.push((
-                tenant,
-                tenant.broadcast(&msgs, 30_000_000).await.expect("lease"),
-            ));
-        }
-    }
-    for (tenant, hash) in hashes {
-        let out = tenant
-            .wait_tx(&hash, Duration::from_secs(120))
-            .await
-            .expect("lease committed");
-        assert!(out.is_ok(), "lease: {}", out.log);
-    }
-    tenants
-        .iter()
-        .map(|t| t.address().expect("address").to_string())
-        .collect()
+/// Runs `usage-aggregator run --config config` with `$AGGREGATOR_LOG` (default `info`) as its
+/// log filter and its log in `<log_dir>/<log>.log`.
+pub fn spawn_aggregator(config: &Path, log_dir: &Path, log: &str) -> Child {
+    Command::new(sibling_binary("usage-aggregator"))
+        .arg("run")
+        .arg("--config")
+        .arg(config)
+        .env(
+            "RUST_LOG",
+            std::env::var("AGGREGATOR_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .stdout(Stdio::null())
+        .stderr(log_file(log_dir, log))
+        .spawn()
+        .expect("usage-aggregator")
 }
 
 /// The key of the tests' relayer, allowed to ask every member for signatures.
@@ -485,20 +337,20 @@ pub fn relayer() -> ed25519_dalek::SigningKey {
     ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32])
 }
 
-/// Asks members 0, 1 and 2's signing services (`POST /v1/sign`, sealed by the relayer) and
-/// combines their partials into the threshold signature of the chain's current committee; the
-/// HTTP status and refusal of the first member that refuses.
-pub async fn sign_by_three(
+/// Asks the signing services of members 0, 1 and 2 (`POST /v1/sign`, sealed by the
+/// [`relayer`]) and combines their partials into the threshold signature of the chain's current
+/// committee, as a relayer does; the HTTP status and refusal of the first member that refuses.
+pub async fn collect_quorum(
     net: &Net,
-    request: &usage_aggregator::signing::SignRequest,
-) -> Result<usage_common::ThresholdSignature, (u16, usage_aggregator::signing::Refusal)> {
+    request: &SignRequest,
+) -> Result<ThresholdSignature, (u16, Refusal)> {
     let committee: c1::CommitteeResponse = net
         .client
         .smart(&net.contract("usage-proof"), &c1::QueryMsg::Committee {})
         .await
         .expect("committee");
     let http = reqwest::Client::new();
-    let mut quorum: Option<usage_aggregator_core::quorum::Quorum> = None;
+    let mut quorum: Option<Quorum> = None;
     for i in 0..3 {
         let s = usage_aggregator::signing::ask(
             &http,
@@ -511,9 +363,8 @@ pub async fn sign_by_three(
         .await
         .map_err(|(status, body)| (status, body.error))?;
         let bytes = hex::decode(&s.signing_bytes).expect("hex");
-        let q = quorum.get_or_insert_with(|| {
-            usage_aggregator_core::quorum::Quorum::new(committee.committee.clone(), bytes.clone())
-        });
+        let q =
+            quorum.get_or_insert_with(|| Quorum::new(committee.committee.clone(), bytes.clone()));
         assert_eq!(
             q.message(),
             bytes.as_slice(),
@@ -526,20 +377,4 @@ pub async fn sign_by_three(
         q.add(s.member, partial).expect("a valid partial");
     }
     Ok(quorum.and_then(|q| q.signature()).expect("three partials"))
-}
-
-/// Waits until `cond` holds (checked every second), at most `limit`.
-pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    loop {
-        if cond().await {
-            return;
-        }
-        assert!(started.elapsed() < limit, "not within {limit:?}: {what}");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
 }
