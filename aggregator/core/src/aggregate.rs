@@ -38,8 +38,8 @@
 //!   the baseline that name the tenant.
 
 use thiserror::Error;
-use usage_sample::sample::Sample;
 use usage_common::record::{align, Metrics, UsageRecord};
+use usage_sample::sample::Sample;
 
 const MIB: u128 = 1 << 20;
 const MS_PER_S: u128 = 1_000;

@@ -25,13 +25,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use usage_aggregator_core::verify::{verify_sample, Rejection};
+use usage_common::record::align;
 use usage_sample::sample::Sample;
 use usage_sample::tee::{verify_evidence_with, DcapInput, TeeKind};
 use usage_sample::wire::{
     decode_sample, ErrorBody, EvidenceRequest, IngestRequest, IngestResponse, RejectKind, Verdict,
     MAX_SAMPLES_PER_REQUEST,
 };
-use usage_common::record::align;
 
 use crate::store::{Accepted, EvidenceRecord};
 use crate::AppState;

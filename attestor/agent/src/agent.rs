@@ -207,8 +207,8 @@ pub async fn delivery_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use usage_sample::simulate::example_sample as example;
     use crate::key::SoftwareBackend;
+    use usage_sample::simulate::example_sample as example;
     use usage_sample::tee::TeeBackend;
     use usage_sample::terminal::TerminalConfig;
 

@@ -13,7 +13,6 @@ use ed25519_dalek::{Signer, SigningKey};
 use thiserror::Error;
 use usage_sample::tee::{software_evidence, Evidence, TeeBackend, TeeKind};
 
-
 /// Why the software key could not be loaded or created.
 #[derive(Error, Debug)]
 pub enum KeyError {
@@ -152,6 +151,8 @@ impl TeeBackend for SoftwareBackend {
 
     fn evidence(&self, config_hash: &[u8; 32]) -> Evidence {
         software_evidence(&self.public_key(), config_hash)
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -201,5 +202,4 @@ mod tests {
         assert!(shown.contains(&hex::encode(b.public_key())));
         assert!(!shown.contains(&hex::encode(b.key.to_bytes())));
     }
-
 }

@@ -369,8 +369,8 @@ fn compact(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use usage_sample::simulate::example_sample as example;
     use crate::key::SoftwareBackend;
+    use usage_sample::simulate::example_sample as example;
 
     struct Fixture {
         dir: tempfile::TempDir,

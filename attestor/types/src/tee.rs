@@ -10,9 +10,9 @@
 //! [`crate::simulate`].
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use sha2::{Digest, Sha512};
 #[cfg(test)]
 use sha2::Sha256;
+use sha2::{Digest, Sha512};
 use thiserror::Error;
 use usage_common::codec::{DecodeError, Decoder, Encoder};
 pub use usage_common::msg::usage_proof::TeeKind;
@@ -213,8 +213,6 @@ pub trait TeeBackend {
     /// to this enclave's measurement (one per terminal the key speaks for).
     fn evidence(&self, config_hash: &[u8; 32]) -> Evidence;
 }
-    }
-}
 
 /// Largest encoded sample a [`SignedSample`] may carry.
 pub const MAX_SAMPLE_BYTES: usize = 1024;
@@ -293,7 +291,6 @@ impl SignedSample {
     }
 }
 
-#[cfg(test)]
 #[cfg(test)]
 mod tests {
     use super::*;
