@@ -4,7 +4,8 @@
 //! and threshold-sign the same batch.
 //!
 //! - [`verify`]: accept or refuse one signed terminal sample (signature, registered key, replay,
-//!   physical plausibility) and report sequence gaps.
+//!   a clock not in the future) and report sequence gaps.
+//! - [`plausible`]: whether a sample can be physically true after the terminal's previous one.
 //! - [`aggregate`]: turn a terminal's samples into the usage record of one window.
 //! - [`batch`]: the canonical, sorted batch of records and its signed digest.
 //! - [`quorum`]: window leaders and the collection of BLS partial signatures into a
@@ -13,5 +14,6 @@
 
 pub mod aggregate;
 pub mod batch;
+pub mod plausible;
 pub mod quorum;
 pub mod verify;

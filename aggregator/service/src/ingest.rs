@@ -35,12 +35,9 @@ use usage_sample::wire::{
 use crate::store::{Accepted, EvidenceRecord};
 use crate::AppState;
 
-/// Fastest plausible network rate, bytes per second (100 Gbit/s).
-pub const MAX_NET_BYTES_PER_S: u64 = 12_500_000_000;
-/// Most CPU time per second of wall time, microseconds (1,024 cores).
-pub const MAX_CPU_US_PER_S: u64 = 1_024_000_000;
-/// Largest plausible memory or storage gauge, bytes (1 PiB).
-pub const MAX_GAUGE_BYTES: u64 = 1 << 50;
+pub use usage_aggregator_core::plausible::{
+    plausible, MAX_CPU_US_PER_S, MAX_GAUGE_BYTES, MAX_NET_BYTES_PER_S,
+};
 
 fn error(status: StatusCode, kind: RejectKind, message: impl Into<String>) -> Response {
     (
@@ -181,54 +178,6 @@ pub async fn evidence(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         );
     }
     StatusCode::NO_CONTENT.into_response()
-}
-
-/// Physical plausibility of `s` after `prev` (the terminal's previous sample).
-pub fn plausible(prev: Option<&Sample>, s: &Sample) -> Result<(), String> {
-    if s.memory_bytes > MAX_GAUGE_BYTES || s.storage_bytes > MAX_GAUGE_BYTES {
-        return Err("memory or storage above 1 PiB".into());
-    }
-    let Some(p) = prev else {
-        return Ok(());
-    };
-    if s.taken_at_ms <= p.taken_at_ms {
-        return Err(format!(
-            "taken at {} ms, not after the previous sample ({} ms)",
-            s.taken_at_ms, p.taken_at_ms
-        ));
-    }
-    let dt_ms = s.taken_at_ms - p.taken_at_ms;
-    let check = |what: &str, now: u64, before: u64, per_s: u64| -> Result<(), String> {
-        let Some(delta) = now.checked_sub(before) else {
-            return Err(format!("{what} went backwards"));
-        };
-        // delta / dt_ms * 1000 > per_s, in integers without overflow.
-        if u128::from(delta) * 1_000 > u128::from(per_s) * u128::from(dt_ms) {
-            return Err(format!(
-                "{what} grew {delta} in {dt_ms} ms, above {per_s} per second"
-            ));
-        }
-        Ok(())
-    };
-    check(
-        "net_rx_bytes",
-        s.net_rx_bytes,
-        p.net_rx_bytes,
-        MAX_NET_BYTES_PER_S,
-    )?;
-    check(
-        "net_tx_bytes",
-        s.net_tx_bytes,
-        p.net_tx_bytes,
-        MAX_NET_BYTES_PER_S,
-    )?;
-    check(
-        "cpu_time_us",
-        s.cpu_time_us,
-        p.cpu_time_us,
-        MAX_CPU_US_PER_S,
-    )?;
-    Ok(())
 }
 
 /// Whether `sample` may be accepted under the terminal's evidence `attested` at `now_ms`: the
@@ -440,7 +389,7 @@ async fn ingest(state: &Arc<AppState>, body: &[u8]) -> Response {
                 },
             };
             if let Err(reason) = plausible(prev.as_ref(), &sample) {
-                return rejected(Some(&sample), RejectKind::Implausible, reason);
+                return rejected(Some(&sample), RejectKind::Implausible, reason.to_string());
             }
             let window_start = align(sample.taken_at_ms / 1_000, view.window_seconds);
             latest.insert(sample.terminal_id.clone(), sample.clone());

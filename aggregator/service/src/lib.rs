@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
-pub use usage_service::now_ms;
+pub use usage_sample::sample::now_ms;
 
 impl AppState {
     /// The state of a member with `config`, its opened `store`, the chain `view` loaded at start

@@ -25,6 +25,8 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use cosmwasm_std::Uint128;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use usage_common::msg::{ledger, period_proof, settlement, usage_proof, withdrawal, MAX_LIMIT};
 use usage_common::payload::{
@@ -35,6 +37,7 @@ use usage_common::record::{Totals, UsageRecord};
 
 use crate::bank::{BankBooking, BookingStatus, Direction};
 use crate::callers::{Denied, SealedRequest};
+use crate::config::Config;
 use crate::protocol::own_record;
 use crate::AppState;
 
@@ -235,6 +238,268 @@ fn confirm_debit(
     Ok(())
 }
 
+/// Where a bank payment's request stands, as far as signing for it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Payment is due: its instruction may be signed.
+    Requested,
+    /// The instruction went out: the bank's voucher may be signed.
+    Instructed,
+    /// A voucher already settled it.
+    Consumed,
+    /// Anything else (delayed, cancelled).
+    Other,
+}
+
+/// What a voucher of a bank payment says, whichever contract it is for.
+struct VoucherView<'a> {
+    id: u64,
+    end_to_end_id: &'a str,
+    amount: Uint128,
+    bank_ref: &'a str,
+    outcome: &'a BankOutcome,
+}
+
+/// A payment the bank makes on a contract's word — a settlement on C3 or a withdrawal on C5 —
+/// as the signing service checks it: fetched by id, its stage, what it pays, the instruction the
+/// contract returns for it and the bank's voucher of its outcome. Both kinds go through the same
+/// checks ([`sign_instruction`], [`sign_voucher`]) and differ only in these types and names.
+trait BankPayment: Sized {
+    /// The request's name in refusals (`"settlement"`), also the contract's.
+    const NAME: &'static str;
+    /// The contract's query message.
+    type Query: Serialize;
+    /// The answer to [`BankPayment::by_id`].
+    type Response: DeserializeOwned;
+    /// The status the contract keeps, shown in refusals.
+    type Status: std::fmt::Debug;
+    /// The instruction payload the contract returns.
+    type Approval: DeserializeOwned + SignedPayload;
+    /// The bank's voucher of the payment's outcome.
+    type Voucher: SignedPayload;
+
+    /// The contract's configured address.
+    fn contract(config: &Config) -> &Option<String>;
+    /// The query for request `id`.
+    fn by_id(id: u64) -> Self::Query;
+    /// The query for request `id`'s instruction payload.
+    fn instruction(id: u64) -> Self::Query;
+    /// The request in the answer, if there is one.
+    fn found(response: Self::Response) -> Option<Self>;
+    /// Its status.
+    fn status(&self) -> &Self::Status;
+    /// Its status as far as signing goes.
+    fn stage(&self) -> Stage;
+    /// The amount paid.
+    fn amount(&self) -> Uint128;
+    /// The currency paid in.
+    fn currency(&self) -> &str;
+    /// The payment's end-to-end id.
+    fn end_to_end_id(&self) -> &str;
+    /// Whether `approval` pays this request's amount, end-to-end id and account.
+    fn instructed_by(&self, approval: &Self::Approval) -> bool;
+    /// What `voucher` says.
+    fn voucher(voucher: &Self::Voucher) -> VoucherView<'_>;
+}
+
+impl BankPayment for settlement::Settlement {
+    const NAME: &'static str = "settlement";
+    type Query = settlement::QueryMsg;
+    type Response = settlement::SettlementResponse;
+    type Status = settlement::SettlementStatus;
+    type Approval = SettlementApproval;
+    type Voucher = SettlementVoucher;
+
+    fn contract(config: &Config) -> &Option<String> {
+        &config.settlement
+    }
+    fn by_id(settlement_id: u64) -> Self::Query {
+        settlement::QueryMsg::Settlement { settlement_id }
+    }
+    fn instruction(settlement_id: u64) -> Self::Query {
+        settlement::QueryMsg::InstructionPayload { settlement_id }
+    }
+    fn found(response: Self::Response) -> Option<Self> {
+        response.settlement
+    }
+    fn status(&self) -> &Self::Status {
+        &self.status
+    }
+    fn stage(&self) -> Stage {
+        match self.status {
+            settlement::SettlementStatus::Requested => Stage::Requested,
+            settlement::SettlementStatus::Instructed => Stage::Instructed,
+            settlement::SettlementStatus::Cleared { .. }
+            | settlement::SettlementStatus::Failed { .. } => Stage::Consumed,
+        }
+    }
+    fn amount(&self) -> Uint128 {
+        self.amount
+    }
+    fn currency(&self) -> &str {
+        &self.currency
+    }
+    fn end_to_end_id(&self) -> &str {
+        &self.end_to_end_id
+    }
+    fn instructed_by(&self, approval: &SettlementApproval) -> bool {
+        approval.amount == self.amount
+            && approval.end_to_end_id == self.end_to_end_id
+            && approval.payee_account == self.payee_account
+    }
+    fn voucher(v: &SettlementVoucher) -> VoucherView<'_> {
+        VoucherView {
+            id: v.settlement_id,
+            end_to_end_id: &v.end_to_end_id,
+            amount: v.amount,
+            bank_ref: &v.bank_ref,
+            outcome: &v.outcome,
+        }
+    }
+}
+
+impl BankPayment for withdrawal::Withdrawal {
+    const NAME: &'static str = "withdrawal";
+    type Query = withdrawal::QueryMsg;
+    type Response = withdrawal::WithdrawalResponse;
+    type Status = withdrawal::WithdrawalStatus;
+    type Approval = WithdrawalApproval;
+    type Voucher = WithdrawalVoucher;
+
+    fn contract(config: &Config) -> &Option<String> {
+        &config.withdrawal
+    }
+    fn by_id(withdrawal_id: u64) -> Self::Query {
+        withdrawal::QueryMsg::Withdrawal { withdrawal_id }
+    }
+    fn instruction(withdrawal_id: u64) -> Self::Query {
+        withdrawal::QueryMsg::InstructionPayload { withdrawal_id }
+    }
+    fn found(response: Self::Response) -> Option<Self> {
+        response.withdrawal
+    }
+    fn status(&self) -> &Self::Status {
+        &self.status
+    }
+    fn stage(&self) -> Stage {
+        match self.status {
+            withdrawal::WithdrawalStatus::Requested => Stage::Requested,
+            withdrawal::WithdrawalStatus::Instructed => Stage::Instructed,
+            withdrawal::WithdrawalStatus::Completed { .. }
+            | withdrawal::WithdrawalStatus::Failed { .. } => Stage::Consumed,
+            withdrawal::WithdrawalStatus::Delayed { .. }
+            | withdrawal::WithdrawalStatus::Cancelled => Stage::Other,
+        }
+    }
+    fn amount(&self) -> Uint128 {
+        self.amount
+    }
+    fn currency(&self) -> &str {
+        &self.currency
+    }
+    fn end_to_end_id(&self) -> &str {
+        &self.end_to_end_id
+    }
+    fn instructed_by(&self, approval: &WithdrawalApproval) -> bool {
+        approval.amount == self.amount
+            && approval.end_to_end_id == self.end_to_end_id
+            && approval.beneficiary_account == self.beneficiary
+    }
+    fn voucher(v: &WithdrawalVoucher) -> VoucherView<'_> {
+        VoucherView {
+            id: v.withdrawal_id,
+            end_to_end_id: &v.end_to_end_id,
+            amount: v.amount,
+            bank_ref: &v.bank_ref,
+            outcome: &v.outcome,
+        }
+    }
+}
+
+/// Request `id` of `P`'s contract, with the contract's address.
+async fn fetch<P: BankPayment>(state: &AppState, id: u64) -> Checked<(String, P)> {
+    let address = contract(P::contract(&state.config), P::NAME)?;
+    let response: P::Response = state
+        .client
+        .smart(&address, &P::by_id(id))
+        .await
+        .map_err(unavailable)?;
+    let request = P::found(response)
+        .ok_or_else(|| refuse(Refusal::NotFound, format!("no such {}", P::NAME)))?;
+    Ok((address, request))
+}
+
+/// The instruction of request `id`, as its contract returns it, if payment is due and it pays
+/// what the request says.
+async fn sign_instruction<P: BankPayment>(
+    state: &AppState,
+    epoch: u64,
+    id: u64,
+) -> Checked<(String, Vec<u8>)> {
+    let (address, request) = fetch::<P>(state, id).await?;
+    if request.stage() != Stage::Requested {
+        return Err(refuse(
+            Refusal::WrongState,
+            format!("{} is {:?}", P::NAME, request.status()),
+        ));
+    }
+    let payload: P::Approval = state
+        .client
+        .smart(&address, &P::instruction(id))
+        .await
+        .map_err(unavailable)?;
+    if !request.instructed_by(&payload) {
+        return Err(refuse(
+            Refusal::Mismatch,
+            format!("instruction differs from the {}", P::NAME),
+        ));
+    }
+    let bytes = payload.signing_bytes(&Domain::new(&state.config.chain_id, &address, epoch));
+    Ok((address, bytes))
+}
+
+/// `voucher`, if its request was instructed and not settled yet, it pays what the request says
+/// and the bank's own booking agrees.
+async fn sign_voucher<P: BankPayment>(
+    state: &AppState,
+    epoch: u64,
+    voucher: &P::Voucher,
+) -> Checked<(String, Vec<u8>)> {
+    let v = P::voucher(voucher);
+    let (address, request) = fetch::<P>(state, v.id).await?;
+    match request.stage() {
+        Stage::Instructed => {}
+        Stage::Consumed => {
+            return Err(refuse(
+                Refusal::AlreadyConsumed,
+                format!("{} is {:?}", P::NAME, request.status()),
+            ))
+        }
+        Stage::Requested | Stage::Other => {
+            return Err(refuse(
+                Refusal::WrongState,
+                format!("{} is {:?}", P::NAME, request.status()),
+            ))
+        }
+    }
+    if v.end_to_end_id != request.end_to_end_id() || v.amount != request.amount() {
+        return Err(refuse(
+            Refusal::Mismatch,
+            format!("voucher differs from the {}", P::NAME),
+        ));
+    }
+    let b = booking(state, v.bank_ref).await?;
+    confirm_debit(
+        &b,
+        request.end_to_end_id(),
+        request.amount().u128(),
+        request.currency(),
+        v.outcome,
+    )?;
+    let bytes = voucher.signing_bytes(&Domain::new(&state.config.chain_id, &address, epoch));
+    Ok((address, bytes))
+}
+
 /// Every first proof of (provider, tenant, period) on C1 at `c1`, in accumulator order.
 async fn first_proofs(
     client: &usage_client::ChainClient,
@@ -384,188 +649,16 @@ async fn check(state: &AppState, epoch: u64, request: &SignRequest) -> Checked<(
             ))
         }
         SignRequest::SettlementInstruction { settlement_id } => {
-            let c3 = contract(&state.config.settlement, "settlement")?;
-            let s: settlement::SettlementResponse = client
-                .smart(
-                    &c3,
-                    &settlement::QueryMsg::Settlement {
-                        settlement_id: *settlement_id,
-                    },
-                )
-                .await
-                .map_err(unavailable)?;
-            let s = s
-                .settlement
-                .ok_or_else(|| refuse(Refusal::NotFound, "no such settlement"))?;
-            if s.status != settlement::SettlementStatus::Requested {
-                return Err(refuse(
-                    Refusal::WrongState,
-                    format!("settlement is {:?}", s.status),
-                ));
-            }
-            let payload: SettlementApproval = client
-                .smart(
-                    &c3,
-                    &settlement::QueryMsg::InstructionPayload {
-                        settlement_id: *settlement_id,
-                    },
-                )
-                .await
-                .map_err(unavailable)?;
-            if payload.amount != s.amount
-                || payload.end_to_end_id != s.end_to_end_id
-                || payload.payee_account != s.payee_account
-            {
-                return Err(refuse(
-                    Refusal::Mismatch,
-                    "instruction differs from the settlement",
-                ));
-            }
-            Ok((
-                c3.clone(),
-                payload.signing_bytes(&Domain::new(chain, &c3, epoch)),
-            ))
+            sign_instruction::<settlement::Settlement>(state, epoch, *settlement_id).await
         }
         SignRequest::WithdrawalInstruction { withdrawal_id } => {
-            let c5 = contract(&state.config.withdrawal, "withdrawal")?;
-            let w: withdrawal::WithdrawalResponse = client
-                .smart(
-                    &c5,
-                    &withdrawal::QueryMsg::Withdrawal {
-                        withdrawal_id: *withdrawal_id,
-                    },
-                )
-                .await
-                .map_err(unavailable)?;
-            let w = w
-                .withdrawal
-                .ok_or_else(|| refuse(Refusal::NotFound, "no such withdrawal"))?;
-            if w.status != withdrawal::WithdrawalStatus::Requested {
-                return Err(refuse(
-                    Refusal::WrongState,
-                    format!("withdrawal is {:?}", w.status),
-                ));
-            }
-            let payload: WithdrawalApproval = client
-                .smart(
-                    &c5,
-                    &withdrawal::QueryMsg::InstructionPayload {
-                        withdrawal_id: *withdrawal_id,
-                    },
-                )
-                .await
-                .map_err(unavailable)?;
-            if payload.amount != w.amount
-                || payload.end_to_end_id != w.end_to_end_id
-                || payload.beneficiary_account != w.beneficiary
-            {
-                return Err(refuse(
-                    Refusal::Mismatch,
-                    "instruction differs from the withdrawal",
-                ));
-            }
-            Ok((
-                c5.clone(),
-                payload.signing_bytes(&Domain::new(chain, &c5, epoch)),
-            ))
+            sign_instruction::<withdrawal::Withdrawal>(state, epoch, *withdrawal_id).await
         }
         SignRequest::SettlementVoucher { voucher } => {
-            let c3 = contract(&state.config.settlement, "settlement")?;
-            let s: settlement::SettlementResponse = client
-                .smart(
-                    &c3,
-                    &settlement::QueryMsg::Settlement {
-                        settlement_id: voucher.settlement_id,
-                    },
-                )
-                .await
-                .map_err(unavailable)?;
-            let s = s
-                .settlement
-                .ok_or_else(|| refuse(Refusal::NotFound, "no such settlement"))?;
-            match &s.status {
-                settlement::SettlementStatus::Instructed => {}
-                settlement::SettlementStatus::Cleared { .. }
-                | settlement::SettlementStatus::Failed { .. } => {
-                    return Err(refuse(
-                        Refusal::AlreadyConsumed,
-                        format!("settlement is {:?}", s.status),
-                    ))
-                }
-                other => {
-                    return Err(refuse(
-                        Refusal::WrongState,
-                        format!("settlement is {other:?}"),
-                    ))
-                }
-            }
-            if voucher.end_to_end_id != s.end_to_end_id || voucher.amount != s.amount {
-                return Err(refuse(
-                    Refusal::Mismatch,
-                    "voucher differs from the settlement",
-                ));
-            }
-            let b = booking(state, &voucher.bank_ref).await?;
-            confirm_debit(
-                &b,
-                &s.end_to_end_id,
-                s.amount.u128(),
-                &s.currency,
-                &voucher.outcome,
-            )?;
-            Ok((
-                c3.clone(),
-                voucher.signing_bytes(&Domain::new(chain, &c3, epoch)),
-            ))
+            sign_voucher::<settlement::Settlement>(state, epoch, voucher).await
         }
         SignRequest::WithdrawalVoucher { voucher } => {
-            let c5 = contract(&state.config.withdrawal, "withdrawal")?;
-            let w: withdrawal::WithdrawalResponse = client
-                .smart(
-                    &c5,
-                    &withdrawal::QueryMsg::Withdrawal {
-                        withdrawal_id: voucher.withdrawal_id,
-                    },
-                )
-                .await
-                .map_err(unavailable)?;
-            let w = w
-                .withdrawal
-                .ok_or_else(|| refuse(Refusal::NotFound, "no such withdrawal"))?;
-            match &w.status {
-                withdrawal::WithdrawalStatus::Instructed => {}
-                withdrawal::WithdrawalStatus::Completed { .. }
-                | withdrawal::WithdrawalStatus::Failed { .. } => {
-                    return Err(refuse(
-                        Refusal::AlreadyConsumed,
-                        format!("withdrawal is {:?}", w.status),
-                    ))
-                }
-                other => {
-                    return Err(refuse(
-                        Refusal::WrongState,
-                        format!("withdrawal is {other:?}"),
-                    ))
-                }
-            }
-            if voucher.end_to_end_id != w.end_to_end_id || voucher.amount != w.amount {
-                return Err(refuse(
-                    Refusal::Mismatch,
-                    "voucher differs from the withdrawal",
-                ));
-            }
-            let b = booking(state, &voucher.bank_ref).await?;
-            confirm_debit(
-                &b,
-                &w.end_to_end_id,
-                w.amount.u128(),
-                &w.currency,
-                &voucher.outcome,
-            )?;
-            Ok((
-                c5.clone(),
-                voucher.signing_bytes(&Domain::new(chain, &c5, epoch)),
-            ))
+            sign_voucher::<withdrawal::Withdrawal>(state, epoch, voucher).await
         }
         SignRequest::DisputeResolution {
             provider,

@@ -204,6 +204,63 @@ pub async fn delivery_loop(
     }
 }
 
+/// The delivery side of a running agent: one [`delivery_loop`] per aggregator over a shared
+/// outbox, woken whenever the sampling loop stores a tick's samples.
+pub struct Delivery {
+    outbox: Arc<Outbox>,
+    pushed: Arc<Notify>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Delivery {
+    /// Spawns a delivery task per aggregator in `aggregators`, presenting `evidence` when asked.
+    /// Must be called inside a Tokio runtime.
+    pub fn start(outbox: Arc<Outbox>, aggregators: &[String], evidence: EvidenceBook) -> Self {
+        let (shutdown, rx) = watch::channel(false);
+        let pushed = Arc::new(Notify::new());
+        let evidence = Arc::new(evidence);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        let tasks = aggregators
+            .iter()
+            .map(|url| {
+                tokio::spawn(delivery_loop(
+                    http.clone(),
+                    outbox.clone(),
+                    url.clone(),
+                    evidence.clone(),
+                    pushed.clone(),
+                    rx.clone(),
+                ))
+            })
+            .collect();
+        Self {
+            outbox,
+            pushed,
+            shutdown,
+            tasks,
+        }
+    }
+
+    /// Stores one tick's samples durably, then wakes the delivery tasks.
+    pub fn push(&self, signed: &[SignedSample]) -> Result<(), OutboxError> {
+        self.outbox.push_all(signed)?;
+        self.pushed.notify_waiters();
+        Ok(())
+    }
+
+    /// Tells the delivery tasks to stop and waits for them.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

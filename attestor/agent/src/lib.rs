@@ -6,6 +6,8 @@
 
 pub mod agent;
 pub mod counters;
+pub mod fleet;
+pub mod host;
 pub mod key;
 pub mod outbox;
 pub mod probe;

@@ -42,6 +42,16 @@ pub const MAX_PERMILLE: u16 = 1000;
 /// Largest valid `link_loss_ppm`.
 pub const MAX_PPM: u32 = 1_000_000;
 
+/// The wall clock in the unit of [`Sample::taken_at_ms`]: Unix time in milliseconds (0 before
+/// 1970, `u64::MAX` past its range). Terminals stamp samples with it and aggregators judge those
+/// stamps against it, so both sides read the clock the same way.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 /// Why a sample is invalid or its bytes could not be decoded.
 #[derive(Error, Debug, PartialEq, Eq, Clone)]
 pub enum SampleError {

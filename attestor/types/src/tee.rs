@@ -292,7 +292,6 @@ impl SignedSample {
 }
 
 #[cfg(test)]
-#[cfg(test)]
 mod tests {
     use super::*;
     use crate::sample::tests::example;

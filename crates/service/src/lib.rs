@@ -15,13 +15,3 @@ pub mod logging;
 pub mod metrics;
 pub mod secret;
 pub mod tasks;
-
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Unix time in milliseconds (0 before 1970, saturating far in the future).
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
