@@ -101,21 +101,25 @@ enum Command {
 
 /// Broadcasts `msgs` (contract, JSON) in transactions of 50, then waits for each to be
 /// committed; `what` names them in progress lines and errors.
+/// Executes `msgs` fifty to a transaction, printing progress; the first refused transaction is
+/// the error.
 async fn broadcast_in_fifties(
     signer: &ChainClient,
     msgs: Vec<(String, Vec<u8>)>,
     what: &str,
 ) -> anyhow::Result<()> {
-    let mut hashes = vec![];
-    for chunk in msgs.chunks(50) {
-        hashes.push((chunk.len(), signer.broadcast(chunk, 30_000_000).await?));
-    }
-    let mut done = 0;
-    for (n, hash) in hashes {
-        let out = signer.wait_tx(&hash, Duration::from_secs(120)).await?;
-        anyhow::ensure!(out.is_ok(), "{what} refused: {}", out.log);
-        done += n;
-        eprintln!("  {what}: {done}/{} (block {})", msgs.len(), out.height);
+    let total = msgs.len();
+    let outcomes = signer
+        .execute_in_chunks(
+            &msgs,
+            50,
+            30_000_000,
+            Duration::from_secs(120),
+            |done, out| eprintln!("  {what}: {done}/{total} (block {})", out.height),
+        )
+        .await?;
+    if let Some(refused) = outcomes.iter().find(|o| !o.is_ok()) {
+        anyhow::bail!("{what} refused: {}", refused.log);
     }
     Ok(())
 }

@@ -226,4 +226,47 @@ async fn a_committee_of_four_proves_every_window_once_through_faults() {
     )
     .await;
     eprintln!("second proofs of period {period} for both tenants");
+
+    // What an operator scrapes: every member's metrics address shows the latency histograms
+    // filled by this run, and the node's shows its block histograms.
+    let count = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let mut rounds = 0;
+    for i in 0..4 {
+        let text = net.metrics_text(i);
+        assert!(
+            text.contains("usage_aggregator_build_info{version="),
+            "{text}"
+        );
+        assert!(
+            count(&text, "usage_aggregator_proof_latency_seconds_count") > 0,
+            "{text}"
+        );
+        assert!(
+            count(&text, "usage_aggregator_ingest_seconds_count") > 0,
+            "{text}"
+        );
+        rounds += count(&text, "usage_aggregator_round_seconds_count");
+    }
+    assert!(rounds > 0, "some member led a round");
+    let node = usage_devtools::node::http_get_text(net.node.metrics_port, "/metrics");
+    assert!(
+        count(&node, "usaged_finalize_block_duration_seconds_count") > 0,
+        "{node}"
+    );
+    assert!(
+        count(&node, "usaged_commit_duration_seconds_count") > 0,
+        "{node}"
+    );
+
+    // A running member, all its roles busy, stops cleanly within a second of SIGTERM.
+    let (took, clean) = net.terminate_aggregator(3);
+    eprintln!("member 3 stopped {took:?} after SIGTERM");
+    assert!(clean, "a clean exit");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
 }

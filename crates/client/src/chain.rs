@@ -365,6 +365,33 @@ impl ChainClient {
         Err(ClientError::Rpc("sequence retry exhausted".into()))
     }
 
+    /// Executes many messages: broadcasts them in transactions of at most `per_tx` messages
+    /// (every transaction before the first is awaited, with consecutive sequences), then waits
+    /// for each in turn and calls `on_committed(messages done, outcome)` after it. Returns the
+    /// outcomes in order; a refused transaction is an outcome, not an error.
+    pub async fn execute_in_chunks(
+        &self,
+        msgs: &[(String, Vec<u8>)],
+        per_tx: usize,
+        gas_limit: u64,
+        wait: Duration,
+        mut on_committed: impl FnMut(usize, &TxOutcome),
+    ) -> Result<Vec<TxOutcome>, ClientError> {
+        let mut sent = vec![];
+        for chunk in msgs.chunks(per_tx.max(1)) {
+            sent.push((chunk.len(), self.broadcast(chunk, gas_limit).await?));
+        }
+        let mut done = 0;
+        let mut outcomes = Vec::with_capacity(sent.len());
+        for (n, hash) in sent {
+            let out = self.wait_tx(&hash, wait).await?;
+            done += n;
+            on_committed(done, &out);
+            outcomes.push(out);
+        }
+        Ok(outcomes)
+    }
+
     /// Waits (polling every 200 ms, at most `timeout`) until the tx `hash` is in a block.
     pub async fn wait_tx(&self, hash: &str, timeout: Duration) -> Result<TxOutcome, ClientError> {
         let parsed: cosmrs::tendermint::Hash = hash.parse().map_err(codec)?;

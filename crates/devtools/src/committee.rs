@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use usage_aggregator::config::{Byzantine, Config, Peer, SigningCallers, Timing};
 use usage_aggregator::keys;
@@ -184,6 +184,35 @@ impl Net {
     /// Resumes aggregator `i` after [`Net::pause_aggregator`] (SIGCONT).
     pub fn resume_aggregator(&self, i: usize) {
         self.signal_aggregator(i, "CONT");
+    }
+
+    /// Stops aggregator `i` with SIGTERM and returns how long it took to exit, and whether it
+    /// exited cleanly (panics if it is still running after 10 s).
+    pub fn terminate_aggregator(&mut self, i: usize) -> (Duration, bool) {
+        self.signal_aggregator(i, "TERM");
+        let mut child = self.aggregators.remove(&i).expect("a running aggregator");
+        let sent = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return (sent.elapsed(), status.success());
+            }
+            assert!(
+                sent.elapsed() < Duration::from_secs(10),
+                "aggregator {i} ignored SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// The text of aggregator `i`'s metrics endpoint.
+    pub fn metrics_text(&self, i: usize) -> String {
+        let port: u16 = self.configs[i]
+            .metrics_listen
+            .as_deref()
+            .and_then(|a| a.rsplit(':').next())
+            .and_then(|p| p.parse().ok())
+            .expect("metrics address");
+        http_get_text(port, "/metrics")
     }
 
     fn signal_aggregator(&self, i: usize, signal: &str) {

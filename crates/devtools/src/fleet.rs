@@ -81,20 +81,11 @@ pub async fn lease_fleet(net: &Net, tenants: &[ChainClient]) -> Vec<String> {
 /// Broadcasts `msgs` (contract, JSON) signed by `client`, 50 a transaction (a transaction holds
 /// at most 64 messages), then waits for every transaction and checks that it succeeded.
 pub async fn broadcast_in_fifties(client: &ChainClient, msgs: &[(String, Vec<u8>)], what: &str) {
-    let mut hashes = vec![];
-    for chunk in msgs.chunks(50) {
-        hashes.push(
-            client
-                .broadcast(chunk, 30_000_000)
-                .await
-                .unwrap_or_else(|e| panic!("{what}: {e}")),
-        );
-    }
-    for hash in hashes {
-        let out = client
-            .wait_tx(&hash, Duration::from_secs(120))
-            .await
-            .unwrap_or_else(|e| panic!("{what} committed: {e}"));
+    let outcomes = client
+        .execute_in_chunks(msgs, 50, 30_000_000, Duration::from_secs(120), |_, _| {})
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    for out in outcomes {
         assert!(out.is_ok(), "{what}: {}", out.log);
     }
 }

@@ -108,12 +108,14 @@ pub fn log_file(home: &Path, name: &str) -> Stdio {
 }
 
 /// Starts `usaged` and then CometBFT on `home`.
-fn spawn_node(home: &Path, ports: Ports) -> Vec<Child> {
+fn spawn_node(home: &Path, ports: Ports, metrics_port: u16) -> Vec<Child> {
     let usaged = Command::new(sibling_binary("usaged"))
         .args([
             "start",
             "--abci",
             &format!("127.0.0.1:{}", ports.abci),
+            "--metrics-addr",
+            &format!("127.0.0.1:{metrics_port}"),
             "--home",
         ])
         .arg(home)
@@ -162,6 +164,8 @@ pub struct Localnet {
     pub home: Home,
     pub info: LocalnetInfo,
     pub ports: Ports,
+    /// Where `usaged` serves its metrics (`GET /metrics`).
+    pub metrics_port: u16,
     pub client: HttpClient,
     /// usaged first, cometbft second.
     processes: Killer,
@@ -185,13 +189,15 @@ impl Localnet {
     pub async fn start_in(home: Home, chain_id: &str, ports: Ports) -> Localnet {
         let artifacts = usage_common::contracts::artifacts_dir();
         let info = localnet::init(home.path(), chain_id, &artifacts, ports).expect("init");
-        let processes = Killer(spawn_node(home.path(), ports));
+        let metrics_port = free_port();
+        let processes = Killer(spawn_node(home.path(), ports, metrics_port));
         let client =
             HttpClient::new(format!("http://127.0.0.1:{}", ports.rpc).as_str()).expect("client");
         let net = Localnet {
             home,
             info,
             ports,
+            metrics_port,
             client,
             processes,
         };
@@ -231,7 +237,7 @@ impl Localnet {
     /// Starts the application and the node again on the same homes.
     pub fn restart(&mut self) {
         self.kill9();
-        self.processes = Killer(spawn_node(self.home.path(), self.ports));
+        self.processes = Killer(spawn_node(self.home.path(), self.ports, self.metrics_port));
     }
 
     /// The address of the genesis contract labelled `label`.
