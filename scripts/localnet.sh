@@ -10,7 +10,12 @@ source scripts/env.sh
 HOME_DIR="${USAGECHAIN_LOCALNET:-$USAGECHAIN_CACHE/localnet}"
 RPC="http://127.0.0.1:${RPC_PORT:-26657}"
 
-height() { curl -s "$RPC/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["sync_info"]["latest_block_height"])' 2>/dev/null || echo 0; }
+# The node's latest height through the `usage` command line (0 when the node does not answer).
+height() {
+  local h
+  h=$("$CARGO_TARGET_DIR/debug/usage" --rpc "$RPC" status 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p')
+  echo "${h:-0}"
+}
 
 stop() {
   for p in cometbft usaged; do
@@ -25,7 +30,7 @@ case "${1:-start}" in
   start)
     bash scripts/setup.sh
     bash scripts/build-wasm.sh
-    cargo build -q --locked -p usaged -p usage-devtools
+    cargo build --locked -p usaged -p usage-devtools -p usage
     USAGED="$CARGO_TARGET_DIR/debug/usaged"
     if [ ! -f "$HOME_DIR/localnet.json" ]; then
       "$CARGO_TARGET_DIR/debug/usage-devtools" localnet init --home "$HOME_DIR" --artifacts artifacts > /dev/null
@@ -51,7 +56,10 @@ case "${1:-start}" in
     exit 1
     ;;
   stop) stop; echo "stopped" ;;
-  status) echo "height $(height)" ;;
+  status)
+    h=$(height)
+    if [ "$h" -gt 0 ]; then echo "height $h, RPC $RPC, home $HOME_DIR"; else echo "localnet not running (no answer at $RPC)" >&2; exit 1; fi
+    ;;
   clean) stop; rm -rf "$HOME_DIR"; echo "removed $HOME_DIR" ;;
   *) echo "usage: $0 start|stop|status|clean" >&2; exit 2 ;;
 esac

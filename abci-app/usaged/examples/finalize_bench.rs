@@ -71,14 +71,7 @@ fn batch_msg(
             },
         })
         .collect();
-    let leaves: Vec<merkle::Hash> = records
-        .iter()
-        .map(|r| merkle::leaf_hash(&r.to_bytes()))
-        .collect();
-    let digest = UsageBatchDigest {
-        root: HexBinary::from(merkle::root(&leaves).expect("root")),
-        records: RECORDS as u32,
-    };
+    let digest = UsageBatchDigest::of(&records).expect("a batch");
     json!({"submit_batch": {"records": Binary::from(encode_batch(&records)),
         "signature": committee.sign_quorum(chain, c1, &digest)}})
 }

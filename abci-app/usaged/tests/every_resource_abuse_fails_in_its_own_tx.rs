@@ -50,14 +50,7 @@ fn batch(committee: &SigningCommittee, c1: &str, window: u64, first: usize) -> V
             },
         })
         .collect();
-    let leaves: Vec<merkle::Hash> = records
-        .iter()
-        .map(|r| merkle::leaf_hash(&r.to_bytes()))
-        .collect();
-    let digest = UsageBatchDigest {
-        root: HexBinary::from(merkle::root(&leaves).expect("root")),
-        records: CHAIN_RECORDS as u32,
-    };
+    let digest = UsageBatchDigest::of(&records).expect("a batch");
     json!({"submit_batch": {"records": Binary::from(encode_batch(&records)),
         "signature": committee.sign_quorum(CHAIN, c1, &digest)}})
 }

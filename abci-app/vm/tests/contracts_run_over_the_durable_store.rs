@@ -135,15 +135,9 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
     let committee = SigningCommittee::deterministic("vm-store", 1, 4, 3);
 
     // Genesis: five codes and five instances.
-    let mut codes = vec![];
-    for name in [
-        "usage_proof",
-        "period_proof",
-        "settlement",
-        "ledger",
-        "withdrawal",
-    ] {
-        let wasm = artifact(name);
+    let mut codes = std::collections::BTreeMap::new();
+    for contract in usage_common::contracts::CONTRACTS {
+        let wasm = artifact(contract.code);
         let (code_id, _, _) = chain
             .tx(|vm, b, _| {
                 vm.store_code(
@@ -156,7 +150,7 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
                 )
             })
             .expect("store code");
-        codes.push(code_id);
+        codes.insert(contract.code, code_id);
     }
     let inst = |chain: &mut Chain, code: u64, label: &str, msg: Vec<u8>| -> Addr {
         let admin = account(1);
@@ -169,7 +163,7 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
     };
     let c1 = inst(
         &mut chain,
-        codes[0],
+        codes["usage_proof"],
         "usage-proof",
         serde_json::to_vec(&usage_proof::InstantiateMsg {
             admin: None,
@@ -186,7 +180,7 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
     );
     let c2 = inst(
         &mut chain,
-        codes[1],
+        codes["period_proof"],
         "period-proof",
         serde_json::to_vec(&period_proof::InstantiateMsg {
             admin: None,
@@ -201,7 +195,7 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
     );
     let c4 = inst(
         &mut chain,
-        codes[3],
+        codes["ledger"],
         "ledger",
         serde_json::to_vec(&ledger::InstantiateMsg {
             admin: None,
@@ -215,7 +209,7 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
     );
     let c3 = inst(
         &mut chain,
-        codes[2],
+        codes["settlement"],
         "settlement",
         serde_json::to_vec(&settlement::InstantiateMsg {
             admin: None,
@@ -236,7 +230,7 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
     );
     let c5 = inst(
         &mut chain,
-        codes[4],
+        codes["withdrawal"],
         "withdrawal",
         serde_json::to_vec(&withdrawal::InstantiateMsg {
             admin: None,
@@ -253,7 +247,7 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
         .expect("json"),
     );
     let info = vm.contract_info(&chain.branch, c3.as_str()).expect("info");
-    assert_eq!(info.code_id, codes[2]);
+    assert_eq!(info.code_id, codes["settlement"]);
     assert_eq!(info.label, "settlement");
     chain
         .execute(
@@ -423,11 +417,11 @@ fn the_contracts_run_over_the_durable_store_and_survive_a_reopen() {
     let stranger = account(9);
     let mig = serde_json::to_vec(&usage_common::msg::MigrateMsg {}).expect("json");
     let err = chain
-        .tx(|vm, b, ctx| vm.migrate(b, ctx, &stranger, &c1, codes[0], &mig, GAS))
+        .tx(|vm, b, ctx| vm.migrate(b, ctx, &stranger, &c1, codes["usage_proof"], &mig, GAS))
         .expect_err("stranger");
     assert!(matches!(err, ExecError::Unauthorized { .. }));
     chain
-        .tx(|vm, b, ctx| vm.migrate(b, ctx, &admin, &c1, codes[0], &mig, GAS))
+        .tx(|vm, b, ctx| vm.migrate(b, ctx, &admin, &c1, codes["usage_proof"], &mig, GAS))
         .expect("admin migrates");
 
     // Out of gas fails inside its own call.

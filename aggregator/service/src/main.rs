@@ -95,14 +95,7 @@ struct LocalnetArgs {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    usage_service::logging::init();
-    match run(Cli::parse().command).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "usage-aggregator stopped");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    usage_service::main("usage-aggregator", run(Cli::parse().command)).await
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {

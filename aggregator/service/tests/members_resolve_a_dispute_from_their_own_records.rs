@@ -6,56 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use cosmwasm_std::Uint128;
 use serde_json::json;
 use usage_aggregator::bank::{BankBooking, BookingStatus, Direction};
 use usage_aggregator::signing::{Refusal, SignRequest};
 use usage_common::msg::period_proof as c2;
 use usage_common::payload::{DepositVoucher, DisputeOutcome, DisputeResolution};
+use usage_devtools::bank::{serve_bookings, Bookings};
 use usage_devtools::committee::Net;
 
-type Bookings = Arc<Mutex<BTreeMap<String, BankBooking>>>;
-
-async fn booking(State(b): State<Bookings>, Path(bank_ref): Path<String>) -> Response {
-    match b.lock().unwrap().get(&bank_ref) {
-        Some(booking) => Json(booking.clone()).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn fake_bank(bookings: Bookings) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = Router::new()
-        .route("/v1/bookings/{bank_ref}", get(booking))
-        .with_state(bookings);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
-async fn wait_ready(net: &Net, members: &[usize]) {
-    usage_devtools::eventually(Duration::from_secs(60), "aggregators serving", || async {
-        members.iter().all(|&i| {
-            let port: u16 = net.configs[i]
-                .listen
-                .rsplit(':')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            !usage_devtools::node::http_get_text(port, "/metrics").is_empty()
-        })
-    })
-    .await;
-}
 
 async fn period_proof(
     net: &Net,
@@ -82,7 +43,7 @@ async fn period_proof(
 async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
     let mut net = Net::start("usagechain-dispute-1", 3).await;
     let bookings: Bookings = Default::default();
-    let bank = fake_bank(bookings.clone()).await;
+    let bank = serve_bookings(bookings.clone()).await;
     let (c3, c4) = (net.contract("settlement"), net.contract("ledger"));
     for c in &mut net.configs {
         c.settlement = Some(c3.clone());
@@ -96,7 +57,7 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
     for i in 0..4 {
         net.start_aggregator(i, None);
     }
-    wait_ready(&net, &[0, 1, 2, 3]).await;
+    net.wait_serving(&[0, 1, 2, 3]).await;
 
     // The tenant can pay its dispute bond.
     bookings.lock().unwrap().insert(
@@ -192,7 +153,7 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
     net.stop_aggregator(3);
     std::fs::remove_dir_all(&net.configs[3].data_dir).unwrap();
     net.start_aggregator(3, None);
-    wait_ready(&net, &[3]).await;
+    net.wait_serving(&[3]).await;
     let (status, refusal) = usage_aggregator::signing::ask(
         &reqwest::Client::new(),
         &format!("http://{}", net.configs[3].listen),

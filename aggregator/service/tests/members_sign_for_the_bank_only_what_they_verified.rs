@@ -9,11 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use cosmwasm_std::Uint128;
 use serde_json::json;
 use usage_aggregator::bank::{BankBooking, BookingStatus, Direction};
@@ -22,94 +17,15 @@ use usage_client::ChainClient;
 use usage_common::msg::withdrawal as c5;
 use usage_common::payload::{BankOutcome, DepositVoucher, WithdrawalVoucher};
 use usage_common::ThresholdSignature;
+use usage_devtools::bank::{serve_bookings, Bookings};
 use usage_devtools::committee::Net;
 
-type Bookings = Arc<Mutex<BTreeMap<String, BankBooking>>>;
-
-async fn booking(State(b): State<Bookings>, Path(bank_ref): Path<String>) -> Response {
-    match b.lock().unwrap().get(&bank_ref) {
-        Some(booking) => Json(booking.clone()).into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn fake_bank(bookings: Bookings) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = Router::new()
-        .route("/v1/bookings/{bank_ref}", get(booking))
-        .with_state(bookings);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
-async fn sign(net: &Net, request: &SignRequest) -> Result<ThresholdSignature, (u16, Refusal)> {
-    usage_devtools::committee::collect_quorum(net, request).await
-}
-
-/// The bank books a credit of `amount` to the custodial account naming `tenant`, and three
-/// members' signature of its voucher is credited on C4.
-async fn fund(net: &Net, bookings: &Bookings, bank_ref: &str, tenant: &str, amount: u128) {
-    bookings.lock().unwrap().insert(
-        bank_ref.into(),
-        BankBooking {
-            bank_ref: bank_ref.into(),
-            direction: Direction::Credit,
-            amount,
-            currency: "CNY".into(),
-            status: BookingStatus::Booked,
-            end_to_end_id: None,
-            remittance: Some(tenant.into()),
-        },
-    );
-    let voucher = DepositVoucher {
-        bank_ref: bank_ref.into(),
-        beneficiary: tenant.into(),
-        amount: Uint128::new(amount),
-        currency: "CNY".into(),
-    };
-    let signature = sign(
-        net,
-        &SignRequest::DepositVoucher {
-            voucher: voucher.clone(),
-        },
-    )
-    .await
-    .unwrap();
-    let out = net
-        .client
-        .execute(
-            &net.contract("ledger"),
-            &json!({"deposit": {"voucher": voucher, "signature": signature}}),
-            30_000_000,
-            Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-    assert!(out.is_ok(), "deposit: {}", out.log);
-}
-
-async fn wait_ready(net: &Net) {
-    usage_devtools::eventually(Duration::from_secs(60), "aggregators serving", || async {
-        (0..3).all(|i| {
-            let port: u16 = net.configs[i]
-                .listen
-                .rsplit(':')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            !usage_devtools::node::http_get_text(port, "/metrics").is_empty()
-        })
-    })
-    .await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() {
     let mut net = Net::start("usagechain-signing-1", 0).await;
     let bookings: Bookings = Default::default();
-    let bank = fake_bank(bookings.clone()).await;
+    let bank = serve_bookings(bookings.clone()).await;
     let (c3, c4, c5a) = (
         net.contract("settlement"),
         net.contract("ledger"),
@@ -124,7 +40,7 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
     for i in 0..3 {
         net.start_aggregator(i, None);
     }
-    wait_ready(&net).await;
+    net.wait_serving(&[0, 1, 2]).await;
 
     let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
     let tenant = ChainClient::new(&rpc, &net.info().chain_id)
@@ -359,7 +275,7 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
 
     let mut net = Net::start("usagechain-keeper-1", 3).await;
     let bookings: Bookings = Default::default();
-    let bank = fake_bank(bookings.clone()).await;
+    let bank = serve_bookings(bookings.clone()).await;
     let (c3, c4) = (net.contract("settlement"), net.contract("ledger"));
     for c in &mut net.configs {
         c.settlement = Some(c3.clone());
@@ -377,7 +293,7 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
     for i in 0..4 {
         net.start_aggregator(i, None);
     }
-    wait_ready(&net).await;
+    net.wait_serving(&[0, 1, 2]).await;
 
     // The provider names its payee account; the tenant is funded through a deposit voucher.
     let out = net

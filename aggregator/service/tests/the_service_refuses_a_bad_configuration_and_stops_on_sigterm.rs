@@ -3,21 +3,17 @@
 //! the running service stops cleanly on SIGTERM within a second.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use usage_aggregator::config::{Config, Peer, SigningCallers, Timing};
 use usage_aggregator::keys;
+use usage_service::testing::{
+    check_config, run_until_logged, sibling_binary, terminate, write_config,
+};
 
 fn binary() -> PathBuf {
-    // target/<profile>/deps/<test> → target/<profile>/usage-aggregator
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("usage-aggregator")
+    sibling_binary("usage-aggregator")
 }
 
 /// A valid configuration of member 0 of a committee of two, its key files in `dir`, whose node
@@ -65,57 +61,38 @@ fn config(dir: &Path) -> Config {
     }
 }
 
-fn write(dir: &Path, value: &serde_json::Value) -> PathBuf {
-    let path = dir.join("aggregator.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
-    path
-}
-
-/// `usage-aggregator check` on `path` with `env`: (exit success, stdout + stderr).
-fn check(path: &Path, env: &[(&str, &str)]) -> (bool, String) {
-    let out = Command::new(binary())
-        .args(["check", "--config"])
-        .arg(path)
-        .envs(env.iter().copied())
-        .output()
-        .expect("usage-aggregator (cargo build --bins)");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
-}
-
 #[test]
 fn a_configuration_with_an_unknown_key_or_an_impossible_value_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let good = serde_json::to_value(config(dir.path())).unwrap();
-    let path = write(dir.path(), &good);
-    let (ok, text) = check(&path, &[]);
+    let path = write_config(dir.path(), &good);
+    let (ok, text) = check_config(&binary(), &path, &[]);
     assert!(ok, "a valid configuration passes: {text}");
 
     let mut typo = good.clone();
     typo["timing"]["tick_msx"] = 250.into();
-    let (ok, text) = check(&write(dir.path(), &typo), &[]);
+    let (ok, text) = check_config(&binary(), &write_config(dir.path(), &typo), &[]);
     assert!(!ok && text.contains("tick_msx"), "{text}");
 
-    let (ok, text) = check(&path, &[("USAGE_AGGREGATOR__TIMING__TICK_MSX", "250")]);
+    let (ok, text) = check_config(&binary(), &path, &[("USAGE_AGGREGATOR__TIMING__TICK_MSX", "250")]);
     assert!(
         !ok && text.contains("tick_msx"),
         "an unknown override is refused too: {text}"
     );
 
-    let (ok, text) = check(&path, &[("USAGE_AGGREGATOR__TIMING__TICK_MS", "0")]);
+    let (ok, text) = check_config(&binary(), &path, &[("USAGE_AGGREGATOR__TIMING__TICK_MS", "0")]);
     assert!(!ok && text.contains("timing.tick_ms"), "{text}");
 
     let mut bad = good.clone();
     bad["rpc"] = "localhost:26657".into();
-    let (ok, text) = check(&write(dir.path(), &bad), &[]);
+    let (ok, text) = check_config(&binary(), &write_config(dir.path(), &bad), &[]);
     assert!(!ok && text.contains("rpc"), "{text}");
 
     // A key file others may read is refused.
     use std::os::unix::fs::PermissionsExt as _;
     let key = dir.path().join("keys/bls.key");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let (ok, text) = check(&write(dir.path(), &good), &[]);
+    let (ok, text) = check_config(&binary(), &write_config(dir.path(), &good), &[]);
     assert!(
         !ok && text.contains("bls.key") && text.contains("0600"),
         "{text}"
@@ -129,41 +106,9 @@ fn a_running_aggregator_stops_cleanly_on_sigterm_within_a_second() {
         dir.path(),
         &serde_json::to_value(config(dir.path())).unwrap(),
     );
-    let mut child = Command::new(binary())
-        .args(["run", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("usage-aggregator (cargo build --bins)");
     // Its node does not answer: it is waiting for the chain, and logging so.
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let started = Instant::now();
-    loop {
-        let line = lines.next().expect("stderr open").unwrap();
-        if line.contains("waiting for the chain") {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "never waited for the chain"
-        );
-    }
-    let sent = Instant::now();
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            sent.elapsed() < Duration::from_secs(1),
-            "still running a second after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut child = run_until_logged(&binary(), &path, "waiting for the chain");
+    let (took, exit) = terminate(&mut child);
     assert!(exit.success(), "a clean stop: {exit:?}");
+    assert!(took < Duration::from_secs(1), "stopped {took:?} after SIGTERM");
 }

@@ -287,7 +287,7 @@ mod tests {
     }
 
     /// The evidence book of an agent whose `term-1` is configured by `config`.
-    fn book(key: &SoftwareBackend, config: &TerminalConfig) -> EvidenceBook {
+    fn book(key: &usage_sample::tee::SoftwareKey, config: &TerminalConfig) -> EvidenceBook {
         EvidenceBook::from([(
             config.terminal_id.clone(),
             EvidenceRequest::new(config, &key.public_key(), &key.evidence(&config.hash())),

@@ -1,22 +1,25 @@
 //! The terminal side of the key (design §3 "Terminal keys"): the development backend that keeps
-//! the Ed25519 secret in a 0600 key file. What a key signs and how evidence is verified is the
-//! wire contract in [`usage_sample::tee`]; real SGX/TDX/SEV-SNP backends implement the same
-//! [`TeeBackend`] trait.
+//! the Ed25519 secret in a 0600 key file and signs with a [`SoftwareKey`]. What a key signs and
+//! how evidence is verified is the wire contract in [`usage_sample::tee`]; real SGX/TDX/SEV-SNP
+//! backends implement the same [`usage_sample::tee::TeeBackend`] trait.
 
-use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::{Signer, SigningKey};
 use thiserror::Error;
-use usage_sample::tee::{software_evidence, Evidence, TeeBackend, TeeKind};
+use usage_sample::tee::SoftwareKey;
+use usage_service::secret::{read_key, KeyFileError};
 
 /// Why the software key could not be loaded or created.
 #[derive(Error, Debug)]
 pub enum KeyError {
-    /// Reading or writing the key file failed.
+    /// The key file could not be read: missing, unreadable, readable by others than its owner
+    /// (it must be 0600), or holding no 32-byte key.
+    #[error(transparent)]
+    File(#[from] KeyFileError),
+    /// Writing a new key file failed.
     #[error("key file {path}: {source}")]
     Io {
         /// The key file.
@@ -24,49 +27,26 @@ pub enum KeyError {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// The key file is readable or writable by others than its owner.
-    #[error("key file {path} has mode {mode:o}; it must be 0600")]
-    InsecurePermissions {
-        /// The key file.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
-    /// The key file does not hold exactly 32 bytes.
-    #[error("key file {path} holds {len} bytes, expected 32")]
-    Corrupt {
-        /// The key file.
-        path: PathBuf,
-        /// Its length.
-        len: usize,
-    },
     /// The operating system's random source failed.
     #[error("no randomness for a new key: {0}")]
     Random(String),
 }
 
 /// Development backend without a TEE: the Ed25519 secret lives in a file (mode 0600) created on
-/// first use. Its evidence is labelled [`TeeKind::Software`] and has an empty quote.
-pub struct SoftwareBackend {
-    key: SigningKey,
-}
-
-impl fmt::Debug for SoftwareBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SoftwareBackend")
-            .field("public_key", &hex::encode(self.public_key()))
-            .finish_non_exhaustive()
-    }
-}
+/// first use; it signs as a [`SoftwareKey`], whose evidence is labelled `Software` and has an
+/// empty quote.
+pub struct SoftwareBackend;
 
 impl SoftwareBackend {
     /// Loads the key from `path`, or creates it there if the file does not exist. Creation is
     /// atomic (written beside it, synced, then linked into place without replacing), so a crash
     /// never leaves a half-written key and two processes agree on one key. An existing file with
     /// permissions wider than 0600 is refused.
-    pub fn open(path: &Path) -> Result<Self, KeyError> {
+    pub fn open(path: &Path) -> Result<SoftwareKey, KeyError> {
         match Self::load(path) {
-            Err(KeyError::Io { source, .. }) if source.kind() == ErrorKind::NotFound => {
+            Err(KeyError::File(KeyFileError::Io { source, .. }))
+                if source.kind() == ErrorKind::NotFound =>
+            {
                 Self::create(path)?;
                 Self::load(path)
             }
@@ -74,29 +54,9 @@ impl SoftwareBackend {
         }
     }
 
-    fn load(path: &Path) -> Result<Self, KeyError> {
-        let io = |source| KeyError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = fs::File::open(path).map_err(io)?;
-        let mode = file.metadata().map_err(io)?.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(KeyError::InsecurePermissions {
-                path: path.to_path_buf(),
-                mode,
-            });
-        }
-        let mut buf = Vec::with_capacity(32);
-        file.take(33).read_to_end(&mut buf).map_err(io)?;
-        let secret: [u8; 32] = buf.as_slice().try_into().map_err(|_| KeyError::Corrupt {
-            path: path.to_path_buf(),
-            len: buf.len(),
-        })?;
-        buf.fill(0);
-        Ok(Self {
-            key: SigningKey::from_bytes(&secret),
-        })
+    fn load(path: &Path) -> Result<SoftwareKey, KeyError> {
+        let secret = read_key(path)?;
+        Ok(SoftwareKey::from_secret(secret.expose()))
     }
 
     fn create(path: &Path) -> Result<(), KeyError> {
@@ -136,29 +96,14 @@ impl SoftwareBackend {
     }
 }
 
-impl TeeBackend for SoftwareBackend {
-    fn kind(&self) -> TeeKind {
-        TeeKind::Software
-    }
-
-    fn public_key(&self) -> [u8; 32] {
-        self.key.verifying_key().to_bytes()
-    }
-
-    fn sign(&self, msg: &[u8]) -> [u8; 64] {
-        self.key.sign(msg).to_bytes()
-    }
-
-    fn evidence(&self, config_hash: &[u8; 32]) -> Evidence {
-        software_evidence(&self.public_key(), config_hash)
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn backend() -> (tempfile::TempDir, SoftwareBackend) {
+    use usage_sample::tee::TeeBackend;
+
+    fn backend() -> (tempfile::TempDir, SoftwareKey) {
         let dir = tempfile::tempdir().unwrap();
         let b = SoftwareBackend::open(&dir.path().join("terminal.key")).unwrap();
         (dir, b)
@@ -185,21 +130,22 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(matches!(
             SoftwareBackend::open(&path),
-            Err(KeyError::InsecurePermissions { mode: 0o644, .. })
+            Err(KeyError::File(KeyFileError::InsecurePermissions { mode: 0o644, .. }))
         ));
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         fs::write(&path, [1u8; 31]).unwrap();
         assert!(matches!(
             SoftwareBackend::open(&path),
-            Err(KeyError::Corrupt { len: 31, .. })
+            Err(KeyError::File(KeyFileError::Malformed { .. }))
         ));
     }
 
     #[test]
     fn debug_output_shows_the_public_key_but_not_the_secret() {
-        let (_dir, b) = backend();
+        let (dir, b) = backend();
         let shown = format!("{b:?}");
         assert!(shown.contains(&hex::encode(b.public_key())));
-        assert!(!shown.contains(&hex::encode(b.key.to_bytes())));
+        let secret = fs::read(dir.path().join("terminal.key")).unwrap();
+        assert!(!shown.contains(&hex::encode(secret)));
     }
 }

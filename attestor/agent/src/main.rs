@@ -106,14 +106,7 @@ impl From<SimulateArgs> for FleetConfig {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    usage_service::logging::init();
-    match run(Cli::parse().command).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "usage-attestor stopped");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    usage_service::main("usage-attestor", run(Cli::parse().command)).await
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {

@@ -374,7 +374,7 @@ mod tests {
 
     struct Fixture {
         dir: tempfile::TempDir,
-        key: SoftwareBackend,
+        key: usage_sample::tee::SoftwareKey,
     }
 
     impl Fixture {

@@ -3,17 +3,15 @@
 //! the running agent stops cleanly on SIGTERM within a second.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use usage_service::testing::{
+    check_config, run_until_logged, sibling_binary, terminate, write_config,
+};
 
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .join("usage-attestor")
+    sibling_binary("usage-attestor")
 }
 
 /// A valid configuration: one terminal, an aggregator that does not answer.
@@ -26,90 +24,43 @@ fn config(dir: &Path) -> serde_json::Value {
     })
 }
 
-fn write(dir: &Path, value: &serde_json::Value) -> PathBuf {
-    let path = dir.join("attestor.json");
-    std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
-    path
-}
-
-fn check(path: &Path, env: &[(&str, &str)]) -> (bool, String) {
-    let out = Command::new(binary())
-        .args(["check", "--config"])
-        .arg(path)
-        .envs(env.iter().copied())
-        .output()
-        .expect("usage-attestor (cargo build --bins)");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
-}
-
 #[test]
 fn a_configuration_with_an_unknown_key_or_an_impossible_value_is_refused_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let good = config(dir.path());
-    let path = write(dir.path(), &good);
-    let (ok, text) = check(&path, &[]);
+    let path = write_config(dir.path(), &good);
+    let (ok, text) = check_config(&binary(), &path, &[]);
     assert!(ok, "a valid configuration passes: {text}");
 
     let mut typo = good.clone();
     typo["terminals"][0]["tennant"] = "x".into();
-    let (ok, text) = check(&write(dir.path(), &typo), &[]);
+    let (ok, text) = check_config(&binary(), &write_config(dir.path(), &typo), &[]);
     assert!(!ok && text.contains("tennant"), "{text}");
 
-    let path = write(dir.path(), &good);
-    let (ok, text) = check(&path, &[("USAGE_ATTESTOR__INTERVAL", "5")]);
+    let path = write_config(dir.path(), &good);
+    let (ok, text) = check_config(&binary(), &path, &[("USAGE_ATTESTOR__INTERVAL", "5")]);
     assert!(
         !ok && text.contains("interval"),
         "an unknown override is refused: {text}"
     );
 
-    let (ok, text) = check(&path, &[("USAGE_ATTESTOR__INTERVAL_MS", "0")]);
+    let (ok, text) = check_config(&binary(), &path, &[("USAGE_ATTESTOR__INTERVAL_MS", "0")]);
     assert!(!ok && text.contains("interval_ms"), "{text}");
 
     let mut bad = good;
     bad["aggregators"] = serde_json::json!(["127.0.0.1:7001"]);
-    let (ok, text) = check(&write(dir.path(), &bad), &[]);
+    let (ok, text) = check_config(&binary(), &write_config(dir.path(), &bad), &[]);
     assert!(!ok && text.contains("aggregators[0]"), "{text}");
 }
 
 #[test]
 fn a_running_agent_stops_cleanly_on_sigterm_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), &config(dir.path()));
-    let mut child = Command::new(binary())
-        .args(["run", "--config"])
-        .arg(&path)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("usage-attestor (cargo build --bins)");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let started = Instant::now();
-    loop {
-        let line = lines.next().expect("stderr open").unwrap();
-        if line.contains("attestor starting") {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "never started");
-    }
+    let path = write_config(dir.path(), &config(dir.path()));
+    let mut child = run_until_logged(&binary(), &path, "attestor starting");
     // A few samples go into the outbox while the aggregator does not answer.
     std::thread::sleep(Duration::from_millis(700));
-    let sent = Instant::now();
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            sent.elapsed() < Duration::from_secs(1),
-            "still running a second after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (took, exit) = terminate(&mut child);
     assert!(exit.success(), "a clean stop: {exit:?}");
+    assert!(took < Duration::from_secs(1), "stopped {took:?} after SIGTERM");
 }

@@ -4,27 +4,16 @@
 //! evidence, which is what it is. Counter rates come from a deterministic generator seeded per
 //! terminal: each terminal has its own traffic level, and readings wander around it.
 
-use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 
 use crate::sample::Sample;
-use crate::tee::{software_evidence, Evidence, TeeBackend, TeeKind};
+use crate::tee::{Evidence, SoftwareKey, TeeBackend};
 use crate::terminal::TerminalConfig;
 
-/// A simulated terminal's key (software TEE, derived from the fleet label and index).
-pub struct SimulatedKey {
-    key: SigningKey,
-}
+/// A simulated terminal's key: a software key derived from the fleet label and index.
+pub type SimulatedKey = SoftwareKey;
 
-impl std::fmt::Debug for SimulatedKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimulatedKey")
-            .field("public_key", &hex::encode(self.public_key()))
-            .finish()
-    }
-}
-
-impl SimulatedKey {
+impl SoftwareKey {
     /// The key of terminal `index` of fleet `label`:
     /// `SHA-256("usagechain/v1/sim-terminal" || label || index as u64 big-endian)`.
     pub fn derive(label: &str, index: u64) -> Self {
@@ -32,24 +21,7 @@ impl SimulatedKey {
         h.update(b"usagechain/v1/sim-terminal");
         h.update(label.as_bytes());
         h.update(index.to_be_bytes());
-        SimulatedKey {
-            key: SigningKey::from_bytes(&h.finalize().into()),
-        }
-    }
-}
-
-impl TeeBackend for SimulatedKey {
-    fn kind(&self) -> TeeKind {
-        TeeKind::Software
-    }
-    fn public_key(&self) -> [u8; 32] {
-        self.key.verifying_key().to_bytes()
-    }
-    fn sign(&self, msg: &[u8]) -> [u8; 64] {
-        self.key.sign(msg).to_bytes()
-    }
-    fn evidence(&self, config_hash: &[u8; 32]) -> Evidence {
-        software_evidence(&self.public_key(), config_hash)
+        SoftwareKey::from_secret(&h.finalize().into())
     }
 }
 

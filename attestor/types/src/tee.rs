@@ -9,7 +9,7 @@
 //! Backends live with the terminal agent (`usage-attestor`'s software key file) or in
 //! [`crate::simulate`].
 
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 #[cfg(test)]
 use sha2::Sha256;
 use sha2::{Digest, Sha512};
@@ -212,6 +212,44 @@ pub trait TeeBackend {
     /// Evidence binding [`TeeBackend::public_key`] and the terminal configuration `config_hash`
     /// to this enclave's measurement (one per terminal the key speaks for).
     fn evidence(&self, config_hash: &[u8; 32]) -> Evidence;
+}
+
+/// An Ed25519 key held in memory, presenting software evidence: what a machine without a TEE
+/// signs with (the agent's key file, simulated terminals). `Debug` shows its public key only.
+pub struct SoftwareKey {
+    key: SigningKey,
+}
+
+impl SoftwareKey {
+    /// The key with the 32-byte `secret` (an Ed25519 seed).
+    pub fn from_secret(secret: &[u8; 32]) -> Self {
+        SoftwareKey {
+            key: SigningKey::from_bytes(secret),
+        }
+    }
+}
+
+impl std::fmt::Debug for SoftwareKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwareKey")
+            .field("public_key", &hex::encode(self.public_key()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl TeeBackend for SoftwareKey {
+    fn kind(&self) -> TeeKind {
+        TeeKind::Software
+    }
+    fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+    fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        self.key.sign(msg).to_bytes()
+    }
+    fn evidence(&self, config_hash: &[u8; 32]) -> Evidence {
+        software_evidence(&self.public_key(), config_hash)
+    }
 }
 
 /// Largest encoded sample a [`SignedSample`] may carry.

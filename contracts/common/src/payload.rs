@@ -98,6 +98,21 @@ pub struct UsageBatchDigest {
     pub records: u32,
 }
 
+impl UsageBatchDigest {
+    /// The digest of `records` in this order: the RFC 6962 root over each record's
+    /// `leaf_hash(to_bytes())`, and their count. `None` for no records (no batch is empty).
+    pub fn of(records: &[crate::record::UsageRecord]) -> Option<Self> {
+        let leaves: Vec<crate::merkle::Hash> = records
+            .iter()
+            .map(|r| crate::merkle::leaf_hash(&r.to_bytes()))
+            .collect();
+        Some(UsageBatchDigest {
+            root: HexBinary::from(crate::merkle::root(&leaves)?),
+            records: u32::try_from(records.len()).ok()?,
+        })
+    }
+}
+
 impl SignedPayload for UsageBatchDigest {
     const KIND: PayloadKind = PayloadKind::UsageBatch;
     fn encode_body(&self, e: &mut Encoder) {

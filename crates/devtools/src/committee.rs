@@ -189,19 +189,17 @@ impl Net {
     /// Stops aggregator `i` with SIGTERM and returns how long it took to exit, and whether it
     /// exited cleanly (panics if it is still running after 10 s).
     pub fn terminate_aggregator(&mut self, i: usize) -> (Duration, bool) {
-        self.signal_aggregator(i, "TERM");
         let mut child = self.aggregators.remove(&i).expect("a running aggregator");
-        let sent = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().expect("wait") {
-                return (sent.elapsed(), status.success());
-            }
-            assert!(
-                sent.elapsed() < Duration::from_secs(10),
-                "aggregator {i} ignored SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let (took, exit) = usage_service::testing::terminate(&mut child);
+        (took, exit.success())
+    }
+
+    /// Waits until every aggregator of `members` serves (its metrics answer; at most 60 s).
+    pub async fn wait_serving(&self, members: &[usize]) {
+        crate::eventually(Duration::from_secs(60), "aggregators serving", || async {
+            members.iter().all(|&i| !self.metrics_text(i).is_empty())
+        })
+        .await;
     }
 
     /// The text of aggregator `i`'s metrics endpoint.

@@ -69,10 +69,12 @@ impl Demo {
         }
         let mut processes = Killer::default();
         let mut urls = vec![];
+        let mut metrics = vec![];
         for i in 0..4 {
             let path = committee_home.join(format!("aggregator-{i}.json"));
             let config: Config = serde_json::from_slice(&std::fs::read(&path)?)?;
             urls.push(format!("http://{}", config.listen));
+            metrics.extend(config.metrics_listen.clone());
             processes.0.push(spawn_aggregator(
                 &path,
                 &self.home,
@@ -112,8 +114,9 @@ impl Demo {
             .map(|u| u.trim_start_matches("http://"))
             .collect();
         println!(
-            "aggregators on {} (metrics at /metrics), {} simulated terminals leased by {tenant}; logs in {}",
+            "aggregators on {} (metrics at {}), {} simulated terminals leased by {tenant}; logs in {}",
             listen.join(", "),
+            metrics.join(", "),
             self.terminals,
             self.home.display()
         );
@@ -170,11 +173,11 @@ impl Demo {
                 proofs.proofs.len()
             );
         }
-        let port = listen
+        let port = metrics
             .first()
             .and_then(|l| l.rsplit(':').next())
             .and_then(|p| p.parse().ok())
-            .unwrap_or(7001);
+            .unwrap_or(7101);
         for line in http_get_text(port, "/metrics").lines() {
             let counted = [
                 "samples_stored",

@@ -10,6 +10,7 @@
 // panics with its reason. The commands (`localnet`, `demo`) return errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bank;
 pub mod committee;
 pub mod demo;
 pub mod fleet;

@@ -15,3 +15,20 @@ pub mod logging;
 pub mod metrics;
 pub mod secret;
 pub mod tasks;
+pub mod testing;
+
+use std::future::Future;
+use std::process::ExitCode;
+
+/// A service binary's `main`: logging set up, `run` awaited, its error (if any) logged as one
+/// line naming `service`, and the exit code.
+pub async fn main<F: Future<Output = anyhow::Result<()>>>(service: &str, run: F) -> ExitCode {
+    logging::init();
+    match run.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "{service} stopped");
+            ExitCode::FAILURE
+        }
+    }
+}

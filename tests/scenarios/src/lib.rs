@@ -363,14 +363,7 @@ impl Suite {
 
     #[track_caller]
     pub fn digest(records: &[UsageRecord]) -> UsageBatchDigest {
-        let leaves: Vec<merkle::Hash> = records
-            .iter()
-            .map(|r| merkle::leaf_hash(&r.to_bytes()))
-            .collect();
-        UsageBatchDigest {
-            root: HexBinary::from(merkle::root(&leaves).expect("root")),
-            records: records.len() as u32,
-        }
+        UsageBatchDigest::of(records).expect("a batch")
     }
 
     pub fn submit_signed(

@@ -92,14 +92,7 @@ fn a_batch_of_1000_records_fits_one_transaction() {
             },
         })
         .collect();
-    let leaves: Vec<merkle::Hash> = records
-        .iter()
-        .map(|r| merkle::leaf_hash(&r.to_bytes()))
-        .collect();
-    let digest = UsageBatchDigest {
-        root: HexBinary::from(merkle::root(&leaves).expect("root")),
-        records: n as u32,
-    };
+    let digest = UsageBatchDigest::of(&records).expect("a batch");
     let msg = usage_proof::ExecuteMsg::SubmitBatch {
         records: Binary::from(encode_batch(&records)),
         signature: committee.sign_quorum(CHAIN, c1.as_str(), &digest),
