@@ -5,7 +5,6 @@
 //! refuses to vouch for it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use cosmwasm_std::Uint128;
@@ -16,7 +15,6 @@ use usage_common::msg::period_proof as c2;
 use usage_common::payload::{DepositVoucher, DisputeOutcome, DisputeResolution};
 use usage_devtools::bank::{serve_bookings, Bookings};
 use usage_devtools::committee::Net;
-
 
 async fn period_proof(
     net: &Net,

@@ -5,7 +5,6 @@
 //! voucher or instruction that the chain or the bank contradicts is refused by kind.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,6 +19,51 @@ use usage_common::ThresholdSignature;
 use usage_devtools::bank::{serve_bookings, Bookings};
 use usage_devtools::committee::Net;
 
+async fn sign(net: &Net, request: &SignRequest) -> Result<ThresholdSignature, (u16, Refusal)> {
+    usage_devtools::committee::collect_quorum(net, request).await
+}
+
+/// The bank books a credit of `amount` to the custodial account naming `tenant`, and three
+/// members' signature of its voucher is credited on C4.
+async fn fund(net: &Net, bookings: &Bookings, bank_ref: &str, tenant: &str, amount: u128) {
+    bookings.lock().unwrap().insert(
+        bank_ref.into(),
+        BankBooking {
+            bank_ref: bank_ref.into(),
+            direction: Direction::Credit,
+            amount,
+            currency: "CNY".into(),
+            status: BookingStatus::Booked,
+            end_to_end_id: None,
+            remittance: Some(tenant.into()),
+        },
+    );
+    let voucher = DepositVoucher {
+        bank_ref: bank_ref.into(),
+        beneficiary: tenant.into(),
+        amount: Uint128::new(amount),
+        currency: "CNY".into(),
+    };
+    let signature = sign(
+        net,
+        &SignRequest::DepositVoucher {
+            voucher: voucher.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let out = net
+        .client
+        .execute(
+            &net.contract("ledger"),
+            &json!({"deposit": {"voucher": voucher, "signature": signature}}),
+            30_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "deposit: {}", out.log);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() {

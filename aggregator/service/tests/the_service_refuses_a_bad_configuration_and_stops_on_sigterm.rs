@@ -74,13 +74,21 @@ fn a_configuration_with_an_unknown_key_or_an_impossible_value_is_refused_naming_
     let (ok, text) = check_config(&binary(), &write_config(dir.path(), &typo), &[]);
     assert!(!ok && text.contains("tick_msx"), "{text}");
 
-    let (ok, text) = check_config(&binary(), &path, &[("USAGE_AGGREGATOR__TIMING__TICK_MSX", "250")]);
+    let (ok, text) = check_config(
+        &binary(),
+        &path,
+        &[("USAGE_AGGREGATOR__TIMING__TICK_MSX", "250")],
+    );
     assert!(
         !ok && text.contains("tick_msx"),
         "an unknown override is refused too: {text}"
     );
 
-    let (ok, text) = check_config(&binary(), &path, &[("USAGE_AGGREGATOR__TIMING__TICK_MS", "0")]);
+    let (ok, text) = check_config(
+        &binary(),
+        &path,
+        &[("USAGE_AGGREGATOR__TIMING__TICK_MS", "0")],
+    );
     assert!(!ok && text.contains("timing.tick_ms"), "{text}");
 
     let mut bad = good.clone();
@@ -102,7 +110,7 @@ fn a_configuration_with_an_unknown_key_or_an_impossible_value_is_refused_naming_
 #[test]
 fn a_running_aggregator_stops_cleanly_on_sigterm_within_a_second() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(
+    let path = write_config(
         dir.path(),
         &serde_json::to_value(config(dir.path())).unwrap(),
     );
@@ -110,5 +118,8 @@ fn a_running_aggregator_stops_cleanly_on_sigterm_within_a_second() {
     let mut child = run_until_logged(&binary(), &path, "waiting for the chain");
     let (took, exit) = terminate(&mut child);
     assert!(exit.success(), "a clean stop: {exit:?}");
-    assert!(took < Duration::from_secs(1), "stopped {took:?} after SIGTERM");
+    assert!(
+        took < Duration::from_secs(1),
+        "stopped {took:?} after SIGTERM"
+    );
 }

@@ -4,8 +4,8 @@
 //! backends implement the same [`usage_sample::tee::TeeBackend`] trait.
 
 use std::fs::{self, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -96,11 +96,11 @@ impl SoftwareBackend {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use std::os::unix::fs::PermissionsExt;
     use usage_sample::tee::TeeBackend;
 
     fn backend() -> (tempfile::TempDir, SoftwareKey) {
@@ -130,7 +130,10 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         assert!(matches!(
             SoftwareBackend::open(&path),
-            Err(KeyError::File(KeyFileError::InsecurePermissions { mode: 0o644, .. }))
+            Err(KeyError::File(KeyFileError::InsecurePermissions {
+                mode: 0o644,
+                ..
+            }))
         ));
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         fs::write(&path, [1u8; 31]).unwrap();

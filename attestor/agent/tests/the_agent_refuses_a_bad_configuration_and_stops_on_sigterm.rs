@@ -62,5 +62,8 @@ fn a_running_agent_stops_cleanly_on_sigterm_within_a_second() {
     std::thread::sleep(Duration::from_millis(700));
     let (took, exit) = terminate(&mut child);
     assert!(exit.success(), "a clean stop: {exit:?}");
-    assert!(took < Duration::from_secs(1), "stopped {took:?} after SIGTERM");
+    assert!(
+        took < Duration::from_secs(1),
+        "stopped {took:?} after SIGTERM"
+    );
 }

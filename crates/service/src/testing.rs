@@ -33,8 +33,8 @@ pub fn check_config(binary: &Path, path: &Path, env: &[(&str, &str)]) -> (bool, 
         .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("{} (cargo build --bins): {e}", binary.display()));
-    let text = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -55,7 +55,10 @@ pub fn run_until_logged(binary: &Path, path: &Path, ready: &str) -> Child {
         if line.contains(ready) {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "never logged {ready:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never logged {ready:?}"
+        );
     }
     // Keep reading (and dropping) its log so that a full pipe never blocks it.
     std::thread::spawn(move || lines.for_each(drop));
