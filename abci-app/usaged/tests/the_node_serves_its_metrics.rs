@@ -1,6 +1,7 @@
 //! `usaged start --metrics-addr`: the node, driven over its ABCI socket as CometBFT drives it
-//! (InitChain, then FinalizeBlock and Commit per block), serves `GET /metrics` in Prometheus text
-//! format with its build, its committed height and the histograms of its blocks.
+//! (InitChain, then FinalizeBlock and Commit per block), serves `GET /metrics` in the Prometheus
+//! exposition format (OpenMetrics text, which Prometheus reads) with its build, its committed
+//! height and the histograms of its blocks.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::{Read, Write};
@@ -24,12 +25,12 @@ impl Drop for Running {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+/// Two distinct free ports: both listeners are held until both are known.
+fn two_free_ports() -> (u16, u16) {
+    let bind = || TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (a, b) = (bind(), bind());
+    let port = |l: &TcpListener| l.local_addr().expect("addr").port();
+    (port(&a), port(&b))
 }
 
 /// Status line, headers and body of `GET path`.
@@ -44,7 +45,7 @@ fn get(port: u16, path: &str) -> String {
 #[test]
 fn the_node_serves_build_info_height_and_block_histograms_after_a_few_blocks() {
     let home = tempfile::tempdir().expect("home");
-    let (abci, metrics) = (free_port(), free_port());
+    let (abci, metrics) = two_free_ports();
     let log = std::fs::File::create(home.path().join("usaged.log")).expect("log file");
     let _node = Running(
         Command::new(env!("CARGO_BIN_EXE_usaged"))
@@ -84,7 +85,10 @@ fn the_node_serves_build_info_height_and_block_histograms_after_a_few_blocks() {
             initial_height: 1,
             ..Default::default()
         })
-        .expect("InitChain");
+        .unwrap_or_else(|e| {
+            let log = std::fs::read_to_string(home.path().join("usaged.log")).unwrap_or_default();
+            panic!("InitChain: {e}\nusaged's log:\n{log}")
+        });
     for height in 1..=BLOCKS {
         // One undecodable transaction in the first block: a failed tx still counts in its block.
         let txs = if height == 1 {
@@ -111,7 +115,7 @@ fn the_node_serves_build_info_height_and_block_histograms_after_a_few_blocks() {
     );
     assert!(
         head.to_ascii_lowercase()
-            .contains("content-type: text/plain; version=0.0.4"),
+            .contains("content-type: application/openmetrics-text; version=1.0.0"),
         "{head}"
     );
     let version = env!("CARGO_PKG_VERSION");
