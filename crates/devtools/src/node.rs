@@ -48,6 +48,31 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `N` distinct ports of 127.0.0.1 that nothing listened on a moment ago (all held while they
+/// are picked, so no two are the same).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind"))
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("addr").port())
+}
+
+/// Whether something listens on 127.0.0.1:`port` (binding it fails because it is in use).
+fn is_listening(port: u16) -> bool {
+    matches!(
+        TcpListener::bind(("127.0.0.1", port)),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse
+    )
+}
+
+/// The last `lines` lines of `<name>.log` in `home`, for a failure message.
+pub fn log_tail(home: &Path, name: &str, lines: usize) -> String {
+    let text = std::fs::read_to_string(home.join(format!("{name}.log"))).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let tail = all[all.len().saturating_sub(lines)..].join("\n");
+    format!("--- {name}.log (last {lines} lines) ---\n{tail}")
+}
+
 /// The body of `GET path_and_query` on 127.0.0.1:`port`; empty if the port does not answer.
 pub fn http_get_text(port: u16, path_and_query: &str) -> String {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
@@ -109,7 +134,7 @@ pub fn log_file(home: &Path, name: &str) -> Stdio {
 
 /// Starts `usaged` and then CometBFT on `home`.
 fn spawn_node(home: &Path, ports: Ports, metrics_port: u16) -> Vec<Child> {
-    let usaged = Command::new(sibling_binary("usaged"))
+    let mut usaged = Command::new(sibling_binary("usaged"))
         .args([
             "start",
             "--abci",
@@ -123,7 +148,21 @@ fn spawn_node(home: &Path, ports: Ports, metrics_port: u16) -> Vec<Child> {
         .stderr(log_file(home, "usaged"))
         .spawn()
         .expect("usaged");
-    std::thread::sleep(Duration::from_millis(500));
+    // CometBFT exits at once if the application does not accept its connections yet, so it
+    // starts only once usaged listens (opening a large store can take a while).
+    let started = Instant::now();
+    while !is_listening(ports.abci) {
+        if let Ok(Some(status)) = usaged.try_wait() {
+            panic!("usaged exited ({status})\n{}", log_tail(home, "usaged", 40));
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "usaged did not listen on {} within 120 s\n{}",
+            ports.abci,
+            log_tail(home, "usaged", 40)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let node = Command::new(localnet::cometbft_binary())
         .arg("start")
         .arg("--home")
@@ -176,11 +215,8 @@ impl Localnet {
     /// block.
     pub async fn start(chain_id: &str) -> Localnet {
         let home = tempfile::tempdir().expect("home");
-        let ports = Ports {
-            rpc: free_port(),
-            p2p: free_port(),
-            abci: free_port(),
-        };
+        let [rpc, p2p, abci] = free_ports();
+        let ports = Ports { rpc, p2p, abci };
         Localnet::start_in(Home::Temporary(home), chain_id, ports).await
     }
 
@@ -189,7 +225,10 @@ impl Localnet {
     pub async fn start_in(home: Home, chain_id: &str, ports: Ports) -> Localnet {
         let artifacts = usage_common::contracts::artifacts_dir();
         let info = localnet::init(home.path(), chain_id, &artifacts, ports).expect("init");
-        let metrics_port = free_port();
+        // Not one of the node's own ports, which nothing listens on yet.
+        let metrics_port = std::iter::repeat_with(free_port)
+            .find(|p| ![ports.rpc, ports.p2p, ports.abci].contains(p))
+            .expect("a free port");
         let processes = Killer(spawn_node(home.path(), ports, metrics_port));
         let client =
             HttpClient::new(format!("http://127.0.0.1:{}", ports.rpc).as_str()).expect("client");
@@ -222,8 +261,10 @@ impl Localnet {
             }
             assert!(
                 started.elapsed() < Duration::from_secs(60),
-                "height {height} not reached within 60 s; logs in {}",
-                self.home.path().display()
+                "height {height} not reached within 60 s; logs in {}\n{}\n{}",
+                self.home.path().display(),
+                log_tail(self.home.path(), "usaged", 30),
+                log_tail(self.home.path(), "cometbft", 30)
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
