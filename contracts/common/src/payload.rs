@@ -338,12 +338,64 @@ impl SignedPayload for DisputeResolution {
 }
 
 /// The end-to-end id of a settlement's bank instruction, derived from chain state only, so a bank
-/// that sees an instruction twice pays once.
-pub fn settlement_end_to_end_id(settlement_id: u64) -> String {
-    format!("USG-S-{settlement_id:016}")
+/// that sees an instruction twice pays once: `USG-S-<deployment>-<id>` (35 characters, ISO
+/// 20022's `Max35Text`), where `<deployment>` ([`deployment_tag`]) names the chain and the
+/// contract, so the ids of two deployments (another chain, a redeployed contract) never collide
+/// at one bank.
+pub fn settlement_end_to_end_id(chain_id: &str, contract: &str, settlement_id: u64) -> String {
+    end_to_end_id('S', chain_id, contract, settlement_id)
 }
 
-/// The end-to-end id of a withdrawal's bank instruction.
-pub fn withdrawal_end_to_end_id(withdrawal_id: u64) -> String {
-    format!("USG-W-{withdrawal_id:016}")
+/// The end-to-end id of a withdrawal's bank instruction: `USG-W-<deployment>-<id>`, as
+/// [`settlement_end_to_end_id`].
+pub fn withdrawal_end_to_end_id(chain_id: &str, contract: &str, withdrawal_id: u64) -> String {
+    end_to_end_id('W', chain_id, contract, withdrawal_id)
+}
+
+/// 12 hex digits of `sha256("usagechain/v1/end-to-end-id" ‖ str chain_id ‖ str contract)`: the
+/// deployment an end-to-end id belongs to (a collision between two deployments at one bank needs
+/// about 2^24 of them).
+pub fn deployment_tag(chain_id: &str, contract: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut e = Encoder::default();
+    e.str(chain_id).str(contract);
+    let digest = Sha256::new()
+        .chain_update(b"usagechain/v1/end-to-end-id")
+        .chain_update(e.finish())
+        .finalize();
+    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn end_to_end_id(kind: char, chain_id: &str, contract: &str, id: u64) -> String {
+    format!("USG-{kind}-{}-{id:016}", deployment_tag(chain_id, contract))
+}
+
+/// What an end-to-end id of ours names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndToEndKind {
+    /// A settlement (C3).
+    Settlement,
+    /// A withdrawal (C5).
+    Withdrawal,
+}
+
+/// Reads an end-to-end id made by [`settlement_end_to_end_id`] or [`withdrawal_end_to_end_id`]:
+/// its kind, deployment tag and request id; `None` if it is not one.
+pub fn parse_end_to_end_id(e2e: &str) -> Option<(EndToEndKind, &str, u64)> {
+    let rest = e2e.strip_prefix("USG-")?;
+    let (kind, rest) = rest.split_once('-')?;
+    let kind = match kind {
+        "S" => EndToEndKind::Settlement,
+        "W" => EndToEndKind::Withdrawal,
+        _ => return None,
+    };
+    let (tag, id) = rest.split_once('-')?;
+    let hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+    if tag.len() != 12 || !tag.bytes().all(hex) {
+        return None;
+    }
+    if id.len() != 16 || !id.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((kind, tag, id.parse().ok()?))
 }

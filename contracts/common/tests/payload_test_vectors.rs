@@ -67,11 +67,11 @@ fn vectors() -> Value {
         amount,
         currency: "CNY".into(),
         payee_account: "CN0012345678901234".into(),
-        end_to_end_id: settlement_end_to_end_id(42),
+        end_to_end_id: settlement_end_to_end_id(&domain.chain_id, &domain.contract, 42),
     };
     let s_voucher = SettlementVoucher {
         settlement_id: 42,
-        end_to_end_id: settlement_end_to_end_id(42),
+        end_to_end_id: settlement_end_to_end_id(&domain.chain_id, &domain.contract, 42),
         bank_ref: "BOOK-2026-000042".into(),
         outcome: BankOutcome::Booked,
         amount,
@@ -88,11 +88,11 @@ fn vectors() -> Value {
         amount,
         currency: "CNY".into(),
         beneficiary_account: "CN9988776655443322".into(),
-        end_to_end_id: withdrawal_end_to_end_id(9),
+        end_to_end_id: withdrawal_end_to_end_id(&domain.chain_id, &domain.contract, 9),
     };
     let w_voucher = WithdrawalVoucher {
         withdrawal_id: 9,
-        end_to_end_id: withdrawal_end_to_end_id(9),
+        end_to_end_id: withdrawal_end_to_end_id(&domain.chain_id, &domain.contract, 9),
         bank_ref: "BOOK-2026-000043".into(),
         outcome: BankOutcome::Rejected,
         amount,
@@ -194,5 +194,38 @@ fn the_signing_header_binds_version_tag_chain_contract_and_epoch() {
         Domain::new("c", "k", 3),
     ] {
         assert_ne!(d.signing_bytes(&other), bytes);
+    }
+}
+
+#[test]
+fn end_to_end_ids_fit_max35text_name_their_deployment_and_read_back() {
+    let s = settlement_end_to_end_id("usagechain-local-1", "usage1c3", 42);
+    let w = withdrawal_end_to_end_id("usagechain-local-1", "usage1c5", 7);
+    assert_eq!(s.len(), 35);
+    assert_eq!(w.len(), 35);
+    let tag = deployment_tag("usagechain-local-1", "usage1c3");
+    assert_eq!(
+        parse_end_to_end_id(&s),
+        Some((EndToEndKind::Settlement, tag.as_str(), 42))
+    );
+    assert_eq!(
+        parse_end_to_end_id(&w).map(|(k, _, id)| (k, id)),
+        Some((EndToEndKind::Withdrawal, 7))
+    );
+    // Another chain or contract: another deployment tag, so another id.
+    assert_ne!(s, settlement_end_to_end_id("other-chain", "usage1c3", 42));
+    assert_ne!(
+        s,
+        settlement_end_to_end_id("usagechain-local-1", "usage1c3x", 42)
+    );
+    for bad in [
+        "USG-S-0000000000000001",
+        "USG-X-0123456789ab-0000000000000001",
+        "USG-S-0123456789AB-0000000000000001",
+        "USG-S-0123456789ab-000000000000001",
+        "USG-S-0123456789ab-00000000000000x1",
+        "",
+    ] {
+        assert_eq!(parse_end_to_end_id(bad), None, "{bad}");
     }
 }

@@ -326,7 +326,11 @@ pub fn request_settlement(
         amount,
         currency: config.currency.clone(),
         payee_account,
-        end_to_end_id: settlement_end_to_end_id(settlement_id),
+        end_to_end_id: settlement_end_to_end_id(
+            &env.block.chain_id,
+            env.contract.address.as_str(),
+            settlement_id,
+        ),
         status: SettlementStatus::Requested,
         requested_at: now,
         usage_amount,

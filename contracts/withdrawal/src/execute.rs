@@ -153,7 +153,11 @@ pub fn request_withdrawal(
         amount,
         currency: config.currency.clone(),
         beneficiary,
-        end_to_end_id: withdrawal_end_to_end_id(withdrawal_id),
+        end_to_end_id: withdrawal_end_to_end_id(
+            &env.block.chain_id,
+            env.contract.address.as_str(),
+            withdrawal_id,
+        ),
         status,
         requested_at: now,
     };
@@ -181,7 +185,11 @@ pub fn request_withdrawal(
     ))
 }
 
-/// The owner cancels a request that was not instructed yet; the funds are unlocked.
+/// The owner cancels a request still waiting out its delay; the funds are unlocked.
+///
+/// Only `Delayed`: once a withdrawal is payable (`Requested`) the committee may sign its
+/// instruction, and a signed instruction is what the bank pays, so from then on the funds stay
+/// locked until the bank's voucher says the payment was booked or rejected.
 pub fn cancel(
     deps: DepsMut,
     info: MessageInfo,
@@ -192,10 +200,7 @@ pub fn cancel(
     if info.sender != w.owner {
         return Err(ContractError::NotOwner { withdrawal_id });
     }
-    if !matches!(
-        w.status,
-        WithdrawalStatus::Delayed { .. } | WithdrawalStatus::Requested
-    ) {
+    if !matches!(w.status, WithdrawalStatus::Delayed { .. }) {
         return Err(invalid_status(&w));
     }
     w.status = WithdrawalStatus::Cancelled;

@@ -40,7 +40,8 @@ pub enum ExecuteMsg {
         /// The owner's bank account (IBAN-like: 5–34 letters and digits).
         beneficiary: String,
     },
-    /// The owner: cancels a request that was not instructed yet; the funds are unlocked.
+    /// The owner: cancels a request still waiting out its delay (`Delayed`); the funds are
+    /// unlocked. A payable request cannot be cancelled: its instruction may already be signed.
     Cancel { withdrawal_id: u64 },
     /// Anyone: makes a delayed request payable once its release time has passed.
     Release { withdrawal_id: u64 },

@@ -26,7 +26,7 @@ fn a_settlement_goes_from_requested_to_instructed_to_cleared() {
         SettlementInstructed::all_in(&resp.events),
         vec![SettlementInstructed {
             settlement_id: id,
-            end_to_end_id: "USG-S-0000000000000001".into(),
+            end_to_end_id: suite.end_to_end_id(id),
             amount,
             payee_account: PAYEE_ACCOUNT.into(),
         }]
@@ -271,13 +271,13 @@ fn a_voucher_whose_amount_or_end_to_end_id_differs_is_refused() {
         }
     );
     let mut wrong_e2e = suite.voucher(id, BankOutcome::Booked, "BOOK-0001");
-    wrong_e2e.end_to_end_id = "USG-S-0000000000000002".into();
+    wrong_e2e.end_to_end_id = suite.end_to_end_id(id + 1);
     assert_eq!(
         suite.record_voucher(wrong_e2e).unwrap_err(),
         ContractError::EndToEndIdMismatch {
             settlement_id: id,
-            expected: "USG-S-0000000000000001".into(),
-            got: "USG-S-0000000000000002".into(),
+            expected: suite.end_to_end_id(id),
+            got: suite.end_to_end_id(id + 1),
         }
     );
     let mut unknown = suite.voucher(id, BankOutcome::Booked, "BOOK-0001");
@@ -352,7 +352,7 @@ fn an_instruction_needs_the_committees_signature_over_the_stored_payload() {
             amount: Uint128::new(PRICE_OF_3),
             currency: CURRENCY.into(),
             payee_account: PAYEE_ACCOUNT.into(),
-            end_to_end_id: "USG-S-0000000000000001".into(),
+            end_to_end_id: suite.end_to_end_id(id),
         }
     );
 

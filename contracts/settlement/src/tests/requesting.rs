@@ -39,7 +39,7 @@ fn a_settlement_request_prices_the_period_and_locks_the_tenants_funds() {
     assert_eq!(s.amount, amount);
     assert_eq!(s.currency, CURRENCY);
     assert_eq!(s.payee_account, PAYEE_ACCOUNT);
-    assert_eq!(s.end_to_end_id, "USG-S-0000000000000001");
+    assert_eq!(s.end_to_end_id, suite.end_to_end_id(1));
     assert_eq!(s.status, SettlementStatus::Requested);
     assert_eq!(s.requested_at, suite.now());
     assert_eq!(suite.settlement_for_period(P0), Some(s));

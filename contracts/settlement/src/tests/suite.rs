@@ -305,6 +305,15 @@ impl Suite {
         self.app.block_info().chain_id
     }
 
+    /// The end-to-end id this deployment gives settlement `id`'s bank instruction.
+    pub fn end_to_end_id(&self, id: u64) -> String {
+        usage_common::payload::settlement_end_to_end_id(
+            &self.chain_id(),
+            self.settlement.as_str(),
+            id,
+        )
+    }
+
     pub fn addr(&self, label: &str) -> Addr {
         self.app.api().addr_make(label)
     }

@@ -31,7 +31,18 @@ fn a_withdrawal_goes_from_requested_to_instructed_to_completed_and_leaves_the_le
     );
     let w = s.withdrawal(1);
     assert_eq!(w.status, WithdrawalStatus::Requested);
-    assert_eq!(w.end_to_end_id, withdrawal_end_to_end_id(1));
+    assert_eq!(
+        w.end_to_end_id,
+        withdrawal_end_to_end_id(&s.chain_id, s.withdrawal.as_str(), 1)
+    );
+    // `USG-W-<deployment>-<id>`: what ISO 20022 allows (`Max35Text`), naming chain and contract.
+    assert_eq!(w.end_to_end_id.len(), 35);
+    assert!(w.end_to_end_id.starts_with("USG-W-"));
+    assert!(w.end_to_end_id.ends_with("-0000000000000001"));
+    assert_ne!(
+        w.end_to_end_id,
+        withdrawal_end_to_end_id("another-chain", s.withdrawal.as_str(), 1)
+    );
     assert_eq!(w.currency, CURRENCY);
     assert_eq!(s.account_of(&alice), (42_000, 8_000));
 
@@ -44,7 +55,7 @@ fn a_withdrawal_goes_from_requested_to_instructed_to_completed_and_leaves_the_le
             amount: Uint128::new(8_000),
             currency: CURRENCY.into(),
             beneficiary_account: IBAN.into(),
-            end_to_end_id: "USG-W-0000000000000001".into(),
+            end_to_end_id: w.end_to_end_id.clone(),
         }
     );
     let resp = s.approve(1).expect("instructed");
@@ -52,7 +63,7 @@ fn a_withdrawal_goes_from_requested_to_instructed_to_completed_and_leaves_the_le
         WithdrawalInstructed::all_in(&resp.events),
         vec![WithdrawalInstructed {
             withdrawal_id: 1,
-            end_to_end_id: "USG-W-0000000000000001".into()
+            end_to_end_id: w.end_to_end_id.clone()
         }]
     );
     assert_eq!(s.status(1), WithdrawalStatus::Instructed);
@@ -131,27 +142,24 @@ fn a_rejected_voucher_fails_the_withdrawal_and_unlocks_the_funds() {
 }
 
 #[test]
-fn cancelling_before_instruction_unlocks_the_funds() {
+fn cancelling_a_delayed_withdrawal_unlocks_the_funds() {
     let mut s = Suite::new();
     let alice = s.addr("alice");
     s.fund(&alice, 30_000);
-    s.request(&alice, 4_000, IBAN).expect("requested");
     s.request(&alice, 12_000, IBAN)
         .expect("delayed (over per-request)");
-    assert_eq!(s.account_of(&alice), (14_000, 16_000));
+    assert!(matches!(s.status(1), WithdrawalStatus::Delayed { .. }));
+    assert_eq!(s.account_of(&alice), (18_000, 12_000));
 
-    let resp = s.cancel(&alice, 1).expect("a requested withdrawal cancels");
+    let resp = s.cancel(&alice, 1).expect("a delayed withdrawal cancels");
     assert_eq!(
         WithdrawalCancelled::all_in(&resp.events),
         vec![WithdrawalCancelled {
             withdrawal_id: 1,
-            amount: Uint128::new(4_000)
+            amount: Uint128::new(12_000)
         }]
     );
-    assert!(matches!(s.status(2), WithdrawalStatus::Delayed { .. }));
-    s.cancel(&alice, 2).expect("a delayed withdrawal cancels");
     assert_eq!(s.status(1), WithdrawalStatus::Cancelled);
-    assert_eq!(s.status(2), WithdrawalStatus::Cancelled);
     assert_eq!(s.account_of(&alice), (30_000, 0));
 
     // Cancelled is final.
@@ -164,13 +172,50 @@ fn cancelling_before_instruction_unlocks_the_funds() {
         }
     );
     assert_eq!(
-        s.approve(1).unwrap_err(),
+        s.release(1).unwrap_err(),
         ContractError::InvalidStatus {
             withdrawal_id: 1,
             status: "cancelled".into()
         }
     );
     assert_eq!(s.dump(), before);
+}
+
+/// The committee signs the instruction of any payable (`Requested`) withdrawal, and a signed
+/// instruction is what the bank pays: were such a withdrawal cancellable, its owner could collect
+/// the approval, cancel, and be paid at the bank while the ledger gave the funds back.
+#[test]
+fn a_payable_withdrawal_cannot_be_cancelled_because_its_approval_may_already_be_signed() {
+    let mut s = Suite::new();
+    let alice = s.addr("alice");
+    s.fund(&alice, 30_000);
+    s.request(&alice, 4_000, IBAN).expect("requested");
+    assert_eq!(s.status(1), WithdrawalStatus::Requested);
+    // The approval exists off chain as soon as the members signed it.
+    let approval = s.sign_approval(1);
+
+    let before = s.dump();
+    assert_eq!(
+        s.cancel(&alice, 1).unwrap_err(),
+        ContractError::InvalidStatus {
+            withdrawal_id: 1,
+            status: "requested".into()
+        }
+    );
+    assert_eq!(s.dump(), before);
+    assert_eq!(s.account_of(&alice), (26_000, 4_000));
+
+    // The funds stay locked for the payment the approval stands for.
+    s.approve_with(1, approval)
+        .expect("the approval is recorded");
+    assert_eq!(s.status(1), WithdrawalStatus::Instructed);
+    assert_eq!(
+        s.cancel(&alice, 1).unwrap_err(),
+        ContractError::InvalidStatus {
+            withdrawal_id: 1,
+            status: "instructed".into()
+        }
+    );
 }
 
 #[test]

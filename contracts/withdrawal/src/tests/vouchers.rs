@@ -4,7 +4,9 @@
 use cosmwasm_std::Uint128;
 use usage_common::codec::Encoder;
 use usage_common::msg::withdrawal::WithdrawalStatus;
-use usage_common::payload::{BankOutcome, PayloadKind, SignedPayload, WithdrawalVoucher};
+use usage_common::payload::{
+    withdrawal_end_to_end_id, BankOutcome, PayloadKind, SignedPayload, WithdrawalVoucher,
+};
 use usage_common::CommitteeError;
 use usage_signer::SigningCommittee;
 
@@ -27,14 +29,15 @@ fn a_voucher_with_another_end_to_end_id_or_amount_is_refused() {
     let before = s.dump();
 
     let mut v = s.voucher(1, "BOOK-1", BankOutcome::Booked);
-    v.end_to_end_id = "USG-W-0000000000000002".into();
+    let other = withdrawal_end_to_end_id(&s.chain_id, s.withdrawal.as_str(), 2);
+    v.end_to_end_id = other.clone();
     let sig = s.sign_voucher(&v);
     assert_eq!(
         s.record_with(&v, &sig).unwrap_err(),
         ContractError::EndToEndIdMismatch {
             withdrawal_id: 1,
-            expected: "USG-W-0000000000000001".into(),
-            got: "USG-W-0000000000000002".into()
+            expected: withdrawal_end_to_end_id(&s.chain_id, s.withdrawal.as_str(), 1),
+            got: other
         }
     );
 
