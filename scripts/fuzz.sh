@@ -4,7 +4,7 @@
 #   bash scripts/fuzz.sh [seconds_per_target] [target ...]
 #
 # Builds fuzz/ with SanitizerCoverage instrumentation on the stable toolchain (the flags
-# cargo-fuzz passes, without needing nightly), then runs each target (all five by default) for
+# cargo-fuzz passes, without needing nightly), then runs each target (all eight by default) for
 # the given time (default 60 s) on a working copy of its committed seed corpus, and prints per
 # target: runs, runs/s, coverage (edges), corpus size and crashes. New crash inputs are kept in
 # fuzz/artifacts/<target>/; replay one with `fuzz/run <target> <file>`.
@@ -17,7 +17,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(tx_decode contract_execute payload_codec sample_decode ingest_body)
+  targets=(tx_decode contract_execute payload_codec sample_decode ingest_body iso_pain001 iso_pain002 iso_camt054)
 fi
 
 host=$(rustc -vV | sed -n 's/^host: //p')

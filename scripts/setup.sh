@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, idempotently: the pinned Rust toolchain with the
-# wasm32 target, and wasm-opt from the npm package `binaryen`.
+# wasm32 target, wasm-opt from the npm package `binaryen`, and xmllint for the ISO 20022 schema checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -23,6 +23,19 @@ if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSI
   npm install --prefix "$USAGECHAIN_TOOLS" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
 fi
 wasm-opt --version
+
+step "xmllint (Debian libxml2-utils) for the ISO 20022 schema checks"
+if ! command -v xmllint >/dev/null; then
+  if ! command -v apt-get >/dev/null; then
+    echo "xmllint is missing and apt-get is unavailable: install libxml2 (xmllint) by hand" >&2
+    exit 1
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq libxml2-utils >/dev/null
+fi
+xmllint --version 2>&1 | head -1
 
 step "CometBFT $COMETBFT_VERSION (go install)"
 if [ "$(cometbft version 2>/dev/null)" != "${COMETBFT_VERSION#v}" ]; then

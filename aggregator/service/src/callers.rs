@@ -289,7 +289,7 @@ mod tests {
             settlement: None,
             ledger: None,
             withdrawal: None,
-            bank_url: None,
+            bank: None,
             keys: KeyFiles {
                 bls: Default::default(),
                 peer: Default::default(),

@@ -116,9 +116,10 @@ pub struct Config {
     /// C5 withdrawal (withdrawal instructions and vouchers).
     #[serde(default)]
     pub withdrawal: Option<String>,
-    /// The bank whose records vouchers are checked against (`GET /v1/bookings/{bank_ref}`).
+    /// The bank whose signed statements vouchers are checked against; none: this member signs
+    /// no voucher.
     #[serde(default)]
-    pub bank_url: Option<String>,
+    pub bank: Option<BankLink>,
     /// This member's key files.
     pub keys: KeyFiles,
     /// Every member, this one included.
@@ -149,6 +150,18 @@ pub struct Config {
 /// Default [`Config::evidence_max_age_seconds`]: a day.
 pub fn default_evidence_max_age_seconds() -> u64 {
     86_400
+}
+
+/// Where the bank answers and the key its statements must be signed with.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BankLink {
+    /// The bank's base URL (`http://127.0.0.1:9100`): `GET /v1/bookings/{bank_ref}` and
+    /// `GET /v1/payments/{end_to_end_id}`.
+    pub url: String,
+    /// The bank's Ed25519 public key, 64 hex digits: an answer not signed with it is not the
+    /// bank's word.
+    pub public_key: String,
 }
 
 /// A member's key files (mode 0600, each 64 hex digits or 32 raw bytes; see
@@ -184,8 +197,10 @@ impl Validate for Config {
             }
         }
         http_url("rpc", &self.rpc)?;
-        if let Some(bank) = &self.bank_url {
-            http_url("bank_url", bank)?;
+        if let Some(bank) = &self.bank {
+            http_url("bank.url", &bank.url)?;
+            usage_bank_api::parse_public_key(&bank.public_key)
+                .map_err(|e| Invalid::new("bank.public_key", e))?;
         }
         if self.chain_id.is_empty() {
             return Err(Invalid::new("chain_id", "must not be empty"));

@@ -44,24 +44,18 @@ pub struct PublicIdentity {
 
 /// Fresh keys from the operating system's randomness.
 pub fn generate() -> anyhow::Result<Keys> {
-    let mut ikm = [0u8; 32];
-    let mut peer = [0u8; 32];
-    let mut account = [0u8; 32];
-    for buf in [&mut ikm, &mut peer, &mut account] {
-        getrandom(buf)?;
-    }
-    let bls = MemberSecret::from_ikm(&ikm).map_err(|e| anyhow::anyhow!("{e}"))?;
+    use usage_service::secret::Secret32;
+    let (ikm, peer, account) = (
+        Secret32::random()?,
+        Secret32::random()?,
+        Secret32::random()?,
+    );
+    let bls = MemberSecret::from_ikm(ikm.expose()).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Keys {
         bls_secret: hex::encode(bls.to_bytes()),
-        peer_secret: hex::encode(peer),
-        account_secret: hex::encode(account),
+        peer_secret: hex::encode(peer.expose()),
+        account_secret: hex::encode(account.expose()),
     })
-}
-
-fn getrandom(buf: &mut [u8]) -> anyhow::Result<()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")?.read_exact(buf)?;
-    Ok(())
 }
 
 /// The keys of member `index` of the localnet committee `label` (never outside a localnet):

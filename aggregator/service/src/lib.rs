@@ -3,7 +3,6 @@
 //! with its peers (rotating leader, BLS partial signatures, failover), submits `SubmitBatch` to
 //! C1, and keeps periods moving (`ProvePeriod`, `RequestSettlement`).
 
-pub mod bank;
 pub mod callers;
 pub mod chainview;
 pub mod config;
@@ -22,6 +21,7 @@ use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
 use tokio::sync::{Mutex, Notify, RwLock};
+use usage_bank_api::BankClient;
 use usage_client::ChainClient;
 use usage_signer::MemberSecret;
 
@@ -59,6 +59,15 @@ impl AppState {
             keyring,
             peer_key: secrets.peer,
             http: reqwest::Client::new(),
+            bank: config
+                .bank
+                .as_ref()
+                .map(|b| -> anyhow::Result<BankClient> {
+                    let key = usage_bank_api::parse_public_key(&b.public_key)
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    Ok(BankClient::new(reqwest::Client::new(), &b.url, key))
+                })
+                .transpose()?,
             inflight: Mutex::new(BTreeMap::new()),
             retry_at: Mutex::new(BTreeMap::new()),
             leases: std::sync::Mutex::new(LeaseBook::default()),
@@ -105,6 +114,9 @@ pub struct AppState {
     pub peer_key: SigningKey,
     /// HTTP client for peers.
     pub http: reqwest::Client,
+    /// The bank, whose signed statements vouchers are checked against (none configured: no
+    /// voucher is signed).
+    pub bank: Option<BankClient>,
     /// Records submitted and not yet seen committed, with when to stop waiting.
     pub inflight: Mutex<BTreeMap<(String, u64), Instant>>,
     /// Windows this member proposed, and when it may propose their leftovers again.

@@ -84,9 +84,12 @@ struct LocalnetArgs {
     /// C5 withdrawal's address.
     #[arg(long)]
     withdrawal: Option<String>,
-    /// The bank whose records vouchers are checked against.
-    #[arg(long)]
+    /// The bank whose signed statements vouchers are checked against.
+    #[arg(long, requires = "bank_public_key")]
     bank_url: Option<String>,
+    /// The bank's Ed25519 public key (64 hex digits) its statements must be signed with.
+    #[arg(long, requires = "bank_url")]
+    bank_public_key: Option<String>,
     /// Hex Ed25519 public key of a relayer allowed to ask every member for signatures
     /// (repeatable; the members' peer keys are always allowed).
     #[arg(long = "relayer-key")]
@@ -137,8 +140,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 ledger,
                 withdrawal,
                 bank_url,
+                bank_public_key,
                 relayer_keys,
             } = *args;
+            let bank = bank_url
+                .zip(bank_public_key)
+                .map(|(url, public_key)| usage_aggregator::config::BankLink { url, public_key });
             std::fs::create_dir_all(&home)?;
             let all: Vec<_> = (0..members)
                 .map(|i| keys::localnet(&label, i, members, threshold))
@@ -168,7 +175,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     settlement: settlement.clone(),
                     ledger: ledger.clone(),
                     withdrawal: withdrawal.clone(),
-                    bank_url: bank_url.clone(),
+                    bank: bank.clone(),
                     keys,
                     peers: peers.clone(),
                     timing: Timing::default(),

@@ -8,11 +8,17 @@
 //!   contract itself returns (`InstructionPayload`), and the request must be in the state where
 //!   payment is due (`Requested`), its amount and reference consistent with the stored request.
 //! * `settlement_voucher` / `withdrawal_voucher` — the request must be `Instructed`, the voucher's
-//!   end-to-end id and amount those of the request, and the bank's own record of the booking
-//!   ([`crate::bank`]) must say the same: a debit with that end-to-end id, amount and currency,
-//!   booked or rejected as the voucher says.
-//! * `deposit_voucher` — the bank reference is not credited yet on C4, and the bank's record is a
-//!   booked credit of that amount and currency whose remittance reference is the beneficiary.
+//!   end-to-end id and amount those of the request, and the bank's signed statement of that
+//!   end-to-end id ([`usage_bank_api::PaymentStatement`]) must name exactly one final booking
+//!   — the voucher's, a debit of that amount and currency, booked or rejected as the voucher
+//!   says. Two outcomes for one end-to-end id (a rejection, then a payment of the same
+//!   instruction) are refused either way.
+//! * `deposit_voucher` — the bank reference is not credited yet on C4, and the bank's signed
+//!   statement of it is a booked credit of that amount and currency whose remittance reference
+//!   is the beneficiary.
+//!
+//! Only statements signed with the bank key this member pins count ([`usage_bank_api`]); an
+//! answer from the bank's address without that signature is refused as `bank_unverified`.
 //!
 //! The answer is the member's partial signature over the payload's signing bytes, bound to the
 //! chain, the verifying contract and the current committee epoch; or a typed refusal.
@@ -35,11 +41,11 @@ use usage_common::payload::{
 };
 use usage_common::record::{Totals, UsageRecord};
 
-use crate::bank::{BankBooking, BookingStatus, Direction};
 use crate::callers::{Denied, SealedRequest};
 use crate::config::Config;
 use crate::protocol::own_record;
 use crate::AppState;
+use usage_bank_api::{BankBooking, BankClient, BankError, BookingStatus, Direction};
 
 /// Path of the signing endpoint.
 pub const SIGN_PATH: &str = "/v1/sign";
@@ -121,6 +127,8 @@ pub enum Refusal {
     Mismatch,
     /// The bank's own record does not confirm it.
     BankDisagrees,
+    /// The answer from the bank's address is not signed by the bank's key (`502`).
+    BankUnverified,
     /// This member has no bank to check vouchers against, or the contract is not configured.
     NotConfigured,
     /// The chain or the bank could not be reached; try again.
@@ -149,6 +157,7 @@ impl Refusal {
     pub fn status(self) -> StatusCode {
         match self {
             Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::BankUnverified => StatusCode::BAD_GATEWAY,
             Refusal::NotFound => StatusCode::NOT_FOUND,
             Refusal::Malformed => StatusCode::BAD_REQUEST,
             Refusal::Unsigned
@@ -187,20 +196,50 @@ fn unavailable(e: impl std::fmt::Display) -> (Refusal, String) {
     refuse(Refusal::Unavailable, e.to_string())
 }
 
-async fn booking(state: &AppState, bank_ref: &str) -> Checked<BankBooking> {
-    let Some(bank) = state.config.bank_url.as_deref() else {
-        return Err(refuse(
+fn bank(state: &AppState) -> Checked<&BankClient> {
+    state.bank.as_ref().ok_or_else(|| {
+        refuse(
             Refusal::NotConfigured,
             "no bank configured to check vouchers",
-        ));
-    };
-    match crate::bank::booking(&state.http, bank, bank_ref).await {
+        )
+    })
+}
+
+fn bank_error(e: BankError) -> (Refusal, String) {
+    match e {
+        BankError::Unreachable(_) | BankError::Status(_) => unavailable(e),
+        BankError::Unsigned
+        | BankError::BadSignature
+        | BankError::Malformed(_)
+        | BankError::WrongSubject { .. } => refuse(Refusal::BankUnverified, e.to_string()),
+    }
+}
+
+/// The bank's signed word on booking `bank_ref`.
+async fn booking(state: &AppState, bank_ref: &str) -> Checked<BankBooking> {
+    match bank(state)?.booking(bank_ref).await {
         Ok(Some(b)) => Ok(b),
         Ok(None) => Err(refuse(
             Refusal::BankDisagrees,
             format!("the bank has no booking {bank_ref}"),
         )),
-        Err(e) => Err(unavailable(e)),
+        Err(e) => Err(bank_error(e)),
+    }
+}
+
+/// The one final booking the bank's signed statement names for `end_to_end_id`.
+async fn payment_outcome(state: &AppState, end_to_end_id: &str) -> Checked<BankBooking> {
+    let statement = bank(state)?
+        .payment(end_to_end_id)
+        .await
+        .map_err(bank_error)?;
+    match statement.outcome() {
+        Ok(Some(b)) => Ok(b.clone()),
+        Ok(None) => Err(refuse(
+            Refusal::BankDisagrees,
+            format!("the bank has booked nothing for {end_to_end_id}"),
+        )),
+        Err(e) => Err(refuse(Refusal::BankDisagrees, e.to_string())),
     }
 }
 
@@ -488,7 +527,18 @@ async fn sign_voucher<P: BankPayment>(
             format!("voucher differs from the {}", P::NAME),
         ));
     }
-    let b = booking(state, v.bank_ref).await?;
+    let b = payment_outcome(state, request.end_to_end_id()).await?;
+    if b.bank_ref != v.bank_ref {
+        return Err(refuse(
+            Refusal::BankDisagrees,
+            format!(
+                "the bank's booking of {} is {}, not {}",
+                request.end_to_end_id(),
+                b.bank_ref,
+                v.bank_ref
+            ),
+        ));
+    }
     confirm_debit(
         &b,
         request.end_to_end_id(),

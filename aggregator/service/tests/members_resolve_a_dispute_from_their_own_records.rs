@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use cosmwasm_std::Uint128;
 use serde_json::json;
-use usage_aggregator::bank::{BankBooking, BookingStatus, Direction};
 use usage_aggregator::signing::{Refusal, SignRequest};
+use usage_bank_api::{BankBooking, BookingStatus, Direction};
 use usage_common::msg::period_proof as c2;
 use usage_common::payload::{DepositVoucher, DisputeOutcome, DisputeResolution};
 use usage_devtools::bank::{serve_bookings, Bookings};
@@ -46,7 +46,7 @@ async fn members_resolve_an_open_dispute_by_their_own_records_and_only_then() {
     for c in &mut net.configs {
         c.settlement = Some(c3.clone());
         c.ledger = Some(c4.clone());
-        c.bank_url = Some(bank.clone());
+        c.bank = Some(bank.link());
     }
     let tenant = usage_devtools::fleet::account(&net, [0x7d; 32]);
     let tenant_addr = tenant.address().unwrap().to_string();

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use cosmwasm_std::Uint128;
 use serde_json::json;
-use usage_aggregator::bank::{BankBooking, BookingStatus, Direction};
 use usage_aggregator::signing::{Refusal, SignRequest};
+use usage_bank_api::{BankBooking, BookingStatus, Direction};
 use usage_client::ChainClient;
 use usage_common::msg::withdrawal as c5;
 use usage_common::payload::{BankOutcome, DepositVoucher, WithdrawalVoucher};
@@ -79,7 +79,7 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
         c.settlement = Some(c3.clone());
         c.ledger = Some(c4.clone());
         c.withdrawal = Some(c5a.clone());
-        c.bank_url = Some(bank.clone());
+        c.bank = Some(bank.link());
     }
     for i in 0..3 {
         net.start_aggregator(i, None);
@@ -131,6 +131,32 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
             .await
             .unwrap_err(),
         (409, Refusal::BankDisagrees)
+    );
+    // Whoever answers on the bank's address without the bank's signature is not the bank.
+    bookings.lock().unwrap().insert(
+        "CAMT-FORGED".into(),
+        BankBooking {
+            bank_ref: "CAMT-FORGED".into(),
+            direction: Direction::Credit,
+            amount: 9_000_000,
+            currency: "CNY".into(),
+            status: BookingStatus::Booked,
+            end_to_end_id: None,
+            remittance: Some(tenant_addr.clone()),
+        },
+    );
+    let forged = DepositVoucher {
+        bank_ref: "CAMT-FORGED".into(),
+        amount: Uint128::new(9_000_000),
+        ..voucher.clone()
+    };
+    bookings.lock().unwrap().forged.insert("CAMT-FORGED".into());
+    assert_eq!(
+        sign(&net, &SignRequest::DepositVoucher { voucher: forged })
+            .await
+            .unwrap_err(),
+        (502, Refusal::BankUnverified),
+        "an answer the bank did not sign is not the bank's word"
     );
     let signature = sign(
         &net,
@@ -308,6 +334,79 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
             .unwrap_err(),
         (409, Refusal::AlreadyConsumed)
     );
+
+    // The bank rejected a second withdrawal's instruction (R1) and then booked the same
+    // end-to-end id anyway (R2). The bank's record contradicts itself: members vouch for neither
+    // outcome, so a rejection cannot unlock funds the bank paid out.
+    let out = tenant
+        .execute(
+            &c5a,
+            &json!({"request_withdrawal": {"amount": "500", "beneficiary": "CN1234567890"}}),
+            30_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "request 2: {}", out.log);
+    let signature = sign(
+        &net,
+        &SignRequest::WithdrawalInstruction { withdrawal_id: 2 },
+    )
+    .await
+    .unwrap();
+    let out = net
+        .client
+        .execute(
+            &c5a,
+            &json!({"approve_instruction": {"withdrawal_id": 2, "signature": signature}}),
+            30_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "approve 2: {}", out.log);
+    let w2: c5::WithdrawalResponse = net
+        .client
+        .smart(&c5a, &c5::QueryMsg::Withdrawal { withdrawal_id: 2 })
+        .await
+        .unwrap();
+    let e2e = w2.withdrawal.expect("withdrawal 2").end_to_end_id;
+    for (bank_ref, status) in [
+        ("BOOK-2R", BookingStatus::Rejected),
+        ("BOOK-2B", BookingStatus::Booked),
+    ] {
+        bookings.lock().unwrap().insert(
+            bank_ref.into(),
+            BankBooking {
+                bank_ref: bank_ref.into(),
+                direction: Direction::Debit,
+                amount: 500,
+                currency: "CNY".into(),
+                status,
+                end_to_end_id: Some(e2e.clone()),
+                remittance: None,
+            },
+        );
+    }
+    for (bank_ref, outcome) in [
+        ("BOOK-2R", BankOutcome::Rejected),
+        ("BOOK-2B", BankOutcome::Booked),
+    ] {
+        let voucher = WithdrawalVoucher {
+            withdrawal_id: 2,
+            end_to_end_id: e2e.clone(),
+            bank_ref: bank_ref.into(),
+            outcome,
+            amount: Uint128::new(500),
+        };
+        assert_eq!(
+            sign(&net, &SignRequest::WithdrawalVoucher { voucher })
+                .await
+                .unwrap_err(),
+            (409, Refusal::BankDisagrees),
+            "{bank_ref}: the bank reports two outcomes for {e2e}"
+        );
+    }
 }
 
 /// The keeper end to end: a funded tenant's terminals are proven, the keeper seals the period
@@ -324,7 +423,7 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
     for c in &mut net.configs {
         c.settlement = Some(c3.clone());
         c.ledger = Some(c4.clone());
-        c.bank_url = Some(bank.clone());
+        c.bank = Some(bank.link());
     }
     let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
     let tenant = ChainClient::new(&rpc, &net.info().chain_id)

@@ -106,7 +106,7 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
         settlement: None,
         ledger: None,
         withdrawal: None,
-        bank_url: None,
+        bank: None,
         keys: k.write_files(&dir.path().join("keys")).unwrap(),
         peers: vec![],
         timing: Timing::default(),

@@ -38,7 +38,7 @@ fn config(dir: &Path) -> Config {
         settlement: None,
         ledger: None,
         withdrawal: None,
-        bank_url: None,
+        bank: None,
         keys: k0.write_files(&dir.join("keys")).unwrap(),
         peers: vec![
             Peer {

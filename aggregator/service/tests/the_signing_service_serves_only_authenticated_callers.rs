@@ -89,7 +89,10 @@ async fn member(burst: u32) -> Member {
         settlement: Some("usage1c3".into()),
         ledger: Some("usage1c4".into()),
         withdrawal: Some("usage1c5".into()),
-        bank_url: Some(bank),
+        bank: Some(usage_aggregator::config::BankLink {
+            url: bank,
+            public_key: hex::encode([0x11; 32]),
+        }),
         keys: keys::localnet(LABEL, 0, 4, 3)
             .write_files(&dir.path().join("keys"))
             .unwrap(),

@@ -21,7 +21,7 @@ use usage_common::ThresholdSignature;
 
 use crate::localnet::{self, LocalnetInfo};
 use crate::node::{
-    free_port, http_get, http_get_text, log_file, percent_encode, sibling_binary, Localnet,
+    free_ports, http_get, http_get_text, log_file, percent_encode, sibling_binary, Localnet,
 };
 
 pub struct Net {
@@ -97,8 +97,8 @@ impl Net {
         let all: Vec<_> = (0..4)
             .map(|i| keys::localnet(localnet::COMMITTEE_LABEL, i, 4, 3))
             .collect();
-        let listen: Vec<u16> = (0..4).map(|_| free_port()).collect();
-        let metrics: Vec<u16> = (0..4).map(|_| free_port()).collect();
+        let ports: [u16; 8] = free_ports();
+        let (listen, metrics) = (ports[..4].to_vec(), ports[4..].to_vec());
         let peers: Vec<Peer> = all
             .iter()
             .enumerate()
@@ -122,7 +122,7 @@ impl Net {
                 settlement: None,
                 ledger: None,
                 withdrawal: None,
-                bank_url: None,
+                bank: None,
                 keys: k
                     .write_files(&self.home().join(format!("aggregator-{i}-keys")))
                     .expect("key files"),

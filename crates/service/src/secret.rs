@@ -27,6 +27,14 @@ impl Secret32 {
     pub fn expose(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// A fresh secret from the operating system's randomness (`/dev/urandom`).
+    pub fn random() -> std::io::Result<Secret32> {
+        use std::io::Read;
+        let mut bytes = [0u8; 32];
+        fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+        Ok(Secret32(bytes))
+    }
 }
 
 impl fmt::Debug for Secret32 {

@@ -1,0 +1,3 @@
+#![no_main]
+//! See `usagechain_fuzz::iso_pain001`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| usagechain_fuzz::iso_pain001(data));
