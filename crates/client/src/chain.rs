@@ -466,6 +466,102 @@ impl ChainClient {
             events,
         })
     }
+
+    /// Every `wasm-<event_type>` event that `contract` emitted in a successful transaction
+    /// above `after_height`, found with `tx_search` (oldest first), each with its height and the
+    /// transaction's bytes.
+    pub async fn search_events(
+        &self,
+        event_type: &str,
+        contract: &str,
+        after_height: u64,
+    ) -> Result<Vec<FoundEvent>, ClientError> {
+        use tendermint_rpc::query::Query;
+        // No `tm.event`: the tx indexer knows only the transactions' own events.
+        let query = Query::default()
+            .and_gt("tx.height", after_height)
+            .and_eq(
+                format!("wasm-{event_type}._contract_address"),
+                contract.to_string(),
+            );
+        let mut out = vec![];
+        let per_page: u8 = 100;
+        for page in 1u32.. {
+            let r = self
+                .rpc
+                .tx_search(
+                    query.clone(),
+                    false,
+                    page,
+                    per_page,
+                    tendermint_rpc::Order::Ascending,
+                )
+                .await
+                .map_err(rpc)?;
+            let n = r.txs.len();
+            for tx in r.txs {
+                if tx.tx_result.code.is_err() {
+                    continue;
+                }
+                for e in &tx.tx_result.events {
+                    let attributes: Vec<(String, String)> = e
+                        .attributes
+                        .iter()
+                        .map(|a| {
+                            (
+                                a.key_str().unwrap_or_default().to_string(),
+                                a.value_str().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect();
+                    if let Some(ce) = ContractEvent::from_abci(&e.kind, &attributes) {
+                        if ce.contract == contract && ce.event.ty == event_type {
+                            out.push(FoundEvent {
+                                height: tx.height.value(),
+                                event: ce,
+                                tx: tx.tx.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+            if n < usize::from(per_page)
+                || (page as usize) * usize::from(per_page) >= r.total_count as usize
+            {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A contract event found by [`ChainClient::search_events`].
+#[derive(Debug, Clone)]
+pub struct FoundEvent {
+    /// The block height.
+    pub height: u64,
+    /// The event.
+    pub event: ContractEvent,
+    /// The transaction that emitted it (protobuf `TxRaw`).
+    pub tx: Vec<u8>,
+}
+
+impl FoundEvent {
+    /// The JSON messages of the `MsgExecuteContract`s to `contract` in the transaction.
+    pub fn executed_msgs(&self, contract: &str) -> Vec<serde_json::Value> {
+        let Ok(tx) = cosmrs::Tx::from_bytes(&self.tx) else {
+            return vec![];
+        };
+        tx.body
+            .messages
+            .iter()
+            .filter_map(|any| {
+                let m = wasmv1::MsgExecuteContract::decode(any.value.as_slice()).ok()?;
+                (m.contract == contract).then_some(())?;
+                serde_json::from_slice(&m.msg).ok()
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

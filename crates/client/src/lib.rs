@@ -6,4 +6,6 @@
 pub mod chain;
 pub mod tx;
 
-pub use chain::{BlockEvents, ChainClient, ClientError, ContractEvent, TxOutcome};
+pub use chain::{
+    BlockEvents, ChainClient, ClientError, ContractEvent, FoundEvent, TxOutcome, PREFIX,
+};
