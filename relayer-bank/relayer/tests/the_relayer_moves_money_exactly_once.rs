@@ -326,59 +326,102 @@ async fn deposits_and_withdrawals_move_once_through_crashes_and_a_second_relayer
         "the parked credit is accounted for"
     );
 
-    // Killed (as kill -9) right after the bank accepted the instruction.
-    relayer_a.kill_all();
-    let second = w.withdraw(2_000).await;
-    let log_crash = w.dir.path().join("relayer-a-crash.log");
-    let mut crashed = start_relayer(
-        &config,
-        &log_crash,
-        &[("USAGE_RELAYER_CRASH_AT", "after-pain001")],
-    );
-    let started = Instant::now();
-    while crashed.try_wait().unwrap().is_none() {
+    // Killed (as kill -9) at each step of a withdrawal and of a deposit, then restarted: each
+    // completes, once. Right after the bank paid, the payment is in flight and the books
+    // still reconcile.
+    let (mut paid, mut deposited) = (1_000u128, 40_000u128);
+    for (i, point) in [
+        "before-approve",
+        "before-approve-tx",
+        "before-pain001",
+        "after-pain001",
+        "before-voucher-tx",
+        "before-deposit-tx",
+        "before-feed-cursor",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        relayer_a.kill_all();
+        let amount = 100 * (i as u128 + 1);
+        let deposit = point.contains("deposit") || point.contains("feed");
+        let withdrawal = if deposit {
+            w.transfer(amount as u64, &w.tenant).await;
+            None
+        } else {
+            Some(w.withdraw(amount).await)
+        };
+        let log_crash = w.dir.path().join(format!("relayer-crash-{point}.log"));
+        let mut crashed = start_relayer(&config, &log_crash, &[("USAGE_RELAYER_CRASH_AT", point)]);
+        let started = Instant::now();
+        while crashed.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the relayer never reached {point}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
         assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the relayer never reached the crash point"
+            std::fs::read_to_string(&log_crash)
+                .unwrap()
+                .contains(&format!("crashing at {point}")),
+            "{point}"
         );
-        std::thread::sleep(Duration::from_millis(200));
+        if point == "after-pain001" {
+            assert_eq!(
+                w.status(withdrawal.unwrap()).await,
+                c5::WithdrawalStatus::Instructed
+            );
+            let (ok, r) = w.reconcile(&config);
+            assert!(ok, "{r}");
+            assert_eq!(r["paid_not_recorded"], amount as u64, "{r}");
+            assert_eq!(r["difference"], 0, "{r}");
+        }
+        let log = w.dir.path().join(format!("relayer-after-{point}.log"));
+        relayer_a = Killer(vec![start_relayer(&config, &log, &[])]);
+        if let Some(id) = withdrawal {
+            paid += amount;
+            until(60, point, &[&log], || async {
+                matches!(w.status(id).await, c5::WithdrawalStatus::Completed { .. })
+            })
+            .await;
+        } else {
+            deposited += amount;
+            let expected = deposited - paid;
+            until(60, point, &[&log], || async {
+                w.on_chain().await == (expected, 0)
+            })
+            .await;
+        }
+        assert_eq!(w.on_chain().await, (deposited - paid, 0), "{point}");
+        assert_eq!(
+            w.balance_at_bank(CUSTODIAL).await,
+            (777 + deposited - paid) as i128,
+            "{point}: nothing paid twice"
+        );
     }
-    assert!(std::fs::read_to_string(&log_crash)
-        .unwrap()
-        .contains("crashing at after-pain001"));
-    assert_eq!(w.status(second).await, c5::WithdrawalStatus::Instructed);
-    assert_eq!(
-        w.balance_at_bank(CUSTODIAL).await,
-        40_777 - 1_000 - 2_000,
-        "paid at the bank"
-    );
-    let (ok, r) = w.reconcile(&config);
-    assert!(ok, "{r}");
-    assert_eq!(r["paid_not_recorded"], 2_000, "{r}");
-    assert_eq!(r["difference"], 0, "{r}");
 
-    // Restarted, next to a second relayer: each payment completes, none is paid twice.
-    let log_a2 = w.dir.path().join("relayer-a2.log");
+    // Two relayers at once: each payment completes, none is paid twice.
     let log_b = w.dir.path().join("relayer-b.log");
-    let _relayer_a = Killer(vec![start_relayer(&config, &log_a2, &[])]);
     let config_b = w.relayer_config("relayer-b", 0x72);
     let _relayer_b = Killer(vec![start_relayer(&config_b, &log_b, &[])]);
-    let third = w.withdraw(3_000).await;
-    for id in [second, third] {
-        until(
-            90,
-            "the withdrawal completes",
-            &[&log_a2, &log_b],
-            || async { matches!(w.status(id).await, c5::WithdrawalStatus::Completed { .. }) },
-        )
+    let ids = [w.withdraw(3_000).await, w.withdraw(4_000).await];
+    paid += 7_000;
+    for id in ids {
+        until(90, "the withdrawal completes", &[&log_b], || async {
+            matches!(w.status(id).await, c5::WithdrawalStatus::Completed { .. })
+        })
         .await;
     }
-    assert_eq!(w.on_chain().await, (34_000, 0));
-    assert_eq!(w.balance_at_bank(CUSTODIAL).await, 40_777 - 6_000);
+    assert_eq!(w.on_chain().await, (deposited - paid, 0));
+    assert_eq!(
+        w.balance_at_bank(CUSTODIAL).await,
+        (777 + deposited - paid) as i128
+    );
     assert_eq!(
         w.balance_at_bank(TENANT_BANK).await,
-        100_000 - 40_777 + 6_000,
-        "each withdrawal paid once"
+        (100_000 - 777 - deposited + paid) as i128,
+        "each withdrawal paid once, each deposit taken once"
     );
     let (ok, r) = w.reconcile(&config_b);
     assert!(ok, "{r}");
