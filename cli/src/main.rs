@@ -9,6 +9,9 @@
 //!   leases a simulated fleet's terminals on C1 (from `--start`, optionally capped by
 //!   `--price-cap`), 50 per transaction signed by the tenant.
 //! * `usage address --secret HEX` — the account address of a secp256k1 secret key.
+//! * `usage withdraw --withdrawal ADDR --key-file FILE --amount N --beneficiary IBAN` — the
+//!   wallet whose key is in FILE (mode 0600, 64 hex digits) asks C5 to pay N minor units of its
+//!   balance to its bank account; prints the withdrawal id and the transaction hash as JSON.
 //!
 //! Every command takes `--rpc` (default `http://127.0.0.1:26657`) and `--chain-id` (default the
 //! localnet's).
@@ -90,6 +93,21 @@ enum Command {
         /// tenant's balance must then cover its reserve.
         #[arg(long)]
         price_cap: Option<u128>,
+    },
+    /// Ask C5 to pay part of the signing wallet's balance to its bank account.
+    Withdraw {
+        /// C5's address.
+        #[arg(long)]
+        withdrawal: String,
+        /// The wallet's secp256k1 key file (mode 0600, 64 hex digits): never the key itself.
+        #[arg(long)]
+        key_file: std::path::PathBuf,
+        /// Minor units.
+        #[arg(long)]
+        amount: u128,
+        /// The bank account to pay (IBAN-like).
+        #[arg(long)]
+        beneficiary: String,
     },
     /// The account address of a secp256k1 secret key.
     Address {
@@ -192,6 +210,53 @@ async fn main() -> anyhow::Result<()> {
                 "{} leased {terminals} terminals of fleet {label:?} from {start}",
                 tenant.address().unwrap_or_default()
             );
+        }
+        Command::Withdraw {
+            withdrawal,
+            key_file,
+            amount,
+            beneficiary,
+        } => {
+            use usage_common::msg::withdrawal as c5;
+            let key = usage_service::secret::read_key(&key_file)?;
+            let wallet = client.with_key(key.expose())?;
+            let owner = wallet.address().unwrap_or_default().to_string();
+            let out = wallet
+                .execute(
+                    &withdrawal,
+                    &c5::ExecuteMsg::RequestWithdrawal {
+                        amount: Uint128::new(amount),
+                        beneficiary,
+                    },
+                    30_000_000,
+                    Duration::from_secs(30),
+                )
+                .await?;
+            if !out.is_ok() {
+                anyhow::bail!("withdrawal refused: {}", out.log);
+            }
+            // The owner's newest withdrawal: the last of its pages.
+            let (mut id, mut start_after) = (None, None);
+            loop {
+                let page: c5::WithdrawalsResponse = wallet
+                    .smart(
+                        &withdrawal,
+                        &c5::QueryMsg::Withdrawals {
+                            owner: Some(owner.clone()),
+                            start_after,
+                            limit: Some(100),
+                        },
+                    )
+                    .await?;
+                match page.withdrawals.last() {
+                    Some(w) => {
+                        id = Some(w.withdrawal_id);
+                        start_after = id;
+                    }
+                    None => break,
+                }
+            }
+            println!("{}", json!({"withdrawal_id": id, "tx_hash": out.hash}));
         }
         Command::Address { secret } => {
             let key = client.with_key(&hex::decode(secret.trim())?)?;

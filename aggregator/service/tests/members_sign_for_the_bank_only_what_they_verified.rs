@@ -23,48 +23,6 @@ async fn sign(net: &Net, request: &SignRequest) -> Result<ThresholdSignature, (u
     usage_devtools::committee::collect_quorum(net, request).await
 }
 
-/// The bank books a credit of `amount` to the custodial account naming `tenant`, and three
-/// members' signature of its voucher is credited on C4.
-async fn fund(net: &Net, bookings: &Bookings, bank_ref: &str, tenant: &str, amount: u128) {
-    bookings.lock().unwrap().insert(
-        bank_ref.into(),
-        BankBooking {
-            bank_ref: bank_ref.into(),
-            direction: Direction::Credit,
-            amount,
-            currency: "CNY".into(),
-            status: BookingStatus::Booked,
-            end_to_end_id: None,
-            remittance: Some(tenant.into()),
-        },
-    );
-    let voucher = DepositVoucher {
-        bank_ref: bank_ref.into(),
-        beneficiary: tenant.into(),
-        amount: Uint128::new(amount),
-        currency: "CNY".into(),
-    };
-    let signature = sign(
-        net,
-        &SignRequest::DepositVoucher {
-            voucher: voucher.clone(),
-        },
-    )
-    .await
-    .unwrap();
-    let out = net
-        .client
-        .execute(
-            &net.contract("ledger"),
-            &json!({"deposit": {"voucher": voucher, "signature": signature}}),
-            30_000_000,
-            Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-    assert!(out.is_ok(), "deposit: {}", out.log);
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() {
     let mut net = Net::start("usagechain-signing-1", 0).await;
@@ -409,20 +367,28 @@ async fn members_sign_deposits_and_withdrawals_only_when_chain_and_bank_agree() 
     }
 }
 
-/// The keeper end to end: a funded tenant's terminals are proven, the keeper seals the period
-/// with `ProvePeriod` once its grace has passed and requests the settlement once the dispute
-/// window is over; the members then sign its payment instruction from the chain's request.
+/// The keeper end to end: a tenant funded through the bank simulator has its terminals proven,
+/// the keeper seals the period with `ProvePeriod` once its grace has passed and requests the
+/// settlement once the dispute window is over; the members sign its payment instruction from
+/// the chain's request; then the relayer has it approved, paid by the bank to the provider's
+/// account and cleared on chain, and the books reconcile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_keeper_proves_periods_and_requests_their_settlement() {
+async fn the_keeper_proves_periods_and_requests_their_settlement_which_the_relayer_pays() {
     use usage_common::msg::settlement as c3m;
+    use usage_devtools::bank_side::{self, BankSim, CUSTODIAL};
 
     let mut net = Net::start("usagechain-keeper-1", 3).await;
-    let bookings: Bookings = Default::default();
-    let bank = serve_bookings(bookings.clone()).await;
-    let (c3, c4) = (net.contract("settlement"), net.contract("ledger"));
+    let dir = tempfile::tempdir().unwrap();
+    let bank = BankSim::start(&net, &dir.path().join("bank"));
+    let (c3, c4, c5a) = (
+        net.contract("settlement"),
+        net.contract("ledger"),
+        net.contract("withdrawal"),
+    );
     for c in &mut net.configs {
         c.settlement = Some(c3.clone());
         c.ledger = Some(c4.clone());
+        c.withdrawal = Some(c5a.clone());
         c.bank = Some(bank.link());
     }
     let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
@@ -438,7 +404,8 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
     }
     net.wait_serving(&[0, 1, 2]).await;
 
-    // The provider names its payee account; the tenant is funded through a deposit voucher.
+    // The provider names its payee account; the tenant pays into the custodial account and the
+    // members' signature of the bank's booking credits it on C4.
     let out = net
         .client
         .execute(
@@ -450,7 +417,36 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
         .await
         .unwrap();
     assert!(out.is_ok(), "payee: {}", out.log);
-    fund(&net, &bookings, "CAMT-K1", &tenant_addr, 100_000_000).await;
+    bank.open_account("CN00TENANTK0000001", 200_000_000).await;
+    bank.open_account("CN00PROVIDER0001", 0).await;
+    let bank_ref = bank
+        .transfer("CN00TENANTK0000001", CUSTODIAL, 100_000_000, &tenant_addr)
+        .await;
+    let voucher = DepositVoucher {
+        bank_ref,
+        beneficiary: tenant_addr.clone(),
+        amount: Uint128::new(100_000_000),
+        currency: "CNY".into(),
+    };
+    let signature = sign(
+        &net,
+        &SignRequest::DepositVoucher {
+            voucher: voucher.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let out = net
+        .client
+        .execute(
+            &c4,
+            &json!({"deposit": {"voucher": voucher, "signature": signature}}),
+            30_000_000,
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert!(out.is_ok(), "deposit: {}", out.log);
 
     net.start_fleet();
     let started = net.block_time().await;
@@ -507,4 +503,37 @@ async fn the_keeper_proves_periods_and_requests_their_settlement() {
     )
     .await
     .expect("members sign the instruction of a requested settlement");
+
+    // The relayer takes it from here: approval on chain, pain.001, the bank's booking, voucher.
+    let config = bank_side::relayer_config(&net, &bank, &dir.path().join("relayer"), 0x73);
+    let log = dir.path().join("relayer.log");
+    let _relayer = usage_devtools::node::Killer(vec![bank_side::start_relayer(&config, &log, &[])]);
+    let id = s.settlement_id;
+    usage_devtools::eventually(Duration::from_secs(60), "the settlement is cleared", || {
+        let (c3, net) = (c3.clone(), &net);
+        async move {
+            let r: c3m::SettlementResponse = net
+                .client
+                .smart(&c3, &c3m::QueryMsg::Settlement { settlement_id: id })
+                .await
+                .unwrap();
+            matches!(
+                r.settlement.unwrap().status,
+                c3m::SettlementStatus::Cleared { .. }
+            )
+        }
+    })
+    .await;
+    assert_eq!(
+        bank.balance("CN00PROVIDER0001").await,
+        s.amount.u128() as i128,
+        "the provider was paid the settled amount, once"
+    );
+    assert_eq!(
+        bank.balance(CUSTODIAL).await,
+        (100_000_000 - s.amount.u128()) as i128
+    );
+    let (ok, report) = bank_side::reconcile(&config);
+    assert!(ok, "{report}");
+    assert_eq!(report["difference"], 0, "{report}");
 }

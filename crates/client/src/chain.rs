@@ -478,12 +478,10 @@ impl ChainClient {
     ) -> Result<Vec<FoundEvent>, ClientError> {
         use tendermint_rpc::query::Query;
         // No `tm.event`: the tx indexer knows only the transactions' own events.
-        let query = Query::default()
-            .and_gt("tx.height", after_height)
-            .and_eq(
-                format!("wasm-{event_type}._contract_address"),
-                contract.to_string(),
-            );
+        let query = Query::default().and_gt("tx.height", after_height).and_eq(
+            format!("wasm-{event_type}._contract_address"),
+            contract.to_string(),
+        );
         let mut out = vec![];
         let per_page: u8 = 100;
         for page in 1u32.. {

@@ -2,7 +2,8 @@
 //! line: a localnet's home and genesis ([`localnet`]), a running node ([`node`]), a committee of
 //! aggregator processes and the quorum a relayer collects from it ([`committee`]), a simulated
 //! fleet with its tenants ([`fleet`]), a wallet that signs with the client's signing function
-//! ([`wallet`]) and the live demo ([`demo`]). Never part of a deployment.
+//! ([`wallet`]), the bank simulator and relayers as processes ([`bank_side`]) and the live demo
+//! ([`demo`]). Never part of a deployment.
 //!
 //! Apart from [`localnet`], these are harnesses: like assertions, they panic with a message when
 //! something they need fails, since their callers can only stop.
@@ -11,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod bank;
+pub mod bank_side;
 pub mod committee;
 pub mod demo;
 pub mod fleet;

@@ -278,6 +278,8 @@ async fn the_bank_pays_only_what_the_chain_instructed_and_signs_what_it_reports(
     // Refused: no approval, another committee's, another amount, another account, a foreign id.
     let impostors = SigningCommittee::deterministic("impostors", 1, 4, 3);
     let forged = impostors.sign_quorum(CHAIN, &c5a, &approval);
+    let under_signed = committee.sign(&[0, 1], CHAIN, &c5a, &approval);
+    let other_chain = committee.sign_quorum("other-chain", &c5a, &approval);
     let foreign_e2e = usage_common::payload::withdrawal_end_to_end_id("other-chain", &c5a, 1);
     for (xml, why) in [
         (
@@ -286,6 +288,14 @@ async fn the_bank_pays_only_what_the_chain_instructed_and_signs_what_it_reports(
         ),
         (
             pain001("M-3", &e2e, 1_000, TENANT_BANK, Some(&forged)),
+            "does not verify",
+        ),
+        (
+            pain001("M-3b", &e2e, 1_000, TENANT_BANK, Some(&under_signed)),
+            "does not verify",
+        ),
+        (
+            pain001("M-3c", &e2e, 1_000, TENANT_BANK, Some(&other_chain)),
             "does not verify",
         ),
         (
@@ -437,6 +447,58 @@ async fn the_bank_pays_only_what_the_chain_instructed_and_signs_what_it_reports(
         .map(|n| n.seq)
         .collect();
     assert_eq!(seqs, [6, 6, 5, 5]);
+
+    // Held back while younger than the delay.
+    bank.post_json("/v1/faults", json!({"delay_ms": 600_000}))
+        .await;
+    assert!(bank.feed(4).await.notifications.is_empty(), "delayed");
+    bank.post_json("/v1/faults", json!({})).await;
+    assert_eq!(
+        bank.feed(4).await.notifications.len(),
+        2,
+        "delivered once the delay is lifted"
+    );
+
+    // The books reconcile with the chain: 1,000 paid and not yet recorded on chain, the
+    // rejected 700 still locked on chain and still in the custodial account.
+    let relayer_key = dir.path().join("relayer.key");
+    let account_key = dir.path().join("account.key");
+    usage_service::secret::write_key(&relayer_key, &[0x5e; 32]).unwrap();
+    usage_service::secret::write_key(&account_key, &[0x5f; 32]).unwrap();
+    let relayer_config = dir.path().join("relayer.json");
+    std::fs::write(
+        &relayer_config,
+        serde_json::to_vec(&json!({
+            "data_dir": dir.path().join("relayer"),
+            "rpc": net.rpc_url(),
+            "chain_id": CHAIN,
+            "usage_proof": c1,
+            "settlement": c3,
+            "ledger": c4a,
+            "withdrawal": c5a,
+            "members": ["http://127.0.0.1:1"],
+            "keys": {"relayer": relayer_key, "account": account_key},
+            "bank": {
+                "url": bank.url,
+                "public_key": hex::encode(key.as_bytes()),
+                "custodial_account": CUSTODIAL,
+                "bic": "USGSCNB1XXX",
+            },
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(sibling_binary("usage-relayer"))
+        .args(["reconcile", "--json", "--config"])
+        .arg(&relayer_config)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(out.status.success(), "{report}");
+    assert_eq!(report["paid_not_recorded"], 1_000, "{report}");
+    assert_eq!(report["chain_total"], 50_000, "{report}");
+    assert_eq!(report["difference"], 0, "{report}");
 
     // SIGTERM stops it; the books are still there on the next start.
     let (_, exit) = terminate(&mut process);

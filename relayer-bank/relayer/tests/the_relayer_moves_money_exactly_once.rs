@@ -1,50 +1,27 @@
 //! The relayer as a process, between a live localnet with three committee members and the bank
-//! simulator: a tenant's bank transfer becomes its balance on C4 and an unaddressed one is
-//! parked; a wallet's withdrawal is approved, paid by the bank and completed on chain; a relayer
-//! killed right after the bank paid leaves the payment in flight (reconciliation still balances)
-//! and its restart completes it without paying twice; two relayers at once pay once.
+//! simulator: a tenant's bank transfers (notified twice and out of order) become its balance on
+//! C4 once and an unaddressed one is parked; a withdrawal a CosmJS wallet signed is approved,
+//! paid by the bank and completed on chain; a payment the bank rejects fails on chain and
+//! unlocks the funds; the relayer killed (as kill -9) at each of its steps and restarted, and the
+//! bank killed and restarted, complete every flow once; two relayers at once pay once; and
+//! `usage-relayer reconcile` finds no difference, also while a payment is in flight.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cosmwasm_std::Uint128;
 use serde_json::{json, Value};
 use usage_client::ChainClient;
 use usage_common::msg::{ledger as c4, withdrawal as c5};
-use usage_devtools::committee::{relayer, Net};
-use usage_devtools::node::{free_ports, Killer};
-use usage_service::testing::{run_until_logged, sibling_binary, write_config};
+use usage_devtools::bank_side::{self, start_relayer, BankSim, CUSTODIAL};
+use usage_devtools::committee::Net;
+use usage_devtools::node::Killer;
+use usage_service::testing::sibling_binary;
 
-const CUSTODIAL: &str = "CN00USAGECUSTODY0001";
 const TENANT_BANK: &str = "CN00TENANTACCOUNT001";
-const BANK_SEED: [u8; 32] = [0xb4; 32];
-
-/// Starts the relayer on `config` with `env`, its log in `log`; waits until it runs.
-fn start_relayer(config: &Path, log: &Path, env: &[(&str, &str)]) -> Child {
-    let child = Command::new(sibling_binary("usage-relayer"))
-        .args(["run", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "info")
-        .envs(env.iter().copied())
-        .stderr(std::fs::File::create(log).unwrap())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("usage-relayer (cargo build --bins)");
-    let started = Instant::now();
-    while !std::fs::read_to_string(log)
-        .unwrap_or_default()
-        .contains("relayer running")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "relayer did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child
-}
+const TENANT_SEED: [u8; 32] = [0x6b; 32];
 
 /// Waits (at most `secs`) until `check` holds, re-evaluating it every 500 ms.
 async fn until<F, Fut>(secs: u64, what: &str, logs: &[&Path], mut check: F)
@@ -72,36 +49,20 @@ where
 struct World {
     net: Net,
     dir: tempfile::TempDir,
-    bank_url: String,
-    http: reqwest::Client,
+    bank: BankSim,
     wallet: ChainClient,
     tenant: String,
-    _bank: Killer,
 }
 
 impl World {
     async fn balance_at_bank(&self, iban: &str) -> i128 {
-        let v: Value = self
-            .http
-            .get(format!("{}/v1/accounts/{iban}", self.bank_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["balance"].as_str().unwrap().parse().unwrap()
+        self.bank.balance(iban).await
     }
 
     async fn transfer(&self, amount: u64, remittance: &str) {
-        let r = self
-            .http
-            .post(format!("{}/v1/transfers", self.bank_url))
-            .json(&json!({"from": TENANT_BANK, "to": CUSTODIAL, "amount": amount.to_string(), "remittance": remittance}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        self.bank
+            .transfer(TENANT_BANK, CUSTODIAL, u128::from(amount), remittance)
+            .await;
     }
 
     async fn on_chain(&self) -> (u128, u128) {
@@ -148,6 +109,63 @@ impl World {
         ws.withdrawals.last().unwrap().withdrawal_id
     }
 
+    /// The tenant's wallet signs `RequestWithdrawal` with the command line (`usage withdraw`,
+    /// its key in a 0600 key file).
+    fn withdraw_with_cli(&self, amount: u128) -> u64 {
+        let key_file = self.dir.path().join("tenant.key");
+        if !key_file.exists() {
+            usage_service::secret::write_key(&key_file, &TENANT_SEED).unwrap();
+        }
+        let out = Command::new(sibling_binary("usage"))
+            .args(["withdraw", "--withdrawal", &self.net.contract("withdrawal")])
+            .args([
+                "--amount",
+                &amount.to_string(),
+                "--beneficiary",
+                TENANT_BANK,
+            ])
+            .arg("--key-file")
+            .arg(&key_file)
+            .args([
+                "--rpc",
+                &format!("http://127.0.0.1:{}", self.net.rpc_port()),
+            ])
+            .args(["--chain-id", &self.net.info().chain_id])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["withdrawal_id"].as_u64().unwrap()
+    }
+
+    /// The tenant's wallet signs `RequestWithdrawal` with CosmJS (`tests/wallet/withdraw.mjs`).
+    fn withdraw_with_cosmjs(&self, amount: u128) -> u64 {
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/wallet/withdraw.mjs");
+        let out = Command::new("node")
+            .arg(&script)
+            .env("RPC", format!("http://127.0.0.1:{}", self.net.rpc_port()))
+            .env("WITHDRAWAL", self.net.contract("withdrawal"))
+            .env("PRIVKEY", hex::encode(TENANT_SEED))
+            .env("AMOUNT", amount.to_string())
+            .env("BENEFICIARY", TENANT_BANK)
+            .output()
+            .expect("node (scripts/setup.sh installs CosmJS)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["withdrawals"].as_array().unwrap().last().unwrap()["withdrawal_id"]
+            .as_u64()
+            .unwrap()
+    }
+
     async fn status(&self, id: u64) -> c5::WithdrawalStatus {
         let w: c5::WithdrawalResponse = self
             .wallet
@@ -162,59 +180,23 @@ impl World {
 
     /// A relayer configuration with its own data folder and account.
     fn relayer_config(&self, name: &str, account_seed: u8) -> PathBuf {
-        let home = self.dir.path().join(name);
-        std::fs::create_dir_all(&home).unwrap();
-        let relayer_key = home.join("relayer.key");
-        let account_key = home.join("account.key");
-        usage_service::secret::write_key(&relayer_key, &relayer().to_bytes()).unwrap();
-        usage_service::secret::write_key(&account_key, &[account_seed; 32]).unwrap();
-        let bank_key = ed25519_dalek::SigningKey::from_bytes(&BANK_SEED).verifying_key();
-        write_config(
-            &home,
-            &json!({
-                "data_dir": home.join("data"),
-                "rpc": format!("http://127.0.0.1:{}", self.net.rpc_port()),
-                "chain_id": self.net.info().chain_id,
-                "usage_proof": self.net.contract("usage-proof"),
-                "settlement": self.net.contract("settlement"),
-                "ledger": self.net.contract("ledger"),
-                "withdrawal": self.net.contract("withdrawal"),
-                "members": self.net.urls(),
-                "keys": {"relayer": relayer_key, "account": account_key},
-                "bank": {
-                    "url": self.bank_url,
-                    "public_key": hex::encode(bank_key.as_bytes()),
-                    "custodial_account": CUSTODIAL,
-                    "bic": "USGSCNB1XXX",
-                },
-                "poll_seconds": 1,
-            }),
+        bank_side::relayer_config(
+            &self.net,
+            &self.bank,
+            &self.dir.path().join(name),
+            account_seed,
         )
     }
 
     fn reconcile(&self, config: &Path) -> (bool, Value) {
-        let out = Command::new(sibling_binary("usage-relayer"))
-            .args(["reconcile", "--json", "--config"])
-            .arg(config)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let v: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{e}: {text}{}", String::from_utf8_lossy(&out.stderr)));
-        (out.status.success(), v)
+        bank_side::reconcile(config)
     }
 }
 
 async fn world(chain_id: &str) -> World {
     let mut net = Net::start(chain_id, 0).await;
     let dir = tempfile::tempdir().unwrap();
-    let [port] = free_ports();
-    let bank_url = format!("http://127.0.0.1:{port}");
-    let bank_key = ed25519_dalek::SigningKey::from_bytes(&BANK_SEED).verifying_key();
-    let link = usage_aggregator::config::BankLink {
-        url: bank_url.clone(),
-        public_key: hex::encode(bank_key.as_bytes()),
-    };
+    let bank = BankSim::start(&net, &dir.path().join("bank"));
     let (c3, c4a, c5a) = (
         net.contract("settlement"),
         net.contract("ledger"),
@@ -224,65 +206,35 @@ async fn world(chain_id: &str) -> World {
         c.settlement = Some(c3.clone());
         c.ledger = Some(c4a.clone());
         c.withdrawal = Some(c5a.clone());
-        c.bank = Some(link.clone());
+        c.bank = Some(bank.link());
     }
-    let key_path = dir.path().join("bank.key");
-    usage_service::secret::write_key(&key_path, &BANK_SEED).unwrap();
-    let bank_config = write_config(
-        &dir.path().join("."),
-        &json!({
-            "listen": format!("127.0.0.1:{port}"),
-            "data_dir": dir.path().join("bank"),
-            "signing_key": key_path,
-            "currency": "CNY",
-            "custodial_account": CUSTODIAL,
-            "chain": {
-                "rpc": format!("http://127.0.0.1:{}", net.rpc_port()),
-                "chain_id": net.info().chain_id,
-                "usage_proof": net.contract("usage-proof"),
-                "settlement": c3,
-                "withdrawal": c5a,
-            }
-        }),
-    );
-    let bank = Killer(vec![run_until_logged(
-        &sibling_binary("usage-bank-sim"),
-        &bank_config,
-        "bank serving",
-    )]);
     for i in 0..3 {
         net.start_aggregator(i, None);
     }
     net.wait_serving(&[0, 1, 2]).await;
-    let wallet = usage_devtools::fleet::account(&net, [0x6b; 32]);
+    let wallet = usage_devtools::fleet::account(&net, TENANT_SEED);
     let tenant = wallet.address().unwrap().to_string();
-    let http = reqwest::Client::new();
-    let r = http
-        .post(format!("{bank_url}/v1/accounts"))
-        .json(&json!({"iban": TENANT_BANK, "name": "tenant", "opening_balance": "100000"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    bank.open_account(TENANT_BANK, 100_000).await;
     World {
         net,
         dir,
-        bank_url,
-        http,
+        bank,
         wallet,
         tenant,
-        _bank: bank,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deposits_and_withdrawals_move_once_through_crashes_and_a_second_relayer() {
-    let w = world("usagechain-relay-1").await;
+    let mut w = world("usagechain-relay-1").await;
     let config = w.relayer_config("relayer-a", 0x71);
     let log_a = w.dir.path().join("relayer-a.log");
     let mut relayer_a = Killer(vec![start_relayer(&config, &log_a, &[])]);
 
-    // Deposits: one naming the tenant, one naming nobody.
+    // Deposits, notified twice and out of order: one naming the tenant, one naming nobody.
+    w.bank
+        .faults(json!({"duplicate": true, "reorder": true}))
+        .await;
     w.transfer(40_000, &w.tenant).await;
     w.transfer(777, "invoice 12").await;
     until(60, "the deposit is credited on C4", &[&log_a], || async {
@@ -304,8 +256,10 @@ async fn deposits_and_withdrawals_move_once_through_crashes_and_a_second_relayer
     )
     .await;
 
-    // A withdrawal: approved, paid, completed.
-    let first = w.withdraw(1_000).await;
+    w.bank.faults(json!({})).await;
+
+    // A withdrawal a CosmJS wallet signed: approved, paid, completed.
+    let first = w.withdraw_with_cosmjs(1_000);
     until(60, "withdrawal 1 completes", &[&log_a], || async {
         matches!(
             w.status(first).await,
@@ -326,10 +280,41 @@ async fn deposits_and_withdrawals_move_once_through_crashes_and_a_second_relayer
         "the parked credit is accounted for"
     );
 
+    // One the command line signed, the same.
+    let by_cli = w.withdraw_with_cli(1_500);
+    until(
+        60,
+        "the command line's withdrawal completes",
+        &[&log_a],
+        || async {
+            matches!(
+                w.status(by_cli).await,
+                c5::WithdrawalStatus::Completed { .. }
+            )
+        },
+    )
+    .await;
+
+    // The bank rejects a payment: the withdrawal fails on chain and its funds are unlocked.
+    w.bank.faults(json!({"reject_next": 1})).await;
+    let rejected = w.withdraw(500).await;
+    until(60, "the rejected withdrawal fails", &[&log_a], || async {
+        matches!(
+            w.status(rejected).await,
+            c5::WithdrawalStatus::Failed { .. }
+        )
+    })
+    .await;
+    assert_eq!(w.on_chain().await, (37_500, 0), "unlocked");
+    assert_eq!(
+        w.balance_at_bank(TENANT_BANK).await,
+        100_000 - 40_777 + 2_500
+    );
+
     // Killed (as kill -9) at each step of a withdrawal and of a deposit, then restarted: each
     // completes, once. Right after the bank paid, the payment is in flight and the books
     // still reconcile.
-    let (mut paid, mut deposited) = (1_000u128, 40_000u128);
+    let (mut paid, mut deposited) = (2_500u128, 40_000u128);
     for (i, point) in [
         "before-approve",
         "before-approve-tx",
@@ -400,6 +385,38 @@ async fn deposits_and_withdrawals_move_once_through_crashes_and_a_second_relayer
             "{point}: nothing paid twice"
         );
     }
+
+    println!("kills survived per step (each followed by a restart that completed the flow once):");
+    for point in [
+        "before-approve",
+        "before-approve-tx",
+        "before-pain001",
+        "after-pain001",
+        "before-voucher-tx",
+        "before-deposit-tx",
+        "before-feed-cursor",
+    ] {
+        println!("  {point:<20} 1");
+    }
+
+    // The bank killed (kill -9) while a withdrawal is under way, then restarted on its books.
+    let id = w.withdraw(250).await;
+    w.bank.kill9();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    w.bank.restart();
+    paid += 250;
+    until(
+        60,
+        "the withdrawal completes after the bank's restart",
+        &[],
+        || async { matches!(w.status(id).await, c5::WithdrawalStatus::Completed { .. }) },
+    )
+    .await;
+    assert_eq!(
+        w.balance_at_bank(CUSTODIAL).await,
+        (777 + deposited - paid) as i128,
+        "the bank's restart pays nothing twice"
+    );
 
     // Two relayers at once: each payment completes, none is paid twice.
     let log_b = w.dir.path().join("relayer-b.log");
