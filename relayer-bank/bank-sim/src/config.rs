@@ -68,6 +68,17 @@ pub fn is_account_id(s: &str) -> bool {
 impl Validate for Config {
     fn validate(&self) -> Result<(), Invalid> {
         socket_addr("listen", &self.listen)?;
+        // A simulator: its customer, transfer and fault endpoints have no authentication.
+        let loopback = self
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_loopback());
+        if !loopback {
+            return Err(Invalid::new(
+                "listen",
+                "must be a loopback address: the simulator's customer and fault endpoints are open",
+            ));
+        }
         if let Some(m) = &self.metrics_listen {
             socket_addr("metrics_listen", m)?;
             if *m == self.listen {

@@ -208,6 +208,9 @@ pub enum LedgerError {
     /// A message id already used for a different message.
     #[error("message id {0} was used for a different message")]
     MessageIdReused(String),
+    /// A movement from an account to itself.
+    #[error("account {0} cannot pay itself")]
+    SameAccount(String),
     /// Another currency than the bank's.
     #[error("currency {got}: this bank keeps {expected}")]
     WrongCurrency {
@@ -419,10 +422,17 @@ impl Ledger {
                         Err(e) => return Err(e),
                     };
                     let balance = read_account(&w, &self.custodial)?.balance;
-                    let reject = p
-                        .reject
-                        .clone()
-                        .or_else(|| (balance < p.amount as i128).then(|| "AM04".to_string()));
+                    // The bank's own accounts are no creditor: paying the custodial account from
+                    // itself would only look like a deposit (AC03: invalid creditor account).
+                    let own =
+                        [self.custodial.as_str(), EQUITY, EXTERNAL].contains(&p.creditor.as_str());
+                    let reject = p.reject.clone().or_else(|| {
+                        if own {
+                            Some("AC03".to_string())
+                        } else {
+                            (balance < p.amount as i128).then(|| "AM04".to_string())
+                        }
+                    });
                     let txn = match reject {
                         Some(reason) => {
                             self.record_rejection(&w, p, &creditor, reason, kind, now_ms)?
@@ -505,6 +515,9 @@ impl Ledger {
         kind: TxnKind,
         now_ms: u64,
     ) -> Result<Txn, LedgerError> {
+        if debit == credit {
+            return Err(LedgerError::SameAccount(debit.to_string()));
+        }
         let mut from = read_account(w, debit)?;
         let mut to = read_account(w, credit)?;
         let amount_i = i128::try_from(amount).map_err(|_| LedgerError::InvalidAmount(amount))?;
@@ -547,6 +560,14 @@ impl Ledger {
             push_feed(w, &FeedItem::Booking(txn.clone()))?;
         }
         Ok(txn)
+    }
+
+    /// The pain.001 message recorded under `message_id`, if any.
+    pub fn message(&self, message_id: &str) -> Result<Option<MessageRecord>, LedgerError> {
+        let r = self.db.begin_read().map_err(store)?;
+        let t = r.open_table(MESSAGES).map_err(store)?;
+        let found = t.get(message_id).map_err(store)?;
+        found.map(|v| parse(v.value())).transpose()
     }
 
     /// An account.
@@ -750,6 +771,12 @@ mod tests {
             l.transfer(CUSTODIAL, "CN00TENANT0001", 1, None, 4),
             Err(LedgerError::NotACustomer(_))
         ));
+        // Paying oneself would count the money twice.
+        assert!(matches!(
+            l.transfer("CN00TENANT0001", "CN00TENANT0001", 1, None, 4),
+            Err(LedgerError::SameAccount(_))
+        ));
+        assert_eq!(total(&l), 0);
     }
 
     #[test]
@@ -785,6 +812,15 @@ mod tests {
         let r2 = l.execute("M4", "P", "d4", &[pay("E2", 500)], 8).unwrap();
         assert_eq!(r2.outcomes[0].1, r.outcomes[0].1);
         assert_eq!(l.account(CUSTODIAL).unwrap().unwrap().balance, 9_000);
+
+        // The bank's own accounts are no creditor: rejected with AC03, nothing moved.
+        let mut own = pay("E4", 100);
+        own.creditor = CUSTODIAL.into();
+        let r = l.execute("M6", "P", "d6", &[own], 9).unwrap();
+        assert_eq!(r.outcomes[0].1.reason.as_deref(), Some("AC03"));
+        assert_eq!(l.account(CUSTODIAL).unwrap().unwrap().balance, 9_000);
+        assert_eq!(l.message("M6").unwrap().unwrap(), r);
+        assert_eq!(l.message("M99").unwrap(), None);
 
         // Too little in the custodial account: rejected with AM04.
         let r = l

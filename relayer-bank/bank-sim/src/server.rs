@@ -40,8 +40,11 @@ use crate::ledger::{FeedItem, Ledger, LedgerError, Payment};
 use crate::messages;
 use crate::metrics::BankMetrics;
 
-/// Largest request body (a pain.001 of a few thousand transactions).
+/// Largest request body.
 pub const MAX_BODY: usize = 1 << 20;
+
+/// Most credit transfers in one pain.001.
+pub const MAX_TRANSFERS: usize = 1_000;
 
 /// What can be done to the notification feed and to instructions, to test the relayer.
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
@@ -152,6 +155,7 @@ fn ledger_error(e: LedgerError) -> Response {
         LedgerError::NotACustomer(_) => error(StatusCode::FORBIDDEN, "not_a_customer", e),
         LedgerError::MessageIdReused(_) => error(StatusCode::CONFLICT, "message_id_reused", e),
         LedgerError::WrongCurrency { .. } => error(StatusCode::BAD_REQUEST, "wrong_currency", e),
+        LedgerError::SameAccount(_) => error(StatusCode::BAD_REQUEST, "same_account", e),
     }
 }
 
@@ -262,11 +266,15 @@ struct Transfer {
 }
 
 async fn transfer(State(bank): State<Arc<Bank>>, Json(req): Json<Transfer>) -> Response {
-    if req.remittance.as_ref().is_some_and(|r| r.len() > 140) {
+    if req
+        .remittance
+        .as_ref()
+        .is_some_and(|r| r.is_empty() || r.chars().count() > 140 || r.chars().any(char::is_control))
+    {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_remittance",
-            "at most 140 characters",
+            "1-140 characters, no control characters",
         );
     }
     match bank
@@ -310,12 +318,27 @@ async fn pain001(State(bank): State<Arc<Bank>>, uri: Uri, body: Bytes) -> Respon
             ),
         );
     }
+    if initiation.payments.len() > MAX_TRANSFERS {
+        bank.metrics.instructions_refused.inc();
+        return error(
+            StatusCode::BAD_REQUEST,
+            "too_many_transfers",
+            format!("at most {MAX_TRANSFERS} transfers a message"),
+        );
+    }
+    // A message seen before is answered as then (the ledger checks it is the same message).
+    let seen = match bank.ledger.message(&initiation.message_id) {
+        Ok(seen) => seen.is_some(),
+        Err(e) => return ledger_error(e),
+    };
     // Every new payment must be authorised on chain; already booked ones are answered as booked.
     let mut payments = Vec::with_capacity(initiation.payments.len());
+    let mut new = 0usize;
     for p in &initiation.payments {
         match bank.ledger.by_end_to_end_id(&p.end_to_end_id) {
             Ok(Some(_)) => {}
             Ok(None) => {
+                new += 1;
                 let tx = Instructed {
                     end_to_end_id: &p.end_to_end_id,
                     amount: p.amount,
@@ -347,6 +370,15 @@ async fn pain001(State(bank): State<Arc<Bank>>, uri: Uri, body: Bytes) -> Respon
             remittance: p.remittance.clone(),
             reject: None,
         });
+    }
+    if !seen && new == 0 {
+        // Nothing to pay: recording it would only take a message id someone else may need.
+        bank.metrics.instructions_refused.inc();
+        return error(
+            StatusCode::CONFLICT,
+            "nothing_new",
+            "every transfer of this message was booked before; ask /v1/payments for them",
+        );
     }
     {
         let mut faults = bank.faults();

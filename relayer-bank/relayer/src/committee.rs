@@ -3,6 +3,8 @@
 //! first `threshold` that agree. Every member checks the request against the chain and the bank
 //! on its own; the relayer cannot make them sign anything they did not verify.
 
+use std::collections::BTreeMap;
+
 use ed25519_dalek::SigningKey;
 use usage_aggregator::signing::{ask, Refusal, SignRequest};
 use usage_aggregator_core::quorum::Quorum;
@@ -22,12 +24,19 @@ pub struct Committee {
 /// Why no threshold signature came together.
 #[derive(Debug, thiserror::Error)]
 pub enum NoSignature {
-    /// A member says the request was already consumed on chain: nothing left to do.
-    #[error("already consumed on chain")]
+    /// A member says the request was already consumed on chain (the caller checks the chain
+    /// before believing it).
+    #[error("a member says it is already consumed on chain")]
     Consumed,
-    /// Fewer than the threshold signed; their refusals.
-    #[error("no quorum: {0}")]
-    NoQuorum(String),
+    /// Fewer than the threshold signed: their refusals, and whether any member refused on the
+    /// merits (the chain or the bank contradicts the request), not for being unreachable.
+    #[error("no quorum: {detail}")]
+    NoQuorum {
+        /// The refusals.
+        detail: String,
+        /// Whether a member refused on the merits.
+        definitive: bool,
+    },
     /// The chain could not be asked for the committee.
     #[error("chain: {0}")]
     Chain(String),
@@ -50,6 +59,15 @@ impl Committee {
         }
     }
 
+    /// The epoch of the committee C1 holds now.
+    pub async fn epoch(&self, chain: &ChainClient) -> Result<u64, NoSignature> {
+        let committee: c1::CommitteeResponse = chain
+            .smart(&self.usage_proof, &c1::QueryMsg::Committee {})
+            .await
+            .map_err(|e| NoSignature::Chain(e.to_string()))?;
+        Ok(committee.committee.epoch)
+    }
+
     /// The committee's threshold signature of `request`.
     pub async fn sign(
         &self,
@@ -60,8 +78,13 @@ impl Committee {
             .smart(&self.usage_proof, &c1::QueryMsg::Committee {})
             .await
             .map_err(|e| NoSignature::Chain(e.to_string()))?;
-        let mut quorum: Option<Quorum> = None;
+        // Partials are grouped by the bytes their member signed, and each is verified before it
+        // counts: a member (or anyone between it and the relayer) answering with other bytes or
+        // a bad partial spoils nothing for the others.
+        let mut quorums: BTreeMap<Vec<u8>, Quorum> = BTreeMap::new();
         let mut refusals = vec![];
+        let mut consumed = false;
+        let mut definitive = false;
         for (index, url) in self.members.iter().enumerate() {
             match ask(&self.http, url, &self.key, &self.chain_id, index, request).await {
                 Ok(answer) => {
@@ -76,13 +99,9 @@ impl Committee {
                         refusals.push(format!("member {index}: malformed partial"));
                         continue;
                     };
-                    let q = quorum.get_or_insert_with(|| {
-                        Quorum::new(committee.committee.clone(), bytes.clone())
-                    });
-                    if q.message() != bytes.as_slice() {
-                        refusals.push(format!("member {index}: signed other bytes"));
-                        continue;
-                    }
+                    let q = quorums
+                        .entry(bytes.clone())
+                        .or_insert_with(|| Quorum::new(committee.committee.clone(), bytes));
                     if let Err(e) = q.add(answer.member, partial) {
                         refusals.push(format!("member {index}: {e}"));
                         continue;
@@ -92,14 +111,32 @@ impl Committee {
                     }
                 }
                 Err((_, body)) if body.error == Refusal::AlreadyConsumed => {
-                    return Err(NoSignature::Consumed)
+                    // One member's word; the caller confirms it on chain before acting on it.
+                    consumed = true;
+                    refusals.push(format!("member {index}: already consumed"));
                 }
-                Err((status, body)) => refusals.push(format!(
-                    "member {index}: {status} {:?} {}",
-                    body.error, body.message
-                )),
+                Err((status, body)) => {
+                    definitive |= matches!(
+                        body.error,
+                        Refusal::BankDisagrees
+                            | Refusal::Mismatch
+                            | Refusal::Malformed
+                            | Refusal::NotFound
+                            | Refusal::WrongState
+                    );
+                    refusals.push(format!(
+                        "member {index}: {status} {:?} {}",
+                        body.error, body.message
+                    ))
+                }
             }
         }
-        Err(NoSignature::NoQuorum(refusals.join("; ")))
+        if consumed {
+            return Err(NoSignature::Consumed);
+        }
+        Err(NoSignature::NoQuorum {
+            detail: refusals.join("; "),
+            definitive,
+        })
     }
 }

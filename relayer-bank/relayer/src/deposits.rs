@@ -14,6 +14,9 @@ use crate::committee::NoSignature;
 use crate::payments::Context;
 use crate::store::Parked;
 
+/// Notifications asked for at once.
+pub const PAGE: usize = 100;
+
 /// The feed cursor's name in the store.
 pub const FEED_CURSOR: &str = "feed_cursor";
 
@@ -35,7 +38,7 @@ impl Context {
     /// Handles the bank's notifications after the cursor; returns how many were handled.
     pub async fn deposits(&self) -> anyhow::Result<usize> {
         let after = self.store()?.cursor(FEED_CURSOR)?;
-        let path = format!("/v1/notifications?after={after}");
+        let path = format!("/v1/notifications?after={after}&limit={PAGE}");
         let body = self.signed_get(&path).await?;
         let page: Page = serde_json::from_slice(&body)?;
         // Delivered twice or out of order: handled once each, in the bank's order.
@@ -45,7 +48,19 @@ impl Context {
         let mut handled = 0;
         for note in notes.into_iter().filter(|n| n.seq > after) {
             if note.message == "camt.054.001.08" {
-                let n = DebitCreditNotification::from_xml(&note.xml)?;
+                let n = match DebitCreditNotification::from_xml(&note.xml) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // Never read, never lost: kept for an operator, and the feed goes on.
+                        self.park(Parked {
+                            bank_ref: format!("notification-{}", note.seq),
+                            amount: 0,
+                            remittance: None,
+                            reason: format!("unreadable camt.054: {e}"),
+                        })?;
+                        placeholder()
+                    }
+                };
                 for entry in &n.entries {
                     if entry.direction == CreditDebit::Credit && entry.status == EntryStatus::Booked
                     {
@@ -58,9 +73,7 @@ impl Context {
                             )
                             .await?
                         {
-                            tracing::warn!(bank_ref = %parked.bank_ref, reason = %parked.reason, "deposit parked");
-                            self.metrics.deposits_parked.inc();
-                            self.store()?.park(&parked, FEED_CURSOR, note.seq)?;
+                            self.park(parked)?;
                         }
                     }
                 }
@@ -73,7 +86,15 @@ impl Context {
         Ok(handled)
     }
 
-    /// Credits a booked credit on C4; `Some(parked)` if its reference names no chain address.
+    fn park(&self, parked: Parked) -> anyhow::Result<()> {
+        tracing::warn!(bank_ref = %parked.bank_ref, reason = %parked.reason, "deposit parked");
+        self.metrics.deposits_parked.inc();
+        self.store()?.park(&parked)?;
+        Ok(())
+    }
+
+    /// Credits a booked credit on C4; `Some(parked)` if it cannot be: its reference names no
+    /// chain address, or the members or C4 refuse it on the merits.
     async fn credit(
         &self,
         bank_ref: &str,
@@ -90,7 +111,8 @@ impl Context {
         if let Some(reason) = unaddressed(remittance) {
             return Ok(Some(parked(reason)));
         }
-        let beneficiary = remittance.map(str::trim).unwrap_or_default();
+        // Byte for byte what the bank reported: the members compare the same string.
+        let beneficiary = remittance.unwrap_or_default();
         let d: c4::DepositResponse = self
             .chain
             .smart(
@@ -120,7 +142,28 @@ impl Context {
             .await
         {
             Ok(sig) => sig,
-            Err(NoSignature::Consumed) => return Ok(None),
+            Err(NoSignature::Consumed) => {
+                // Believed only when C4 says so.
+                let d: c4::DepositResponse = self
+                    .chain
+                    .smart(
+                        &self.ledger,
+                        &c4::QueryMsg::Deposit {
+                            bank_ref: bank_ref.to_string(),
+                        },
+                    )
+                    .await?;
+                if d.deposit.is_some() {
+                    return Ok(None);
+                }
+                anyhow::bail!("a member says {bank_ref} is credited; C4 does not");
+            }
+            Err(NoSignature::NoQuorum {
+                detail,
+                definitive: true,
+            }) => {
+                return Ok(Some(parked(&format!("the committee refused: {detail}"))));
+            }
             Err(e) => return Err(e.into()),
         };
         crate::crash_point("before-deposit-tx");
@@ -138,19 +181,46 @@ impl Context {
             tracing::info!(%bank_ref, %beneficiary, amount, "deposit credited on chain");
             Ok(None)
         } else {
-            // Credited meanwhile by another relayer, or refused: the next pass reads C4 again.
-            anyhow::bail!("deposit {bank_ref} not applied: {}", out.log)
+            // Credited meanwhile by another relayer, or refused by C4 on the merits (parked).
+            let d: c4::DepositResponse = self
+                .chain
+                .smart(
+                    &self.ledger,
+                    &c4::QueryMsg::Deposit {
+                        bank_ref: bank_ref.to_string(),
+                    },
+                )
+                .await?;
+            if d.deposit.is_some() {
+                Ok(None)
+            } else {
+                Ok(Some(parked(&format!(
+                    "C4 refused the deposit: {}",
+                    out.log
+                ))))
+            }
         }
     }
 }
 
 /// Why a credit's reference names no chain address (`None`: it names one).
 pub fn unaddressed(remittance: Option<&str>) -> Option<&'static str> {
-    let Some(r) = remittance.map(str::trim) else {
+    let Some(r) = remittance else {
         return Some("no remittance reference");
     };
     match r.parse::<cosmrs::AccountId>() {
         Ok(a) if a.prefix() == usage_client::PREFIX => None,
         _ => Some("the reference is not a chain address"),
+    }
+}
+
+/// An empty notification, for one that could not be read (parked instead).
+fn placeholder() -> DebitCreditNotification {
+    DebitCreditNotification {
+        message_id: String::new(),
+        created_at: String::new(),
+        notification_id: String::new(),
+        account_iban: String::new(),
+        entries: vec![],
     }
 }

@@ -115,9 +115,14 @@ pub async fn run(config: config::Config) -> anyhow::Result<()> {
     let c = ctx.clone();
     tasks.spawn("deposits", move |token| async move {
         loop {
-            if let Err(e) = c.deposits().await {
-                c.metrics.errors.inc();
-                tracing::warn!(error = %format!("{e:#}"), "deposits pass failed");
+            // A full page: more are waiting, read on at once.
+            match c.deposits().await {
+                Ok(n) if n >= deposits::PAGE => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    c.metrics.errors.inc();
+                    tracing::warn!(error = %format!("{e:#}"), "deposits pass failed");
+                }
             }
             if !usage_service::tasks::tick(&token, poll).await {
                 return Ok(());

@@ -183,7 +183,12 @@ impl Context {
     }
 
     async fn approve(&self, r: &Request) -> anyhow::Result<()> {
-        let sig = match self.store()?.approval(&r.end_to_end_id)? {
+        let epoch = self.committee.epoch(&self.chain).await?;
+        let kept = self
+            .store()?
+            .approval(&r.end_to_end_id)?
+            .filter(|sig| sig.epoch == epoch);
+        let sig = match kept {
             Some(sig) => sig,
             None => {
                 let request = match r.kind {
@@ -233,7 +238,12 @@ impl Context {
             tracing::info!(kind = ?r.kind, id = r.id, e2e = %r.end_to_end_id, "instruction approved on chain");
         } else {
             // Another relayer may have approved it first; the next read of the chain tells.
+            // Another relayer may have approved it first; otherwise the approval kept was not
+            // good (the committee rotated, say) and the next pass collects a new one.
             tracing::info!(kind = ?r.kind, id = r.id, log = %out.log, "approval not applied");
+            if self.request(r.kind, r.id).await?.map(|n| n.stage) == Some(Stage::Requested) {
+                self.store()?.drop_approval(&r.end_to_end_id)?;
+            }
         }
         Ok(())
     }
@@ -267,11 +277,11 @@ impl Context {
     }
 
     /// The instruction of `r`: the same document every time it is sent.
-    fn pain001(&self, r: &Request, approval: &ThresholdSignature) -> String {
+    fn pain001(&self, r: &Request, approval: &ThresholdSignature, message_id: &str) -> String {
         let at_ms = r.requested_at.saturating_mul(1_000);
         let date = usage_iso20022::time::iso_date(at_ms);
         CreditTransferInitiation {
-            message_id: r.end_to_end_id.clone(),
+            message_id: message_id.to_string(),
             created_at: usage_iso20022::time::iso_datetime(at_ms),
             initiating_party: self.bank_config.account_holder.clone(),
             payment_info_id: r.end_to_end_id.clone(),
@@ -306,20 +316,34 @@ impl Context {
         if !statement.instructed {
             let approval = self.recorded_approval(r).await?;
             crate::crash_point("before-pain001");
-            let response = self
-                .http
-                .post(format!(
-                    "{}/v1/pain.001",
-                    self.bank_config.url.trim_end_matches('/')
-                ))
-                .header("content-type", "application/xml")
-                .body(self.pain001(r, &approval))
-                .timeout(Duration::from_secs(10))
-                .send()
-                .await?;
-            let status = response.status();
-            if !status.is_success() {
+            // The message id is the end-to-end id; if someone else took that id at the bank
+            // first, the next of a fixed sequence of others (the bank pays the end-to-end id once
+            // whichever message carries it).
+            let mut attempt = 0u32;
+            loop {
+                let response = self
+                    .http
+                    .post(format!(
+                        "{}/v1/pain.001",
+                        self.bank_config.url.trim_end_matches('/')
+                    ))
+                    .header("content-type", "application/xml")
+                    .body(self.pain001(r, &approval, &message_id(&r.end_to_end_id, attempt)))
+                    .timeout(Duration::from_secs(10))
+                    .send()
+                    .await?;
+                let status = response.status();
+                if status.is_success() {
+                    break;
+                }
                 let body = response.text().await.unwrap_or_default();
+                if status == reqwest::StatusCode::CONFLICT
+                    && body.contains("message_id_reused")
+                    && attempt < 8
+                {
+                    attempt += 1;
+                    continue;
+                }
                 anyhow::bail!(
                     "the bank refused the instruction of {}: {status} {body}",
                     r.end_to_end_id
@@ -359,7 +383,17 @@ impl Context {
         };
         let sig = match self.committee.sign(&self.chain, &request).await {
             Ok(sig) => sig,
-            Err(NoSignature::Consumed) => return Ok(true),
+            Err(NoSignature::Consumed) => {
+                // Believed only when the chain says so.
+                let now = self.request(r.kind, r.id).await?;
+                return match now.map(|n| n.stage) {
+                    Some(Stage::Done) => Ok(true),
+                    _ => anyhow::bail!(
+                        "a member says {} is consumed; the chain does not",
+                        r.end_to_end_id
+                    ),
+                };
+            }
             Err(e) => return Err(e.into()),
         };
         crate::crash_point("before-voucher-tx");
@@ -399,5 +433,34 @@ impl Context {
             tracing::info!(kind = ?r.kind, id = r.id, log = %out.log, "voucher not applied");
         }
         Ok(out.is_ok())
+    }
+}
+
+/// The message id of attempt `n` to instruct `e2e`: the end-to-end id itself, then `R<n>-` and
+/// hex of a hash of both (35 characters at most, as `Max35Text`).
+pub fn message_id(e2e: &str, n: u32) -> String {
+    if n == 0 {
+        return e2e.to_string();
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(e2e.as_bytes())
+        .chain_update(n.to_be_bytes())
+        .finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("R{n}-{}", &hex[..30])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_are_the_end_to_end_id_then_distinct_max35_texts() {
+        let e2e = "USG-W-0123456789ab-0000000000000007";
+        assert_eq!(message_id(e2e, 0), e2e);
+        let ids: std::collections::BTreeSet<String> = (0..9).map(|n| message_id(e2e, n)).collect();
+        assert_eq!(ids.len(), 9);
+        assert!(ids.iter().all(|id| id.len() <= 35));
     }
 }

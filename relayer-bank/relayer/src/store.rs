@@ -173,8 +173,8 @@ impl Store {
             .transpose()
     }
 
-    /// Parks a credit, and moves the feed cursor past it, in one transaction.
-    pub fn park(&self, p: &Parked, feed_cursor: &str, seq: u64) -> Result<(), StoreError> {
+    /// Parks a credit (the feed cursor moves once its whole notification is handled).
+    pub fn park(&self, p: &Parked) -> Result<(), StoreError> {
         let w = self.db.begin_write().map_err(e)?;
         {
             let bytes = serde_json::to_vec(p).map_err(e)?;
@@ -182,11 +182,14 @@ impl Store {
                 .map_err(e)?
                 .insert(p.bank_ref.as_str(), bytes.as_slice())
                 .map_err(e)?;
-            w.open_table(META)
-                .map_err(e)?
-                .insert(feed_cursor, seq)
-                .map_err(e)?;
         }
+        w.commit().map_err(e)
+    }
+
+    /// Forgets a kept approval (it was not accepted on chain).
+    pub fn drop_approval(&self, e2e: &str) -> Result<(), StoreError> {
+        let w = self.db.begin_write().map_err(e)?;
+        w.open_table(APPROVALS).map_err(e)?.remove(e2e).map_err(e)?;
         w.commit().map_err(e)
     }
 
@@ -224,17 +227,16 @@ mod tests {
                 .unwrap();
             s.discovered(&[(Kind::Withdrawal, 2)], "chain", 4).unwrap();
             s.put_approval("E", &sig).unwrap();
-            s.park(
-                &Parked {
-                    bank_ref: "BK1".into(),
-                    amount: 5,
-                    remittance: Some("nobody".into()),
-                    reason: "not an address".into(),
-                },
-                "feed",
-                3,
-            )
+            s.park(&Parked {
+                bank_ref: "BK1".into(),
+                amount: 5,
+                remittance: Some("nobody".into()),
+                reason: "not an address".into(),
+            })
             .unwrap();
+            s.set_cursor("feed", 3).unwrap();
+            s.put_approval("G", &sig).unwrap();
+            s.drop_approval("G").unwrap();
         }
         let s = Store::open(&path).unwrap();
         assert_eq!(s.cursor("chain").unwrap(), 10, "a cursor never goes back");
@@ -247,6 +249,7 @@ mod tests {
         assert_eq!(s.open_requests().unwrap(), [(Kind::Withdrawal, 2)]);
         assert_eq!(s.approval("E").unwrap(), Some(sig));
         assert_eq!(s.approval("F").unwrap(), None);
+        assert_eq!(s.approval("G").unwrap(), None);
         assert_eq!(s.parked().unwrap()[0].bank_ref, "BK1");
     }
 }
