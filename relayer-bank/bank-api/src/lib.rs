@@ -261,6 +261,12 @@ impl BankClient {
     }
 
     async fn statement<T: DeserializeOwned>(&self, path: &str) -> Result<T, BankError> {
+        let body = self.signed_body(path).await?;
+        serde_json::from_slice(&body).map_err(|e| BankError::Malformed(e.to_string()))
+    }
+
+    /// The body of `GET path` (as requested, percent-encoded), if the bank signed it.
+    pub async fn signed_body(&self, path: &str) -> Result<Vec<u8>, BankError> {
         let r = self
             .http
             .get(format!("{}{path}", self.base))
@@ -281,7 +287,7 @@ impl BankClient {
             .await
             .map_err(|e| BankError::Unreachable(e.to_string()))?;
         verify_statement(&self.key, path, &body, signature.as_deref())?;
-        serde_json::from_slice(&body).map_err(|e| BankError::Malformed(e.to_string()))
+        Ok(body.to_vec())
     }
 }
 

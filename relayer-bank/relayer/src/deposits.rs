@@ -86,6 +86,20 @@ impl Context {
         Ok(handled)
     }
 
+    /// Whether C4 credited bank reference `bank_ref`.
+    pub async fn credited(&self, bank_ref: &str) -> anyhow::Result<bool> {
+        let d: c4::DepositResponse = self
+            .chain
+            .smart(
+                &self.ledger,
+                &c4::QueryMsg::Deposit {
+                    bank_ref: bank_ref.to_string(),
+                },
+            )
+            .await?;
+        Ok(d.deposit.is_some())
+    }
+
     fn park(&self, parked: Parked) -> anyhow::Result<()> {
         tracing::warn!(bank_ref = %parked.bank_ref, reason = %parked.reason, "deposit parked");
         self.metrics.deposits_parked.inc();
@@ -113,16 +127,7 @@ impl Context {
         }
         // Byte for byte what the bank reported: the members compare the same string.
         let beneficiary = remittance.unwrap_or_default();
-        let d: c4::DepositResponse = self
-            .chain
-            .smart(
-                &self.ledger,
-                &c4::QueryMsg::Deposit {
-                    bank_ref: bank_ref.to_string(),
-                },
-            )
-            .await?;
-        if d.deposit.is_some() {
+        if self.credited(bank_ref).await? {
             return Ok(None);
         }
         let voucher = DepositVoucher {
@@ -144,16 +149,7 @@ impl Context {
             Ok(sig) => sig,
             Err(NoSignature::Consumed) => {
                 // Believed only when C4 says so.
-                let d: c4::DepositResponse = self
-                    .chain
-                    .smart(
-                        &self.ledger,
-                        &c4::QueryMsg::Deposit {
-                            bank_ref: bank_ref.to_string(),
-                        },
-                    )
-                    .await?;
-                if d.deposit.is_some() {
+                if self.credited(bank_ref).await? {
                     return Ok(None);
                 }
                 anyhow::bail!("a member says {bank_ref} is credited; C4 does not");
@@ -182,16 +178,7 @@ impl Context {
             Ok(None)
         } else {
             // Credited meanwhile by another relayer, or refused by C4 on the merits (parked).
-            let d: c4::DepositResponse = self
-                .chain
-                .smart(
-                    &self.ledger,
-                    &c4::QueryMsg::Deposit {
-                        bank_ref: bank_ref.to_string(),
-                    },
-                )
-                .await?;
-            if d.deposit.is_some() {
+            if self.credited(bank_ref).await? {
                 Ok(None)
             } else {
                 Ok(Some(parked(&format!(

@@ -10,12 +10,13 @@
 //! chain. Any difference is printed; zero means the books agree.
 
 use serde::Serialize;
-use usage_common::msg::{ledger as c4, settlement as c3, withdrawal as c5};
+use usage_common::msg::ledger as c4;
 use usage_common::payload::{parse_end_to_end_id, EndToEndKind};
 use usage_iso20022::{CreditDebit, DebitCreditNotification};
 
 use crate::deposits::Page;
-use crate::payments::Context;
+use crate::payments::{Context, Stage};
+use crate::store::Kind;
 
 /// The comparison.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
@@ -62,16 +63,7 @@ impl Context {
                     let amount = entry.amount.minor_units;
                     match entry.direction {
                         CreditDebit::Credit => {
-                            let d: c4::DepositResponse = self
-                                .chain
-                                .smart(
-                                    &self.ledger,
-                                    &c4::QueryMsg::Deposit {
-                                        bank_ref: entry.entry_ref.clone(),
-                                    },
-                                )
-                                .await?;
-                            if d.deposit.is_none() {
+                            if !self.credited(&entry.entry_ref).await? {
                                 credited_not_deposited += amount;
                                 if let Some(reason) =
                                     crate::deposits::unaddressed(entry.remittance.as_deref())
@@ -114,32 +106,14 @@ impl Context {
         let Some((kind, _, id)) = parse_end_to_end_id(e2e) else {
             return Ok(false);
         };
-        Ok(match kind {
-            EndToEndKind::Settlement => {
-                let r: c3::SettlementResponse = self
-                    .chain
-                    .smart(
-                        &self.settlement,
-                        &c3::QueryMsg::Settlement { settlement_id: id },
-                    )
-                    .await?;
-                r.settlement.is_some_and(|s| {
-                    s.end_to_end_id == e2e && s.status == c3::SettlementStatus::Instructed
-                })
-            }
-            EndToEndKind::Withdrawal => {
-                let r: c5::WithdrawalResponse = self
-                    .chain
-                    .smart(
-                        &self.withdrawal,
-                        &c5::QueryMsg::Withdrawal { withdrawal_id: id },
-                    )
-                    .await?;
-                r.withdrawal.is_some_and(|w| {
-                    w.end_to_end_id == e2e && w.status == c5::WithdrawalStatus::Instructed
-                })
-            }
-        })
+        let kind = match kind {
+            EndToEndKind::Settlement => Kind::Settlement,
+            EndToEndKind::Withdrawal => Kind::Withdrawal,
+        };
+        Ok(self
+            .request(kind, id)
+            .await?
+            .is_some_and(|r| r.end_to_end_id == e2e && r.stage == Stage::Instructed))
     }
 
     async fn custodial_balance(&self) -> anyhow::Result<i128> {
@@ -157,27 +131,6 @@ impl Context {
 
     /// The body of `GET path` at the bank, if signed with the bank's key.
     pub async fn signed_get(&self, path: &str) -> anyhow::Result<Vec<u8>> {
-        let r = self
-            .http
-            .get(format!(
-                "{}{path}",
-                self.bank_config.url.trim_end_matches('/')
-            ))
-            .timeout(std::time::Duration::from_secs(10))
-            .send()
-            .await?;
-        if !r.status().is_success() {
-            anyhow::bail!("bank {path}: {}", r.status());
-        }
-        let signature = r
-            .headers()
-            .get(usage_bank_api::SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let body = r.bytes().await?.to_vec();
-        let key = usage_bank_api::parse_public_key(&self.bank_config.public_key)
-            .map_err(|e| anyhow::anyhow!(e))?;
-        usage_bank_api::verify_statement(&key, path, &body, signature.as_deref())?;
-        Ok(body)
+        Ok(self.bank.signed_body(path).await?)
     }
 }
