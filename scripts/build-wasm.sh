@@ -24,7 +24,10 @@ for c in "${CONTRACTS[@]}"; do
   name=${c//-/_}
   in="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/$name.wasm"
   out="artifacts/$name.wasm"
-  wasm-opt -Os --llvm-memory-copy-fill-lowering --strip-debug "$in" -o "$out"
+  # wasm-opt only when cargo produced a newer module than the optimised one.
+  if [ ! -f "$out" ] || [ "$in" -nt "$out" ]; then
+    wasm-opt -Os --llvm-memory-copy-fill-lowering --strip-debug "$in" -o "$out"
+  fi
   size=$(stat -c %s "$out")
   printf '%-16s %8d bytes (raw %d)\n' "$name.wasm" "$size" "$(stat -c %s "$in")"
   if [ "$size" -ge "$MAX_BYTES" ]; then

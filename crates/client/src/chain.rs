@@ -185,6 +185,10 @@ pub struct BlockEvents {
     pub events: Vec<ContractEvent>,
 }
 
+/// The gas limit a simulated transaction is signed with (the node's most per transaction).
+const SIMULATION_GAS: u64 = 60_000_000;
+
+#[derive(Clone, Copy)]
 struct Account {
     number: u64,
     sequence: u64,
@@ -365,6 +369,34 @@ impl ChainClient {
         Err(ClientError::Rpc("sequence retry exhausted".into()))
     }
 
+    /// The gas a transaction executing `msgs` would use now: the node runs it without
+    /// committing (`/cosmos.tx.v1beta1.Service/Simulate`, signed with the next sequence).
+    pub async fn simulate(&self, msgs: &[(String, Vec<u8>)]) -> Result<u64, ClientError> {
+        let account = {
+            let mut account = self.account.lock().await;
+            if account.is_none() {
+                *account = Some(self.load_account().await?);
+            }
+            account.ok_or(ClientError::NoKey)?
+        };
+        let tx = self.sign(msgs, &account, SIMULATION_GAS)?;
+        #[allow(deprecated)]
+        let request = cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateRequest {
+            tx: None,
+            tx_bytes: tx,
+        };
+        let value = self
+            .abci_query(
+                "/cosmos.tx.v1beta1.Service/Simulate",
+                request.encode_to_vec(),
+            )
+            .await?;
+        let response =
+            cosmos_sdk_proto::cosmos::tx::v1beta1::SimulateResponse::decode(value.as_slice())
+                .map_err(codec)?;
+        Ok(response.gas_info.map_or(0, |g| g.gas_used))
+    }
+
     /// Executes many messages: broadcasts them in transactions of at most `per_tx` messages
     /// (every transaction before the first is awaited, with consecutive sequences), then waits
     /// for each in turn and calls `on_committed(messages done, outcome)` after it. Returns the
@@ -439,7 +471,19 @@ impl ChainClient {
         let nanos = block.block.header.time.unix_timestamp_nanos();
         let time = u64::try_from(nanos / 1_000_000_000).unwrap_or(0);
         let time_ms = u64::try_from(nanos / 1_000_000).unwrap_or(0);
-        let results = self.rpc.block_results(h).await.map_err(rpc)?;
+        // CometBFT reports a height before it has stored that block's results: a moment later
+        // they are there.
+        let mut tries = 0;
+        let results = loop {
+            match self.rpc.block_results(h).await {
+                Ok(r) => break r,
+                Err(e) if tries < 40 && e.to_string().contains("could not find results") => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(rpc(e)),
+            }
+        };
         let mut events = vec![];
         for tx in results.txs_results.unwrap_or_default() {
             if tx.code.is_err() {

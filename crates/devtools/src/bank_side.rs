@@ -6,9 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use usage_service::testing::{run_until_logged, sibling_binary, write_config};
+use usage_service::testing::{run_until_logged, sibling_binary};
 
 use crate::committee::{relayer, Net};
+use crate::localnet::LocalnetInfo;
 use crate::node::{free_ports, Killer};
 
 /// The platform's custodial account at the simulated bank.
@@ -30,33 +31,11 @@ pub struct BankSim {
 impl BankSim {
     /// Starts the bank simulator for `net`'s contracts, its books and key in `dir`.
     pub fn start(net: &Net, dir: &Path) -> BankSim {
-        std::fs::create_dir_all(dir).expect("bank dir");
-        let key_path = dir.join("bank.key");
-        if !key_path.exists() {
-            usage_service::secret::write_key(&key_path, &BANK_SEED).expect("bank key");
-        }
         let [port] = free_ports();
-        let config = write_config(
-            dir,
-            &json!({
-                "listen": format!("127.0.0.1:{port}"),
-                "data_dir": dir.join("books"),
-                "signing_key": key_path,
-                "currency": "CNY",
-                "custodial_account": CUSTODIAL,
-                "chain": {
-                    "rpc": format!("http://127.0.0.1:{}", net.rpc_port()),
-                    "chain_id": net.info().chain_id,
-                    "usage_proof": net.contract("usage-proof"),
-                    "settlement": net.contract("settlement"),
-                    "withdrawal": net.contract("withdrawal"),
-                }
-            }),
-        );
-        let key = ed25519_dalek::SigningKey::from_bytes(&BANK_SEED).verifying_key();
+        let (config, public_key) = bank_config(net.info(), dir, port, None).expect("bank config");
         let mut bank = BankSim {
             url: format!("http://127.0.0.1:{port}"),
-            public_key: hex::encode(key.as_bytes()),
+            public_key,
             http: reqwest::Client::new(),
             config,
             process: Killer::default(),
@@ -144,37 +123,101 @@ impl BankSim {
     }
 }
 
+/// Writes the bank simulator's configuration (`dir/config.json`) for the localnet `info`
+/// describes, listening on 127.0.0.1:`port`, its books in `dir/books` and its signing key
+/// (seed [`BANK_SEED`]) in `dir/bank.key`; returns the configuration's path and the bank's
+/// public key (hex). Its metrics are served on `metrics` if given.
+pub fn bank_config(
+    info: &LocalnetInfo,
+    dir: &Path,
+    port: u16,
+    metrics: Option<u16>,
+) -> anyhow::Result<(PathBuf, String)> {
+    std::fs::create_dir_all(dir)?;
+    let key_path = dir.join("bank.key");
+    if !key_path.exists() {
+        usage_service::secret::write_key(&key_path, &BANK_SEED)?;
+    }
+    let config = dir.join("config.json");
+    let mut value = json!({
+        "listen": format!("127.0.0.1:{port}"),
+        "data_dir": dir.join("books"),
+        "signing_key": key_path,
+        "currency": "CNY",
+        "custodial_account": CUSTODIAL,
+        "chain": {
+            "rpc": format!("http://127.0.0.1:{}", info.ports.rpc),
+            "chain_id": info.chain_id,
+            "usage_proof": info.contract("usage-proof")?,
+            "settlement": info.contract("settlement")?,
+            "withdrawal": info.contract("withdrawal")?,
+        }
+    });
+    if let Some(m) = metrics {
+        value["metrics_listen"] = json!(format!("127.0.0.1:{m}"));
+    }
+    std::fs::write(&config, serde_json::to_vec_pretty(&value)?)?;
+    let key = ed25519_dalek::SigningKey::from_bytes(&BANK_SEED).verifying_key();
+    Ok((config, hex::encode(key.as_bytes())))
+}
+
 /// A relayer's configuration in `home` for `net` and `bank`, asking every member with the
 /// tests' relayer key and paying its transactions from the account of seed `[account_seed; 32]`.
 pub fn relayer_config(net: &Net, bank: &BankSim, home: &Path, account_seed: u8) -> PathBuf {
-    std::fs::create_dir_all(home).expect("relayer home");
+    relayer_config_for(
+        net.info(),
+        &net.urls(),
+        (&bank.url, &bank.public_key),
+        home,
+        account_seed,
+        None,
+    )
+    .expect("relayer config")
+}
+
+/// A relayer's configuration in `home` for the localnet `info` describes, the members at
+/// `members` and the bank (URL, public key hex), asking the members with the tests' relayer key
+/// and paying its transactions from the account of seed `[account_seed; 32]`; its metrics on
+/// `metrics` if given.
+pub fn relayer_config_for(
+    info: &LocalnetInfo,
+    members: &[String],
+    (bank_url, bank_key): (&str, &str),
+    home: &Path,
+    account_seed: u8,
+    metrics: Option<u16>,
+) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(home)?;
     let relayer_key = home.join("relayer.key");
     let account_key = home.join("account.key");
     if !relayer_key.exists() {
-        usage_service::secret::write_key(&relayer_key, &relayer().to_bytes()).expect("key");
-        usage_service::secret::write_key(&account_key, &[account_seed; 32]).expect("key");
+        usage_service::secret::write_key(&relayer_key, &relayer().to_bytes())?;
+        usage_service::secret::write_key(&account_key, &[account_seed; 32])?;
     }
-    write_config(
-        home,
-        &json!({
-            "data_dir": home.join("data"),
-            "rpc": format!("http://127.0.0.1:{}", net.rpc_port()),
-            "chain_id": net.info().chain_id,
-            "usage_proof": net.contract("usage-proof"),
-            "settlement": net.contract("settlement"),
-            "ledger": net.contract("ledger"),
-            "withdrawal": net.contract("withdrawal"),
-            "members": net.urls(),
-            "keys": {"relayer": relayer_key, "account": account_key},
-            "bank": {
-                "url": bank.url,
-                "public_key": bank.public_key,
-                "custodial_account": CUSTODIAL,
-                "bic": "USGSCNB1XXX",
-            },
-            "poll_seconds": 1,
-        }),
-    )
+    let config = home.join("config.json");
+    let mut value = json!({
+        "data_dir": home.join("data"),
+        "rpc": format!("http://127.0.0.1:{}", info.ports.rpc),
+        "chain_id": info.chain_id,
+        "usage_proof": info.contract("usage-proof")?,
+        "settlement": info.contract("settlement")?,
+        "ledger": info.contract("ledger")?,
+        "withdrawal": info.contract("withdrawal")?,
+        "members": members,
+        "keys": {"relayer": relayer_key, "account": account_key},
+        "bank": {
+            "url": bank_url,
+            "public_key": bank_key,
+            "custodial_account": CUSTODIAL,
+            "bic": "USGSCNB1XXX",
+        },
+        "poll_seconds": 1,
+    });
+    if let Some(m) = metrics {
+        value["metrics_listen"] = json!(format!("127.0.0.1:{m}"));
+    }
+    std::fs::write(&config, serde_json::to_vec_pretty(&value)?)?;
+    Ok(config)
 }
 
 /// Starts `usage-relayer run` on `config` with `env`, its log in `log`; returns once it runs.

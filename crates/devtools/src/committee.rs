@@ -94,55 +94,8 @@ impl Net {
     }
 
     fn committee_configs(&self) -> Vec<Config> {
-        let all: Vec<_> = (0..4)
-            .map(|i| keys::localnet(localnet::COMMITTEE_LABEL, i, 4, 3))
-            .collect();
         let ports: [u16; 8] = free_ports();
-        let (listen, metrics) = (ports[..4].to_vec(), ports[4..].to_vec());
-        let peers: Vec<Peer> = all
-            .iter()
-            .enumerate()
-            .map(|(i, k)| Peer {
-                index: i,
-                url: format!("http://127.0.0.1:{}", listen[i]),
-                peer_key: k.public().expect("public").peer_key,
-            })
-            .collect();
-        all.into_iter()
-            .enumerate()
-            .map(|(i, k)| Config {
-                index: i,
-                listen: format!("127.0.0.1:{}", listen[i]),
-                metrics_listen: Some(format!("127.0.0.1:{}", metrics[i])),
-                data_dir: self.home().join(format!("aggregator-{i}")),
-                rpc: format!("http://127.0.0.1:{}", self.node.ports.rpc),
-                chain_id: self.node.info.chain_id.clone(),
-                usage_proof: self.contract("usage-proof"),
-                period_proof: self.contract("period-proof"),
-                settlement: None,
-                ledger: None,
-                withdrawal: None,
-                bank: None,
-                keys: k
-                    .write_files(&self.home().join(format!("aggregator-{i}-keys")))
-                    .expect("key files"),
-                peers: peers.clone(),
-                timing: Timing {
-                    settle_ms: 1_500,
-                    failover_ms: 6_000,
-                    tick_ms: 250,
-                },
-                next_bls_keys: vec![],
-                approved_rotation: None,
-                signing: SigningCallers {
-                    relayer_keys: vec![hex::encode(relayer().verifying_key().to_bytes())],
-                    ..SigningCallers::default()
-                },
-                byzantine: None,
-                evidence_max_age_seconds:
-                    usage_aggregator::config::default_evidence_max_age_seconds(),
-            })
-            .collect()
+        committee_configs(self.info(), self.home(), &ports[..4], &ports[4..])
     }
 
     pub fn urls(&self) -> Vec<String> {
@@ -342,6 +295,65 @@ impl Net {
     }
 }
 
+/// The configurations of the localnet's four members (threshold 3) listening on `listen[i]`
+/// (metrics on `metrics[i]`) of 127.0.0.1, their data and key files under `home`, following the
+/// chain `info` describes; the tests' [`relayer`] may ask each for signatures. The bank side
+/// (C3, C4, C5, the bank link) and rotations are left for the caller to set.
+pub fn committee_configs(
+    info: &LocalnetInfo,
+    home: &Path,
+    listen: &[u16],
+    metrics: &[u16],
+) -> Vec<Config> {
+    let all: Vec<_> = (0..4)
+        .map(|i| keys::localnet(localnet::COMMITTEE_LABEL, i, 4, 3))
+        .collect();
+    let peers: Vec<Peer> = all
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Peer {
+            index: i,
+            url: format!("http://127.0.0.1:{}", listen[i]),
+            peer_key: k.public().expect("public").peer_key,
+        })
+        .collect();
+    let contract = |label: &str| info.contract(label).expect("contract").to_string();
+    all.into_iter()
+        .enumerate()
+        .map(|(i, k)| Config {
+            index: i,
+            listen: format!("127.0.0.1:{}", listen[i]),
+            metrics_listen: Some(format!("127.0.0.1:{}", metrics[i])),
+            data_dir: home.join(format!("aggregator-{i}")),
+            rpc: format!("http://127.0.0.1:{}", info.ports.rpc),
+            chain_id: info.chain_id.clone(),
+            usage_proof: contract("usage-proof"),
+            period_proof: contract("period-proof"),
+            settlement: None,
+            ledger: None,
+            withdrawal: None,
+            bank: None,
+            keys: k
+                .write_files(&home.join(format!("aggregator-{i}-keys")))
+                .expect("key files"),
+            peers: peers.clone(),
+            timing: Timing {
+                settle_ms: 1_500,
+                failover_ms: 6_000,
+                tick_ms: 250,
+            },
+            next_bls_keys: vec![],
+            approved_rotation: None,
+            signing: SigningCallers {
+                relayer_keys: vec![hex::encode(relayer().verifying_key().to_bytes())],
+                ..SigningCallers::default()
+            },
+            byzantine: None,
+            evidence_max_age_seconds: usage_aggregator::config::default_evidence_max_age_seconds(),
+        })
+        .collect()
+}
+
 /// Runs `usage-aggregator run --config config` with `$AGGREGATOR_LOG` (default `info`) as its
 /// log filter and its log in `<log_dir>/<log>.log`.
 pub fn spawn_aggregator(config: &Path, log_dir: &Path, log: &str) -> Child {
@@ -371,37 +383,65 @@ pub async fn collect_quorum(
     net: &Net,
     request: &SignRequest,
 ) -> Result<ThresholdSignature, (u16, Refusal)> {
-    let committee: c1::CommitteeResponse = net
-        .client
-        .smart(&net.contract("usage-proof"), &c1::QueryMsg::Committee {})
+    let urls = net.urls();
+    match quorum_of(&net.client, &net.contract("usage-proof"), &urls, request).await {
+        Ok(signature) => Ok(signature),
+        Err(QuorumError::Refused(status, refusal)) => Err((status, refusal)),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Why [`quorum_of`] has no signature.
+#[derive(Debug, thiserror::Error)]
+pub enum QuorumError {
+    #[error("a member refused ({0}): {1:?}")]
+    Refused(u16, Refusal),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Asks the signing services at `members` in turn (sealed by the [`relayer`]) until the
+/// partials of the chain's current committee (read from C1 at `c1`) reach its threshold;
+/// returns the threshold signature, or the first refusal.
+pub async fn quorum_of(
+    chain: &ChainClient,
+    c1: &str,
+    members: &[String],
+    request: &SignRequest,
+) -> Result<ThresholdSignature, QuorumError> {
+    let failed =
+        |what: &str, e: &dyn std::fmt::Display| QuorumError::Failed(format!("{what}: {e}"));
+    let committee: c1::CommitteeResponse = chain
+        .smart(c1, &c1::QueryMsg::Committee {})
         .await
-        .expect("committee");
+        .map_err(|e| failed("the committee", &e))?;
     let http = reqwest::Client::new();
     let mut quorum: Option<Quorum> = None;
-    for i in 0..3 {
-        let s = usage_aggregator::signing::ask(
-            &http,
-            &format!("http://{}", net.configs[i].listen),
-            &relayer(),
-            &net.info().chain_id,
-            i,
-            request,
-        )
-        .await
-        .map_err(|(status, body)| (status, body.error))?;
-        let bytes = hex::decode(&s.signing_bytes).expect("hex");
+    for (i, url) in members.iter().enumerate() {
+        let s =
+            usage_aggregator::signing::ask(&http, url, &relayer(), chain.chain_id(), i, request)
+                .await
+                .map_err(|(status, body)| QuorumError::Refused(status, body.error))?;
+        let bytes = hex::decode(&s.signing_bytes).map_err(|e| failed("signing bytes", &e))?;
         let q =
             quorum.get_or_insert_with(|| Quorum::new(committee.committee.clone(), bytes.clone()));
-        assert_eq!(
-            q.message(),
-            bytes.as_slice(),
-            "members signed the same bytes"
-        );
+        if q.message() != bytes.as_slice() {
+            return Err(QuorumError::Failed(format!(
+                "member {i} signed other bytes"
+            )));
+        }
         let partial: [u8; 96] = hex::decode(&s.partial)
-            .expect("hex")
-            .try_into()
-            .expect("96 bytes");
-        q.add(s.member, partial).expect("a valid partial");
+            .ok()
+            .and_then(|p| p.try_into().ok())
+            .ok_or_else(|| QuorumError::Failed(format!("member {i}'s partial is not 96 bytes")))?;
+        q.add(s.member, partial)
+            .map_err(|e| failed("a partial", &e))?;
+        if let Some(signature) = q.signature() {
+            return Ok(signature);
+        }
     }
-    Ok(quorum.and_then(|q| q.signature()).expect("three partials"))
+    Err(QuorumError::Failed(format!(
+        "{} members signed, fewer than the threshold",
+        members.len()
+    )))
 }

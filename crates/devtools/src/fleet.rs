@@ -81,19 +81,43 @@ pub async fn lease_fleet(net: &Net, tenants: &[ChainClient]) -> Vec<String> {
 /// Broadcasts `msgs` (contract, JSON) signed by `client`, 50 a transaction (a transaction holds
 /// at most 64 messages), then waits for every transaction and checks that it succeeded.
 pub async fn broadcast_in_fifties(client: &ChainClient, msgs: &[(String, Vec<u8>)], what: &str) {
+    try_broadcast_in_fifties(client, msgs, what)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// [`broadcast_in_fifties`], returning the first failure.
+pub async fn try_broadcast_in_fifties(
+    client: &ChainClient,
+    msgs: &[(String, Vec<u8>)],
+    what: &str,
+) -> anyhow::Result<()> {
     let outcomes = client
         .execute_in_chunks(msgs, 50, 30_000_000, Duration::from_secs(120), |_, _| {})
         .await
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    for out in outcomes {
-        assert!(out.is_ok(), "{what}: {}", out.log);
+        .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    if let Some(refused) = outcomes.iter().find(|o| !o.is_ok()) {
+        anyhow::bail!("{what} refused: {}", refused.log);
     }
+    Ok(())
 }
 
 /// Registers simulated terminals `0..n` of the fleet `sim` (software TEE, their derived keys)
 /// on the usage-proof contract `c1` for `provider`, signed by `client`.
 pub async fn register_terminals(client: &ChainClient, c1: &str, provider: &str, n: u64) {
-    let msgs: Vec<(String, Vec<u8>)> = (0..n)
+    try_register_terminals(client, c1, provider, n)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// [`register_terminals`], returning the first failure.
+pub async fn try_register_terminals(
+    client: &ChainClient,
+    c1: &str,
+    provider: &str,
+    n: u64,
+) -> anyhow::Result<()> {
+    let msgs = (0..n)
         .map(|i| {
             let msg = c1::ExecuteMsg::RegisterTerminal {
                 terminal_id: terminal_id("sim", i),
@@ -103,10 +127,10 @@ pub async fn register_terminals(client: &ChainClient, c1: &str, provider: &str, 
                 measurement: HexBinary::from(localnet::SOFTWARE_MEASUREMENT),
                 shared_attestor: false,
             };
-            (c1.to_string(), serde_json::to_vec(&msg).expect("json"))
+            Ok((c1.to_string(), serde_json::to_vec(&msg)?))
         })
-        .collect();
-    broadcast_in_fifties(client, &msgs, "registration").await;
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    try_broadcast_in_fifties(client, &msgs, "registration").await
 }
 
 /// Each of `tenants` leases from `provider`, from the start of time, the terminals of `0..n` it
@@ -118,9 +142,21 @@ pub async fn lease_terminals(
     tenants: &[ChainClient],
     n: u64,
 ) -> Vec<String> {
-    let leases = tenants.iter().enumerate().map(|(j, tenant)| {
-        let msgs: Vec<(String, Vec<u8>)> = (0..n)
-            .filter(|i| usize::try_from(*i).expect("index") % tenants.len() == j)
+    try_lease_terminals(c1, provider, tenants, n)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`lease_terminals`], returning the first failure.
+pub async fn try_lease_terminals(
+    c1: &str,
+    provider: &str,
+    tenants: &[ChainClient],
+    n: u64,
+) -> anyhow::Result<Vec<String>> {
+    for (j, tenant) in tenants.iter().enumerate() {
+        let msgs = (0..n)
+            .filter(|i| usize::try_from(*i).is_ok_and(|i| i % tenants.len() == j))
             .map(|i| {
                 let msg = c1::ExecuteMsg::OpenLease {
                     terminal_id: terminal_id("sim", i),
@@ -129,18 +165,15 @@ pub async fn lease_terminals(
                     end: None,
                     price_cap: None,
                 };
-                (c1.to_string(), serde_json::to_vec(&msg).expect("json"))
+                Ok((c1.to_string(), serde_json::to_vec(&msg)?))
             })
-            .collect();
-        async move { broadcast_in_fifties(tenant, &msgs, "lease").await }
-    });
-    for lease in leases {
-        lease.await;
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        try_broadcast_in_fifties(tenant, &msgs, "lease").await?;
     }
-    tenants
+    Ok(tenants
         .iter()
-        .map(|t| t.address().expect("address").to_string())
-        .collect()
+        .map(|t| t.address().unwrap_or_default().to_string())
+        .collect())
 }
 
 /// A `usage-attestor simulate` process: the fleet `sim` of `terminals` terminals sampling for
@@ -158,7 +191,17 @@ pub struct Simulator {
 impl Simulator {
     /// Starts the simulator with its outbox in `home/fleet` and its log in `home/fleet.log`.
     pub fn spawn(&self, home: &Path) -> Child {
-        let mut cmd = Command::new(sibling_binary("usage-attestor"));
+        self.command(&sibling_binary("usage-attestor"), home)
+            .stdout(Stdio::null())
+            .stderr(log_file(home, "fleet"))
+            .spawn()
+            .expect("usage-attestor")
+    }
+
+    /// The command that runs the simulator (`bin` is `usage-attestor`) with its outbox in
+    /// `home/fleet`.
+    pub fn command(&self, bin: &Path, home: &Path) -> Command {
+        let mut cmd = Command::new(bin);
         cmd.args([
             "simulate",
             "--terminals",
@@ -178,9 +221,6 @@ impl Simulator {
         for u in &self.aggregators {
             cmd.args(["--aggregator", u]);
         }
-        cmd.stdout(Stdio::null())
-            .stderr(log_file(home, "fleet"))
-            .spawn()
-            .expect("usage-attestor")
+        cmd
     }
 }

@@ -1,11 +1,9 @@
 //! `usage-devtools localnet init --home DIR`: writes a one-validator localnet's home (CometBFT's
 //! config and genesis with the optimised contracts, and `localnet.json` with its ports and keys).
-//! `usage-devtools demo --home DIR`: the live demo of scripts/demo.sh on a fresh localnet.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use usage_devtools::demo::Demo;
 use usage_devtools::localnet::{self, Ports};
 
 #[derive(Parser)]
@@ -24,18 +22,6 @@ enum Command {
     /// A one-validator localnet's home.
     #[command(subcommand)]
     Localnet(LocalnetCommand),
-    /// Runs the live demo: a fresh localnet in `--home` (left there), four aggregators and a
-    /// simulated fleet, with status lines every 10 s.
-    Demo {
-        #[arg(long)]
-        home: PathBuf,
-        #[arg(long, default_value = "usagechain-local-1")]
-        chain_id: String,
-        #[arg(long, default_value_t = 20)]
-        terminals: u64,
-        #[arg(long, default_value_t = 150)]
-        seconds: u64,
-    },
 }
 
 #[derive(Subcommand)]
@@ -76,21 +62,6 @@ async fn main() -> anyhow::Result<()> {
             };
             let info = localnet::init(&home, &chain_id, &artifacts, ports)?;
             println!("{}", serde_json::to_string_pretty(&info)?);
-        }
-        Command::Demo {
-            home,
-            chain_id,
-            terminals,
-            seconds,
-        } => {
-            Demo {
-                home,
-                chain_id,
-                terminals,
-                seconds,
-            }
-            .run()
-            .await?;
         }
     }
     Ok(())
