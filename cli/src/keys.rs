@@ -202,7 +202,7 @@ pub(crate) fn run_with(
                 ))?;
                 let answer = console.line()?;
                 if !matches!(answer.trim(), "y" | "Y" | "yes") {
-                    bail!("not deleted");
+                    bail!("aborted: {name:?} is kept");
                 }
             }
             keyring.delete(&name)?;
