@@ -5,6 +5,7 @@
 //! file (`--key-file`); no secret is ever given on the command line.
 
 mod config;
+mod keys;
 mod localnet;
 mod tenant;
 
@@ -136,6 +137,9 @@ enum Command {
     /// The client configuration (node, chain id, contracts).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Keys of the keyring: BIP39 mnemonics on the Cosmos HD path, stored encrypted.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// The node's latest height and block time.
     Status,
     /// A smart query of a contract, JSON in and out.
@@ -194,6 +198,7 @@ async fn run(cli: Cli) -> anyhow::Result<Answer> {
             Ok(Answer::new(json!({"path": path, "config": c}))
                 .text(format!("{} updated\n", path.display())))
         }
+        Command::Keys(cmd) => Ok(Answer::new(keys::run(cmd, &ctx.keyring_dir())?)),
         Command::Status => {
             let (height, time) = ctx.chain()?.status().await?;
             Ok(
@@ -242,14 +247,14 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-/// The secret of keyring key `name`.
-pub fn keyring_secret(_dir: &std::path::Path, name: &str) -> anyhow::Result<Vec<u8>> {
-    anyhow::bail!("no keyring key {name}")
+/// The secret of keyring key `name` (the passphrase asked for or read from the environment).
+pub fn keyring_secret(dir: &std::path::Path, name: &str) -> anyhow::Result<Vec<u8>> {
+    Ok(keys::signing_secret(dir, name)?.to_vec())
 }
 
-/// The address of keyring key `name`.
-pub fn keyring_address(_dir: &std::path::Path, name: &str) -> anyhow::Result<String> {
-    anyhow::bail!("no keyring key {name}")
+/// The address of keyring key `name` (no passphrase needed).
+pub fn keyring_address(dir: &std::path::Path, name: &str) -> anyhow::Result<String> {
+    Ok(usage_keyring::Keyring::open(dir)?.show(name)?.address)
 }
 
 /// How long a command waits for its transaction's block.

@@ -10,18 +10,46 @@ use std::process::Command;
 use serde_json::Value;
 
 fn usage(home: &Path, args: &[&str]) -> (bool, String, String) {
+    usage_with_input(home, args, "")
+}
+
+/// `usage --home HOME ARGS` with `input` on its standard input and the keyring passphrase in
+/// the environment, as a script runs it.
+fn usage_with_input(home: &Path, args: &[&str], input: &str) -> (bool, String, String) {
+    use std::io::Write as _;
     let bin = usage_service::testing::sibling_binary("usage");
-    let out = Command::new(&bin)
+    let mut child = Command::new(&bin)
         .arg("--home")
         .arg(home)
         .args(args)
-        .output()
+        .env("USAGE_KEYRING_PASSPHRASE", "localnet passphrase")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap_or_else(|e| panic!("{} (cargo build --bins): {e}", bin.display()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).to_string(),
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
+}
+
+/// `usage ARGS -o json`, which must succeed; its answer.
+fn json(home: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["-o", "json"]);
+    let (ok, stdout, stderr) = usage(home, &all);
+    assert!(ok, "usage {}: {stderr}", args.join(" "));
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("usage {}: {e}: {stdout}", args.join(" ")))
 }
 
 /// Stops the localnet whatever happens to the test.
@@ -167,6 +195,130 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
     assert!(ok, "{stderr}");
     let s: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(s["chain_id"], "usagechain-local-1");
+
+    // A tenant works by hand with the command line: its published localnet mnemonic into the
+    // keyring (read from standard input, never an argument), then its balance, a deposit at the
+    // bank, a withdrawal with simulated gas, its withdrawals, a terminal's proofs, the period and
+    // the settlements.
+    let network: Value =
+        serde_json::from_str(&std::fs::read_to_string(home.join("localnet/network.json")).unwrap())
+            .unwrap();
+    let tenant = &network["tenants"][0];
+    let (address, mnemonic) = (
+        tenant["address"].as_str().unwrap(),
+        tenant["mnemonic"].as_str().unwrap(),
+    );
+    let (ok, stdout, stderr) = usage_with_input(
+        &home,
+        &["keys", "add", "tenant-a", "--recover", "-o", "json"],
+        &format!("{mnemonic}\n"),
+    );
+    assert!(ok, "keys add --recover: {stderr}");
+    assert!(
+        stdout.contains(address),
+        "the recovered key is the tenant's: {stdout}"
+    );
+    assert!(
+        !stdout.contains(mnemonic) && !stderr.contains(mnemonic),
+        "the mnemonic is never echoed"
+    );
+    let keys = json(&home, &["keys", "list"]);
+    assert!(keys.to_string().contains(address), "{keys}");
+
+    let before = json(&home, &["balance", "--from", "tenant-a"]);
+    assert_eq!(before["address"], address);
+    let available = |v: &Value| v["available"].as_str().unwrap().parse::<u128>().unwrap();
+    let deposit = json(
+        &home,
+        &[
+            "deposit",
+            "--from",
+            "tenant-a",
+            "--amount",
+            "1234",
+            "--bank-account",
+            "CN00TENANTA000001",
+        ],
+    );
+    assert!(
+        deposit["bank_ref"].as_str().is_some_and(|r| !r.is_empty()),
+        "{deposit}"
+    );
+    let after_deposit = json(&home, &["balance", address]);
+    assert!(
+        available(&after_deposit) >= available(&before) + 1234,
+        "credited: {after_deposit}"
+    );
+
+    let w = json(
+        &home,
+        &[
+            "withdraw",
+            "--from",
+            "tenant-a",
+            "--amount",
+            "2500",
+            "--beneficiary",
+            "CN00TENANTA000001",
+            "--gas",
+            "auto",
+        ],
+    );
+    let id = w["withdrawal_id"].as_u64().unwrap();
+    assert!(w["gas_used"].as_u64().unwrap() > 0, "{w}");
+    let mine = json(&home, &["withdrawals", "--from", "tenant-a"]);
+    assert!(
+        mine["withdrawals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["withdrawal_id"] == id),
+        "{mine}"
+    );
+    let (ok, _, stderr) = usage(
+        &home,
+        &[
+            "withdraw",
+            "--from",
+            "tenant-a",
+            "--amount",
+            "999999999999",
+            "--beneficiary",
+            "CN00TENANTA000001",
+        ],
+    );
+    assert!(
+        !ok && stderr.starts_with("error:"),
+        "more than the balance is refused: {stderr}"
+    );
+
+    let proofs = json(&home, &["proofs", "sim-00000"]);
+    assert!(!proofs["proofs"].as_array().unwrap().is_empty(), "{proofs}");
+    let sealed = summary["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["tenant"] == address)
+        .unwrap();
+    let start = sealed["period_start"].to_string();
+    let period = json(
+        &home,
+        &[
+            "period",
+            "--provider",
+            network["provider"].as_str().unwrap(),
+            "--tenant",
+            address,
+            "--start",
+            &start,
+        ],
+    );
+    assert_eq!(period["proof"]["root"], sealed["root"]);
+    let settlements = json(&home, &["settlements", "--tenant", address]);
+    assert!(
+        !settlements["settlements"].as_array().unwrap().is_empty(),
+        "{settlements}"
+    );
 
     // Down stops everything: no process of the localnet is left.
     let started = pids(&home);

@@ -135,14 +135,37 @@ impl PortPlan {
     }
 }
 
-/// A simulated tenant of the localnet: its name, chain key seed and bank account.
+/// A tenant of the localnet: its name, its key (from a published mnemonic: a localnet key,
+/// never to be used elsewhere) and its bank account.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Tenant {
     pub name: String,
     pub address: String,
-    /// Hex of its secp256k1 secret (a localnet key: never use it elsewhere).
+    /// Its BIP39 mnemonic (`usage keys add NAME --recover` takes it).
+    pub mnemonic: String,
+    /// Hex of its secp256k1 secret, derived from the mnemonic on m/44'/118'/0'/0/0.
     pub secret_hex: String,
     pub bank_account: String,
+}
+
+impl Tenant {
+    /// The localnet's tenant `index` (0: tenant-a, 1: tenant-b): its mnemonic is the one of the
+    /// 32-byte entropy `0x7a + index`.
+    pub fn localnet(index: u8) -> anyhow::Result<Tenant> {
+        let entropy = [0x7a_u8.wrapping_add(index); 32];
+        let phrase = bip39::Mnemonic::from_entropy(&entropy)
+            .map_err(|e| anyhow::anyhow!("mnemonic: {e}"))?
+            .to_string();
+        let key = usage_keyring::Mnemonic::parse(&phrase)?.derive("")?;
+        let letter = char::from(b'a' + index);
+        Ok(Tenant {
+            name: format!("tenant-{letter}"),
+            address: key.address().to_string(),
+            mnemonic: phrase,
+            secret_hex: hex::encode(key.secret().as_slice()),
+            bank_account: format!("CN00TENANT{}000001", letter.to_ascii_uppercase()),
+        })
+    }
 }
 
 /// What a localnet is made of (`network.json`).
@@ -686,15 +709,11 @@ impl Up {
         ));
         let mut tenants = vec![];
         let mut clients = vec![];
-        for (j, name) in ["tenant-a", "tenant-b"].iter().enumerate() {
-            let seed = [0x7a + j as u8; 32];
-            let client = ChainClient::new(&rpc, &info.chain_id)?.with_key(&seed)?;
-            tenants.push(Tenant {
-                name: name.to_string(),
-                address: client.address().unwrap_or_default().to_string(),
-                secret_hex: hex::encode(seed),
-                bank_account: format!("CN00TENANT{}000001", (b'A' + j as u8) as char),
-            });
+        for index in 0..2 {
+            let tenant = Tenant::localnet(index)?;
+            let client = ChainClient::new(&rpc, &info.chain_id)?
+                .with_key(&hex::decode(&tenant.secret_hex)?)?;
+            tenants.push(tenant);
             clients.push(client);
         }
         crate::fleet::try_lease_terminals(
