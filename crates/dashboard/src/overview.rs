@@ -655,3 +655,286 @@ fn withdrawal_row(w: &Withdrawal) -> WithdrawalRow {
         requested_at: w.requested_at,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::{Addr, HexBinary, Uint128};
+    use usage_common::merkle::SumNode;
+    use usage_common::msg::usage_proof::{Lease, TeeKind};
+    use usage_common::record::{Metrics, Totals};
+
+    const W: u64 = 10;
+    const NOW: u64 = 1_000_005;
+
+    fn terminal(id: &str, lease: Option<(&str, u64, Option<u64>)>) -> Terminal {
+        Terminal {
+            terminal_id: id.into(),
+            provider: Addr::unchecked("provider"),
+            attestor_key: HexBinary::from(vec![1; 32]),
+            tee: TeeKind::Software,
+            measurement: HexBinary::from(vec![2; 32]),
+            active: true,
+            lease: lease.map(|(tenant, start, end)| Lease {
+                terminal_id: id.into(),
+                tenant: Addr::unchecked(tenant),
+                provider: Addr::unchecked("provider"),
+                start,
+                end,
+                price_cap: Some(Uint128::new(500)),
+                opened_at: 0,
+            }),
+        }
+    }
+
+    fn proof(terminal: &str, tenant: &str, window_start: u64, rx: u64, tx: u64) -> FirstProof {
+        FirstProof {
+            terminal_id: terminal.into(),
+            window_start,
+            tenant: tenant.into(),
+            provider: Addr::unchecked("provider"),
+            metrics: Metrics {
+                net_rx_bytes: rx,
+                net_tx_bytes: tx,
+                cpu_time_us: 7,
+                ..Metrics::default()
+            },
+            batch_id: 1,
+            period_start: window_start - window_start % 60,
+            late: false,
+            period_index: 0,
+        }
+    }
+
+    fn totals(records: u64, rx: u128) -> Totals {
+        Totals {
+            records,
+            net_rx_bytes: rx,
+            ..Totals::default()
+        }
+    }
+
+    #[test]
+    fn the_overview_sums_usage_per_terminal_and_tenant_window_by_window() {
+        let big = u64::MAX;
+        let data = ChainData {
+            chain_id: "c".into(),
+            height: 42,
+            time: NOW,
+            window_seconds: W,
+            period_seconds: 60,
+            windows: 3,
+            terminals: vec![
+                terminal("t-2", Some(("tenant-b", 0, Some(999_990)))),
+                terminal("t-1", Some(("tenant-a", 0, None))),
+                terminal("t-3", None),
+            ],
+            proofs: vec![
+                // Before the first window shown (999_980): left out.
+                proof("t-1", "tenant-a", 999_970, 1_000, 1_000),
+                proof("t-1", "tenant-a", 999_980, 100, 10),
+                proof("t-1", "tenant-a", 1_000_000, big, big),
+                proof("t-2", "tenant-b", 999_990, 5, 6),
+            ],
+            currency: "CNY".into(),
+            decimals: 2,
+            balances: vec![
+                (
+                    "provider".into(),
+                    AccountResponse {
+                        available: Uint128::new(4_000),
+                        locked: Uint128::new(1_000),
+                    },
+                ),
+                ("tenant-a".into(), AccountResponse::default()),
+            ],
+            errors: vec!["C3 Settlements: rpc: refused".into()],
+            ..ChainData::default()
+        };
+        let o = build(&data);
+        assert_eq!(o.from, 999_980);
+        assert_eq!(o.windows, vec![999_980, 999_990, 1_000_000]);
+        assert_eq!(
+            o.terminals
+                .iter()
+                .map(|t| t.terminal_id.as_str())
+                .collect::<Vec<_>>(),
+            ["t-1", "t-2", "t-3"]
+        );
+        let t1 = &o.terminals[0];
+        assert_eq!(t1.usage.records, 2);
+        // Sums beyond 64 bits stay exact, as strings.
+        assert_eq!(
+            t1.usage.net_rx_bytes,
+            (u128::from(big) + 100).to_string()
+        );
+        assert_eq!(t1.usage.cpu_time_us, "14");
+        assert_eq!(
+            t1.series.iter().map(|p| p.records).collect::<Vec<_>>(),
+            [1, 0, 1]
+        );
+        assert_eq!(t1.series[0].net_bytes, 110);
+        assert_eq!(t1.series[2].net_bytes, u64::MAX, "a window's bytes saturate");
+        let lease = t1.lease.as_ref().unwrap();
+        assert!(lease.current);
+        assert_eq!(lease.tenant, "tenant-a");
+        assert_eq!(lease.price_cap.as_deref(), Some("500"));
+        // t-2's lease ended before the current window.
+        assert!(!o.terminals[1].lease.as_ref().unwrap().current);
+        assert_eq!(o.terminals[2].usage.records, 0);
+        assert_eq!(o.terminals[2].series.len(), 3);
+
+        assert_eq!(
+            o.tenants
+                .iter()
+                .map(|t| (t.tenant.as_str(), t.leased_terminals, t.usage.records))
+                .collect::<Vec<_>>(),
+            [("tenant-a", 1, 2), ("tenant-b", 0, 1)]
+        );
+        assert_eq!(
+            o.tenants[1].series.iter().map(|p| p.records).collect::<Vec<_>>(),
+            [0, 1, 0]
+        );
+        assert_eq!(o.balances[0].roles, ["provider"]);
+        assert_eq!(o.balances[0].available, "4000");
+        assert_eq!(o.balances[0].locked, "1000");
+        assert_eq!(o.balances[1].roles, ["tenant"]);
+        assert_eq!(o.errors, ["C3 Settlements: rpc: refused"]);
+        assert!(!o.stale);
+
+        let addresses = balance_addresses(&data);
+        assert!(addresses.contains("provider") && addresses.contains("tenant-b"));
+    }
+
+    #[test]
+    fn periods_show_their_second_proof_dispute_or_accumulator_and_states_are_named() {
+        let root = HexBinary::from(vec![0xab; 32]);
+        let proven = |status| PeriodProof {
+            provider: Addr::unchecked("provider"),
+            tenant: "tenant-a".into(),
+            period_start: 960,
+            period_end: 1_020,
+            root: root.clone(),
+            totals: totals(6, 60),
+            proven_at: 1_060,
+            late_records: 1,
+            price_cap: None,
+            dispute_deadline: 1_120,
+            status,
+        };
+        let period = |start, proof, accumulator| PeriodData {
+            provider: "provider".into(),
+            tenant: "tenant-a".into(),
+            period_start: start,
+            proof,
+            accumulator,
+        };
+        let data = ChainData {
+            window_seconds: W,
+            windows: 1,
+            periods: vec![
+                period(960, Some(proven(PeriodStatus::Proven)), None),
+                period(
+                    900,
+                    Some(proven(PeriodStatus::Disputed {
+                        reason: "too much".into(),
+                        opened_at: 1_070,
+                        resolve_by: 1_190,
+                        bond: Uint128::new(100),
+                    })),
+                    None,
+                ),
+                period(
+                    1_020,
+                    None,
+                    Some(AccumulatorResponse {
+                        period_start: 1_020,
+                        period_end: 1_080,
+                        frontier: Default::default(),
+                        root: SumNode {
+                            hash: root.clone(),
+                            totals: totals(2, 20),
+                        },
+                        late_records: 0,
+                        price_cap: None,
+                        sealed: false,
+                    }),
+                ),
+                period(840, None, None),
+            ],
+            settlements: vec![Settlement {
+                settlement_id: 1,
+                provider: Addr::unchecked("provider"),
+                tenant: Addr::unchecked("tenant-a"),
+                period_start: 840,
+                amount: Uint128::new(1234),
+                currency: "CNY".into(),
+                payee_account: "CN1".into(),
+                end_to_end_id: "USG-S-1".into(),
+                status: SettlementStatus::Cleared {
+                    bank_ref: "B-1".into(),
+                },
+                requested_at: 1_000,
+                usage_amount: Uint128::new(1234),
+                carried_amount: Uint128::zero(),
+                forfeited_bond: Uint128::zero(),
+                late_records: 0,
+                capped: false,
+            }],
+            withdrawals: vec![Withdrawal {
+                withdrawal_id: 3,
+                owner: Addr::unchecked("tenant-a"),
+                amount: Uint128::new(77),
+                currency: "CNY".into(),
+                beneficiary: "CN2".into(),
+                end_to_end_id: "USG-W-3".into(),
+                status: WithdrawalStatus::Delayed { release_at: 5_000 },
+                requested_at: 1_001,
+            }],
+            ..ChainData::default()
+        };
+        let o = build(&data);
+        let summary: Vec<_> = o
+            .periods
+            .iter()
+            .map(|p| (p.period_start, p.status.as_str(), p.usage.records))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (1_020, "open", 2),
+                (960, "proven", 6),
+                (900, "disputed", 6),
+                (840, "unknown", 0)
+            ],
+            "newest first"
+        );
+        assert_eq!(o.periods[1].root, root.to_hex());
+        assert_eq!(o.periods[1].late_records, 1);
+        assert_eq!(o.periods[1].dispute_deadline, Some(1_120));
+        let dispute = o.periods[2].dispute.as_ref().unwrap();
+        assert_eq!(
+            (dispute.outcome.as_str(), dispute.bond.as_str(), dispute.resolve_by),
+            ("open", "100", Some(1_190))
+        );
+        let s = &o.settlements[0];
+        assert_eq!(
+            (s.amount.as_str(), s.status.as_str(), s.bank_ref.as_deref()),
+            ("1234", "cleared", Some("B-1"))
+        );
+        let w = &o.withdrawals[0];
+        assert_eq!(
+            (w.status.as_str(), w.release_at, w.amount.as_str()),
+            ("delayed", Some(5_000), "77")
+        );
+    }
+
+    #[test]
+    fn windows_start_on_their_boundaries() {
+        assert_eq!(window_of(1_000_005, 10), 1_000_000);
+        assert_eq!(first_window(1_000_005, 10, 3), 999_980);
+        assert_eq!(first_window(15, 10, 5), 0, "never before the epoch");
+        assert_eq!(window_of(7, 0), 7, "no window length: no rounding");
+        assert!(build(&ChainData::default()).windows.is_empty());
+    }
+}
