@@ -102,11 +102,10 @@ pub fn read_localnet(path: &Path) -> Result<(String, Contracts), SettingsError> 
 }
 
 fn parse_localnet(path: &Path, text: &str) -> Result<(String, Contracts), SettingsError> {
-    let file: LocalnetFile =
-        serde_json::from_str(text).map_err(|e| SettingsError::Malformed {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+    let file: LocalnetFile = serde_json::from_str(text).map_err(|e| SettingsError::Malformed {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     let find = |label: &'static str| {
         file.contracts
             .iter()

@@ -47,7 +47,9 @@ pub async fn follow_head(
         };
         match polled {
             Ok((height, time)) => {
-                metrics.height.set(i64::try_from(height).unwrap_or(i64::MAX));
+                metrics
+                    .height
+                    .set(i64::try_from(height).unwrap_or(i64::MAX));
                 head.send_if_modified(|h| {
                     if h.error.is_some() {
                         tracing::info!(height, "chain reachable again");

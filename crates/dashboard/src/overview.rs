@@ -358,7 +358,10 @@ pub fn build(data: &ChainData) -> Overview {
     let mut per_terminal: BTreeMap<&str, (Sum, Vec<Point>)> = BTreeMap::new();
     let mut per_tenant: BTreeMap<&str, (Sum, Vec<Point>)> = BTreeMap::new();
     for p in data.proofs.iter().filter(|p| p.window_start >= from) {
-        let bytes = p.metrics.net_rx_bytes.saturating_add(p.metrics.net_tx_bytes);
+        let bytes = p
+            .metrics
+            .net_rx_bytes
+            .saturating_add(p.metrics.net_tx_bytes);
         for (sum, series) in [
             per_terminal
                 .entry(p.terminal_id.as_str())
@@ -436,11 +439,9 @@ pub fn build(data: &ChainData) -> Overview {
             .then_with(|| a.tenant.cmp(&b.tenant))
     });
 
-    let mut settlements: Vec<SettlementRow> =
-        data.settlements.iter().map(settlement_row).collect();
+    let mut settlements: Vec<SettlementRow> = data.settlements.iter().map(settlement_row).collect();
     settlements.sort_by_key(|s| s.settlement_id);
-    let mut withdrawals: Vec<WithdrawalRow> =
-        data.withdrawals.iter().map(withdrawal_row).collect();
+    let mut withdrawals: Vec<WithdrawalRow> = data.withdrawals.iter().map(withdrawal_row).collect();
     withdrawals.sort_by_key(|w| w.withdrawal_id);
 
     let mut roles: BTreeMap<&str, BTreeSet<(u8, &'static str)>> = BTreeMap::new();
@@ -467,7 +468,10 @@ pub fn build(data: &ChainData) -> Overview {
             .insert((1, "tenant"));
     }
     for w in &withdrawals {
-        roles.entry(w.owner.as_str()).or_default().insert((2, "owner"));
+        roles
+            .entry(w.owner.as_str())
+            .or_default()
+            .insert((2, "owner"));
     }
     let balances = data
         .balances
@@ -764,17 +768,18 @@ mod tests {
         let t1 = &o.terminals[0];
         assert_eq!(t1.usage.records, 2);
         // Sums beyond 64 bits stay exact, as strings.
-        assert_eq!(
-            t1.usage.net_rx_bytes,
-            (u128::from(big) + 100).to_string()
-        );
+        assert_eq!(t1.usage.net_rx_bytes, (u128::from(big) + 100).to_string());
         assert_eq!(t1.usage.cpu_time_us, "14");
         assert_eq!(
             t1.series.iter().map(|p| p.records).collect::<Vec<_>>(),
             [1, 0, 1]
         );
         assert_eq!(t1.series[0].net_bytes, 110);
-        assert_eq!(t1.series[2].net_bytes, u64::MAX, "a window's bytes saturate");
+        assert_eq!(
+            t1.series[2].net_bytes,
+            u64::MAX,
+            "a window's bytes saturate"
+        );
         let lease = t1.lease.as_ref().unwrap();
         assert!(lease.current);
         assert_eq!(lease.tenant, "tenant-a");
@@ -792,7 +797,11 @@ mod tests {
             [("tenant-a", 1, 2), ("tenant-b", 0, 1)]
         );
         assert_eq!(
-            o.tenants[1].series.iter().map(|p| p.records).collect::<Vec<_>>(),
+            o.tenants[1]
+                .series
+                .iter()
+                .map(|p| p.records)
+                .collect::<Vec<_>>(),
             [0, 1, 0]
         );
         assert_eq!(o.balances[0].roles, ["provider"]);
@@ -914,7 +923,11 @@ mod tests {
         assert_eq!(o.periods[1].dispute_deadline, Some(1_120));
         let dispute = o.periods[2].dispute.as_ref().unwrap();
         assert_eq!(
-            (dispute.outcome.as_str(), dispute.bond.as_str(), dispute.resolve_by),
+            (
+                dispute.outcome.as_str(),
+                dispute.bond.as_str(),
+                dispute.resolve_by
+            ),
             ("open", "100", Some(1_190))
         );
         let s = &o.settlements[0];
