@@ -132,19 +132,17 @@ async fn proofs_at(
             break;
         }
     }
-    for p in &out {
-        if !batches.contains_key(&p.batch_id) {
-            let b: c1::BatchResponse = client
-                .smart(
-                    c1a,
-                    &c1::QueryMsg::Batch {
-                        batch_id: p.batch_id,
-                    },
-                )
-                .await
-                .unwrap();
-            batches.insert(p.batch_id, b.batch.expect("the batch of a proof").height);
-        }
+    let unknown: BTreeSet<u64> = out
+        .iter()
+        .map(|p| p.batch_id)
+        .filter(|b| !batches.contains_key(b))
+        .collect();
+    for batch_id in unknown {
+        let b: c1::BatchResponse = client
+            .smart(c1a, &c1::QueryMsg::Batch { batch_id })
+            .await
+            .unwrap();
+        batches.insert(batch_id, b.batch.expect("the batch of a proof").height);
     }
     out.retain(|p| batches[&p.batch_id] <= height);
     out
