@@ -2,6 +2,8 @@
 // into the tools folder) and prints what it showed as JSON on stdout:
 //   {"values": {<data-testid>: <data-value or text>}, "banner": "...", "later": {...}, "page_errors": [...]}
 //
+// With EXPECT_ERROR set it only waits for the error banner and prints {"banner", "page_errors"}.
+//
 // Environment: DASHBOARD_URL (required), SCREENSHOT (a .png path for a full-page screenshot),
 // MIN_RECORDS (wait until the page shows at least this many first proofs, default 1),
 // LIVE_TIMEOUT_MS (how long to wait for a newer height, default 15000), CHROMIUM (default
@@ -51,13 +53,20 @@ const context = await chromium.launchPersistentContext(profile, {
   viewport: { width: 1400, height: 900 },
 });
 const pageErrors = [];
-try {
+browse: try {
   const page = await context.newPage();
   page.on("pageerror", (e) => pageErrors.push(String(e)));
   page.on("console", (m) => {
     if (m.type() === "error") pageErrors.push(m.text());
   });
   await page.goto(url, { waitUntil: "domcontentloaded", timeout: 20000 });
+  if (process.env.EXPECT_ERROR) {
+    // The node does not answer: the page must say so in its error banner.
+    await page.waitForSelector('[data-testid="error-banner"].shown', { timeout: 20000 });
+    const banner = await page.locator('[data-testid="error-banner"]').textContent();
+    process.stdout.write(JSON.stringify({ banner, page_errors: pageErrors }) + "\n");
+    break browse;
+  }
   // Rendered from an overview that holds first proofs.
   await page.waitForFunction(
     (min) => {

@@ -3,7 +3,8 @@
 //! driven in headless Chromium (`tests/browser/dashboard.mjs`), shows the terminals, the first
 //! proofs of each terminal and tenant, the provider's balance and the withdrawal exactly as the
 //! chain holds them at the height the page names, and follows new heights without a reload.
-//! A second test points the dashboard at a node that does not answer.
+//! A second test points the dashboard at a node that does not answer: the page shows why in its
+//! error banner, the service stays up, logs the failure once and stops promptly.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -479,7 +480,25 @@ fn the_dashboard_reports_a_node_that_does_not_answer_and_refuses_public_addresse
     );
     assert_eq!(overview["chain_id"], "usagechain-nowhere");
     assert!(dashboard.child.try_wait().unwrap().is_none(), "it stays up");
-    assert!(http_get_text(port, "/").contains("data-testid=\"error-banner\""));
+    // The page says so in its banner, in Chromium.
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser/dashboard.mjs");
+    let out = Command::new("node")
+        .arg(&script)
+        .env("DASHBOARD_URL", format!("http://127.0.0.1:{port}/"))
+        .env("EXPECT_ERROR", "1")
+        .output()
+        .expect("node (scripts/setup.sh installs playwright-core and chromium)");
+    assert!(
+        out.status.success(),
+        "the browser script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    let banner = report["banner"].as_str().unwrap();
+    assert!(banner.contains("The chain cannot be read"), "{banner}");
+    assert!(banner.contains("chain status: rpc"), "{banner}");
+    assert_eq!(report["page_errors"], json!([]));
     let log = dashboard.log();
     assert_eq!(
         log.matches("chain not readable").count(),
