@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, idempotently: the pinned Rust toolchain with the
-# wasm32 target, wasm-opt from the npm package `binaryen`, and xmllint for the ISO 20022 schema checks.
+# wasm32 target, wasm-opt from the npm package `binaryen`, xmllint for the ISO 20022 schema checks,
+# and headless Chromium driven by playwright-core for the dashboard's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+PLAYWRIGHT_CORE_VERSION="1.65.1"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -48,3 +50,20 @@ if [ ! -d tests/wallet/node_modules/@cosmjs/cosmwasm-stargate ] || [ tests/walle
   npm ci --prefix tests/wallet --no-audit --no-fund --loglevel=error
 fi
 echo "cosmjs $(node -p 'require("./tests/wallet/node_modules/@cosmjs/cosmwasm-stargate/package.json").version')"
+
+step "Chromium (Debian chromium) and playwright-core@$PLAYWRIGHT_CORE_VERSION for the dashboard's browser test"
+if [ ! -x /usr/bin/chromium ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "/usr/bin/chromium is missing and apt-get is unavailable: install Chromium by hand" >&2
+    exit 1
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if [ "$(node -p "require('$USAGECHAIN_TOOLS/node_modules/playwright-core/package.json').version" 2>/dev/null)" != "$PLAYWRIGHT_CORE_VERSION" ]; then
+  mkdir -p "$USAGECHAIN_TOOLS"
+  npm install --prefix "$USAGECHAIN_TOOLS" --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION"
+fi
+echo "$(/usr/bin/chromium --version 2>/dev/null | tail -1), playwright-core $(node -p "require('$USAGECHAIN_TOOLS/node_modules/playwright-core/package.json').version")"
