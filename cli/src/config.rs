@@ -1,6 +1,6 @@
 //! The client configuration: `<home>/config.toml` (home: `--home`, `$USAGE_HOME`, else
-//! `~/.usage`), written by `usage config init` or by `usage localnet up`, and read by every
-//! command. Flags override it.
+//! `~/.usage`), written by `usage config set` or by `usage localnet up`, and read by every
+//! command. Flags override it. Template: `cli/config-template.toml`.
 //!
 //! ```toml
 //! node = "http://127.0.0.1:26657"

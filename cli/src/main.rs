@@ -1,7 +1,7 @@
 //! `usage`: the command line of usagechain, for what tenants, providers and operators do by
 //! hand. Every command answers as text, or as JSON with `-o json`; the node, chain id and
-//! contract addresses come from flags, else the client configuration (`usage config`), else the
-//! localnet's defaults. Signing commands take a key of the keyring (`--from NAME`) or a 0600 key
+//! contract addresses come from flags, else the client configuration (`usage config`); the node
+//! and chain id default to the localnet's. Signing commands take a key of the keyring (`--from NAME`) or a 0600 key
 //! file (`--key-file`); no secret is ever given on the command line.
 
 mod config;

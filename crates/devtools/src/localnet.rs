@@ -1,7 +1,7 @@
 //! A one-validator localnet's home: CometBFT's home initialised by `cometbft init`, its config
 //! set for the application (ABCI address, loopback ports, kv tx indexer, CORS on the RPC), and a
 //! genesis holding the five optimised contracts wired together, with the localnet's committee and
-//! keys. Written by `usage-devtools localnet init`, by the tests' nodes and by the demo.
+//! keys. Written by `usage-devtools localnet init`, by the tests' nodes and by `usage localnet up`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -84,7 +84,7 @@ async fn main() -> std::process::ExitCode {
                     println!("{}", serde_json::to_string_pretty(&r)?);
                 } else {
                     println!(
-                        "custodial balance at the bank   {:>20}",
+                        "custodial balance at the bank    {:>20}",
                         r.custodial_balance
                     );
                     println!("on chain (available + locked)    {:>20}", r.chain_total);
