@@ -6,8 +6,13 @@ use cosmwasm_std::HexBinary;
 use tendermint::block::Height;
 use tendermint_rpc::{Client, Paging};
 use usage_client::ChainClient;
+use usage_common::merkle::{self, SumNode};
 use usage_common::msg::period_proof::{self as c2, PeriodProofResponse};
-use usage_common::msg::usage_proof::{self as c1, InclusionProofResponse, ProofResponse};
+use usage_common::msg::usage_proof::{
+    self as c1, InclusionProofResponse, ProofResponse, ProofsResponse,
+};
+use usage_common::msg::MAX_LIMIT;
+use usage_common::record::{Totals, UsageRecord};
 
 use crate::bundle::{Bundle, StateEntry, BUNDLE_VERSION};
 use crate::keys::{canonical_address, first_proof_key, period_proof_key, terminal_key};
@@ -33,6 +38,8 @@ pub enum ExportError {
     Address(#[from] crate::keys::InvalidAddress),
     #[error("node: {0}")]
     Node(String),
+    #[error("C1 {usage_proof} names no period-proof contract")]
+    NoPeriodProofContract { usage_proof: String },
     #[error("the node is on chain {node:?}, not {expected:?}")]
     WrongChain { expected: String, node: String },
     #[error("{terminal_id} has no first proof of window {window_start}")]
@@ -147,6 +154,79 @@ async fn prove_all(
     Ok((height, terminal, first_proof, second_proof))
 }
 
+/// The inclusion path of `first` in its period's sum tree of `records` leaves, built from C1's
+/// `PeriodProofs` pages (the same leaves C1 appends: the record's canonical bytes and totals).
+/// [`export`] uses it for periods too large for C1's `InclusionProof` query.
+pub async fn inclusion_path_from_pages(
+    client: &ChainClient,
+    usage_proof: &str,
+    first: &c1::FirstProof,
+    records: u64,
+) -> Result<Vec<SumNode>, ExportError> {
+    let mut leaves = Vec::new();
+    let mut start_after = None;
+    loop {
+        let page: ProofsResponse = client
+            .smart(
+                usage_proof,
+                &c1::QueryMsg::PeriodProofs {
+                    provider: first.provider.to_string(),
+                    tenant: first.tenant.clone(),
+                    period_start: first.period_start,
+                    start_after,
+                    limit: Some(MAX_LIMIT),
+                },
+            )
+            .await
+            .map_err(|e| ExportError::Inclusion(e.to_string()))?;
+        let Some(last) = page.proofs.last() else {
+            break;
+        };
+        start_after = Some(last.period_index);
+        for p in &page.proofs {
+            let record = UsageRecord {
+                terminal_id: p.terminal_id.clone(),
+                window_start: p.window_start,
+                tenant: p.tenant.clone(),
+                metrics: p.metrics,
+            };
+            leaves.push(SumNode::leaf(&record.to_bytes(), Totals::of(&p.metrics)));
+        }
+    }
+    if leaves.len() as u64 != records {
+        return Err(ExportError::Inclusion(format!(
+            "C1 lists {} leaves of a period sealed with {records}",
+            leaves.len()
+        )));
+    }
+    usize::try_from(first.period_index)
+        .ok()
+        .and_then(|i| merkle::inclusion_path(&leaves, i))
+        .ok_or_else(|| {
+            ExportError::Inclusion(format!("no leaf {} in the period", first.period_index))
+        })
+}
+
+/// C2's address as C1's configuration names it, for an exporter that knows only C1 (a verifier
+/// takes both from its [`TrustRoot`], never from a node).
+pub async fn period_proof_of(
+    rpc_url: &str,
+    chain_id: &str,
+    usage_proof: &str,
+) -> Result<String, ExportError> {
+    let client = ChainClient::new(rpc_url, chain_id).map_err(node)?;
+    let config: c1::ConfigResponse = client
+        .smart(usage_proof, &c1::QueryMsg::Config {})
+        .await
+        .map_err(node)?;
+    config
+        .period_proof
+        .map(|a| a.to_string())
+        .ok_or_else(|| ExportError::NoPeriodProofContract {
+            usage_proof: usage_proof.to_string(),
+        })
+}
+
 /// Exports the receipt of `terminal_id`'s window starting at `window_start` from the node at
 /// `rpc_url` of chain `chain_id`, whose C1 and C2 are `usage_proof` and `period_proof`.
 ///
@@ -199,7 +279,7 @@ pub async fn export(
         )
         .await
         .map_err(node)?;
-    if sealed.proof.is_none() {
+    let Some(sealed) = sealed.proof else {
         let c1_config: c1::ConfigResponse = client
             .smart(usage_proof, &c1::QueryMsg::Config {})
             .await
@@ -219,9 +299,10 @@ pub async fn export(
             period_end,
             sealable_from: period_end.saturating_add(grace),
         });
-    }
-    let inclusion: InclusionProofResponse = client
-        .smart(
+    };
+    let records = sealed.totals.records;
+    let inclusion_path = match client
+        .smart::<_, InclusionProofResponse>(
             usage_proof,
             &c1::QueryMsg::InclusionProof {
                 terminal_id: terminal_id.to_string(),
@@ -229,7 +310,12 @@ pub async fn export(
             },
         )
         .await
-        .map_err(|e| ExportError::Inclusion(e.to_string()))?;
+    {
+        Ok(r) => r.path,
+        // C1 rebuilds the path on chain for periods of at most `MAX_INCLUSION_LEAVES` records;
+        // a larger period's path is built here from its leaves, page by page.
+        Err(_) => inclusion_path_from_pages(&client, usage_proof, &first, records).await?,
+    };
 
     // The three values with their proofs, all at one height.
     let mut attempt = 0;
@@ -282,7 +368,7 @@ pub async fn export(
         terminal,
         first_proof,
         second_proof,
-        inclusion_path: inclusion.path,
+        inclusion_path,
         signed_header,
         validators: validators.clone(),
     };

@@ -42,6 +42,14 @@ pub fn canonical_address(address: &str) -> Result<Vec<u8>, InvalidAddress> {
     })
 }
 
+/// The Bech32 `usage1…` address of canonical address bytes (20 or 32).
+pub fn address_of(canonical: &[u8]) -> Result<String, InvalidAddress> {
+    usaged_auth::humanize(canonical).map_err(|e| InvalidAddress {
+        address: hex::encode(canonical),
+        reason: e.to_string(),
+    })
+}
+
 fn in_contract(contract: &[u8], key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + contract.len() + key.len());
     k.push(CONTRACT_STORE_PREFIX);

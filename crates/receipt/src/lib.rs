@@ -22,9 +22,11 @@ mod trust;
 mod verify;
 
 pub use bundle::{Bundle, BundleError, StateEntry, BUNDLE_VERSION};
-pub use export::{export, ExportError, PROOF_OP_TYPE, STATE_KEY_PATH};
+pub use export::{
+    export, inclusion_path_from_pages, period_proof_of, ExportError, PROOF_OP_TYPE, STATE_KEY_PATH,
+};
 pub use keys::{
-    canonical_address, first_proof_key, period_proof_key, terminal_key, InvalidAddress,
+    address_of, canonical_address, first_proof_key, period_proof_key, terminal_key, InvalidAddress,
     CONTRACT_STORE_PREFIX,
 };
 pub use stored::{decode_first_proof, decode_terminal, StoredFirstProof, StoredTerminal};

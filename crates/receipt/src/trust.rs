@@ -202,13 +202,9 @@ impl TrustRoot {
                     label: contract.label.clone(),
                     code: contract.code.clone(),
                 })?;
-            let canonical = classic_contract_address(code_id, instance);
-            usaged_auth::humanize(&canonical).map_err(|e| {
-                TrustError::Address(crate::keys::InvalidAddress {
-                    address: hex::encode(canonical),
-                    reason: e.to_string(),
-                })
-            })
+            Ok(crate::keys::address_of(&classic_contract_address(
+                code_id, instance,
+            ))?)
         };
         let [c1, c2] = [CONTRACTS[0].label, CONTRACTS[1].label];
         Ok(TrustRoot {

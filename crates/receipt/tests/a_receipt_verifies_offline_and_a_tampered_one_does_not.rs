@@ -17,8 +17,9 @@ use usage_devtools::committee::Net;
 use usage_receipt::{export, verify, Bundle, Entry, ExportError, TrustRoot, VerifyError};
 use usage_sample::simulate::terminal_id;
 
-/// Exports the receipt of (terminal, window) once its period is sealed.
-async fn export_when_sealed(net: &Net, terminal: &str, window: u64) -> Bundle {
+/// Exports the receipt of (terminal, window) once its period is sealed; whether the export was
+/// refused as not sealed yet first.
+async fn export_when_sealed(net: &Net, terminal: &str, window: u64) -> (Bundle, bool) {
     let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
     let deadline = Instant::now() + Duration::from_secs(240);
     let mut told = false;
@@ -33,7 +34,7 @@ async fn export_when_sealed(net: &Net, terminal: &str, window: u64) -> Bundle {
         )
         .await;
         match out {
-            Ok(bundle) => return bundle,
+            Ok(bundle) => return (bundle, told),
             Err(e @ ExportError::PeriodNotSealed { .. }) if Instant::now() < deadline => {
                 if !told {
                     eprintln!("{e}");
@@ -85,8 +86,18 @@ async fn a_receipt_verifies_offline_and_a_tampered_one_does_not() {
         "{a} window {window}, {b} window {window_b} proven after {:?}",
         started.elapsed()
     );
-    let good = export_when_sealed(&net, &a, window).await;
-    let other = export_when_sealed(&net, &b, window_b).await;
+    let rpc = format!("http://127.0.0.1:{}", net.rpc_port());
+    let chain_id = net.info().chain_id.clone();
+    let e = export(&rpc, &chain_id, &c1_addr, &c2_addr, &a, 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ExportError::NoFirstProof { .. }), "{e}");
+    let (good, waited) = export_when_sealed(&net, &a, window).await;
+    assert!(
+        waited,
+        "the export was refused until the window's period was sealed"
+    );
+    let (other, _) = export_when_sealed(&net, &b, window_b).await;
     eprintln!(
         "exported at height {} after {:?}",
         good.height,
@@ -119,6 +130,14 @@ async fn a_receipt_verifies_offline_and_a_tampered_one_does_not() {
         .await
         .unwrap();
     let period = period.proof.unwrap();
+    // The path built here from C1's pages of leaves (as for periods too large for C1's own
+    // query) is the one C1 gave.
+    let client = usage_client::ChainClient::new(&rpc, &chain_id).unwrap();
+    let paged =
+        usage_receipt::inclusion_path_from_pages(&client, &c1_addr, &proof, period.totals.records)
+            .await
+            .unwrap();
+    assert_eq!(paged, good.inclusion_path);
 
     // The file, read back with the node stopped: nothing below asks a node anything.
     let dir = tempfile::tempdir().unwrap();
