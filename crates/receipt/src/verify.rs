@@ -437,7 +437,7 @@ pub fn verify(bundle: &Bundle, trust: &TrustRoot) -> Result<Verified, VerifyErro
         height: bundle.height,
         header_height: header.height.value(),
         header_time: header.time.to_rfc3339(),
-        header_hash: header.hash().to_string(),
+        header_hash: hex_of(header.hash().as_bytes()),
         app_hash: hex_of(&root),
         signed_power,
         total_power,
