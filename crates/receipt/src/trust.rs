@@ -239,9 +239,4 @@ impl TrustRoot {
             TrustRoot::from_list(json)
         }
     }
-
-    /// The trusted validator set.
-    pub fn validator_set(&self) -> validator::Set {
-        validator::Set::without_proposer(self.validators.clone())
-    }
 }
