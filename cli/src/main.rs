@@ -7,6 +7,7 @@
 mod config;
 mod keys;
 mod localnet;
+mod proof;
 mod tenant;
 
 use std::path::PathBuf;
@@ -153,6 +154,10 @@ enum Command {
     },
     #[command(flatten)]
     Tenant(tenant::TenantCommand),
+    /// Verifiable usage receipts: export one (terminal, window) with everything needed to
+    /// check it offline, or verify one trusting only a validator set.
+    #[command(subcommand)]
+    Proof(proof::ProofCommand),
     /// The account address of a key file's secp256k1 key.
     Address {
         /// The key file (mode 0600, 64 hex digits).
@@ -216,6 +221,12 @@ async fn run(cli: Cli) -> anyhow::Result<Answer> {
             Ok(Answer::new(answer))
         }
         Command::Tenant(cmd) => tenant::run(cmd, &ctx).await,
+        Command::Proof(cmd) => {
+            let c1 = ctx.config.contracts.usage_proof.clone();
+            Ok(Answer::new(
+                proof::run(cmd, &ctx.node, &ctx.chain_id, c1).await?,
+            ))
+        }
         Command::Address { key_file } => {
             let key = usage_service::secret::read_key(&key_file)?;
             let client = ctx.chain()?.with_key(key.expose())?;

@@ -320,6 +320,74 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
         "{settlements}"
     );
 
+    // A verifiable receipt of one of the tenant's windows in the sealed period: exported from
+    // the node, verified offline against the genesis validators; a tampered copy is refused.
+    let period_start = sealed["period_start"].as_u64().unwrap();
+    let windows = json(
+        &home,
+        &[
+            "proofs",
+            "sim-00000",
+            "--since",
+            &period_start.to_string(),
+            "--until",
+            &(period_start + 50).to_string(),
+        ],
+    );
+    let window = windows["proofs"][0]["window_start"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let receipt = home.join("receipt.json");
+    let exported = json(
+        &home,
+        &[
+            "proof",
+            "export",
+            "--terminal",
+            "sim-00000",
+            "--window",
+            &window,
+            "--out",
+            receipt.to_str().unwrap(),
+        ],
+    );
+    assert!(receipt.exists(), "{exported}");
+    let genesis = home.join("localnet/cometbft/config/genesis.json");
+    let verified = json(
+        &home,
+        &[
+            "proof",
+            "verify",
+            receipt.to_str().unwrap(),
+            "--validators",
+            genesis.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(verified["verified"], true, "{verified}");
+    assert_eq!(verified["receipt"]["terminal_id"], "sim-00000", "{verified}");
+    let mut bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(&receipt).unwrap()).unwrap();
+    let path = &mut bundle["inclusion_path"][0]["hash"];
+    let flipped = path.as_str().unwrap().replacen(|c: char| c != '0', "0", 1);
+    *path = Value::String(flipped);
+    let tampered = home.join("tampered.json");
+    std::fs::write(&tampered, bundle.to_string()).unwrap();
+    let (ok, _, stderr) = usage(
+        &home,
+        &[
+            "proof",
+            "verify",
+            tampered.to_str().unwrap(),
+            "--validators",
+            genesis.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !ok && stderr.starts_with("error:"),
+        "a tampered receipt is refused: {stderr}"
+    );
+
     // Down stops everything: no process of the localnet is left.
     let started = pids(&home);
     assert!(started.len() >= 9, "{started:?}");
