@@ -34,8 +34,8 @@ const WAIT: Duration = Duration::from_secs(20);
 /// Where a request stands on chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
-    /// Waiting out a delay (withdrawals).
-    Delayed,
+    /// Waiting out a delay (withdrawals) until this block time, seconds.
+    Delayed { release_at: u64 },
     /// Payment due: the committee may approve it.
     Requested,
     /// Approved on chain: the bank may pay it.
@@ -151,7 +151,9 @@ impl Context {
                     creditor_name: w.owner.to_string(),
                     requested_at: w.requested_at,
                     stage: match w.status {
-                        c5::WithdrawalStatus::Delayed { .. } => Stage::Delayed,
+                        c5::WithdrawalStatus::Delayed { release_at } => {
+                            Stage::Delayed { release_at }
+                        }
                         c5::WithdrawalStatus::Requested => Stage::Requested,
                         c5::WithdrawalStatus::Instructed => Stage::Instructed,
                         _ => Stage::Done,
@@ -167,6 +169,30 @@ impl Context {
         let Some(mut r) = self.request(kind, id).await? else {
             anyhow::bail!("{kind:?} {id} not found on chain");
         };
+        if let Stage::Delayed { release_at } = r.stage {
+            // Anyone may release a withdrawal whose delay is over; nobody else will.
+            let (_, now) = self.chain.status().await?;
+            if now < release_at {
+                return Ok(false);
+            }
+            let out = self
+                .chain
+                .execute(
+                    &self.withdrawal,
+                    &c5::ExecuteMsg::Release { withdrawal_id: id },
+                    GAS,
+                    WAIT,
+                )
+                .await?;
+            if !out.is_ok() {
+                anyhow::bail!("releasing withdrawal {id}: {}", out.log);
+            }
+            tracing::info!(id, "delayed withdrawal released");
+            r = self
+                .request(kind, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("{kind:?} {id} vanished"))?;
+        }
         crate::crash_point("before-approve");
         if r.stage == Stage::Requested {
             self.approve(&r).await?;
@@ -176,7 +202,7 @@ impl Context {
                 .ok_or_else(|| anyhow::anyhow!("{kind:?} {id} vanished"))?;
         }
         match r.stage {
-            Stage::Delayed | Stage::Requested => Ok(false),
+            Stage::Delayed { .. } | Stage::Requested => Ok(false),
             Stage::Done => Ok(true),
             Stage::Instructed => self.pay(&r).await,
         }

@@ -130,7 +130,7 @@ impl World {
                 "--rpc",
                 &format!("http://127.0.0.1:{}", self.net.rpc_port()),
             ])
-            .args(["--chain-id", &self.net.info().chain_id])
+            .args(["--chain-id", &self.net.info().chain_id, "-o", "json"])
             .output()
             .unwrap();
         assert!(
@@ -444,4 +444,43 @@ async fn deposits_and_withdrawals_move_once_through_crashes_and_a_second_relayer
     assert!(ok, "{r}");
     assert_eq!(r["difference"], 0, "{r}");
     assert_eq!(r["paid_not_recorded"], 0, "{r}");
+}
+
+/// A withdrawal over the per-request limit is not refused but delayed; once its delay is over
+/// the relayer releases it, has it approved and paid, and it completes like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delayed_withdrawal_is_released_after_its_delay_and_paid() {
+    let w = world("usagechain-relay-3").await;
+    let config = w.relayer_config("relayer-d", 0x74);
+    let log = w.dir.path().join("relayer-d.log");
+    let _relayer = Killer(vec![start_relayer(&config, &log, &[])]);
+    // 12,000.00 in: enough for one request over the 10,000.00 per-request limit.
+    w.bank.open_account("CN00TENANTRICH00001", 2_000_000).await;
+    w.bank
+        .transfer("CN00TENANTRICH00001", CUSTODIAL, 1_200_000, &w.tenant)
+        .await;
+    until(60, "the deposit is credited", &[&log], || async {
+        w.on_chain().await == (1_200_000, 0)
+    })
+    .await;
+    let id = w.withdraw(1_100_000).await;
+    let c5::WithdrawalStatus::Delayed { release_at } = w.status(id).await else {
+        panic!("over the limit, the withdrawal waits out its delay");
+    };
+    assert!(release_at > 0);
+    until(
+        90,
+        "the delayed withdrawal is released and paid",
+        &[&log],
+        || async { matches!(w.status(id).await, c5::WithdrawalStatus::Completed { .. }) },
+    )
+    .await;
+    assert_eq!(w.on_chain().await, (100_000, 0));
+    assert_eq!(
+        w.balance_at_bank(TENANT_BANK).await,
+        100_000 + 1_100_000,
+        "paid to the beneficiary"
+    );
+    let (ok, r) = w.reconcile(&config);
+    assert!(ok && r["difference"] == 0, "{r}");
 }
