@@ -639,7 +639,7 @@ async fn inclusion(ctx: &Ctx<'_>, sealed: &c2::PeriodProof) -> anyhow::Result<St
     }
     let root = SumNode {
         hash: sealed.root.clone(),
-        totals: sealed.totals.clone(),
+        totals: sealed.totals,
     };
     if !verify_inclusion(p.leaf_index, p.size, &p.leaf, &p.path, &root) {
         bail!("the path of {terminal}/{window} does not give the sealed root");
