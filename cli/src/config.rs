@@ -5,8 +5,10 @@
 //! ```toml
 //! node = "http://127.0.0.1:26657"
 //! chain_id = "usagechain-local-1"
-//! # The simulated bank's customer API (localnet deposits).
+//! # The simulated bank's customer API (localnet deposits) and the custodial account.
 //! bank = "http://127.0.0.1:7200"
+//! custodial_account = "CN00USAGECUSTODY0001"
+//! # keyring = "/home/me/.usage/keyring"
 //! [contracts]
 //! usage_proof = "usage1…"
 //! period_proof = "usage1…"
@@ -31,6 +33,10 @@ pub struct ClientConfig {
     pub chain_id: Option<String>,
     /// The bank's customer API, for `usage deposit` on a localnet.
     pub bank: Option<String>,
+    /// The platform's custodial account at that bank, which deposits pay into.
+    pub custodial_account: Option<String>,
+    /// The keyring's folder [default: `<home>/keyring`].
+    pub keyring: Option<PathBuf>,
     #[serde(default)]
     pub contracts: Contracts,
 }

@@ -5,6 +5,7 @@
 //! * `usage keys add NAME --recover [--bip39-passphrase]` — a key from an existing mnemonic,
 //!   read from standard input (asked for when it is a terminal, else its first line; the BIP39
 //!   passphrase, if asked for, the same way or from the second line).
+//! * `usage keys recover NAME [--bip39-passphrase]` — the same as `add NAME --recover`.
 //! * `usage keys list`, `usage keys show NAME [--address]` — public information, no passphrase.
 //! * `usage keys delete NAME [--yes]` — asks for confirmation unless `--yes`.
 //!
@@ -39,6 +40,14 @@ pub enum KeysCommand {
         recover: bool,
         /// With --recover: the mnemonic was used with a BIP39 passphrase, which is asked for too.
         #[arg(long, requires = "recover")]
+        bip39_passphrase: bool,
+    },
+    /// Add a key from an existing mnemonic, read from standard input (`add --recover`).
+    Recover {
+        /// The key's name: letters, digits, '.', '_', '-'.
+        name: String,
+        /// The mnemonic was used with a BIP39 passphrase, which is asked for too.
+        #[arg(long)]
         bip39_passphrase: bool,
     },
     /// Every key's name, address and public key.
@@ -153,6 +162,10 @@ pub(crate) fn run_with(
         KeysCommand::Add {
             name,
             recover: true,
+            bip39_passphrase,
+        }
+        | KeysCommand::Recover {
+            name,
             bip39_passphrase,
         } => {
             usage_keyring::validate_name(&name)?;
@@ -594,6 +607,13 @@ mod tests {
             }
         ));
         assert!(parse(&["usage", "add", "alice", "--bip39-passphrase"]).is_err());
+        assert!(matches!(
+            parse(&["usage", "recover", "alice", "--bip39-passphrase"]).unwrap(),
+            KeysCommand::Recover {
+                bip39_passphrase: true,
+                ..
+            }
+        ));
         assert!(matches!(
             parse(&["usage", "list"]).unwrap(),
             KeysCommand::List

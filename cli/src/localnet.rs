@@ -130,12 +130,28 @@ pub async fn run(cmd: LocalnetCommand, dir: &Path, ctx: &Ctx) -> anyhow::Result<
             Ok(Answer::new(serde_json::to_value(&summary)?).text(text))
         }
         LocalnetCommand::Down { purge } => {
+            let holds_localnet =
+                dir.join("localnet.json").exists() || dir.join("services.json").exists();
+            if !holds_localnet {
+                anyhow::ensure!(
+                    !(purge && dir.exists()),
+                    "{} holds no localnet: not deleting it",
+                    dir.display()
+                );
+                return Ok(Answer::new(json!({"stopped": [], "purged": false}))
+                    .text(format!("no localnet in {}\n", dir.display())));
+            }
             let mut services = Services::load(dir)?;
             let stopped = services.stop_all(Duration::from_secs(10))?;
             for (name, how) in &stopped {
                 eprintln!("  {name:<13} {how:?}");
             }
             if purge && dir.exists() {
+                anyhow::ensure!(
+                    services.list.is_empty(),
+                    "not deleting {}: some services could not be stopped",
+                    dir.display()
+                );
                 std::fs::remove_dir_all(dir)
                     .with_context(|| format!("removing {}", dir.display()))?;
                 eprintln!("removed {}", dir.display());
@@ -157,13 +173,17 @@ pub async fn run(cmd: LocalnetCommand, dir: &Path, ctx: &Ctx) -> anyhow::Result<
 /// Points the client configuration at the localnet, unless it names another chain.
 fn write_client_config(ctx: &Ctx, net: &Network) -> anyhow::Result<Option<PathBuf>> {
     let chain_id = &net.localnet.chain_id;
-    if ctx.config.chain_id.as_ref().is_some_and(|c| c != chain_id) {
+    // Only a configuration of no chain yet, or of this localnet's, is (re)written.
+    let untouched = ctx.config.node.is_none() && ctx.config.chain_id.is_none();
+    if !untouched && ctx.config.chain_id.as_ref() != Some(chain_id) {
         return Ok(None);
     }
     let mut c = ClientConfig {
         node: Some(net.rpc_url()),
         chain_id: Some(chain_id.clone()),
         bank: Some(net.info.bank_url.clone()),
+        custodial_account: Some(usage_devtools::bank_side::CUSTODIAL.to_string()),
+        keyring: ctx.config.keyring.clone(),
         ..ClientConfig::default()
     };
     for (label, address) in &net.localnet.contracts {

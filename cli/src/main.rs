@@ -170,8 +170,8 @@ enum Command {
 enum ConfigCommand {
     /// Prints the configuration and where it is.
     Show,
-    /// Sets `node`, `chain_id`, `bank` or `contracts.<usage_proof|period_proof|settlement|
-    /// ledger|withdrawal>`.
+    /// Sets `node`, `chain_id`, `bank`, `custodial_account`, `keyring` or
+    /// `contracts.<usage_proof|period_proof|settlement|ledger|withdrawal>`.
     Set { key: String, value: String },
 }
 
@@ -191,11 +191,14 @@ async fn run(cli: Cli) -> anyhow::Result<Answer> {
                 "node" => c.node = Some(value),
                 "chain_id" | "chain-id" => c.chain_id = Some(value),
                 "bank" => c.bank = Some(value),
+                "custodial_account" => c.custodial_account = Some(value),
+                "keyring" => c.keyring = Some(PathBuf::from(value)),
                 other => {
                     let label = other.strip_prefix("contracts.").unwrap_or(other);
                     anyhow::ensure!(
                         c.contracts.set(label, value),
-                        "unknown key {other}: node, chain_id, bank or contracts.<name>"
+                        "unknown key {other}: node, chain_id, bank, custodial_account, keyring or \
+                         contracts.<name>"
                     );
                 }
             }

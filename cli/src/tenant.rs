@@ -75,9 +75,10 @@ pub enum TenantCommand {
         address: Option<String>,
         #[command(flatten)]
         key: KeyArgs,
-        /// The platform's custodial account at the bank.
-        #[arg(long, default_value = usage_devtools::bank_side::CUSTODIAL)]
-        custodial: String,
+        /// The platform's custodial account at the bank [default: the client configuration's
+        /// `custodial_account`].
+        #[arg(long)]
+        custodial: Option<String>,
         /// The bank's customer API [default: the client configuration's `bank`].
         #[arg(long)]
         bank: Option<String>,
@@ -277,7 +278,10 @@ impl Ctx {
     }
 
     pub fn keyring_dir(&self) -> PathBuf {
-        self.home.join("keyring")
+        self.config
+            .keyring
+            .clone()
+            .unwrap_or_else(|| self.home.join("keyring"))
     }
 }
 
@@ -294,7 +298,7 @@ async fn execute<M: Serialize>(
             .simulate(&[(contract.to_string(), bytes.clone())])
             .await
             .context("simulating the transaction")?;
-        adjusted(used, gas.gas_adjustment)
+        adjusted(used, gas.gas_adjustment)?
     } else {
         gas.gas
             .parse()
@@ -310,15 +314,28 @@ async fn execute<M: Serialize>(
     Ok(out)
 }
 
-/// `used` times `adjustment`, rounded up (at least `used`).
-fn adjusted(used: u64, adjustment: f64) -> u64 {
+/// The most gas the chain lets one transaction ask for.
+const MAX_TX_GAS: u64 = 60_000_000;
+
+/// `used` times `adjustment`, rounded up, at least `used` and at most [`MAX_TX_GAS`] (a
+/// transaction that needs more cannot be sent at all).
+fn adjusted(used: u64, adjustment: f64) -> anyhow::Result<u64> {
+    anyhow::ensure!(
+        adjustment.is_finite() && adjustment >= 1.0,
+        "--gas-adjustment must be a number of at least 1"
+    );
+    anyhow::ensure!(used > 0, "the simulation reported no gas used");
+    anyhow::ensure!(
+        used <= MAX_TX_GAS,
+        "the transaction needs {used} gas, more than the chain allows ({MAX_TX_GAS})"
+    );
     // Gas figures stay far below 2^52, where f64 is exact.
-    let scaled = (used as f64 * adjustment.max(1.0)).ceil();
-    if scaled >= u64::MAX as f64 {
-        u64::MAX
+    let scaled = (used as f64 * adjustment).ceil();
+    Ok(if scaled >= MAX_TX_GAS as f64 {
+        MAX_TX_GAS
     } else {
         (scaled as u64).max(used)
-    }
+    })
 }
 
 fn tx_answer(what: &str, out: &usage_client::TxOutcome, extra: Value) -> Answer {
@@ -444,15 +461,36 @@ pub async fn run(cmd: TenantCommand, ctx: &Ctx) -> anyhow::Result<Answer> {
             wait,
             ledger,
         } => {
+            // Everything that can fail is settled before the bank is asked to move money.
             let address = match address {
                 Some(a) => a,
                 None => ctx
                     .address_of(&key)?
                     .context("name the account to credit: --address, --from or --key-file")?,
             };
+            usaged_auth::validate_address(&address)
+                .map_err(|e| anyhow::anyhow!("{address} is not an account address: {e}"))?;
+            anyhow::ensure!(amount > 0, "--amount must be more than 0");
             let bank = bank
                 .or_else(|| ctx.config.bank.clone())
                 .context("no bank: pass --bank URL or set it with `usage config set bank URL`")?;
+            let custodial = custodial
+                .or_else(|| ctx.config.custodial_account.clone())
+                .context(
+                    "no custodial account: pass --custodial IBAN or set it with \
+                     `usage config set custodial_account IBAN`",
+                )?;
+            let credit_check = if wait > 0 {
+                let c4a = ctx.contract("ledger", ledger)?;
+                let chain = ctx.chain()?;
+                chain
+                    .status()
+                    .await
+                    .context("the node, to see the credit")?;
+                Some((chain, c4a))
+            } else {
+                None
+            };
             let r = reqwest::Client::new()
                 .post(format!("{bank}/v1/transfers"))
                 .json(&json!({"from": bank_account, "to": custodial,
@@ -465,37 +503,45 @@ pub async fn run(cmd: TenantCommand, ctx: &Ctx) -> anyhow::Result<Answer> {
             if !status.is_success() {
                 bail!("the bank refused the transfer ({status}): {body}");
             }
-            let bank_ref = body["bank_ref"].as_str().unwrap_or_default().to_string();
+            let bank_ref = body["bank_ref"]
+                .as_str()
+                .context("the bank's answer names no bank_ref")?
+                .to_string();
             let mut credited = None;
-            if wait > 0 {
-                let c4a = ctx.contract("ledger", ledger)?;
-                let chain = ctx.chain()?;
-                let query = c4::QueryMsg::Account {
-                    address: address.clone(),
-                };
-                let before: c4::AccountResponse = chain.smart(&c4a, &query).await?;
-                let started = std::time::Instant::now();
+            if let Some((chain, c4a)) = credit_check {
                 eprintln!("paid at the bank ({bank_ref}); waiting for C4 to credit {address}");
+                let started = std::time::Instant::now();
                 while started.elapsed() < Duration::from_secs(wait) {
-                    // A credit for this reference shows as a grown available balance.
-                    let now: c4::AccountResponse = chain.smart(&c4a, &query).await?;
-                    if now.available.u128() >= before.available.u128() + amount {
-                        credited = Some(now.available);
+                    // C4 records each credited bank reference once.
+                    let r: c4::DepositResponse = chain
+                        .smart(
+                            &c4a,
+                            &c4::QueryMsg::Deposit {
+                                bank_ref: bank_ref.clone(),
+                            },
+                        )
+                        .await?;
+                    if let Some(d) = r.deposit {
+                        credited = Some(d);
                         break;
                     }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
                 if credited.is_none() {
-                    bail!("paid at the bank ({bank_ref}) but not credited on C4 within {wait} s");
+                    bail!(
+                        "paid at the bank ({bank_ref}) but not yet credited on C4 after {wait} s: \
+                         the relayer credits it once the committee has signed (do not pay again; \
+                         `usage query` C4 {{\"deposit\":{{\"bank_ref\":\"{bank_ref}\"}}}})"
+                    );
                 }
             }
             Ok(Answer::new(json!({"bank_ref": bank_ref, "address": address,
-                "amount": amount.to_string(), "available": credited}))
+                "amount": amount.to_string(), "credited": credited}))
             .text(format!(
                 "paid {} into {custodial} for {address} (bank ref {bank_ref}){}\n",
                 money(amount),
                 credited
-                    .map(|a| format!("; credited, available {}", money(a.u128())))
+                    .map(|d| format!("; credited on C4 at height {}", d.height))
                     .unwrap_or_default()
             )))
         }
@@ -750,7 +796,10 @@ pub async fn run(cmd: TenantCommand, ctx: &Ctx) -> anyhow::Result<Answer> {
             let c1a = ctx.contract("usage-proof", usage_proof)?;
             let admin = ctx.signer(&key)?;
             let measurement = software_measurement().0;
-            let msgs = (first..first + terminals)
+            let end = first
+                .checked_add(terminals)
+                .context("--first + --terminals is too large")?;
+            let msgs = (first..end)
                 .map(|i| {
                     let msg = c1::ExecuteMsg::RegisterTerminal {
                         terminal_id: terminal_id(&label, i),
@@ -782,7 +831,10 @@ pub async fn run(cmd: TenantCommand, ctx: &Ctx) -> anyhow::Result<Answer> {
         } => {
             let c1a = ctx.contract("usage-proof", usage_proof)?;
             let tenant = ctx.signer(&key)?;
-            let msgs = (first..first + terminals)
+            let end = first
+                .checked_add(terminals)
+                .context("--first + --terminals is too large")?;
+            let msgs = (first..end)
                 .map(|i| {
                     let msg = c1::ExecuteMsg::OpenLease {
                         terminal_id: terminal_id(&label, i),
@@ -833,9 +885,17 @@ mod tests {
     use super::adjusted;
 
     #[test]
-    fn auto_gas_is_the_simulated_gas_times_the_adjustment_rounded_up() {
-        assert_eq!(adjusted(100_000, 1.3), 130_000);
-        assert_eq!(adjusted(3, 1.5), 5);
-        assert_eq!(adjusted(100, 0.5), 100, "never below what it used");
+    fn auto_gas_is_the_simulated_gas_times_the_adjustment_rounded_up_within_the_chains_limit() {
+        assert_eq!(adjusted(100_000, 1.3).unwrap(), 130_000);
+        assert_eq!(adjusted(3, 1.5).unwrap(), 5);
+        assert_eq!(adjusted(50_000_000, 1.3).unwrap(), 60_000_000, "capped");
+        assert!(adjusted(100, 0.5).is_err(), "an adjustment below 1");
+        assert!(adjusted(100, f64::INFINITY).is_err());
+        assert!(adjusted(100, f64::NAN).is_err());
+        assert!(adjusted(0, 1.3).is_err(), "no gas reported");
+        assert!(
+            adjusted(70_000_000, 1.0).is_err(),
+            "more than a transaction may use"
+        );
     }
 }

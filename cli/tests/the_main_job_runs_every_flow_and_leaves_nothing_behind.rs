@@ -210,10 +210,10 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
     );
     let (ok, stdout, stderr) = usage_with_input(
         &home,
-        &["keys", "add", "tenant-a", "--recover", "-o", "json"],
+        &["keys", "recover", "tenant-a", "-o", "json"],
         &format!("{mnemonic}\n"),
     );
-    assert!(ok, "keys add --recover: {stderr}");
+    assert!(ok, "keys recover: {stderr}");
     assert!(
         stdout.contains(address),
         "the recovered key is the tenant's: {stdout}"
@@ -365,7 +365,10 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
         ],
     );
     assert_eq!(verified["verified"], true, "{verified}");
-    assert_eq!(verified["receipt"]["terminal_id"], "sim-00000", "{verified}");
+    assert_eq!(
+        verified["receipt"]["terminal_id"], "sim-00000",
+        "{verified}"
+    );
     let mut bundle: Value =
         serde_json::from_str(&std::fs::read_to_string(&receipt).unwrap()).unwrap();
     let path = &mut bundle["inclusion_path"][0]["hash"];
@@ -398,4 +401,19 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
     // A second `down` has nothing to stop and says so without failing.
     let (ok, _, _) = usage(&home, &["localnet", "down"]);
     assert!(ok);
+}
+
+#[test]
+fn down_purge_deletes_only_a_folder_that_holds_a_localnet() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().to_path_buf();
+    let not_a_localnet = home.join("localnet");
+    std::fs::create_dir_all(&not_a_localnet).unwrap();
+    std::fs::write(not_a_localnet.join("notes.txt"), "mine").unwrap();
+    let (ok, _, stderr) = usage(&home, &["localnet", "down", "--purge"]);
+    assert!(!ok && stderr.contains("holds no localnet"), "{stderr}");
+    assert!(
+        not_a_localnet.join("notes.txt").exists(),
+        "nothing was deleted"
+    );
 }

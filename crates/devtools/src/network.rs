@@ -279,11 +279,20 @@ impl Services {
         if std::env::var_os("RUST_LOG").is_none() {
             cmd.env("RUST_LOG", "info");
         }
+        // No service needs the command line's keyring passphrase.
+        cmd.env_remove("USAGE_KEYRING_PASSPHRASE")
+            .env_remove("USAGE_KEYRING_PASSPHRASE_FILE");
         let child = cmd
             .spawn()
             .with_context(|| format!("starting {name} ({:?})", cmd.get_program()))?;
         let pid = child.id();
-        let started = proc_stat(pid).map(|(_, s)| s).unwrap_or_default();
+        let Some((_, started)) = proc_stat(pid) else {
+            bail!(
+                "{name} (pid {pid}) exited at once; the end of {}:\n{}",
+                log.display(),
+                tail(&log, 30)
+            );
+        };
         self.list.push(Service {
             name: name.to_string(),
             pid,
@@ -315,14 +324,25 @@ impl Services {
         }
     }
 
-    /// Stops every service, the last started first: SIGTERM, then SIGKILL for one still running
-    /// after `grace`. Returns each service's name and how it stopped.
+    /// Stops every service, the last started first: SIGTERM to its process group, then SIGKILL
+    /// for one still running after `grace`. Returns each service's name and how it stopped; a
+    /// service that could not be stopped stays recorded, and is the error.
     pub fn stop_all(&mut self, grace: Duration) -> anyhow::Result<Vec<(String, Stopped)>> {
         let mut report = vec![];
+        let mut left = vec![];
         while let Some(s) = self.list.pop() {
-            let how = stop(&s, grace);
-            report.push((s.name.clone(), how));
-            self.save()?;
+            match stop(&s, grace) {
+                Ok(how) => report.push((s.name.clone(), how)),
+                Err(e) => {
+                    report.push((s.name.clone(), Stopped::StillRunning));
+                    left.push((s, e));
+                }
+            }
+        }
+        self.list = left.iter().rev().map(|(s, _)| s.clone()).collect();
+        self.save()?;
+        if let Some((s, e)) = left.first() {
+            bail!("{} (pid {}) could not be stopped: {e:#}", s.name, s.pid);
         }
         Ok(report)
     }
@@ -338,35 +358,54 @@ pub enum Stopped {
     Terminated,
     /// It ignored SIGTERM and was killed.
     Killed,
+    /// Not even SIGKILL stopped it (it stays recorded).
+    StillRunning,
 }
 
-/// Sends `signal` (`TERM`, `KILL`) to `pid` with kill(1).
-fn signal(pid: u32, signal: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
-
-fn stop(s: &Service, grace: Duration) -> Stopped {
-    if !s.is_running() {
-        return Stopped::NotRunning;
+/// Sends `signal` (`TERM`, `KILL`) to the process group `pid` leads (each service is started
+/// as the leader of its own group) with kill(1).
+fn signal(pid: u32, signal: &str) -> anyhow::Result<()> {
+    let out = Command::new("kill")
+        .arg("-s")
+        .arg(signal)
+        .arg("--")
+        .arg(format!("-{pid}"))
+        .output()
+        .context("running kill(1)")?;
+    // A group already gone is not a failure.
+    if !out.status.success() && proc_stat(pid).is_some() {
+        bail!(
+            "kill -s {signal} -- -{pid}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
-    signal(s.pid, "TERM");
+    Ok(())
+}
+
+fn stop(s: &Service, grace: Duration) -> anyhow::Result<Stopped> {
+    if !s.is_running() {
+        return Ok(Stopped::NotRunning);
+    }
+    signal(s.pid, "TERM")?;
     let sent = Instant::now();
     while sent.elapsed() < grace {
         if !s.is_running() {
-            return Stopped::Terminated;
+            return Ok(Stopped::Terminated);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    signal(s.pid, "KILL");
-    while s.is_running() && sent.elapsed() < grace + Duration::from_secs(5) {
+    // Checked again just before: never a SIGKILL to a pid that is no longer this service's.
+    if !s.is_running() {
+        return Ok(Stopped::Terminated);
+    }
+    signal(s.pid, "KILL")?;
+    while sent.elapsed() < grace + Duration::from_secs(5) {
+        if !s.is_running() {
+            return Ok(Stopped::Killed);
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Stopped::Killed
+    bail!("still running after SIGKILL")
 }
 
 /// The last `lines` lines of a log file.

@@ -175,15 +175,16 @@ impl Context {
             if now < release_at {
                 return Ok(false);
             }
-            let out = self
-                .chain
-                .execute(
-                    &self.withdrawal,
-                    &c5::ExecuteMsg::Release { withdrawal_id: id },
-                    GAS,
-                    WAIT,
-                )
-                .await?;
+            let release = serde_json::to_vec(&c5::ExecuteMsg::Release { withdrawal_id: id })?;
+            let msgs = [(self.withdrawal.clone(), release)];
+            // Simulated first: a release C5 refuses now (withdrawals paused) costs no
+            // transaction and holds up no other payment; it is tried again next pass.
+            if let Err(e) = self.chain.simulate(&msgs).await {
+                tracing::info!(id, reason = %e, "delayed withdrawal not releasable yet");
+                return Ok(false);
+            }
+            let hash = self.chain.broadcast(&msgs, GAS).await?;
+            let out = self.chain.wait_tx(&hash, WAIT).await?;
             if !out.is_ok() {
                 anyhow::bail!("releasing withdrawal {id}: {}", out.log);
             }
