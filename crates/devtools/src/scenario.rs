@@ -499,7 +499,7 @@ async fn deposit_flow(ctx: &Ctx<'_>, flow: &Flow) -> anyhow::Result<String> {
     for t in &ctx.net.info.tenants {
         flow.until(
             Duration::from_secs(60),
-            &format!("C4 credits {}", t.name),
+            &format!("waiting for C4 to credit {}", t.name),
             || async { Ok((ctx.ledger(&t.address).await?.0 >= DEPOSIT).then_some(())) },
         )
         .await?;
@@ -516,7 +516,7 @@ async fn usage_flow(ctx: &Ctx<'_>, flow: &Flow) -> anyhow::Result<String> {
     let proven = flow
         .until(
             Duration::from_secs(90),
-            "every terminal's first windows proven",
+            "waiting for every terminal's first proof",
             || async {
                 let mut with = 0u64;
                 for i in 0..n {
@@ -558,7 +558,7 @@ async fn period_flows(
     let sealed = flow
         .until(
             Duration::from_secs(300),
-            &format!("period {period}: closes, grace passes, the keeper seals it"),
+            &format!("waiting: period {period} closes, its grace passes, the keeper seals it"),
             || async { ctx.period(&a.address, period).await },
         )
         .await?;
@@ -661,7 +661,7 @@ async fn settlement_flow(
     let s = flow
         .until(
             Duration::from_secs(180),
-            "dispute window passes, the keeper requests the settlement",
+            "waiting: the dispute window passes, the keeper requests the settlement",
             || async { ctx.settlement_for(tenant, period).await },
         )
         .await?;
@@ -669,7 +669,7 @@ async fn settlement_flow(
     let cleared = flow
         .until(
             Duration::from_secs(90),
-            &format!("settlement {id}: approved, paid at the bank"),
+            &format!("settlement {id}: waiting for its approval and the bank's payment"),
             || async {
                 let r: c3::SettlementResponse = ctx
                     .chain
@@ -707,7 +707,7 @@ async fn dispute_flow(
 ) -> anyhow::Result<String> {
     flow.until(
         Duration::from_secs(120),
-        &format!("the keeper seals {}'s period", tenant.name),
+        &format!("waiting for the keeper to seal {}'s period", tenant.name),
         || async { ctx.period(&tenant.address, period).await },
     )
     .await?;
@@ -766,7 +766,7 @@ async fn withdraw_flow(ctx: &Ctx<'_>, flow: &Flow) -> anyhow::Result<String> {
     let (t, wallet) = ctx.tenant(0)?;
     flow.until(
         Duration::from_secs(60),
-        "the deposit to withdraw from",
+        "waiting for the deposit to withdraw from",
         || async { Ok((ctx.ledger(&t.address).await?.0 >= WITHDRAWAL).then_some(())) },
     )
     .await?;
@@ -800,7 +800,7 @@ async fn withdraw_flow(ctx: &Ctx<'_>, flow: &Flow) -> anyhow::Result<String> {
     let bank_ref = flow
         .until(
             Duration::from_secs(90),
-            &format!("withdrawal {id}: approved, paid"),
+            &format!("withdrawal {id}: waiting for its approval and the bank's payment"),
             || async {
                 let r: c5::WithdrawalResponse = ctx
                     .chain
@@ -842,7 +842,7 @@ async fn rotation_flow(ctx: &Ctx<'_>, flow: &Flow) -> anyhow::Result<String> {
     // Nothing approved by the old committee may be in flight at the bank.
     flow.until(
         Duration::from_secs(60),
-        "payments in flight to finish",
+        "waiting for payments in flight to finish",
         || async {
             let busy = ctx
                 .settlements()
@@ -883,7 +883,7 @@ async fn rotation_flow(ctx: &Ctx<'_>, flow: &Flow) -> anyhow::Result<String> {
         .await?;
     flow.until(
         Duration::from_secs(90),
-        "batches signed by the epoch-2 committee",
+        "waiting for batches signed by the epoch-2 committee",
         || async {
             Ok(crate::network::has_batch_of_epoch(&ctx.chain, &ctx.c1, 2)
                 .await?

@@ -4,6 +4,8 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, HexBinary, Uint128};
 
 use crate::committee::{Committee, ThresholdSignature};
+// The response types are named only by the schema derive, which wasm builds leave out.
+#[cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 use crate::governance::{GovernanceMsg, GovernanceResponse, PendingChangesResponse};
 use crate::merkle::{Frontier, SumNode};
 use crate::payload::{CommitteeRotation, MemberKey};
