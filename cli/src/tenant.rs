@@ -560,28 +560,8 @@ pub async fn run(cmd: TenantCommand, ctx: &Ctx) -> anyhow::Result<Answer> {
                 beneficiary,
             };
             let out = execute(&wallet, &c5a, &msg, &gas).await?;
-            // The owner's newest withdrawal: the last of its pages.
-            let mut page_after = None;
-            let mut newest = None;
-            loop {
-                let page: c5::WithdrawalsResponse = wallet
-                    .smart(
-                        &c5a,
-                        &c5::QueryMsg::Withdrawals {
-                            owner: Some(owner.clone()),
-                            start_after: page_after,
-                            limit: Some(100),
-                        },
-                    )
-                    .await?;
-                match page.withdrawals.last() {
-                    Some(w) => {
-                        newest = Some(w.clone());
-                        page_after = Some(w.withdrawal_id);
-                    }
-                    None => break,
-                }
-            }
+            // The owner's newest withdrawal: the last of its withdrawals.
+            let newest = withdrawals_of(&wallet, &c5a, Some(owner)).await?.pop();
             let w = newest.context("the withdrawal is not on chain")?;
             Ok(Answer::new(
                 json!({"withdrawal_id": w.withdrawal_id, "tx_hash": out.hash,
@@ -607,24 +587,7 @@ pub async fn run(cmd: TenantCommand, ctx: &Ctx) -> anyhow::Result<Answer> {
             };
             let c5a = ctx.contract("withdrawal", withdrawal)?;
             let chain = ctx.chain()?;
-            let mut all: Vec<c5::Withdrawal> = vec![];
-            loop {
-                let page: c5::WithdrawalsResponse = chain
-                    .smart(
-                        &c5a,
-                        &c5::QueryMsg::Withdrawals {
-                            owner: owner.clone(),
-                            start_after: all.last().map(|w| w.withdrawal_id),
-                            limit: Some(100),
-                        },
-                    )
-                    .await?;
-                let n = page.withdrawals.len();
-                all.extend(page.withdrawals);
-                if n < 100 {
-                    break;
-                }
-            }
+            let all = withdrawals_of(&chain, &c5a, owner).await?;
             let mut text = String::new();
             for w in &all {
                 text += &format!(
@@ -853,6 +816,32 @@ pub async fn run(cmd: TenantCommand, ctx: &Ctx) -> anyhow::Result<Answer> {
                     "{who} leased {terminals} terminals of fleet {label:?}\n"
                 )),
             )
+        }
+    }
+}
+
+/// Every withdrawal on C5 at `c5a`, of `owner` or of all, oldest first, read 100 a page.
+async fn withdrawals_of(
+    chain: &ChainClient,
+    c5a: &str,
+    owner: Option<String>,
+) -> anyhow::Result<Vec<c5::Withdrawal>> {
+    let mut all: Vec<c5::Withdrawal> = vec![];
+    loop {
+        let page: c5::WithdrawalsResponse = chain
+            .smart(
+                c5a,
+                &c5::QueryMsg::Withdrawals {
+                    owner: owner.clone(),
+                    start_after: all.last().map(|w| w.withdrawal_id),
+                    limit: Some(100),
+                },
+            )
+            .await?;
+        let n = page.withdrawals.len();
+        all.extend(page.withdrawals);
+        if n < 100 {
+            return Ok(all);
         }
     }
 }
