@@ -294,11 +294,14 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
 
     let proofs = json(&home, &["proofs", "sim-00000"]);
     assert!(!proofs["proofs"].as_array().unwrap().is_empty(), "{proofs}");
+    // The tenant's fullest sealed period: the first one may have begun before the fleet did,
+    // and hold no window of a given terminal.
     let sealed = summary["periods"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["tenant"] == address)
+        .filter(|p| p["tenant"] == address)
+        .max_by_key(|p| p["totals"]["records"].as_u64().unwrap())
         .unwrap();
     let start = sealed["period_start"].to_string();
     let period = json(
