@@ -16,7 +16,7 @@ if ! command -v rustup >/dev/null; then
 fi
 toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 rustup toolchain install "$toolchain" --profile minimal --component rustfmt,clippy --target wasm32-unknown-unknown >/dev/null
-rustup target list --installed --toolchain "$toolchain" | grep -q wasm32-unknown-unknown
+rustup target list --installed --toolchain "$toolchain" | grep wasm32-unknown-unknown >/dev/null
 echo "rust $toolchain ok"
 
 step "wasm-opt (npm binaryen@$BINARYEN_VERSION)"
@@ -37,7 +37,7 @@ if ! command -v xmllint >/dev/null; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null
 fi
-xmllint --version 2>&1 | head -1
+xmllint --version 2>&1 | sed -n 1p  # sed reads to the end: head would close the pipe early and pipefail would see SIGPIPE (141)
 
 step "CometBFT $COMETBFT_VERSION (go install)"
 if [ "$(cometbft version 2>/dev/null)" != "${COMETBFT_VERSION#v}" ]; then
