@@ -15,13 +15,17 @@ use crate::{Answer, Ctx};
 
 #[derive(Subcommand)]
 pub enum LocalnetCommand {
-    /// Starts a localnet (one validator, four aggregators with threshold 3, the bank simulator,
+    /// Starts a localnet (one validator or more, four aggregators with threshold 3, the bank simulator,
     /// the relayer, the dashboard and a simulated fleet) and runs the scenario of every flow on
     /// it; the localnet keeps running until `usage localnet down`.
     Up {
         /// The chain id.
         #[arg(long, default_value = "usagechain-local-1")]
         chain_id: String,
+        /// Validators, each a CometBFT node with its own usaged (the second one's RPC is 26757,
+        /// and so on); the aggregators use them round robin.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=7))]
+        validators: u16,
         /// Simulated terminals (sim-00000…), leased round robin by two tenants.
         #[arg(long, default_value_t = 8)]
         terminals: u64,
@@ -53,7 +57,8 @@ pub enum LocalnetCommand {
     Status,
     /// The end of a service's log (all services' when none is named).
     Logs {
-        /// usaged, cometbft, aggregator-0…3, bank-sim, relayer, dashboard or fleet.
+        /// usaged, cometbft (usaged-1, cometbft-1… for the other validators), aggregator-0…3,
+        /// bank-sim, relayer, dashboard or fleet.
         service: Option<String>,
         /// How many lines.
         #[arg(long, short = 'n', default_value_t = 40)]
@@ -75,6 +80,7 @@ pub async fn run(cmd: LocalnetCommand, dir: &Path, ctx: &Ctx) -> anyhow::Result<
     match cmd {
         LocalnetCommand::Up {
             chain_id,
+            validators,
             terminals,
             ports,
             no_scenario,
@@ -91,12 +97,13 @@ pub async fn run(cmd: LocalnetCommand, dir: &Path, ctx: &Ctx) -> anyhow::Result<
                 chain_id,
                 terminals,
                 ports: match ports {
-                    PortChoice::Default => PortPlan::default(),
-                    PortChoice::Free => PortPlan::free(),
+                    PortChoice::Default => PortPlan::default_for(validators.into()),
+                    PortChoice::Free => PortPlan::free_for(validators.into()),
                 },
                 artifacts: artifacts.unwrap_or_else(usage_common::contracts::artifacts_dir),
                 bin_dir,
                 attestor,
+                p2p_links: None,
             };
             eprintln!("starting a localnet in {}", dir.display());
             let net = up.run().await?;

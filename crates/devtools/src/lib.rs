@@ -15,7 +15,9 @@
 pub mod bank;
 pub mod bank_side;
 pub mod committee;
+pub mod faults;
 pub mod fleet;
+pub mod links;
 pub mod localnet;
 pub mod network;
 pub mod node;

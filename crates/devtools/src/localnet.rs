@@ -1,4 +1,5 @@
-//! A one-validator localnet's home: CometBFT's home initialised by `cometbft init`, its config
+//! A localnet's homes (one validator, or several with [`init_validators`]): CometBFT's home
+//! initialised by `cometbft init`, its config
 //! set for the application (ABCI address, loopback ports, kv tx indexer, CORS on the RPC), and a
 //! genesis holding the five optimised contracts wired together, with the localnet's committee and
 //! keys. Written by `usage-devtools localnet init`, by the tests' nodes and by `usage localnet up`.
@@ -56,6 +57,9 @@ pub struct LocalnetInfo {
     pub committee_label: String,
     /// Contract label -> address.
     pub contracts: Vec<(String, String)>,
+    /// The validators, in [`validator_home`] order (the first is the one of `ports`).
+    #[serde(default)]
+    pub validators: Vec<ValidatorInfo>,
 }
 
 impl LocalnetInfo {
@@ -256,22 +260,55 @@ pub fn cometbft_binary() -> PathBuf {
 }
 
 /// Initialises `home` (`home/cometbft` for the node, `home/app` for the application), with the
-/// contracts' wasm from `artifacts`.
+/// contracts' wasm from `artifacts`: a one-validator localnet.
 pub fn init(
     home: &Path,
     chain_id: &str,
     artifacts: &Path,
     ports: Ports,
 ) -> anyhow::Result<LocalnetInfo> {
-    let node_home = home.join("cometbft");
-    let status = Command::new(cometbft_binary())
-        .arg("init")
-        .arg("--home")
-        .arg(&node_home)
-        .output()
-        .context("running cometbft init (is CometBFT installed? scripts/setup.sh)")?;
-    if !status.status.success() {
-        bail!("cometbft init: {}", String::from_utf8_lossy(&status.stderr));
+    init_validators(home, chain_id, artifacts, &[ports], &|_, to| {
+        [ports][to].p2p
+    })
+}
+
+/// The home of validator `index` of the localnet in `home`: validator 0 lives in `home` itself
+/// (as a one-validator localnet does), validator `i` in `home/validator-<i>`. Each holds
+/// `cometbft/` and `app/`.
+pub fn validator_home(home: &Path, index: usize) -> PathBuf {
+    if index == 0 {
+        home.to_path_buf()
+    } else {
+        home.join(format!("validator-{index}"))
+    }
+}
+
+/// One validator of a localnet (`localnet.json`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ValidatorInfo {
+    pub moniker: String,
+    pub ports: Ports,
+    /// CometBFT's node id (hex of its P2P key's address).
+    pub node_id: String,
+    /// Its consensus address (upper-case hex, as CometBFT shows it in blocks and commits).
+    pub address: String,
+}
+
+/// Initialises a localnet of `ports.len()` validators of equal power, each in its
+/// [`validator_home`] with the same genesis. Validator `i` reaches validator `j`'s P2P port at
+/// `127.0.0.1:dial(i, j)`: `ports[j].p2p` directly, or a port that relays to it (the fault tests
+/// put a link there that they can cut). With more than one validator, peers are exactly the
+/// other validators (`persistent_peers`, no peer exchange), so every P2P connection goes where
+/// `dial` says.
+pub fn init_validators(
+    home: &Path,
+    chain_id: &str,
+    artifacts: &Path,
+    ports: &[Ports],
+    dial: &dyn Fn(usize, usize) -> u16,
+) -> anyhow::Result<LocalnetInfo> {
+    if ports.is_empty() {
+        bail!("a localnet needs at least one validator");
     }
     let committee = SigningCommittee::deterministic(COMMITTEE_LABEL, 1, 4, 3);
     let admin_key = cosmrs::crypto::secp256k1::SigningKey::from_slice(&ADMIN_SEED)
@@ -282,24 +319,81 @@ pub fn init(
         .map_err(|e| anyhow::anyhow!("admin address: {e}"))?
         .to_string();
 
-    let genesis_path = node_home.join("config/genesis.json");
-    let mut genesis: Value = serde_json::from_str(&std::fs::read_to_string(&genesis_path)?)?;
-    genesis["chain_id"] = json!(chain_id);
-    genesis["app_state"] = app_genesis(artifacts, &admin, &committee)?;
-    std::fs::write(&genesis_path, serde_json::to_vec_pretty(&genesis)?)?;
+    // Every node's own keys first: the genesis names all validators.
+    let mut validators = vec![];
+    let mut genesis_validators = vec![];
+    for (i, p) in ports.iter().enumerate() {
+        let node_home = validator_home(home, i).join("cometbft");
+        cometbft(&["init", "--home"], &node_home)?;
+        let node_id = cometbft(&["show-node-id", "--home"], &node_home)?;
+        let key: Value = serde_json::from_str(&std::fs::read_to_string(
+            node_home.join("config/priv_validator_key.json"),
+        )?)?;
+        let moniker = if ports.len() == 1 {
+            "usagechain-localnet".to_string()
+        } else {
+            format!("validator-{i}")
+        };
+        let address = key["address"]
+            .as_str()
+            .context("priv_validator_key.json has no address")?
+            .to_string();
+        genesis_validators.push(json!({
+            "address": address,
+            "pub_key": key["pub_key"],
+            "power": "10",
+            "name": moniker,
+        }));
+        validators.push(ValidatorInfo {
+            moniker,
+            ports: *p,
+            node_id,
+            address,
+        });
+    }
 
-    let config_path = node_home.join("config/config.toml");
-    let mut config = std::fs::read_to_string(&config_path)?;
+    let first = validator_home(home, 0).join("cometbft/config/genesis.json");
+    let mut genesis: Value = serde_json::from_str(&std::fs::read_to_string(&first)?)?;
+    genesis["chain_id"] = json!(chain_id);
+    genesis["validators"] = json!(genesis_validators);
+    genesis["app_state"] = app_genesis(artifacts, &admin, &committee)?;
+    let genesis = serde_json::to_vec_pretty(&genesis)?;
+
     let loopback = |port: u16| format!("\"tcp://127.0.0.1:{port}\"");
-    config = set_toml(&config, "", "proxy_app", &loopback(ports.abci))?;
-    config = set_toml(&config, "", "moniker", "\"usagechain-localnet\"")?;
-    config = set_toml(&config, "rpc", "laddr", &loopback(ports.rpc))?;
-    config = set_toml(&config, "rpc", "cors_allowed_origins", "[\"*\"]")?;
-    config = set_toml(&config, "p2p", "laddr", &loopback(ports.p2p))?;
-    config = set_toml(&config, "p2p", "addr_book_strict", "false")?;
-    config = set_toml(&config, "tx_index", "indexer", "\"kv\"")?;
-    config = set_toml(&config, "consensus", "timeout_commit", "\"1s\"")?;
-    std::fs::write(&config_path, config)?;
+    for (i, v) in validators.iter().enumerate() {
+        let config_dir = validator_home(home, i).join("cometbft/config");
+        std::fs::write(config_dir.join("genesis.json"), &genesis)?;
+        let config_path = config_dir.join("config.toml");
+        let mut config = std::fs::read_to_string(&config_path)?;
+        config = set_toml(&config, "", "proxy_app", &loopback(v.ports.abci))?;
+        config = set_toml(&config, "", "moniker", &format!("\"{}\"", v.moniker))?;
+        config = set_toml(&config, "rpc", "laddr", &loopback(v.ports.rpc))?;
+        config = set_toml(&config, "rpc", "cors_allowed_origins", "[\"*\"]")?;
+        config = set_toml(&config, "p2p", "laddr", &loopback(v.ports.p2p))?;
+        config = set_toml(&config, "p2p", "addr_book_strict", "false")?;
+        if validators.len() > 1 {
+            let peers: Vec<String> = validators
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(j, w)| format!("{}@127.0.0.1:{}", w.node_id, dial(i, j)))
+                .collect();
+            config = set_toml(
+                &config,
+                "p2p",
+                "persistent_peers",
+                &format!("\"{}\"", peers.join(",")),
+            )?;
+            // All peers are on 127.0.0.1, and only the configured ones: no address gossip that
+            // would let a node dial around its links.
+            config = set_toml(&config, "p2p", "allow_duplicate_ip", "true")?;
+            config = set_toml(&config, "p2p", "pex", "false")?;
+        }
+        config = set_toml(&config, "tx_index", "indexer", "\"kv\"")?;
+        config = set_toml(&config, "consensus", "timeout_commit", "\"1s\"")?;
+        std::fs::write(&config_path, config)?;
+        std::fs::create_dir_all(validator_home(home, i).join("app"))?;
+    }
 
     let mut contracts = vec![];
     for (n, c) in (1..).zip(CONTRACTS) {
@@ -307,18 +401,35 @@ pub fn init(
     }
     let info = LocalnetInfo {
         chain_id: chain_id.to_string(),
-        ports,
+        ports: ports[0],
         admin_address: admin,
         admin_secret_hex: hex::encode(ADMIN_SEED),
         committee_label: COMMITTEE_LABEL.to_string(),
         contracts,
+        validators,
     };
-    std::fs::create_dir_all(home.join("app"))?;
     std::fs::write(
         home.join("localnet.json"),
         serde_json::to_vec_pretty(&info)?,
     )?;
     Ok(info)
+}
+
+/// Runs `cometbft <args> <home>` and returns its trimmed standard output.
+fn cometbft(args: &[&str], home: &Path) -> anyhow::Result<String> {
+    let out = Command::new(cometbft_binary())
+        .args(args)
+        .arg(home)
+        .output()
+        .context("running cometbft (is CometBFT installed? scripts/setup.sh)")?;
+    if !out.status.success() {
+        bail!(
+            "cometbft {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 #[cfg(test)]

@@ -48,10 +48,14 @@ pub const PROVIDER_BANK: &str = "CN00PROVIDER0001";
 pub const RELAYER_ACCOUNT_SEED: u8 = 0x73;
 
 /// Where every service of a localnet listens, all on 127.0.0.1.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct PortPlan {
+    /// The first validator's node; clients use its RPC.
     pub node: Ports,
     pub usaged_metrics: u16,
+    /// The other validators, if `--validators` asked for more than one.
+    #[serde(default)]
+    pub more_validators: Vec<ValidatorPorts>,
     pub aggregators: [u16; 4],
     pub aggregator_metrics: [u16; 4],
     pub bank: u16,
@@ -66,6 +70,7 @@ impl Default for PortPlan {
         PortPlan {
             node: Ports::default(),
             usaged_metrics: 26660,
+            more_validators: vec![],
             aggregators: [7001, 7002, 7003, 7004],
             aggregator_metrics: [7101, 7102, 7103, 7104],
             bank: 7200,
@@ -87,6 +92,7 @@ impl PortPlan {
                 abci: p[2],
             },
             usaged_metrics: p[3],
+            more_validators: vec![],
             aggregators: [p[4], p[5], p[6], p[7]],
             aggregator_metrics: [p[8], p[9], p[10], p[11]],
             bank: p[12],
@@ -94,6 +100,59 @@ impl PortPlan {
             relayer_metrics: p[14],
             dashboard: p[15],
         }
+    }
+
+    /// The well-known ports for `validators` validators: validator `i` adds `100 * i` to the
+    /// first one's (RPC 26757 for the second).
+    pub fn default_for(validators: usize) -> PortPlan {
+        let mut plan = PortPlan::default();
+        plan.more_validators = (1..validators)
+            .map(|i| {
+                let shift = |port: u16| port + 100 * i as u16;
+                ValidatorPorts {
+                    node: Ports {
+                        rpc: shift(plan.node.rpc),
+                        p2p: shift(plan.node.p2p),
+                        abci: shift(plan.node.abci),
+                    },
+                    usaged_metrics: shift(plan.usaged_metrics),
+                }
+            })
+            .collect();
+        plan
+    }
+
+    /// Free ports for `validators` validators.
+    pub fn free_for(validators: usize) -> PortPlan {
+        let mut plan = PortPlan::free();
+        plan.more_validators = (1..validators)
+            .map(|_| {
+                let [rpc, p2p, abci, metrics] = crate::node::free_ports();
+                ValidatorPorts {
+                    node: Ports { rpc, p2p, abci },
+                    usaged_metrics: metrics,
+                }
+            })
+            .collect();
+        // Free ports are drawn one batch at a time: a clash between batches starts over.
+        let mut all: Vec<u16> = plan.all().into_iter().map(|(_, p)| p).collect();
+        let count = all.len();
+        all.sort_unstable();
+        all.dedup();
+        if all.len() != count {
+            return PortPlan::free_for(validators);
+        }
+        plan
+    }
+
+    /// Every validator's ports, the first one's first.
+    pub fn validators(&self) -> Vec<ValidatorPorts> {
+        let mut all = vec![ValidatorPorts {
+            node: self.node,
+            usaged_metrics: self.usaged_metrics,
+        }];
+        all.extend(self.more_validators.iter().copied());
+        all
     }
 
     fn all(&self) -> Vec<(String, u16)> {
@@ -107,6 +166,13 @@ impl PortPlan {
             ("relayer metrics".to_string(), self.relayer_metrics),
             ("dashboard".to_string(), self.dashboard),
         ];
+        for (i, v) in self.more_validators.iter().enumerate() {
+            let i = i + 1;
+            all.push((format!("validator {i} CometBFT RPC"), v.node.rpc));
+            all.push((format!("validator {i} CometBFT P2P"), v.node.p2p));
+            all.push((format!("validator {i} usaged ABCI"), v.node.abci));
+            all.push((format!("validator {i} usaged metrics"), v.usaged_metrics));
+        }
         for i in 0..4 {
             all.push((format!("aggregator {i}"), self.aggregators[i]));
             all.push((
@@ -132,6 +198,23 @@ impl PortPlan {
             );
         }
         Ok(())
+    }
+}
+
+/// One validator's ports: its node's and its application's metrics.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ValidatorPorts {
+    pub node: Ports,
+    pub usaged_metrics: u16,
+}
+
+/// The names of validator `index`'s two processes: `usaged` and `cometbft` for the first,
+/// `usaged-<i>` and `cometbft-<i>` for the others.
+pub fn validator_services(index: usize) -> (String, String) {
+    if index == 0 {
+        ("usaged".into(), "cometbft".into())
+    } else {
+        (format!("usaged-{index}"), format!("cometbft-{index}"))
     }
 }
 
@@ -265,6 +348,13 @@ impl Services {
         url: Option<String>,
         metrics: Option<String>,
     ) -> anyhow::Result<&Service> {
+        if let Some(old) = self.get(name) {
+            if old.is_running() {
+                bail!("{name} already runs (pid {})", old.pid);
+            }
+            // Started again (a restarted validator): the record of the dead process goes.
+            self.list.retain(|s| s.name != name);
+        }
         std::fs::create_dir_all(self.home.join("logs"))?;
         let log = Services::log_path(&self.home, name);
         let file = OpenOptions::new()
@@ -304,6 +394,17 @@ impl Services {
         self.save()?;
         let last = self.list.len() - 1;
         Ok(&self.list[last])
+    }
+
+    /// Sends `signal` (`KILL`, `STOP`, `CONT`, …) to service `name`'s process group.
+    pub fn signal(&self, name: &str, signal_name: &str) -> anyhow::Result<()> {
+        let service = self
+            .get(name)
+            .with_context(|| format!("no service {name}"))?;
+        if !service.is_running() {
+            bail!("{name} is not running");
+        }
+        signal(service.pid, signal_name)
     }
 
     /// The service called `name`.
@@ -436,6 +537,9 @@ pub struct Up {
     /// Also run a real attestor sampling this host as terminal `host-1`, leased by the first
     /// tenant.
     pub attestor: bool,
+    /// How validator `i` reaches validator `j`'s P2P port: `links[i][j]`, a port relaying to it
+    /// (the fault tests cut these). `None`: directly.
+    pub p2p_links: Option<Vec<Vec<u16>>>,
 }
 
 /// A running localnet.
@@ -464,6 +568,16 @@ impl Network {
 
     pub fn rpc_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.info.ports.node.rpc)
+    }
+
+    /// Every validator's RPC, the first one's first.
+    pub fn validator_rpc_urls(&self) -> Vec<String> {
+        self.info
+            .ports
+            .validators()
+            .iter()
+            .map(|v| format!("http://127.0.0.1:{}", v.node.rpc))
+            .collect()
     }
 
     /// A client of the chain (signing with nobody).
@@ -534,32 +648,37 @@ impl Up {
         Ok(path)
     }
 
-    async fn start(&self, services: &mut Services) -> anyhow::Result<Network> {
-        let home = &self.home;
-        let ports = self.ports;
-        let info = localnet::init(home, &self.chain_id, &self.artifacts, ports.node)?;
-        step(&format!(
-            "genesis written: chain {}, five contracts, committee of 4 (threshold 3)",
-            info.chain_id
-        ));
-
-        // The node: the application first (CometBFT exits if it cannot connect to it).
+    /// Starts validator `index`'s application, then its CometBFT node once the application
+    /// listens (CometBFT exits if it cannot connect to it). Also what restarts a stopped one.
+    pub async fn start_validator(
+        &self,
+        services: &mut Services,
+        index: usize,
+    ) -> anyhow::Result<()> {
+        let v = self
+            .ports
+            .validators()
+            .get(index)
+            .copied()
+            .with_context(|| format!("the localnet has no validator {index}"))?;
+        let home = localnet::validator_home(&self.home, index);
+        let (usaged_name, cometbft_name) = validator_services(index);
         let mut usaged = Command::new(self.bin("usaged")?);
         usaged
             .args(["start", "--abci"])
-            .arg(format!("127.0.0.1:{}", ports.node.abci))
+            .arg(format!("127.0.0.1:{}", v.node.abci))
             .arg("--metrics-addr")
-            .arg(format!("127.0.0.1:{}", ports.usaged_metrics))
+            .arg(format!("127.0.0.1:{}", v.usaged_metrics))
             .arg("--home")
-            .arg(home);
+            .arg(&home);
         services.spawn(
-            "usaged",
+            &usaged_name,
             usaged,
             None,
-            Some(format!("http://127.0.0.1:{}/metrics", ports.usaged_metrics)),
+            Some(format!("http://127.0.0.1:{}/metrics", v.usaged_metrics)),
         )?;
-        wait_until(services, "usaged", Duration::from_secs(120), || {
-            is_listening(ports.node.abci)
+        wait_until(services, &usaged_name, Duration::from_secs(120), || {
+            is_listening(v.node.abci)
         })
         .await?;
         let mut cometbft = Command::new(localnet::cometbft_binary());
@@ -567,14 +686,61 @@ impl Up {
             .arg("start")
             .arg("--home")
             .arg(home.join("cometbft"));
+        services.spawn(
+            &cometbft_name,
+            cometbft,
+            Some(format!("http://127.0.0.1:{}", v.node.rpc)),
+            None,
+        )?;
+        Ok(())
+    }
+
+    async fn start(&self, services: &mut Services) -> anyhow::Result<Network> {
+        let home = &self.home;
+        let ports = &self.ports;
+        let validators = ports.validators();
+        let node_ports: Vec<Ports> = validators.iter().map(|v| v.node).collect();
+        let dial = |i: usize, j: usize| match &self.p2p_links {
+            Some(links) => links[i][j],
+            None => node_ports[j].p2p,
+        };
+        if let Some(links) = &self.p2p_links {
+            if links.len() != validators.len() || links.iter().any(|l| l.len() != validators.len())
+            {
+                bail!("p2p_links must be a {0} x {0} matrix", validators.len());
+            }
+        }
+        let info =
+            localnet::init_validators(home, &self.chain_id, &self.artifacts, &node_ports, &dial)?;
+        step(&format!(
+            "genesis written: chain {}, {} validator(s), five contracts, committee of 4 (threshold 3)",
+            info.chain_id,
+            validators.len()
+        ));
+
+        // Every validator before waiting for blocks: consensus needs more than 2/3 of them.
+        for index in 0..validators.len() {
+            self.start_validator(services, index).await?;
+        }
         let rpc = format!("http://127.0.0.1:{}", ports.node.rpc);
-        services.spawn("cometbft", cometbft, Some(rpc.clone()), None)?;
         let chain = ChainClient::new(&rpc, &info.chain_id)?;
         wait_until_async(services, "cometbft", Duration::from_secs(60), || async {
             matches!(chain.status().await, Ok((h, _)) if h >= 2)
         })
         .await?;
-        step(&format!("node producing blocks, RPC {rpc}"));
+        if validators.len() == 1 {
+            step(&format!("node producing blocks, RPC {rpc}"));
+        } else {
+            step(&format!(
+                "{} validators producing blocks, RPC {}",
+                validators.len(),
+                validators
+                    .iter()
+                    .map(|v| format!("127.0.0.1:{}", v.node.rpc))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
 
         // The bank, then the members that check its statements.
         let (bank_config, bank_key) = bank_side::bank_config(
@@ -605,6 +771,14 @@ impl Up {
             &ports.aggregators,
             &ports.aggregator_metrics,
         );
+        // Each data-processing centre reads and writes through a validator of its own, as
+        // they would run them (round robin when there are fewer validators than members).
+        for (i, c) in configs.iter_mut().enumerate() {
+            c.rpc = format!(
+                "http://127.0.0.1:{}",
+                validators[i % validators.len()].node.rpc
+            );
+        }
         let next = SigningCommittee::deterministic(NEXT_COMMITTEE_LABEL, 2, 4, 3);
         let rotation = CommitteeRotation {
             new_epoch: 2,
@@ -789,7 +963,7 @@ impl Up {
         }
 
         let network_info = NetworkInfo {
-            ports,
+            ports: ports.clone(),
             terminals: self.terminals,
             provider: info.admin_address.clone(),
             tenants,

@@ -1,9 +1,14 @@
 //! `usage-devtools localnet init --home DIR`: writes a one-validator localnet's home (CometBFT's
 //! config and genesis with the optimised contracts, and `localnet.json` with its ports and keys).
+//! `usage-devtools faults --minutes 10`: the fault test of a four-validator localnet under load,
+//! printing its figures (`scripts/fault-test.sh`).
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use std::time::Duration;
+
+use usage_devtools::faults::{self, FaultTest, Plan};
 use usage_devtools::localnet::{self, Ports};
 
 #[derive(Parser)]
@@ -22,6 +27,30 @@ enum Command {
     /// A one-validator localnet's home.
     #[command(subcommand)]
     Localnet(LocalnetCommand),
+    /// Four validators (or more) under the committee's load: every `--every` seconds one is
+    /// killed, paused or cut off for `--hold` seconds, then the last one rejoins from an empty
+    /// home. Prints the figures (blocks, gaps, catch-up times, windows offered and proven);
+    /// exits 1 if the chain lost, doubled or stalled anything.
+    Faults {
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        #[arg(long, default_value_t = 30)]
+        every: u64,
+        #[arg(long, default_value_t = 10)]
+        hold: u64,
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        #[arg(long, default_value_t = 100)]
+        terminals: u64,
+        /// The working folder (a temporary one, deleted after a pass, if not given).
+        #[arg(long)]
+        home: Option<PathBuf>,
+        /// Also write the figures as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        #[arg(long, default_value = "artifacts")]
+        artifacts: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -47,6 +76,54 @@ enum LocalnetCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Faults {
+            minutes,
+            every,
+            hold,
+            validators,
+            terminals,
+            home,
+            json,
+            artifacts,
+        } => {
+            let temporary = tempfile::tempdir()?;
+            let home = home.unwrap_or_else(|| temporary.path().join("localnet"));
+            let bin_dir = std::env::current_exe()?
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            let test = FaultTest {
+                home: home.clone(),
+                validators,
+                terminals,
+                plan: Plan {
+                    duration: Duration::from_secs(minutes * 60),
+                    every: Duration::from_secs(every),
+                    hold: Duration::from_secs(hold),
+                    drain: Duration::from_secs(120),
+                },
+                artifacts,
+                bin_dir,
+            };
+            let outcome = faults::fault_test(&test).await;
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(e) => {
+                    let _ = temporary.keep();
+                    anyhow::bail!("{e:#} (logs in {})", home.join("logs").display());
+                }
+            };
+            println!("{outcome}");
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_vec_pretty(&outcome)?)?;
+            }
+            let failures = outcome.failures();
+            if !failures.is_empty() {
+                let _ = temporary.keep();
+                eprintln!("logs in {}", home.join("logs").display());
+                std::process::exit(1);
+            }
+        }
         Command::Localnet(LocalnetCommand::Init {
             home,
             chain_id,
