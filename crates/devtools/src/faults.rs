@@ -51,6 +51,9 @@ pub struct Injected {
     pub validator: usize,
     pub fault: Fault,
     pub held_s: f64,
+    /// How many blocks the others were ahead just before it was brought back, if it answered
+    /// then (a killed or paused node does not): the fault took effect.
+    pub behind_by: Option<u64>,
     /// Seconds from being brought back to being at the others' height; `None`: not within the
     /// limit.
     pub caught_up_s: Option<f64>,
@@ -150,8 +153,15 @@ impl fmt::Display for Figures {
             };
             writeln!(
                 f,
-                "  {:>6.1} s  validator {} {} for {:.0} s, {back}",
-                i.at_s, i.validator, i.fault, i.held_s
+                "  {:>6.1} s  validator {} {} for {:.0} s ({}), {back}",
+                i.at_s,
+                i.validator,
+                i.fault,
+                i.held_s,
+                match i.behind_by {
+                    Some(n) => format!("{n} blocks behind"),
+                    None => "not answering".into(),
+                }
             )?;
         }
         writeln!(
@@ -239,7 +249,8 @@ pub async fn catch_up(net: &Network, index: usize, limit: Duration) -> anyhow::R
     Ok(None)
 }
 
-/// Injects `fault` on validator `index` for `hold`, then brings it back.
+/// Injects `fault` on validator `index` for `hold`, then brings it back. Returns how many
+/// blocks the others were ahead of it just before, if it answered then.
 pub async fn inject(
     up: &Up,
     net: &mut Network,
@@ -247,30 +258,47 @@ pub async fn inject(
     index: usize,
     fault: Fault,
     hold: Duration,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<u64>> {
     let (usaged, cometbft) = validator_services(index);
-    match fault {
+    let clients = clients(net)?;
+    let behind = || async {
+        let own = height(&clients[index]).await?;
+        let mut tip = 0;
+        for (j, c) in clients.iter().enumerate() {
+            if j != index {
+                tip = tip.max(height(c).await.unwrap_or(0));
+            }
+        }
+        Some(tip.saturating_sub(own))
+    };
+    let behind_by = match fault {
         Fault::Kill => {
             net.services.signal(&cometbft, "KILL")?;
             net.services.signal(&usaged, "KILL")?;
             tokio::time::sleep(hold).await;
+            let behind_by = behind().await;
             up.start_validator(&mut net.services, index).await?;
+            behind_by
         }
         Fault::Pause => {
             net.services.signal(&cometbft, "STOP")?;
             net.services.signal(&usaged, "STOP")?;
             tokio::time::sleep(hold).await;
+            let behind_by = behind().await;
             net.services.signal(&usaged, "CONT")?;
             net.services.signal(&cometbft, "CONT")?;
+            behind_by
         }
         Fault::Cut => {
             let links = links.context("cutting a validator off needs the localnet's links")?;
             links.cut(index);
             tokio::time::sleep(hold).await;
+            let behind_by = behind().await;
             links.heal(index);
+            behind_by
         }
-    }
-    Ok(())
+    };
+    Ok(behind_by)
 }
 
 /// Runs `plan` on `net` (started by `up` with `links`' ports), printing one line per fault, and
@@ -286,7 +314,7 @@ pub async fn run(up: &Up, net: &mut Network, links: &Links, plan: Plan) -> anyho
     let first_height = chain.status().await?.0;
     let mut faults = vec![];
     let mut k = 0usize;
-    while started.elapsed() + plan.hold < plan.duration {
+    while plan.every * k as u32 + plan.hold <= plan.duration {
         let slot = plan.every * k as u32;
         if let Some(wait) = slot.checked_sub(started.elapsed()) {
             tokio::time::sleep(wait).await;
@@ -294,19 +322,24 @@ pub async fn run(up: &Up, net: &mut Network, links: &Links, plan: Plan) -> anyho
         let validator = k % validators;
         let fault = Fault::ROTATION[k % Fault::ROTATION.len()];
         let at_s = started.elapsed().as_secs_f64();
-        inject(up, net, Some(links), validator, fault, plan.hold).await?;
+        let behind_by = inject(up, net, Some(links), validator, fault, plan.hold).await?;
         let caught_up_s = catch_up(net, validator, Duration::from_secs(60)).await?;
         let done = Injected {
             at_s,
             validator,
             fault,
             held_s: plan.hold.as_secs_f64(),
+            behind_by,
             caught_up_s,
         };
         eprintln!(
-            "  {:>6.1} s  validator {validator} {fault} for {:.0} s, {}",
+            "  {:>6.1} s  validator {validator} {fault} for {:.0} s ({}), {}",
             at_s,
             plan.hold.as_secs_f64(),
+            match behind_by {
+                Some(n) => format!("{n} blocks behind"),
+                None => "not answering".into(),
+            },
             match caught_up_s {
                 Some(s) => format!("at the tip {s:.1} s after"),
                 None => "not back at the tip within 60 s".into(),

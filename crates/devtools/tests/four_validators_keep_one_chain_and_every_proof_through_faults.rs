@@ -47,6 +47,11 @@ async fn four_validators_keep_one_chain_and_every_proof_through_kills_pauses_and
     let kinds: Vec<Fault> = outcome.figures.faults.iter().map(|f| f.fault).collect();
     assert_eq!(kinds, [Fault::Kill, Fault::Pause, Fault::Cut], "{outcome}");
     assert!(outcome.figures.windows_offered > 0, "{outcome}");
+    // Each fault took effect: the killed and the paused validator did not answer, the one cut
+    // off answered from behind the others.
+    let behind: Vec<Option<u64>> = outcome.figures.faults.iter().map(|f| f.behind_by).collect();
+    assert!(behind[0].is_none() && behind[1].is_none(), "{outcome}");
+    assert!(behind[2].is_some_and(|n| n >= 2), "{outcome}");
     let failures = outcome.failures();
     if !failures.is_empty() {
         let kept = home.keep();
