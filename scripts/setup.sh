@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, idempotently: the pinned Rust toolchain with the
 # wasm32 target, wasm-opt from the npm package `binaryen`, xmllint for the ISO 20022 schema checks,
-# and headless Chromium driven by playwright-core for the dashboard's browser test.
+# CometBFT, the npm packages of the wallet and chain-files tests, and headless Chromium driven by
+# playwright-core for the dashboard's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -50,6 +51,12 @@ if [ ! -d tests/wallet/node_modules/@cosmjs/cosmwasm-stargate ] || [ tests/walle
   npm ci --prefix tests/wallet --no-audit --no-fund --loglevel=error
 fi
 echo "cosmjs $(node -p 'require("./tests/wallet/node_modules/@cosmjs/cosmwasm-stargate/package.json").version')"
+
+step "Ajv and Keplr's chain-info validator for the chain-files check (npm ci in tests/chain-files)"
+if [ ! -d tests/chain-files/node_modules/@keplr-wallet/chain-validator ] || [ tests/chain-files/package-lock.json -nt tests/chain-files/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/chain-files --no-audit --no-fund --loglevel=error
+fi
+echo "ajv $(node -p 'require("./tests/chain-files/node_modules/ajv/package.json").version'), @keplr-wallet/chain-validator $(node -p 'require("./tests/chain-files/node_modules/@keplr-wallet/chain-validator/package.json").version')"
 
 step "Chromium (Debian chromium) and playwright-core@$PLAYWRIGHT_CORE_VERSION for the dashboard's browser test"
 if [ ! -x /usr/bin/chromium ]; then

@@ -1,5 +1,6 @@
-//! `usage localnet up | down | status | logs`: a whole localnet on this machine, every service a
-//! process under one working folder (see `usage_devtools::network`).
+//! `usage localnet up | down | status | logs | chain-files`: a whole localnet on this machine,
+//! every service a process under one working folder (see `usage_devtools::network`), and what
+//! wallets and chain registries read about it (see `usage_devtools::chain_files`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -7,6 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
 use serde_json::{json, Value};
+use usage_devtools::chain_files::{self, Endpoints};
+use usage_devtools::localnet::LocalnetInfo;
 use usage_devtools::network::{Network, PortPlan, Services, Up};
 use usage_devtools::scenario::{self, Progress};
 
@@ -66,6 +69,21 @@ pub enum LocalnetCommand {
         /// Keep printing what is appended (one service).
         #[arg(long, short = 'f')]
         follow: bool,
+    },
+    /// Writes what wallets and chain registries read about the localnet: Keplr's chain info
+    /// (keplr-chain-info.json, for `window.keplr.experimentalSuggestChain`) and the chain
+    /// registry's chain.json and assetlist.json. The ledger's balance is a CW20 token in both.
+    ChainFiles {
+        /// The folder to write them into [default: the localnet's folder].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The node's RPC as wallets reach it [default: http://127.0.0.1:<the localnet's RPC
+        /// port>].
+        #[arg(long)]
+        rpc_url: Option<String>,
+        /// The node's REST (LCD) API as wallets reach it [default: http://127.0.0.1:1317].
+        #[arg(long)]
+        rest_url: Option<String>,
     },
 }
 
@@ -174,7 +192,47 @@ pub async fn run(cmd: LocalnetCommand, dir: &Path, ctx: &Ctx) -> anyhow::Result<
             lines,
             follow,
         } => logs(dir, service.as_deref(), lines, follow).await,
+        LocalnetCommand::ChainFiles {
+            out,
+            rpc_url,
+            rest_url,
+        } => write_chain_files(dir, out, rpc_url, rest_url),
     }
+}
+
+/// Writes the chain files of the localnet in `dir`.
+fn write_chain_files(
+    dir: &Path,
+    out: Option<PathBuf>,
+    rpc_url: Option<String>,
+    rest_url: Option<String>,
+) -> anyhow::Result<Answer> {
+    let info = LocalnetInfo::read(dir)?;
+    let default = Endpoints::localnet(&info)?;
+    let endpoints = Endpoints::new(
+        rpc_url.as_deref().unwrap_or(default.rpc()),
+        rest_url.as_deref().unwrap_or(default.rest()),
+    )?;
+    let out = out.unwrap_or_else(|| dir.to_path_buf());
+    let files = chain_files::write(&out, &info, &endpoints)?;
+    let mut text = String::new();
+    for f in &files {
+        text += &format!("wrote {}\n", f.display());
+    }
+    text += &format!(
+        "Keplr: pass {} to window.keplr.experimentalSuggestChain; the ledger's balance shows as {} \
+         (CW20 {})\n",
+        chain_files::KEPLR_CHAIN_INFO_FILE,
+        usage_devtools::localnet::CURRENCY,
+        info.contract("ledger")?
+    );
+    Ok(Answer::new(json!({
+        "chain_id": info.chain_id,
+        "rpc": endpoints.rpc(),
+        "rest": endpoints.rest(),
+        "files": files,
+    }))
+    .text(text))
 }
 
 /// Points the client configuration at the localnet, unless it names another chain.

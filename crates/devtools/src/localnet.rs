@@ -27,6 +27,12 @@ pub const SOFTWARE_MEASUREMENT: [u8; 32] = [
 ];
 /// Seed of the localnet admin's secp256k1 key (never use outside a localnet).
 pub const ADMIN_SEED: [u8; 32] = [0xad; 32];
+/// The localnet's currency: of the ledger's balances, the tariff and withdrawals.
+pub const CURRENCY: &str = "CNY";
+/// Decimal places of [`CURRENCY`]: amounts are in its minor unit.
+pub const CURRENCY_DECIMALS: u8 = 2;
+/// The minor unit of [`CURRENCY`], in which every amount is counted.
+pub const CURRENCY_MINOR_UNIT: &str = "fen";
 
 /// Ports of one node, all on 127.0.0.1.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,8 +130,8 @@ fn instantiate_msgs(admin: &str, committee: &SigningCommittee) -> anyhow::Result
         serde_json::to_value(ledger::InstantiateMsg {
             admin: admin.clone(),
             usage_proof: at("usage-proof"),
-            currency: "CNY".into(),
-            decimals: 2,
+            currency: CURRENCY.into(),
+            decimals: CURRENCY_DECIMALS,
             settlement: Some(at("settlement")),
             withdrawal: Some(at("withdrawal")),
         })?,
@@ -135,7 +141,7 @@ fn instantiate_msgs(admin: &str, committee: &SigningCommittee) -> anyhow::Result
             period_proof: at("period-proof"),
             ledger: at("ledger"),
             tariff: settlement::Tariff {
-                currency: "CNY".into(),
+                currency: CURRENCY.into(),
                 minimum_amount: Uint128::one(),
                 lines: vec![
                     line(Metric::NetTxBytes, 1_000_000),
@@ -148,7 +154,7 @@ fn instantiate_msgs(admin: &str, committee: &SigningCommittee) -> anyhow::Result
             admin,
             usage_proof: at("usage-proof"),
             ledger: at("ledger"),
-            currency: "CNY".into(),
+            currency: CURRENCY.into(),
             limits: withdrawal::Limits {
                 per_request: Uint128::new(1_000_000),
                 rolling: Uint128::new(5_000_000),

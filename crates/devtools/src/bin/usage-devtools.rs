@@ -1,5 +1,7 @@
 //! `usage-devtools localnet init --home DIR`: writes a one-validator localnet's home (CometBFT's
 //! config and genesis with the optimised contracts, and `localnet.json` with its ports and keys).
+//! `usage-devtools localnet chain-files --home DIR`: writes what wallets and chain registries read
+//! about it (Keplr's chain info, the registry's `chain.json` and `assetlist.json`).
 //! `usage-devtools faults --minutes 10`: the fault test of a four-validator localnet under load,
 //! printing its figures (`scripts/fault-test.sh`).
 
@@ -8,8 +10,9 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use std::time::Duration;
 
+use usage_devtools::chain_files::{self, Endpoints};
 use usage_devtools::faults::{self, FaultTest, Plan};
-use usage_devtools::localnet::{self, Ports};
+use usage_devtools::localnet::{self, LocalnetInfo, Ports};
 
 #[derive(Parser)]
 #[command(
@@ -70,6 +73,21 @@ enum LocalnetCommand {
         p2p_port: u16,
         #[arg(long, default_value_t = 26658)]
         abci_port: u16,
+    },
+    /// Writes Keplr's chain info (keplr-chain-info.json) and the chain registry's chain.json and
+    /// assetlist.json for the localnet under `--home` into `--out`.
+    ChainFiles {
+        #[arg(long)]
+        home: PathBuf,
+        /// [default: `--home`]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The node's RPC as wallets reach it [default: http://127.0.0.1:<the localnet's RPC port>].
+        #[arg(long)]
+        rpc_url: Option<String>,
+        /// The node's REST (LCD) API as wallets reach it [default: http://127.0.0.1:1317].
+        #[arg(long)]
+        rest_url: Option<String>,
     },
 }
 
@@ -139,6 +157,22 @@ async fn main() -> anyhow::Result<()> {
             };
             let info = localnet::init(&home, &chain_id, &artifacts, ports)?;
             println!("{}", serde_json::to_string_pretty(&info)?);
+        }
+        Command::Localnet(LocalnetCommand::ChainFiles {
+            home,
+            out,
+            rpc_url,
+            rest_url,
+        }) => {
+            let info = LocalnetInfo::read(&home)?;
+            let default = Endpoints::localnet(&info)?;
+            let endpoints = Endpoints::new(
+                rpc_url.as_deref().unwrap_or(default.rpc()),
+                rest_url.as_deref().unwrap_or(default.rest()),
+            )?;
+            for path in chain_files::write(out.as_deref().unwrap_or(&home), &info, &endpoints)? {
+                println!("{}", path.display());
+            }
         }
     }
     Ok(())
