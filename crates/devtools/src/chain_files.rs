@@ -289,6 +289,7 @@ mod tests {
                 ("usage-proof".into(), "usage1proof".into()),
                 ("ledger".into(), LEDGER.into()),
             ],
+            validators: vec![],
         }
     }
 
