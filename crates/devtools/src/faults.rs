@@ -92,6 +92,8 @@ pub struct Figures {
     pub windows_proven: u64,
     /// Windows proven more than once.
     pub windows_doubled: u64,
+    /// The first offered windows not proven, as `terminal@window_start`.
+    pub unproven: Vec<String>,
     /// The slowest return to the tip.
     pub slowest_catch_up_s: Option<f64>,
 }
@@ -197,6 +199,9 @@ impl fmt::Display for Figures {
             "windows         {} offered, {} proven, {} proven twice",
             self.windows_offered, self.windows_proven, self.windows_doubled
         )?;
+        if !self.unproven.is_empty() {
+            writeln!(f, "not proven      {}", self.unproven.join(", "))?;
+        }
         let failures = self.failures();
         if failures.is_empty() {
             write!(f, "result          pass")
@@ -397,6 +402,18 @@ pub async fn run(up: &Up, net: &mut Network, links: &Links, plan: Plan) -> anyho
     }
     let windows_proven = count_landed(&proven, terminals, &windows);
     let windows_doubled = proven.values().filter(|n| **n > 1).count() as u64;
+    let mut unproven = vec![];
+    'missing: for w in &windows {
+        for t in 0..terminals {
+            let id = usage_sample::simulate::terminal_id("sim", t);
+            if !proven.contains_key(&(id.clone(), *w)) {
+                unproven.push(format!("{id}@{w}"));
+                if unproven.len() == 20 {
+                    break 'missing;
+                }
+            }
+        }
+    }
 
     // One chain: the same header (and so the same app hash) at every height on every validator,
     // and the time between blocks.
@@ -444,6 +461,7 @@ pub async fn run(up: &Up, net: &mut Network, links: &Links, plan: Plan) -> anyho
         windows_offered: offered,
         windows_proven,
         windows_doubled,
+        unproven,
         slowest_catch_up_s,
     })
 }
@@ -584,7 +602,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// What fell short, beside [`Figures::failures`]: the emptied validator must catch up
-    /// within 120 s and then vote.
+    /// (within 120 s, or the run's duration if longer) and then vote.
     pub fn failures(&self) -> Vec<String> {
         let mut failed = self.figures.failures();
         if self.rejoined.caught_up_s.is_none() {
@@ -662,8 +680,9 @@ pub async fn fault_test(test: &FaultTest) -> anyhow::Result<Outcome> {
         let figures = run(&up, &mut net, &links, test.plan).await?;
         let last = test.validators - 1;
         eprintln!("validator {last}: emptied and started again");
-        let rejoined =
-            rejoin_from_empty_home(&up, &mut net, last, Duration::from_secs(120)).await?;
+        // Block sync replays every block: the longer the run, the longer it takes.
+        let limit = Duration::from_secs(120).max(test.plan.duration);
+        let rejoined = rejoin_from_empty_home(&up, &mut net, last, limit).await?;
         anyhow::Ok(Outcome {
             figures,
             rejoined,
