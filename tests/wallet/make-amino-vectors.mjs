@@ -2,7 +2,8 @@
 // SIGN_MODE_LEGACY_AMINO_JSON by CosmJS itself (SigningCosmWasmClient.sign with an amino-only
 // Secp256k1Wallet and createWasmAminoConverters), each with the exact sign doc the wallet was
 // handed, serialised by @cosmjs/amino's serializeSignDoc. The chain must rebuild that document
-// from the transaction alone. Deterministic: the same file every run.
+// from the transaction alone. Each transaction is also a seed of the tx_decode fuzz target
+// (fuzz/corpus/tx_decode/amino-*). Deterministic: the same files every run.
 // `node tests/wallet/make-amino-vectors.mjs`
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -15,7 +16,9 @@ import { AminoTypes } from "@cosmjs/stargate";
 import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx";
 import { AccessType } from "cosmjs-types/cosmwasm/wasm/v1/types";
 
-const out = join(dirname(fileURLToPath(import.meta.url)), "../../abci-app/auth/tests/data");
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, "../../abci-app/auth/tests/data");
+const seeds = join(here, "../../fuzz/corpus/tx_decode");
 const sha = (s) => createHash("sha256").update(s).digest();
 const utf8 = (s) => new TextEncoder().encode(s);
 
@@ -168,6 +171,8 @@ const vectors = [];
 for (const c of cases) {
   lastSignDoc = undefined;
   const txRaw = await client.sign(address, c.messages, c.fee, c.memo, c.signerData, c.timeoutHeight);
+  mkdirSync(seeds, { recursive: true });
+  writeFileSync(join(seeds, `amino-${c.name}`), TxRaw.encode(txRaw).finish());
   vectors.push({
     name: c.name,
     chain_id: c.signerData.chainId,
