@@ -118,7 +118,8 @@ enum Purpose {
 ///   with the same `sender`; memo at most [`MAX_MEMO_BYTES`]; no extension options; no unknown
 ///   critical fields;
 /// - in `SIGN_MODE_LEGACY_AMINO_JSON`, no unknown field anywhere in the body, not even a
-///   non-critical one: the amino sign doc would not cover it;
+///   non-critical one, and no coin amount (fee or funds) with leading zeros: the amino sign doc
+///   would not cover them;
 /// - auth info: exactly one signer info with a single `SIGN_MODE_DIRECT` or
 ///   `SIGN_MODE_LEGACY_AMINO_JSON` mode, an optional
 ///   `/cosmos.crypto.secp256k1.PubKey` (33 bytes, on the curve); a fee with `0 < gas_limit <=
