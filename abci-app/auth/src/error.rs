@@ -10,6 +10,7 @@
 //! got Y: incorrect account sequence`) see the same text.
 
 use crate::address::AddressError;
+use crate::amino::AminoJsonError;
 
 /// Root error codes of the Cosmos SDK, codespace [`sdk::CODESPACE`].
 ///
@@ -196,13 +197,42 @@ pub enum AuthError {
         /// Number of signer infos.
         got: usize,
     },
-    /// A sign mode other than `SIGN_MODE_DIRECT` (e.g. Ledger's `SIGN_MODE_LEGACY_AMINO_JSON`).
+    /// A sign mode other than `SIGN_MODE_DIRECT` and `SIGN_MODE_LEGACY_AMINO_JSON` (e.g.
+    /// `SIGN_MODE_TEXTUAL`, or `SIGN_MODE_UNSPECIFIED` outside simulation).
     #[error(
-        "sign mode {mode} is not supported, sign with SIGN_MODE_DIRECT: feature not supported"
+        "sign mode {mode} is not supported, sign with SIGN_MODE_DIRECT or SIGN_MODE_LEGACY_AMINO_JSON: feature not supported"
     )]
     UnsupportedSignMode {
         /// Name (or number) of the sign mode.
         mode: String,
+    },
+    /// A `SIGN_MODE_LEGACY_AMINO_JSON` transaction carries a non-critical field (number 1024 and
+    /// up) the chain does not know. Such fields are tolerated in direct mode, where the signature
+    /// covers the body bytes; the amino JSON sign doc leaves them out, so here they would be
+    /// unsigned (the SDK's amino handler refuses them too).
+    #[error("field {field} of {message} is not covered by a SIGN_MODE_LEGACY_AMINO_JSON signature: unauthorized")]
+    UnsignedField {
+        /// Protobuf message that carried the field.
+        message: &'static str,
+        /// The field number.
+        field: u64,
+    },
+    /// A coin amount of a `SIGN_MODE_LEGACY_AMINO_JSON` transaction has leading zeros. The sign
+    /// doc holds amounts as the wallet wrote them, which the chain (keeping amounts as integers)
+    /// could not reproduce; every wallet writes them without.
+    #[error("amount {amount:?} has leading zeros, which a SIGN_MODE_LEGACY_AMINO_JSON signature cannot cover: unauthorized")]
+    NonCanonicalAmount {
+        /// The amount text (cut to 64 characters).
+        amount: String,
+    },
+    /// A contract message of a `SIGN_MODE_LEGACY_AMINO_JSON` transaction cannot be written into
+    /// the sign doc, so the signature cannot be checked.
+    #[error("cannot build the SIGN_MODE_LEGACY_AMINO_JSON sign doc: msg {msg_index}: {reason}: unauthorized")]
+    AminoJsonMsg {
+        /// Index of the message in the body.
+        msg_index: usize,
+        /// What is wrong with its JSON.
+        reason: AminoJsonError,
     },
     /// A multisig `mode_info`.
     #[error("multisig signers are not supported: feature not supported")]
@@ -443,6 +473,9 @@ impl AuthError {
             | E::PubKeyChanged { .. }
             | E::SignerMismatch { .. } => sdk(sdk::ERR_INVALID_PUB_KEY),
             E::AccountIsNotSigner { .. }
+            | E::UnsignedField { .. }
+            | E::NonCanonicalAmount { .. }
+            | E::AminoJsonMsg { .. }
             | E::SignatureLength { .. }
             | E::HighS
             | E::SignatureInvalid { .. } => sdk(sdk::ERR_UNAUTHORIZED),

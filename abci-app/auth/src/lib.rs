@@ -10,7 +10,11 @@
 //!   keeping `body_bytes` and `auth_info_bytes` verbatim and validating the `cosmwasm.wasm.v1`
 //!   messages as wasmd's `ValidateBasic` does; [`decode_tx_for_simulation`] and
 //!   [`decode_simulate_request`] do the same for `Simulate`;
-//! - **signatures** — [`sign_bytes`], [`verify_signature`] (low-S only), [`check_signer`];
+//! - **signatures** — [`sign_bytes`] by the signer's mode: [`direct_sign_bytes`] for
+//!   `SIGN_MODE_DIRECT` (what CosmJS, cosmrs and Keplr sign by default) and
+//!   [`amino_json_sign_bytes`] for `SIGN_MODE_LEGACY_AMINO_JSON` (Ledger, Keplr with a Ledger,
+//!   CosmJS amino signers), which the chain rebuilds from the decoded transaction;
+//!   [`verify_signature`] (secp256k1, low-S only), [`check_signer`];
 //! - **accounts** (stateful phase) — [`check_sequence`], [`check_timeout_height`], and
 //!   [`authenticate`], which runs them with the signature check in the SDK ante handler's order;
 //! - **queries** — [`decode_account_request`], [`encode_account_response`].
@@ -32,6 +36,8 @@
 //! | instantiate2 salt | [`MAX_SALT_BYTES`] = 64 (wasmd `MaxSaltSize`) | (wasm, 13) |
 //! | address text | [`MAX_ADDRESS_CHARS`] = 128; 20 or 32 bytes decoded | (sdk, 7) |
 //!
+//! | contract JSON nesting in an amino JSON sign doc | [`MAX_JSON_DEPTH`] = 128 | (sdk, 4) |
+//!
 //! Contract JSON messages have no limit of their own beyond the transaction size.
 
 #![forbid(unsafe_code)]
@@ -48,6 +54,7 @@
 
 mod account;
 mod address;
+mod amino;
 mod error;
 mod msg;
 mod sign;
@@ -63,13 +70,14 @@ pub use address::{
     address_from_pubkey, humanize, validate_address, AddressError, ACCOUNT_ADDRESS_LEN,
     COMPRESSED_PUB_KEY_LEN, CONTRACT_ADDRESS_LEN, MAX_ADDRESS_CHARS, PREFIX,
 };
+pub use amino::{amino_json_sign_bytes, AminoJsonError, MAX_JSON_DEPTH};
 pub use error::{sdk, wasm, AuthError, CoinError};
 pub use msg::{
     decode_msg, is_valid_denom, Coin, InstantiatePermission, Msg, MSG_CLEAR_ADMIN,
     MSG_EXECUTE_CONTRACT, MSG_INSTANTIATE_CONTRACT, MSG_INSTANTIATE_CONTRACT2,
     MSG_MIGRATE_CONTRACT, MSG_STORE_CODE, MSG_UPDATE_ADMIN,
 };
-pub use sign::{check_signer, sign_bytes, verify_signature, SIGNATURE_LEN};
+pub use sign::{check_signer, direct_sign_bytes, sign_bytes, verify_signature, SIGNATURE_LEN};
 pub use tx::{
     decode_simulate_request, decode_tx, decode_tx_for_simulation, DecodedTx, Fee, SignMode,
     SignerInfo, SECP256K1_PUB_KEY_TYPE_URL,

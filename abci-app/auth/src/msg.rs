@@ -301,6 +301,20 @@ pub fn decode_msg(any: &Any) -> Result<Msg, AuthError> {
     }
 }
 
+/// The wire schema of the message with `type_url`, if the chain knows it.
+pub(crate) fn msg_schema(type_url: &str) -> Option<&'static Schema> {
+    match type_url {
+        MSG_EXECUTE_CONTRACT => Some(&wire::MSG_EXECUTE_CONTRACT),
+        MSG_INSTANTIATE_CONTRACT => Some(&wire::MSG_INSTANTIATE_CONTRACT),
+        MSG_INSTANTIATE_CONTRACT2 => Some(&wire::MSG_INSTANTIATE_CONTRACT2),
+        MSG_MIGRATE_CONTRACT => Some(&wire::MSG_MIGRATE_CONTRACT),
+        MSG_STORE_CODE => Some(&wire::MSG_STORE_CODE),
+        MSG_UPDATE_ADMIN => Some(&wire::MSG_UPDATE_ADMIN),
+        MSG_CLEAR_ADMIN => Some(&wire::MSG_CLEAR_ADMIN),
+        _ => None,
+    }
+}
+
 /// Refuses unknown (critical) fields, then decodes with prost.
 pub(crate) fn decode_checked<M: Message + Default>(
     bytes: &[u8],

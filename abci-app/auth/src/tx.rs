@@ -1,16 +1,21 @@
 //! Decoding of `TxRaw` into a [`DecodedTx`], for delivery and for simulation.
 
+use cosmos_sdk_proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmos_sdk_proto::cosmos::crypto::secp256k1::PubKey;
 use cosmos_sdk_proto::cosmos::tx::signing::v1beta1::SignMode as ProtoSignMode;
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{
     mode_info, AuthInfo, SimulateRequest, Tx, TxBody, TxRaw,
 };
+use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm;
 use cosmos_sdk_proto::Any;
 use prost::Message;
 
 use crate::address::check_compressed_key_shape;
 use crate::error::{clip, AuthError};
-use crate::msg::{check_coins_valid, decode_checked, decode_msg, parse_coins, Coin, Msg};
+use crate::msg::{
+    check_coins_valid, decode_checked, decode_msg, msg_schema, parse_coins, Coin, Msg,
+    MSG_EXECUTE_CONTRACT, MSG_INSTANTIATE_CONTRACT, MSG_INSTANTIATE_CONTRACT2,
+};
 use crate::wire::{self, check_known_fields};
 use crate::{MAX_GAS_WANTED, MAX_MEMO_BYTES, MAX_MESSAGES, MAX_TX_BYTES};
 
@@ -20,13 +25,35 @@ pub const SECP256K1_PUB_KEY_TYPE_URL: &str = "/cosmos.crypto.secp256k1.PubKey";
 /// The sign mode of the single signer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignMode {
-    /// `SIGN_MODE_DIRECT`: the signature covers [`crate::sign_bytes`]. The only mode
-    /// [`decode_tx`] accepts.
+    /// `SIGN_MODE_DIRECT`: the signature covers the protobuf `SignDoc`
+    /// ([`crate::direct_sign_bytes`]).
     Direct,
+    /// `SIGN_MODE_LEGACY_AMINO_JSON` (127): the signature covers the JSON `StdSignDoc`
+    /// ([`crate::amino_json_sign_bytes`]). What Ledger devices, and so Keplr with a Ledger, sign.
+    LegacyAminoJson,
     /// `SIGN_MODE_UNSPECIFIED`: what CosmJS puts in a transaction it only simulates.
     Unspecified,
     /// Any other mode (the protobuf enum value); accepted by [`decode_tx_for_simulation`] only.
     Other(i32),
+}
+
+impl SignMode {
+    /// The mode's protobuf enum value.
+    pub fn number(self) -> i32 {
+        match self {
+            SignMode::Direct => ProtoSignMode::Direct as i32,
+            SignMode::LegacyAminoJson => ProtoSignMode::LegacyAminoJson as i32,
+            SignMode::Unspecified => ProtoSignMode::Unspecified as i32,
+            SignMode::Other(n) => n,
+        }
+    }
+
+    /// The mode's protobuf name (`SIGN_MODE_DIRECT`, ...), or its number if it has none.
+    pub fn name(self) -> String {
+        ProtoSignMode::try_from(self.number())
+            .map(|m| m.as_str_name().to_string())
+            .unwrap_or_else(|_| self.number().to_string())
+    }
 }
 
 /// The single signer of a transaction, from `AuthInfo.signer_infos[0]`.
@@ -84,13 +111,17 @@ enum Purpose {
 
 /// Decodes a transaction for `CheckTx` and block execution.
 ///
-/// Accepts exactly what wasmd would for a single-signer `SIGN_MODE_DIRECT` secp256k1 transaction
-/// of `cosmwasm.wasm.v1` messages:
+/// Accepts exactly what wasmd would for a single-signer secp256k1 transaction of
+/// `cosmwasm.wasm.v1` messages signed with `SIGN_MODE_DIRECT` or `SIGN_MODE_LEGACY_AMINO_JSON`:
 /// - at most [`MAX_TX_BYTES`]; the bytes must be the canonical `TxRaw` encoding (ADR-027);
 /// - body: 1 to [`MAX_MESSAGES`] known messages (each validated as wasmd's `ValidateBasic`), all
 ///   with the same `sender`; memo at most [`MAX_MEMO_BYTES`]; no extension options; no unknown
 ///   critical fields;
-/// - auth info: exactly one signer info with a single `SIGN_MODE_DIRECT` mode, an optional
+/// - in `SIGN_MODE_LEGACY_AMINO_JSON`, no unknown field anywhere in the body, not even a
+///   non-critical one, and no coin amount (fee or funds) with leading zeros: the amino sign doc
+///   would not cover them;
+/// - auth info: exactly one signer info with a single `SIGN_MODE_DIRECT` or
+///   `SIGN_MODE_LEGACY_AMINO_JSON` mode, an optional
 ///   `/cosmos.crypto.secp256k1.PubKey` (33 bytes, on the curve); a fee with `0 < gas_limit <=
 ///   2^63-1`, valid coins, no payer, no granter; no tip; no unknown fields;
 /// - exactly one signature.
@@ -168,6 +199,9 @@ fn decode(raw: &[u8], purpose: Purpose) -> Result<DecodedTx, AuthError> {
 
     let body = decode_body(&body_bytes)?;
     let (signer_info, fee) = decode_auth_info(&auth_info_bytes, purpose)?;
+    if purpose == Purpose::Deliver && signer_info.sign_mode == SignMode::LegacyAminoJson {
+        check_body_fully_signed(&body_bytes, &body.anys)?;
+    }
 
     let signature = match (signatures.len(), purpose) {
         (0, Purpose::Deliver) => return Err(AuthError::NoSignatures),
@@ -191,6 +225,8 @@ fn decode(raw: &[u8], purpose: Purpose) -> Result<DecodedTx, AuthError> {
 }
 
 struct Body {
+    /// The messages as they arrived, for the amino-mode field check.
+    anys: Vec<Any>,
     msgs: Vec<Msg>,
     memo: String,
     timeout_height: u64,
@@ -233,6 +269,7 @@ fn decode_body(bytes: &[u8]) -> Result<Body, AuthError> {
         .map(decode_msg)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Body {
+        anys: body.messages,
         msgs,
         memo: body.memo,
         timeout_height: body.timeout_height,
@@ -275,15 +312,17 @@ fn decode_auth_info(bytes: &[u8], purpose: Purpose) -> Result<(SignerInfo, Fee),
         Some(mode_info::Sum::Multi(_)) => return Err(AuthError::MultisigNotSupported),
         Some(mode_info::Sum::Single(single)) => match ProtoSignMode::try_from(single.mode) {
             Ok(ProtoSignMode::Direct) => SignMode::Direct,
+            Ok(ProtoSignMode::LegacyAminoJson) => SignMode::LegacyAminoJson,
             Ok(ProtoSignMode::Unspecified) => SignMode::Unspecified,
             _ => SignMode::Other(single.mode),
         },
     };
-    if purpose == Purpose::Deliver && sign_mode != SignMode::Direct {
-        let mode = ProtoSignMode::try_from(single_mode_number(sign_mode))
-            .map(|m| m.as_str_name().to_string())
-            .unwrap_or_else(|_| single_mode_number(sign_mode).to_string());
-        return Err(AuthError::UnsupportedSignMode { mode });
+    if purpose == Purpose::Deliver
+        && !matches!(sign_mode, SignMode::Direct | SignMode::LegacyAminoJson)
+    {
+        return Err(AuthError::UnsupportedSignMode {
+            mode: sign_mode.name(),
+        });
     }
 
     let pub_key = info.public_key.as_ref().map(decode_pub_key).transpose()?;
@@ -297,6 +336,9 @@ fn decode_auth_info(bytes: &[u8], purpose: Purpose) -> Result<(SignerInfo, Fee),
             })
         }
     };
+    if purpose == Purpose::Deliver && sign_mode == SignMode::LegacyAminoJson {
+        check_amounts_canonical(&fee.amount)?;
+    }
     if !fee.payer.is_empty() || !fee.granter.is_empty() {
         return Err(AuthError::FeePayerOrGranter);
     }
@@ -328,11 +370,71 @@ fn decode_auth_info(bytes: &[u8], purpose: Purpose) -> Result<(SignerInfo, Fee),
     ))
 }
 
-fn single_mode_number(mode: SignMode) -> i32 {
-    match mode {
-        SignMode::Direct => ProtoSignMode::Direct as i32,
-        SignMode::Unspecified => ProtoSignMode::Unspecified as i32,
-        SignMode::Other(n) => n,
+/// In amino JSON mode the signature covers only what the sign doc holds, so the body may carry
+/// nothing the chain does not understand: unknown non-critical fields (tolerated in direct mode,
+/// where the body bytes are signed) are refused in the body, its `Any`s and the messages, as the
+/// SDK's amino handler does. The body was already checked for critical ones.
+fn check_body_fully_signed(body_bytes: &[u8], anys: &[Any]) -> Result<(), AuthError> {
+    let unsigned = |e| match e {
+        AuthError::UnknownField { message, field } => AuthError::UnsignedField { message, field },
+        other => other,
+    };
+    check_known_fields(body_bytes, &wire::TX_BODY, false).map_err(unsigned)?;
+    for any in anys {
+        if let Some(schema) = msg_schema(&any.type_url) {
+            check_known_fields(&any.value, schema, false).map_err(unsigned)?;
+        }
+        check_amounts_canonical(&msg_funds(any)?)?;
+    }
+    Ok(())
+}
+
+/// The sign doc writes amounts from their integer value; an amount with leading zeros (which the
+/// coin parser tolerates, as the SDK does) would then be signed in one spelling and carried in
+/// another, so amino mode refuses it.
+fn check_amounts_canonical(coins: &[ProtoCoin]) -> Result<(), AuthError> {
+    match coins
+        .iter()
+        .find(|c| c.amount.len() > 1 && c.amount.starts_with('0'))
+    {
+        Some(c) => Err(AuthError::NonCanonicalAmount {
+            amount: clip(&c.amount, 64),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The raw `funds` of a message that has them (the message already decoded once).
+fn msg_funds(any: &Any) -> Result<Vec<ProtoCoin>, AuthError> {
+    fn funds<M: Message + Default>(
+        any: &Any,
+        what: &'static str,
+        get: fn(M) -> Vec<ProtoCoin>,
+    ) -> Result<Vec<ProtoCoin>, AuthError> {
+        M::decode(any.value.as_slice())
+            .map(get)
+            .map_err(|e| AuthError::Decode {
+                what,
+                reason: e.to_string(),
+            })
+    }
+    match any.type_url.as_str() {
+        MSG_EXECUTE_CONTRACT => funds(
+            any,
+            "cosmwasm.wasm.v1.MsgExecuteContract",
+            |m: wasm::MsgExecuteContract| m.funds,
+        ),
+        MSG_INSTANTIATE_CONTRACT => funds(
+            any,
+            "cosmwasm.wasm.v1.MsgInstantiateContract",
+            |m: wasm::MsgInstantiateContract| m.funds,
+        ),
+        MSG_INSTANTIATE_CONTRACT2 => funds(
+            any,
+            "cosmwasm.wasm.v1.MsgInstantiateContract2",
+            |m: wasm::MsgInstantiateContract2| m.funds,
+        ),
+        _ => Ok(Vec::new()),
     }
 }
 

@@ -74,7 +74,7 @@ fn a_cosmrs_execute_tx_decodes_its_sign_bytes_match_and_its_signature_verifies()
     assert_eq!(tx.body_bytes, parts.body_bytes);
     assert_eq!(tx.auth_info_bytes, parts.auth_info_bytes);
     assert_eq!(
-        sign_bytes(&tx, CHAIN_ID, ACCOUNT_NUMBER),
+        sign_bytes(&tx, CHAIN_ID, ACCOUNT_NUMBER).unwrap(),
         built.sign_doc_bytes
     );
 
@@ -465,27 +465,33 @@ fn a_cosmjs_simulation_tx_decodes_for_simulation_but_not_for_delivery() {
 }
 
 #[test]
-fn a_ledger_amino_json_sign_mode_is_refused_as_not_supported() {
+fn a_textual_sign_mode_is_refused_as_not_supported_and_amino_json_is_decoded() {
     let signer = key(1);
     let mut sim = cosmjs_style_simulation_tx(&signer);
     let auth = sim.auth_info.as_mut().unwrap();
-    auth.signer_infos[0].mode_info = Some(ModeInfo {
-        sum: Some(mode_info::Sum::Single(mode_info::Single {
-            mode: ProtoSignMode::LegacyAminoJson as i32,
-        })),
-    });
     auth.fee = Some(ProtoFee {
         gas_limit: 100_000,
         ..Default::default()
     });
     sim.signatures = vec![vec![1; 64]];
-    let err = decode_tx(&sim.encode_to_vec()).unwrap_err();
+    let with_mode = |sim: &mut Tx, mode: ProtoSignMode| {
+        sim.auth_info.as_mut().unwrap().signer_infos[0].mode_info = Some(ModeInfo {
+            sum: Some(mode_info::Sum::Single(mode_info::Single {
+                mode: mode as i32,
+            })),
+        });
+        sim.encode_to_vec()
+    };
+    let err = decode_tx(&with_mode(&mut sim, ProtoSignMode::Textual)).unwrap_err();
     assert_eq!(
         err,
         AuthError::UnsupportedSignMode {
-            mode: "SIGN_MODE_LEGACY_AMINO_JSON".into()
+            mode: "SIGN_MODE_TEXTUAL".into()
         }
     );
+    assert_eq!(err.abci_code(), ("sdk", 37));
+    let tx = decode_tx(&with_mode(&mut sim, ProtoSignMode::LegacyAminoJson)).unwrap();
+    assert_eq!(tx.signer_info.sign_mode, SignMode::LegacyAminoJson);
 }
 
 #[test]

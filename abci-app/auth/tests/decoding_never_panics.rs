@@ -5,8 +5,10 @@
 
 mod common;
 
+use base64::Engine as _;
 use common::*;
-use cosmos_sdk_proto::cosmos::tx::v1beta1::TxRaw;
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{TxBody, TxRaw};
+use cosmos_sdk_proto::cosmwasm::wasm::v1::MsgExecuteContract;
 use proptest::prelude::*;
 use prost::Message;
 use usaged_auth::*;
@@ -19,6 +21,8 @@ fn decode_everything(bytes: &[u8]) {
     if let Ok(tx) = decode_tx_for_simulation(bytes) {
         let pk = key(1).public_key().to_bytes();
         let _ = verify_signature(&tx, &pk, CHAIN_ID, ACCOUNT_NUMBER);
+        let _ = sign_bytes(&tx, CHAIN_ID, ACCOUNT_NUMBER);
+        let _ = amino_json_sign_bytes(&tx, CHAIN_ID, ACCOUNT_NUMBER);
         let _ = check_signer(&tx, &pk);
         let _ = authenticate(&tx, &Account::new(tx.signer.clone(), 1), CHAIN_ID, 1);
     }
@@ -62,8 +66,47 @@ fn apply(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
     bytes
 }
 
+/// The CosmJS amino vector whose contract message holds escapes, astral characters, unsorted
+/// keys and numbers in several forms.
+fn amino_vector() -> Vec<u8> {
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("data/amino-json-vectors.json")).unwrap();
+    let tx = file["vectors"][0]["tx_base64"].as_str().unwrap();
+    base64::engine::general_purpose::STANDARD
+        .decode(tx)
+        .unwrap()
+}
+
+/// `raw` (an amino vector) with its first message's contract JSON replaced by `msg`.
+fn with_contract_msg(raw: &[u8], msg: Vec<u8>) -> Vec<u8> {
+    let mut parts = TxRaw::decode(raw).unwrap();
+    let mut body = TxBody::decode(parts.body_bytes.as_slice()).unwrap();
+    let mut execute = MsgExecuteContract::decode(body.messages[0].value.as_slice()).unwrap();
+    execute.msg = msg;
+    body.messages[0].value = execute.encode_to_vec();
+    parts.body_bytes = body.encode_to_vec();
+    parts.encode_to_vec()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_mutated_amino_contract_msg_never_panics_and_any_sign_doc_is_json(
+        mutations in proptest::collection::vec(mutation(), 1..6),
+    ) {
+        let raw = amino_vector();
+        let parts = TxRaw::decode(raw.as_slice()).unwrap();
+        let body = TxBody::decode(parts.body_bytes.as_slice()).unwrap();
+        let msg = MsgExecuteContract::decode(body.messages[0].value.as_slice()).unwrap().msg;
+        let mutated = with_contract_msg(&raw, apply(msg, &mutations));
+        decode_everything(&mutated);
+        if let Ok(tx) = decode_tx(&mutated) {
+            if let Ok(doc) = amino_json_sign_bytes(&tx, CHAIN_ID, ACCOUNT_NUMBER) {
+                prop_assert!(serde_json::from_slice::<serde::de::IgnoredAny>(&doc).is_ok());
+            }
+        }
+    }
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {

@@ -5,65 +5,24 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use common::{sign_execute, Localnet};
-use cosmrs::crypto::secp256k1::SigningKey;
-use cosmwasm_std::Uint128;
-use serde_json::{json, Value};
-use usage_common::payload::DepositVoucher;
-use usage_devtools::localnet;
-use usage_signer::SigningCommittee;
+use common::{a_fresh_funded_wallet, run_wallet_script, Localnet};
+use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_cosmjs_wallet_signs_a_withdrawal_reads_it_back_and_finds_it() {
     let net = Localnet::start("usagechain-wallet-1").await;
-    let c4 = net.contract("ledger");
     let c5 = net.contract("withdrawal");
+    let (secret, address) = a_fresh_funded_wallet(&net, "CAMT054-WALLET-1").await;
 
-    // A key no one has used: its address has never been seen by the chain.
-    let mut secret = [0u8; 32];
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_nanos()
-        .to_be_bytes();
-    secret[..16].copy_from_slice(&seed);
-    secret[16..].copy_from_slice(&[0x42; 16]);
-    let wallet = SigningKey::from_slice(&secret).expect("key");
-    let address = wallet
-        .public_key()
-        .account_id("usage")
-        .expect("address")
-        .to_string();
-
-    // The bank credits it: a committee-signed deposit voucher, submitted by the admin.
-    let committee = SigningCommittee::deterministic(localnet::COMMITTEE_LABEL, 1, 4, 3);
-    let voucher = DepositVoucher {
-        bank_ref: "CAMT054-WALLET-1".into(),
-        beneficiary: address.clone(),
-        amount: Uint128::new(5_000),
-        currency: "CNY".into(),
-    };
-    let deposit = sign_execute(
-        &net.admin(),
-        &net.info.chain_id,
-        0,
-        &c4,
-        &json!({"deposit": {"signature": committee.sign_quorum(&net.info.chain_id, &c4, &voucher), "voucher": voucher}}),
+    let out = run_wallet_script(
+        "withdraw.mjs",
+        &[
+            ("RPC", &net.rpc_url()),
+            ("WITHDRAWAL", &c5),
+            ("PRIVKEY", &hex::encode(secret)),
+            ("AMOUNT", "1200"),
+        ],
     );
-    net.commit_tx(deposit).await;
-
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/wallet/withdraw.mjs");
-    let out = Command::new("node")
-        .arg(&script)
-        .env("RPC", format!("http://127.0.0.1:{}", net.ports.rpc))
-        .env("WITHDRAWAL", &c5)
-        .env("PRIVKEY", hex::encode(secret))
-        .env("AMOUNT", "1200")
-        .output()
-        .expect("node (npm install in tests/wallet: scripts/setup.sh)");
     assert!(
         out.status.success(),
         "CosmJS failed: {}",
