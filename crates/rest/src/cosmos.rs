@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -19,7 +19,7 @@ use crate::error::{Code, GatewayError};
 use crate::pagination::PageRequest;
 use crate::params::Params;
 use crate::rpc::{int, Broadcast, RpcError};
-use crate::{ok, parse, query_height, render, Answer, Ctx};
+use crate::{ok, parse, query_height, render, Answer, Ctx, PathParams};
 
 type St = State<Arc<Ctx>>;
 
@@ -55,7 +55,7 @@ pub(crate) async fn read_object(
 
 pub(crate) async fn account(
     State(ctx): St,
-    Path(address): Path<String>,
+    PathParams(address): PathParams<String>,
     headers: HeaderMap,
 ) -> Answer {
     ctx.account_address(&address)?;
@@ -86,7 +86,7 @@ pub(crate) async fn account(
 /// Every balance of an address, paged by denomination (the bank store's key).
 pub(crate) async fn balances(
     State(ctx): St,
-    Path(address): Path<String>,
+    PathParams(address): PathParams<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Answer {
@@ -122,7 +122,7 @@ fn valid_denom(d: &str) -> bool {
 
 pub(crate) async fn balance(
     State(ctx): St,
-    Path(address): Path<String>,
+    PathParams(address): PathParams<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Answer {
@@ -300,7 +300,7 @@ async fn block_times(
     Ok(times)
 }
 
-pub(crate) async fn get_tx(State(ctx): St, Path(hash): Path<String>) -> Answer {
+pub(crate) async fn get_tx(State(ctx): St, PathParams(hash): PathParams<String>) -> Answer {
     if hash.is_empty() {
         return Err(GatewayError::invalid("tx hash cannot be empty"));
     }

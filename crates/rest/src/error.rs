@@ -116,7 +116,8 @@ impl GatewayError {
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let status = self.status.unwrap_or_else(|| self.code.http_status());
-        if status.is_server_error() {
+        // A path the endpoint does not serve is the client's business, not the operator's.
+        if status.is_server_error() && self.code != Code::Unimplemented {
             tracing::warn!(status = status.as_u16(), message = %self.message, "REST request failed");
         } else {
             tracing::debug!(status = status.as_u16(), message = %self.message, "REST request refused");

@@ -26,11 +26,12 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Path, Request};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
     ACCESS_CONTROL_MAX_AGE, CONTENT_TYPE,
 };
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -130,6 +131,21 @@ impl Ctx {
             .ok()
             .and_then(|hrp| bech32::encode::<bech32::Bech32>(hrp, bytes).ok())
             .unwrap_or_else(|| hex::encode_upper(bytes))
+    }
+}
+
+/// Path parameters, refused as the gateway refuses them (a JSON InvalidArgument) when they do
+/// not decode (percent-encoding that is not UTF-8, say).
+pub(crate) struct PathParams<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for PathParams<T> {
+    type Rejection = GatewayError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(t)) => Ok(PathParams(t)),
+            Err(e) => Err(GatewayError::invalid(e.body_text())),
+        }
     }
 }
 

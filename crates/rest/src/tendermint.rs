@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -13,7 +13,7 @@ use crate::error::GatewayError;
 use crate::pagination::PageRequest;
 use crate::params::Params;
 use crate::rpc::{int, RpcError};
-use crate::{ok, render, Answer, Ctx, COSMOS_SDK_API_VERSION};
+use crate::{ok, render, Answer, Ctx, PathParams, COSMOS_SDK_API_VERSION};
 
 type St = State<Arc<Ctx>>;
 
@@ -257,7 +257,7 @@ pub(crate) async fn consensus_params(State(ctx): St) -> Answer {
             ctx.rpc
                 .call(
                     "consensus_params",
-                    json!({"height": (latest - 1).max(1).to_string()}),
+                    json!({"height": latest.saturating_sub(1).max(1).to_string()}),
                 )
                 .await?
         }
@@ -309,7 +309,7 @@ async fn requested_height(ctx: &Ctx, height: &str) -> Result<i64, GatewayError> 
     Ok(h)
 }
 
-pub(crate) async fn block_at(State(ctx): St, Path(height): Path<String>) -> Answer {
+pub(crate) async fn block_at(State(ctx): St, PathParams(height): PathParams<String>) -> Answer {
     let h = requested_height(&ctx, &height).await?;
     let r = ctx.rpc.block(Some(h)).await?;
     ok(&block_response(&ctx, &r))
@@ -347,7 +347,7 @@ pub(crate) async fn latest_validators(State(ctx): St, RawQuery(query): RawQuery)
 
 pub(crate) async fn validators(
     State(ctx): St,
-    Path(height): Path<String>,
+    PathParams(height): PathParams<String>,
     RawQuery(query): RawQuery,
 ) -> Answer {
     let h = requested_height(&ctx, &height).await?;

@@ -178,6 +178,8 @@ async fn malformed_parameters_are_refused_with_400_before_the_node_is_asked() {
             "/cosmos/bank/v1beta1/balances/{}/by_denom?denom=",
             address("usage")
         ),
+        // Percent-encoding that is not UTF-8.
+        "/cosmos/auth/v1beta1/accounts/%FF%FE".to_string(),
     ] {
         let (status, body) = get(port, &path).await;
         assert_eq!(status, 400, "{path}: {body}");

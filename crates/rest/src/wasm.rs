@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm;
 use serde_json::{json, Value};
@@ -10,13 +10,13 @@ use serde_json::{json, Value};
 use crate::error::GatewayError;
 use crate::pagination::PageRequest;
 use crate::params::{decode_base64, Params};
-use crate::{ok, query_height, render, Answer, Ctx};
+use crate::{ok, query_height, render, Answer, Ctx, PathParams};
 
 type St = State<Arc<Ctx>>;
 
 pub(crate) async fn contract_info(
     State(ctx): St,
-    Path(address): Path<String>,
+    PathParams(address): PathParams<String>,
     headers: HeaderMap,
 ) -> Answer {
     ctx.account_address(&address)?;
@@ -56,7 +56,7 @@ fn path_bytes(what: &str, s: &str) -> Result<Vec<u8>, GatewayError> {
 
 pub(crate) async fn raw(
     State(ctx): St,
-    Path((address, key)): Path<(String, String)>,
+    PathParams((address, key)): PathParams<(String, String)>,
     headers: HeaderMap,
 ) -> Answer {
     ctx.account_address(&address)?;
@@ -78,7 +78,7 @@ pub(crate) async fn raw(
 
 pub(crate) async fn smart(
     State(ctx): St,
-    Path((address, query)): Path<(String, String)>,
+    PathParams((address, query)): PathParams<(String, String)>,
     headers: HeaderMap,
 ) -> Answer {
     ctx.account_address(&address)?;
