@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, idempotently: the pinned Rust toolchain with the
 # wasm32 target, wasm-opt from the npm package `binaryen`, xmllint for the ISO 20022 schema checks,
-# CometBFT, the npm packages of the wallet and chain-files tests, and headless Chromium driven by
-# playwright-core for the dashboard's browser test.
+# CometBFT, the npm packages of the wallet and chain-files tests, headless Chromium driven by
+# playwright-core for the dashboard's browser test, and cosmpy (in a Python venv) for the REST
+# endpoint's client test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 PLAYWRIGHT_CORE_VERSION="1.65.1"
+COSMPY_VERSION="0.12.2"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -74,3 +76,25 @@ if [ "$(node -p "require('$USAGECHAIN_TOOLS/node_modules/playwright-core/package
   npm install --prefix "$USAGECHAIN_TOOLS" --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION"
 fi
 echo "$(/usr/bin/chromium --version 2>/dev/null | tail -1), playwright-core $(node -p "require('$USAGECHAIN_TOOLS/node_modules/playwright-core/package.json').version")"
+
+step "cosmpy $COSMPY_VERSION (PyPI, in the venv $USAGECHAIN_TOOLS/py) for the REST endpoint's client test"
+py="$USAGECHAIN_TOOLS/py/bin/python3"
+cosmpy_version() { "$py" -c 'import importlib.metadata as m; print(m.version("cosmpy"))' 2>/dev/null || true; }
+if [ "$(cosmpy_version)" != "$COSMPY_VERSION" ]; then
+  mkdir -p "$USAGECHAIN_TOOLS"
+  if [ ! -x "$py" ] && ! python3 -m venv "$USAGECHAIN_TOOLS/py" >/dev/null 2>&1; then
+    # Debian's python3 creates venvs only with python3-venv (ensurepip).
+    if ! command -v apt-get >/dev/null; then
+      echo "python3 -m venv failed and apt-get is unavailable: install Python's venv module by hand" >&2
+      exit 1
+    fi
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    rm -rf "$USAGECHAIN_TOOLS/py"
+    python3 -m venv "$USAGECHAIN_TOOLS/py"
+  fi
+  "$py" -m pip install --quiet --disable-pip-version-check "cosmpy==$COSMPY_VERSION"
+fi
+echo "cosmpy $(cosmpy_version)"

@@ -1,4 +1,5 @@
-//! `usaged start --home DIR --abci 127.0.0.1:26658`: serves CometBFT's ABCI connections.
+//! `usaged start --home DIR --abci 127.0.0.1:26658`: serves CometBFT's ABCI connections, and
+//! with `--api-addr` the REST endpoint wallets and explorers read (`usage_rest`).
 //!
 //! Logs go to stderr (stdout is the commands' output, such as `init`'s JSON), one line each: a
 //! failure is logged with its causes on that line, never as a multi-line dump.
@@ -40,6 +41,14 @@ enum Command {
         /// (`127.0.0.1:26660`); no metrics server without it.
         #[arg(long)]
         metrics_addr: Option<String>,
+        /// Serves the REST endpoint wallets and explorers read (the SDK's gRPC-gateway paths:
+        /// accounts, balances, transactions, blocks, contracts) on this address
+        /// (`127.0.0.1:1317`), answered from `--rpc-url`; no REST server without it.
+        #[arg(long)]
+        api_addr: Option<String>,
+        /// The CometBFT RPC the REST endpoint reads and broadcasts through.
+        #[arg(long, default_value = "http://127.0.0.1:26657")]
+        rpc_url: String,
     },
 }
 
@@ -70,6 +79,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             minimum_gas_prices,
             max_pending_per_sender,
             metrics_addr,
+            api_addr,
+            rpc_url,
         } => {
             let node = usaged::machine::NodeConfig {
                 min_gas_price: usaged::machine::GasPrice::parse(&minimum_gas_prices)
@@ -82,6 +93,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("--metrics-addr {addr}: {e}"))?;
                 usaged::metrics::serve(listener, app.metrics())?;
                 tracing::info!(%addr, "serving metrics");
+            }
+            if let Some(addr) = api_addr {
+                let listener = std::net::TcpListener::bind(&addr)
+                    .map_err(|e| anyhow::anyhow!("--api-addr {addr}: {e}"))?;
+                let config = usage_rest::Config::new(&rpc_url, usaged_auth::MAX_TX_BYTES);
+                usage_rest::spawn(listener, config)
+                    .map_err(|e| anyhow::anyhow!("--api-addr {addr}: {e}"))?;
+                tracing::info!(%addr, rpc = %rpc_url, "serving the REST endpoint");
             }
             tracing::info!(%abci, "serving ABCI");
             let server = tendermint_abci::ServerBuilder::new(1 << 20)

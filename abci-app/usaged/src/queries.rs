@@ -13,7 +13,7 @@ use cosmwasm_std::{BlockInfo, ContractResult};
 use prost::Message;
 use usaged_store::KvRead;
 use usaged_vm::executor::QUERY_GAS_LIMIT_SDK;
-use usaged_vm::{gas, keys, CodeInfo};
+use usaged_vm::{gas, keys, AccessConfig, CodeInfo};
 
 use crate::accounts::load_account;
 use crate::machine::Machine;
@@ -58,6 +58,19 @@ impl QueryAnswer {
             value: vec![],
             proof: None,
         }
+    }
+}
+
+/// wasmd's `AccessConfig` of a code's instantiate permission.
+fn access_config(config: &AccessConfig) -> wasmv1::AccessConfig {
+    let (permission, addresses) = match config {
+        AccessConfig::Nobody => (wasmv1::AccessType::Nobody, vec![]),
+        AccessConfig::Everybody => (wasmv1::AccessType::Everybody, vec![]),
+        AccessConfig::AnyOfAddresses(list) => (wasmv1::AccessType::AnyOfAddresses, list.clone()),
+    };
+    wasmv1::AccessConfig {
+        permission: permission as i32,
+        addresses,
     }
 }
 
@@ -223,7 +236,7 @@ fn run(machine: &Machine, path: &str, data: &[u8]) -> Result<QueryAnswer, QueryA
                     code_id,
                     creator: info.creator.to_string(),
                     data_hash: info.checksum.to_vec(),
-                    instantiate_permission: None,
+                    instantiate_permission: Some(access_config(&info.instantiate_permission)),
                 });
             }
             let total = code_infos.len() as u64;

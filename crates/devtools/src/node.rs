@@ -132,8 +132,9 @@ pub fn log_file(home: &Path, name: &str) -> Stdio {
     }
 }
 
-/// Starts `usaged` and then CometBFT on `home`.
-fn spawn_node(home: &Path, ports: Ports, metrics_port: u16) -> Vec<Child> {
+/// Starts `usaged` (with its metrics on `metrics_port` and its REST endpoint on `api_port`) and
+/// then CometBFT on `home`.
+fn spawn_node(home: &Path, ports: Ports, metrics_port: u16, api_port: u16) -> Vec<Child> {
     let mut usaged = Command::new(sibling_binary("usaged"))
         .args([
             "start",
@@ -141,6 +142,10 @@ fn spawn_node(home: &Path, ports: Ports, metrics_port: u16) -> Vec<Child> {
             &format!("127.0.0.1:{}", ports.abci),
             "--metrics-addr",
             &format!("127.0.0.1:{metrics_port}"),
+            "--api-addr",
+            &format!("127.0.0.1:{api_port}"),
+            "--rpc-url",
+            &format!("http://127.0.0.1:{}", ports.rpc),
             "--home",
         ])
         .arg(home)
@@ -205,6 +210,8 @@ pub struct Localnet {
     pub ports: Ports,
     /// Where `usaged` serves its metrics (`GET /metrics`).
     pub metrics_port: u16,
+    /// Where `usaged` serves its REST endpoint ([`Localnet::rest_url`]).
+    pub api_port: u16,
     pub client: HttpClient,
     /// usaged first, cometbft second.
     processes: Killer,
@@ -226,10 +233,13 @@ impl Localnet {
         let artifacts = usage_common::contracts::artifacts_dir();
         let info = localnet::init(home.path(), chain_id, &artifacts, ports).expect("init");
         // Not one of the node's own ports, which nothing listens on yet.
-        let metrics_port = std::iter::repeat_with(free_port)
-            .find(|p| ![ports.rpc, ports.p2p, ports.abci].contains(p))
-            .expect("a free port");
-        let processes = Killer(spawn_node(home.path(), ports, metrics_port));
+        let [metrics_port, api_port] = std::iter::repeat_with(free_ports::<2>)
+            .find(|p| {
+                p.iter()
+                    .all(|p| ![ports.rpc, ports.p2p, ports.abci].contains(p))
+            })
+            .expect("free ports");
+        let processes = Killer(spawn_node(home.path(), ports, metrics_port, api_port));
         let client =
             HttpClient::new(format!("http://127.0.0.1:{}", ports.rpc).as_str()).expect("client");
         let net = Localnet {
@@ -237,6 +247,7 @@ impl Localnet {
             info,
             ports,
             metrics_port,
+            api_port,
             client,
             processes,
         };
@@ -247,6 +258,11 @@ impl Localnet {
     /// The node's RPC address.
     pub fn rpc_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.ports.rpc)
+    }
+
+    /// The node's REST endpoint (`usaged start --api-addr`).
+    pub fn rest_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api_port)
     }
 
     /// Waits until the node's latest height is at least `height` (at most 60 s).
@@ -278,7 +294,12 @@ impl Localnet {
     /// Starts the application and the node again on the same homes.
     pub fn restart(&mut self) {
         self.kill9();
-        self.processes = Killer(spawn_node(self.home.path(), self.ports, self.metrics_port));
+        self.processes = Killer(spawn_node(
+            self.home.path(),
+            self.ports,
+            self.metrics_port,
+            self.api_port,
+        ));
     }
 
     /// The address of the genesis contract labelled `label`.
