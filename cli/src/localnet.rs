@@ -81,7 +81,8 @@ pub enum LocalnetCommand {
         /// port>].
         #[arg(long)]
         rpc_url: Option<String>,
-        /// The node's REST (LCD) API as wallets reach it [default: http://127.0.0.1:1317].
+        /// The node's REST (LCD) API as wallets reach it [default: the localnet's, else
+        /// http://127.0.0.1:1317].
         #[arg(long)]
         rest_url: Option<String>,
     },
@@ -208,7 +209,14 @@ fn write_chain_files(
     rest_url: Option<String>,
 ) -> anyhow::Result<Answer> {
     let info = LocalnetInfo::read(dir)?;
-    let default = Endpoints::localnet(&info)?;
+    let mut default = Endpoints::localnet(&info)?;
+    // A localnet of `usage localnet up` knows its REST port (it may be a free one).
+    if let Ok(net) = Network::open(dir) {
+        default = Endpoints::new(
+            &net.rpc_url(),
+            &format!("http://127.0.0.1:{}", net.info.ports.api),
+        )?;
+    }
     let endpoints = Endpoints::new(
         rpc_url.as_deref().unwrap_or(default.rpc()),
         rest_url.as_deref().unwrap_or(default.rest()),

@@ -15,7 +15,9 @@
 //! network.json       the ports of every service and the accounts of the run
 //! services.json      the running processes
 //! logs/              one log per process
-//! cometbft/ app/     the node's homes
+//! cometbft/ app/     the first validator's homes (its REST endpoint: `usaged --api-addr`)
+//! validator-<i>/     the other validators' (`--validators N`)
+//! keplr-chain-info.json chain.json assetlist.json   what wallets and chain registries read
 //! committee/         the members' configurations, keys and data
 //! bank/ relayer/     the bank simulator's books and key, the relayer's store and keys
 //! fleet/             the simulated fleet's outbox
@@ -53,6 +55,9 @@ pub struct PortPlan {
     /// The first validator's node; clients use its RPC.
     pub node: Ports,
     pub usaged_metrics: u16,
+    /// The first validator's REST endpoint (`usaged start --api-addr`).
+    #[serde(default)]
+    pub api: u16,
     /// The other validators, if `--validators` asked for more than one.
     #[serde(default)]
     pub more_validators: Vec<ValidatorPorts>,
@@ -70,6 +75,7 @@ impl Default for PortPlan {
         PortPlan {
             node: Ports::default(),
             usaged_metrics: 26660,
+            api: 1317,
             more_validators: vec![],
             aggregators: [7001, 7002, 7003, 7004],
             aggregator_metrics: [7101, 7102, 7103, 7104],
@@ -92,6 +98,7 @@ impl PortPlan {
                 abci: p[2],
             },
             usaged_metrics: p[3],
+            api: p[16],
             more_validators: vec![],
             aggregators: [p[4], p[5], p[6], p[7]],
             aggregator_metrics: [p[8], p[9], p[10], p[11]],
@@ -116,6 +123,7 @@ impl PortPlan {
                         abci: shift(plan.node.abci),
                     },
                     usaged_metrics: shift(plan.usaged_metrics),
+                    api: shift(plan.api),
                 }
             })
             .collect();
@@ -127,10 +135,11 @@ impl PortPlan {
         let mut plan = PortPlan::free();
         plan.more_validators = (1..validators)
             .map(|_| {
-                let [rpc, p2p, abci, metrics] = crate::node::free_ports();
+                let [rpc, p2p, abci, metrics, api] = crate::node::free_ports();
                 ValidatorPorts {
                     node: Ports { rpc, p2p, abci },
                     usaged_metrics: metrics,
+                    api,
                 }
             })
             .collect();
@@ -150,6 +159,7 @@ impl PortPlan {
         let mut all = vec![ValidatorPorts {
             node: self.node,
             usaged_metrics: self.usaged_metrics,
+            api: self.api,
         }];
         all.extend(self.more_validators.iter().copied());
         all
@@ -161,6 +171,7 @@ impl PortPlan {
             ("CometBFT P2P".to_string(), self.node.p2p),
             ("usaged ABCI".to_string(), self.node.abci),
             ("usaged metrics".to_string(), self.usaged_metrics),
+            ("usaged REST".to_string(), self.api),
             ("bank".to_string(), self.bank),
             ("bank metrics".to_string(), self.bank_metrics),
             ("relayer metrics".to_string(), self.relayer_metrics),
@@ -172,6 +183,7 @@ impl PortPlan {
             all.push((format!("validator {i} CometBFT P2P"), v.node.p2p));
             all.push((format!("validator {i} usaged ABCI"), v.node.abci));
             all.push((format!("validator {i} usaged metrics"), v.usaged_metrics));
+            all.push((format!("validator {i} usaged REST"), v.api));
         }
         for i in 0..4 {
             all.push((format!("aggregator {i}"), self.aggregators[i]));
@@ -201,11 +213,12 @@ impl PortPlan {
     }
 }
 
-/// One validator's ports: its node's and its application's metrics.
+/// One validator's ports: its node's, its application's metrics and REST endpoint.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ValidatorPorts {
     pub node: Ports,
     pub usaged_metrics: u16,
+    pub api: u16,
 }
 
 /// The names of validator `index`'s two processes: `usaged` and `cometbft` for the first,
@@ -669,12 +682,16 @@ impl Up {
             .arg(format!("127.0.0.1:{}", v.node.abci))
             .arg("--metrics-addr")
             .arg(format!("127.0.0.1:{}", v.usaged_metrics))
+            .arg("--api-addr")
+            .arg(format!("127.0.0.1:{}", v.api))
+            .arg("--rpc-url")
+            .arg(format!("http://127.0.0.1:{}", v.node.rpc))
             .arg("--home")
             .arg(&home);
         services.spawn(
             &usaged_name,
             usaged,
-            None,
+            Some(format!("http://127.0.0.1:{}", v.api)),
             Some(format!("http://127.0.0.1:{}/metrics", v.usaged_metrics)),
         )?;
         wait_until(services, &usaged_name, Duration::from_secs(120), || {
@@ -728,8 +745,16 @@ impl Up {
             matches!(chain.status().await, Ok((h, _)) if h >= 2)
         })
         .await?;
+        // What wallets and chain registries read about it: Keplr's chain info, chain.json and
+        // assetlist.json.
+        let endpoints =
+            crate::chain_files::Endpoints::new(&rpc, &format!("http://127.0.0.1:{}", ports.api))?;
+        crate::chain_files::write(home, &info, &endpoints)?;
         if validators.len() == 1 {
-            step(&format!("node producing blocks, RPC {rpc}"));
+            step(&format!(
+                "node producing blocks, RPC {rpc}, REST http://127.0.0.1:{}",
+                ports.api
+            ));
         } else {
             step(&format!(
                 "{} validators producing blocks, RPC {}",
