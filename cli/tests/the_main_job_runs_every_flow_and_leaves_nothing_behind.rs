@@ -203,6 +203,21 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
     let network: Value =
         serde_json::from_str(&std::fs::read_to_string(home.join("localnet/network.json")).unwrap())
             .unwrap();
+    // Wallets and explorers: the node's REST endpoint answers for this chain, and the Keplr
+    // chain info written into the folder points at it.
+    let api = network["ports"]["api"].as_u64().unwrap() as u16;
+    let node_info = usage_devtools::node::http_get(api, "/cosmos/base/tendermint/v1beta1/node_info");
+    assert_eq!(
+        node_info["default_node_info"]["network"], "usagechain-local-1",
+        "{node_info}"
+    );
+    let keplr: Value = serde_json::from_str(
+        &std::fs::read_to_string(home.join("localnet/keplr-chain-info.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(keplr["rest"], format!("http://127.0.0.1:{api}"), "{keplr}");
+    assert!(home.join("localnet/chain.json").exists() && home.join("localnet/assetlist.json").exists());
+
     let tenant = &network["tenants"][0];
     let (address, mnemonic) = (
         tenant["address"].as_str().unwrap(),
