@@ -206,7 +206,8 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
     // Wallets and explorers: the node's REST endpoint answers for this chain, and the Keplr
     // chain info written into the folder points at it.
     let api = network["ports"]["api"].as_u64().unwrap() as u16;
-    let node_info = usage_devtools::node::http_get(api, "/cosmos/base/tendermint/v1beta1/node_info");
+    let node_info =
+        usage_devtools::node::http_get(api, "/cosmos/base/tendermint/v1beta1/node_info");
     assert_eq!(
         node_info["default_node_info"]["network"], "usagechain-local-1",
         "{node_info}"
@@ -216,7 +217,9 @@ fn the_main_command_runs_every_flow_and_down_leaves_no_process() {
     )
     .unwrap();
     assert_eq!(keplr["rest"], format!("http://127.0.0.1:{api}"), "{keplr}");
-    assert!(home.join("localnet/chain.json").exists() && home.join("localnet/assetlist.json").exists());
+    assert!(
+        home.join("localnet/chain.json").exists() && home.join("localnet/assetlist.json").exists()
+    );
 
     let tenant = &network["tenants"][0];
     let (address, mnemonic) = (
