@@ -4,7 +4,8 @@
 Most of the test time is spent by localnet tests waiting on real windows and periods, not on the
 CPU: running two or three binaries side by side roughly halves the wall time. Each binary runs
 as `cargo test` would run it (working directory = its package, the same arguments); the longest
-ones (timed by the previous run, kept in the target folder) start first. A line is printed as
+ones (timed by the previous run, kept in the target folder; else by scripts/test-times.json)
+start first. A line is printed as
 each binary finishes; the output of a failed one is printed whole. The combined output goes to
 `--log`, with cargo's `test result:` lines, so the summary can be read from it.
 
@@ -56,11 +57,15 @@ def main():
 
     binaries = build([])
     times_path = os.path.join(os.path.dirname(args.log), "test-times.json")
-    try:
-        with open(times_path) as f:
-            previous = json.load(f)
-    except (OSError, ValueError):
-        previous = {}
+    # The previous run's times; on a fresh machine, the ones recorded in the repository.
+    previous = {}
+    for path in (times_path, os.path.join(os.path.dirname(__file__), "test-times.json")):
+        try:
+            with open(path) as f:
+                previous = json.load(f)
+            break
+        except (OSError, ValueError):
+            continue
     # Longest first; an integration test never timed is assumed long.
     binaries.sort(key=lambda b: -previous.get(b[0], 60.0 if b[3] == "test" else 1.0))
 
