@@ -64,7 +64,7 @@ pub struct Injected {
 pub struct Plan {
     /// How long faults are injected.
     pub duration: Duration,
-    /// A fault starts every `every`.
+    /// A fault starts every `every`; zero: none (the load alone, as a baseline).
     pub every: Duration,
     /// How long a validator stays down.
     pub hold: Duration,
@@ -319,7 +319,8 @@ pub async fn run(up: &Up, net: &mut Network, links: &Links, plan: Plan) -> anyho
     let first_height = chain.status().await?.0;
     let mut faults = vec![];
     let mut k = 0usize;
-    while plan.every * k as u32 + plan.hold <= plan.duration {
+    // `every` zero: no faults, the same measures (a baseline of the load alone).
+    while !plan.every.is_zero() && plan.every * k as u32 + plan.hold <= plan.duration {
         let slot = plan.every * k as u32;
         if let Some(wait) = slot.checked_sub(started.elapsed()) {
             tokio::time::sleep(wait).await;

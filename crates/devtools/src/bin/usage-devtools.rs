@@ -37,6 +37,7 @@ enum Command {
     Faults {
         #[arg(long, default_value_t = 10)]
         minutes: u64,
+        /// Seconds between faults; 0: no faults, the load alone (a baseline).
         #[arg(long, default_value_t = 30)]
         every: u64,
         #[arg(long, default_value_t = 10)]
