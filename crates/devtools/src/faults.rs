@@ -139,6 +139,27 @@ impl Figures {
     }
 }
 
+impl fmt::Display for Injected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "  {:>6.1} s  validator {} {} for {:.0} s ({}), ",
+            self.at_s,
+            self.validator,
+            self.fault,
+            self.held_s,
+            match self.behind_by {
+                Some(n) => format!("{n} blocks behind"),
+                None => "not answering".into(),
+            }
+        )?;
+        match self.caught_up_s {
+            Some(s) => write!(f, "at the tip {s:.1} s after"),
+            None => write!(f, "not back at the tip within {CATCH_UP_LIMIT:?}"),
+        }
+    }
+}
+
 impl fmt::Display for Figures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -149,22 +170,7 @@ impl fmt::Display for Figures {
             self.faults.len()
         )?;
         for i in &self.faults {
-            let back = match i.caught_up_s {
-                Some(s) => format!("at the tip {s:.1} s after"),
-                None => "never back at the tip".into(),
-            };
-            writeln!(
-                f,
-                "  {:>6.1} s  validator {} {} for {:.0} s ({}), {back}",
-                i.at_s,
-                i.validator,
-                i.fault,
-                i.held_s,
-                match i.behind_by {
-                    Some(n) => format!("{n} blocks behind"),
-                    None => "not answering".into(),
-                }
-            )?;
+            writeln!(f, "{i}")?;
         }
         writeln!(
             f,
@@ -234,17 +240,26 @@ async fn height(client: &HttpClient) -> Option<u64> {
     Some(status.sync_info.latest_block_height.value())
 }
 
-/// Waits until validator `index` is at the height the others had when it was brought back (or
-/// higher); the seconds it took, or `None` after `limit`.
-pub async fn catch_up(net: &Network, index: usize, limit: Duration) -> anyhow::Result<Option<f64>> {
-    let clients = clients(net)?;
-    let started = Instant::now();
+/// The highest height the validators other than `index` answer (0 if none does).
+async fn others_tip(clients: &[HttpClient], index: usize) -> u64 {
     let mut tip = 0;
     for (j, c) in clients.iter().enumerate() {
         if j != index {
             tip = tip.max(height(c).await.unwrap_or(0));
         }
     }
+    tip
+}
+
+/// How long a validator brought back may take to reach the others' height.
+const CATCH_UP_LIMIT: Duration = Duration::from_secs(60);
+
+/// Waits until validator `index` is at the height the others had when it was brought back (or
+/// higher); the seconds it took, or `None` after `limit`.
+pub async fn catch_up(net: &Network, index: usize, limit: Duration) -> anyhow::Result<Option<f64>> {
+    let clients = clients(net)?;
+    let started = Instant::now();
+    let tip = others_tip(&clients, index).await;
     while started.elapsed() < limit {
         if height(&clients[index]).await.is_some_and(|h| h >= tip) {
             return Ok(Some(started.elapsed().as_secs_f64()));
@@ -268,13 +283,7 @@ pub async fn inject(
     let clients = clients(net)?;
     let behind = || async {
         let own = height(&clients[index]).await?;
-        let mut tip = 0;
-        for (j, c) in clients.iter().enumerate() {
-            if j != index {
-                tip = tip.max(height(c).await.unwrap_or(0));
-            }
-        }
-        Some(tip.saturating_sub(own))
+        Some(others_tip(&clients, index).await.saturating_sub(own))
     };
     let behind_by = match fault {
         Fault::Kill => {
@@ -329,7 +338,7 @@ pub async fn run(up: &Up, net: &mut Network, links: &Links, plan: Plan) -> anyho
         let fault = Fault::ROTATION[k % Fault::ROTATION.len()];
         let at_s = started.elapsed().as_secs_f64();
         let behind_by = inject(up, net, Some(links), validator, fault, plan.hold).await?;
-        let caught_up_s = catch_up(net, validator, Duration::from_secs(60)).await?;
+        let caught_up_s = catch_up(net, validator, CATCH_UP_LIMIT).await?;
         let done = Injected {
             at_s,
             validator,
@@ -338,19 +347,7 @@ pub async fn run(up: &Up, net: &mut Network, links: &Links, plan: Plan) -> anyho
             behind_by,
             caught_up_s,
         };
-        eprintln!(
-            "  {:>6.1} s  validator {validator} {fault} for {:.0} s ({}), {}",
-            at_s,
-            plan.hold.as_secs_f64(),
-            match behind_by {
-                Some(n) => format!("{n} blocks behind"),
-                None => "not answering".into(),
-            },
-            match caught_up_s {
-                Some(s) => format!("at the tip {s:.1} s after"),
-                None => "not back at the tip within 60 s".into(),
-            }
-        );
+        eprintln!("{done}");
         faults.push(done);
         k += 1;
     }
