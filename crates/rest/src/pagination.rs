@@ -49,7 +49,8 @@ impl PageRequest {
         } else {
             self.limit
         };
-        (self.offset / limit + 1, limit)
+        // Saturating: the largest offset is a page past the end, which CometBFT refuses.
+        ((self.offset / limit).saturating_add(1), limit)
     }
 
     /// The page of `items` (ascending by `key_of`, keys unique) and its `PageResponse` as JSON.
@@ -166,6 +167,15 @@ mod tests {
     fn a_key_and_an_offset_together_are_refused() {
         let err = req("pagination.key=AAM=&pagination.offset=1").unwrap_err();
         assert_eq!(err.code, crate::error::Code::InvalidArgument);
+    }
+
+    #[test]
+    fn the_largest_offset_is_a_page_past_the_end_not_an_overflow() {
+        // u64::MAX / 1 + 1 would overflow (and abort a release build of the node).
+        let (page, limit) = req("pagination.offset=18446744073709551615&pagination.limit=1")
+            .unwrap()
+            .page_and_limit();
+        assert_eq!((page, limit), (u64::MAX, 1));
     }
 
     #[test]
