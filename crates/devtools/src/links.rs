@@ -98,6 +98,8 @@ impl Drop for Links {
 async fn accept(listener: TcpListener, ends: (usize, usize), target: u16, sides: Arc<Vec<Side>>) {
     loop {
         let Ok((inbound, _)) = listener.accept().await else {
+            // Out of descriptors, say: wait a little rather than spin.
+            tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
         let sides = Arc::clone(&sides);
