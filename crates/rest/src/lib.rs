@@ -65,6 +65,10 @@ pub struct Config {
     pub git_commit: String,
     /// The largest transaction the chain accepts; request bodies may be its base64 and 1 MiB more.
     pub max_tx_bytes: usize,
+    /// Requests answered at once; one more is refused at once (503). Each may hold an RPC answer
+    /// of up to 256 MiB several times over while it is rendered: this bounds
+    /// the memory clients can make the node's process use.
+    pub max_in_flight: usize,
 }
 
 impl Config {
@@ -73,6 +77,7 @@ impl Config {
         Config {
             rpc_url: rpc_url.into(),
             rpc_timeout: Duration::from_secs(10),
+            max_in_flight: 16,
             account_prefix: "usage".into(),
             consensus_prefix: "usagevalcons".into(),
             name: "usagechain".into(),
@@ -203,8 +208,25 @@ async fn cors(request: Request, next: Next) -> Response {
     response
 }
 
+/// Answers the request if fewer than [`Config::max_in_flight`] are being answered, else 503.
+async fn limit_in_flight(
+    axum::extract::State(slots): axum::extract::State<Arc<tokio::sync::Semaphore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match slots.try_acquire() {
+        Ok(_slot) => next.run(request).await,
+        Err(_) => GatewayError::new(
+            error::Code::Unavailable,
+            "too many requests in flight; retry later",
+        )
+        .into_response(),
+    }
+}
+
 /// The endpoint's routes, reading the RPC of `cfg`.
 pub fn router(cfg: Config) -> Result<Router, reqwest::Error> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(cfg.max_in_flight));
     let ctx = Arc::new(Ctx {
         rpc: Rpc::new(&cfg.rpc_url, cfg.rpc_timeout)?,
         cfg,
@@ -272,6 +294,7 @@ pub fn router(cfg: Config) -> Result<Router, reqwest::Error> {
         .route("/cosmwasm/wasm/v1/code", get(wasm::codes))
         .fallback(not_implemented)
         .method_not_allowed_fallback(not_implemented)
+        .layer(axum::middleware::from_fn_with_state(slots, limit_in_flight))
         .layer(axum::middleware::from_fn(cors))
         .with_state(ctx))
 }

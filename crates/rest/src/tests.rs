@@ -279,3 +279,34 @@ async fn a_node_that_does_not_answer_is_503_unavailable() {
         assert_eq!(body["code"], 14, "{path}");
     }
 }
+
+#[tokio::test]
+async fn requests_beyond_the_in_flight_limit_are_refused_at_once() {
+    // A node that accepts connections and never answers: every request stays in flight.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut cfg = Config::new(
+        format!("http://127.0.0.1:{}", silent.local_addr().unwrap().port()),
+        MAX_TX,
+    );
+    cfg.rpc_timeout = Duration::from_secs(5);
+    cfg.max_in_flight = 2;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(serve(listener, cfg));
+    const PATH: &str = "/cosmos/base/tendermint/v1beta1/node_info";
+    let held: Vec<_> = (0..2).map(|_| tokio::spawn(get(port, PATH))).collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (status, body) = get(port, PATH).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], 14);
+    assert!(
+        body["message"].as_str().unwrap().contains("in flight"),
+        "{body}"
+    );
+    // The two held ones end with the node's timeout, not with the refusal.
+    for h in held {
+        let (status, body) = h.await.unwrap();
+        assert_ne!(status, 503, "{body}");
+    }
+    drop(silent);
+}
