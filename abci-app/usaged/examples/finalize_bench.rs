@@ -128,6 +128,7 @@ fn prefill_store(
     from: u64,
     to: u64,
     mut height: u64,
+    mut done: impl FnMut(u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
     let mut store = usaged_store::Store::open(state)?;
     let started = Instant::now();
@@ -144,8 +145,11 @@ fn prefill_store(
         }
         height += 1;
         store.commit(height, &changes)?;
-        store.prune(height.saturating_sub(usaged::machine::KEEP_RECENT_VERSIONS))?;
+        // Only the last version is needed: the measured blocks start from it.
+        store.prune(height)?;
         written += n;
+        // Committed: a run stopped here resumes from this count.
+        done(written)?;
         let secs = started.elapsed().as_secs_f64();
         eprint!(
             "\rprefilling the store: {written}/{to} records ({secs:.0} s, {:.0} records/s)   ",
@@ -348,15 +352,19 @@ fn main() -> anyhow::Result<()> {
         let prefix = usaged_vm::keys::contract_store(
             &usaged_auth::validate_address(&c1).map_err(|e| anyhow::anyhow!("{e}"))?,
         );
+        let from = kept.prefilled;
         prefill_store(
             &home.join("app/state"),
             &prefix,
-            kept.prefilled,
+            from,
             args.prefill,
             height,
+            |written| {
+                kept.prefilled = written;
+                std::fs::write(&kept_file, serde_json::to_vec_pretty(&kept)?)?;
+                Ok(())
+            },
         )?;
-        kept.prefilled = args.prefill;
-        std::fs::write(&kept_file, serde_json::to_vec_pretty(&kept)?)?;
         m = Machine::open(&home.join("app"))?;
     }
     let genesis: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(

@@ -7,6 +7,11 @@
 //! ```
 //! (builds `usaged`, `usage-aggregator` and `usage-attestor` with the `native` profile first).
 //! Arguments: `terminals seconds [interval_ms] [settle_ms]`.
+//!
+//! Also prints the share of the offered records (one per terminal per 10-s window) proven, the CPU
+//! share and resident memory of each process of the localnet over the measured span, and draws
+//! the latency's cumulative distribution into `fleet-bench-<terminals>.png` (in `$BENCH_OUT`,
+//! default `target/bench`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failure ends the run with its reason
 
 use std::time::{Duration, Instant};
@@ -26,13 +31,6 @@ async fn block(net: &Net, height: u64) -> usage_client::BlockEvents {
             }
         }
     }
-}
-
-fn percentile(sorted: &[u64], p: usize) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -91,6 +89,12 @@ async fn main() {
     );
 
     let measure = Instant::now();
+    let me = std::process::id();
+    let cpu_before: Vec<_> = usage_bench::procs::descendants(me)
+        .into_iter()
+        .chain([me])
+        .filter_map(usage_bench::procs::read)
+        .collect();
     let mut latencies: Vec<u64> = vec![];
     let mut first_ms = None;
     let mut last_ms = 0;
@@ -124,11 +128,19 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let cpu_after: Vec<_> = cpu_before
+        .iter()
+        .filter_map(|p| usage_bench::procs::read(p.pid))
+        .collect();
+    let cpu =
+        usage_bench::procs::cpu_shares(&cpu_before, &cpu_after, measure.elapsed().as_secs_f64());
     net.stop_fleet();
     let span_ms = last_ms.saturating_sub(first_ms.unwrap_or(last_ms)).max(1);
     let records = latencies.len();
-    latencies.sort_unstable();
+    let seconds_of_latency: Vec<f64> = latencies.iter().map(|l| *l as f64 / 1_000.0).collect();
+    let latency = usage_bench::Summary::of(&seconds_of_latency);
     let offered = terminals as f64 * 1_000.0 / window_ms as f64;
+    let proven_rate = records as f64 * 1_000.0 / span_ms as f64;
     println!("fleet benchmark: {terminals} terminals, samples every {interval_ms} ms, window 10 s, settle {settle_ms} ms, 4 aggregators (t=3), 1 validator");
     println!(
         "  measured blocks {from}..{height} ({:.1} s of block time)",
@@ -136,15 +148,12 @@ async fn main() {
     );
     println!("  records proven      {records}");
     println!(
-        "  records/s proven    {:.0} (offered {:.0}/s)",
-        records as f64 * 1_000.0 / span_ms as f64,
-        offered
+        "  records/s proven    {proven_rate:.0} of {offered:.0} offered ({:.1} %)",
+        100.0 * proven_rate / offered
     );
     println!(
-        "  window close -> block  p50 {:.2} s  p99 {:.2} s  max {:.2} s",
-        percentile(&latencies, 50) as f64 / 1_000.0,
-        percentile(&latencies, 99) as f64 / 1_000.0,
-        latencies.last().copied().unwrap_or(0) as f64 / 1_000.0
+        "  window close -> block  p50 {:.2} s  p90 {:.2} s  p99 {:.2} s  max {:.2} s",
+        latency.p50, latency.p90, latency.p99, latency.max
     );
     for i in 0..4 {
         println!(
@@ -153,5 +162,36 @@ async fn main() {
             net.metric(i, "usage_aggregator_records_submitted_total"),
             net.metric(i, "usage_aggregator_rounds_failed_total"),
         );
+    }
+    println!("  CPU over the measured span (100 % = one core of 2), resident memory at its end:");
+    for (name, pid, share) in &cpu {
+        let rss = cpu_after
+            .iter()
+            .find(|p| p.pid == *pid)
+            .map_or(0, |p| p.rss_kib);
+        println!(
+            "    {name:<20} pid {pid:>7}  {share:6.1} %  {:7.1} MiB",
+            rss as f64 / 1024.0
+        );
+    }
+    let out = std::env::var_os("BENCH_OUT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| "target".into())
+                .join("bench")
+        });
+    let _ = std::fs::create_dir_all(&out);
+    let png = out.join(format!("fleet-bench-{terminals}.png"));
+    let title = format!("window close -> block, {terminals} terminals, 1 validator");
+    let labels = usage_bench::plot::Labels {
+        title: &title,
+        x: "seconds",
+        y: "% of proven records",
+    };
+    match usage_bench::plot::cdf(&png, labels, &[("latency".into(), seconds_of_latency)]) {
+        Ok(()) => println!("  plot: {}", png.display()),
+        Err(e) => eprintln!("no plot: {e}"),
     }
 }

@@ -25,6 +25,7 @@ pub mod localnet;
 pub mod network;
 pub mod node;
 pub mod scenario;
+pub mod soak;
 pub mod wallet;
 
 use std::time::{Duration, Instant};

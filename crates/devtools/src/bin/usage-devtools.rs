@@ -13,6 +13,7 @@ use std::time::Duration;
 use usage_devtools::chain_files::{self, Endpoints};
 use usage_devtools::faults::{self, FaultTest, Plan};
 use usage_devtools::localnet::{self, LocalnetInfo, Ports};
+use usage_devtools::soak;
 
 #[derive(Parser)]
 #[command(
@@ -54,6 +55,35 @@ enum Command {
         json: Option<PathBuf>,
         #[arg(long, default_value = "artifacts")]
         artifacts: PathBuf,
+    },
+    /// A localnet under the fleet's load for `--hours`: every process's resident memory read
+    /// every minute and printed; at the end each one's growth since the warm-up (exits 1 if one
+    /// grew more than `--max-growth` percent) and a chart, soak-memory.png, in `--out`.
+    Soak {
+        #[arg(long, default_value_t = 2.0)]
+        hours: f64,
+        #[arg(long, default_value_t = 1)]
+        validators: usize,
+        #[arg(long, default_value_t = 100)]
+        terminals: u64,
+        /// Seconds between readings.
+        #[arg(long, default_value_t = 60)]
+        every: u64,
+        /// Minutes of warm-up (growth counts from its end) [default: a tenth of the run, at most 10].
+        #[arg(long)]
+        warm_up: Option<f64>,
+        #[arg(long, default_value_t = 20.0)]
+        max_growth: f64,
+        /// The working folder (a temporary one if not given).
+        #[arg(long)]
+        home: Option<PathBuf>,
+        #[arg(long, default_value = "artifacts")]
+        artifacts: PathBuf,
+        #[arg(long, default_value = "target/bench")]
+        out: PathBuf,
+        /// Also write the figures as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
 }
 
@@ -140,6 +170,62 @@ async fn main() -> anyhow::Result<()> {
             if !failures.is_empty() {
                 let _ = temporary.keep();
                 eprintln!("logs in {}", home.join("logs").display());
+                std::process::exit(1);
+            }
+        }
+        Command::Soak {
+            hours,
+            validators,
+            terminals,
+            every,
+            warm_up,
+            max_growth,
+            home,
+            artifacts,
+            out,
+            json,
+        } => {
+            let temporary = tempfile::tempdir()?;
+            let home = home.unwrap_or_else(|| temporary.path().join("localnet"));
+            let bin_dir = std::env::current_exe()?
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            let duration = Duration::from_secs_f64(hours.max(0.0) * 3600.0);
+            let warm_up = warm_up
+                .map(|m| Duration::from_secs_f64(m.max(0.0) * 60.0))
+                .unwrap_or_else(|| (duration / 10).min(Duration::from_secs(600)));
+            let figures = soak::soak(&soak::Soak {
+                home: home.clone(),
+                validators,
+                terminals,
+                duration,
+                every: Duration::from_secs(every.max(1)),
+                warm_up,
+                artifacts,
+                bin_dir,
+                out,
+            })
+            .await;
+            let figures = match figures {
+                Ok(f) => f,
+                Err(e) => {
+                    let _ = temporary.keep();
+                    anyhow::bail!("{e:#} (logs in {})", home.join("logs").display());
+                }
+            };
+            println!("{figures}");
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_vec_pretty(&figures)?)?;
+            }
+            let over = figures.over(max_growth);
+            if !over.is_empty() {
+                for p in over {
+                    eprintln!(
+                        "{} grew {:.1} % (limit {max_growth} %)",
+                        p.name, p.growth_percent
+                    );
+                }
                 std::process::exit(1);
             }
         }
