@@ -14,7 +14,8 @@
 //!
 //! * [`Store`]: the durable store under a directory. [`Store::commit`] applies one block's
 //!   [`ChangeSet`] at `height = committed + 1`, in one redb write transaction (state table, tree
-//!   nodes, versioned tree values, key preimages, stale-node index, height and app hash). A crash
+//!   nodes, stale-node index, height and app hash; each value is stored once, in the state
+//!   table, and the tree's leaves hold its hash). A crash
 //!   before that transaction commits leaves the previous block intact; after it, the new block is
 //!   fully present. [`Store::prune`] deletes the tree data that only old heights need (without
 //!   it, replaced tree nodes are most of the file); [`Store::stats`] reports space per table.

@@ -16,8 +16,8 @@ use redb::{
 use sha2::Sha256;
 
 use crate::tree::{
-    self, BatchStats, Hex, PruneStats, TreeTables, FORMAT, META, META_APP_HASH, META_FORMAT,
-    META_HEIGHT, NODES, PREIMAGES, STALE, STATE, VALUES,
+    self, BatchStats, Hex, ProofTables, PruneStats, TreeTables, FORMAT, META, META_APP_HASH,
+    META_FORMAT, META_HEIGHT, NODES, STALE, STATE,
 };
 use crate::{
     admits_keys, empty_iter, key_hash, stop_after_error, ChangeSet, KvIter, KvPair, KvRead, Order,
@@ -198,9 +198,7 @@ impl Store {
         let txn = self.db.begin_read()?;
         let state = txn.open_table(STATE)?;
         let nodes = txn.open_table(NODES)?;
-        let values = txn.open_table(VALUES)?;
-        let preimages = txn.open_table(PREIMAGES)?;
-        let (root, batch) = tree_update(&state, &nodes, &values, &preimages, height, changes)?;
+        let (root, batch) = tree_update(&state, &nodes, height, changes)?;
         self.previewed = Some(Previewed {
             height,
             changes: changes.clone(),
@@ -269,7 +267,6 @@ impl Store {
             changes = changes.len(),
             root = %Hex(&app_hash),
             new_nodes = stats.batch.nodes,
-            new_values = stats.batch.values,
             stale_nodes = stats.batch.stale,
             tree_ms = ms(stats.tree_done - started),
             write_ms = ms(written - stats.tree_done),
@@ -307,9 +304,8 @@ impl Store {
         txn.set_durability(redb::Durability::None)?;
         let pruned = (|| {
             let mut nodes = txn.open_table(NODES)?;
-            let mut values = txn.open_table(VALUES)?;
             let mut stale = txn.open_table(STALE)?;
-            tree::prune(&mut nodes, &mut values, &mut stale, keep_from)
+            tree::prune(&mut nodes, &mut stale, keep_from)
         })();
         match pruned {
             Ok(stats) => {
@@ -317,7 +313,6 @@ impl Store {
                 tracing::debug!(
                     keep_from,
                     nodes = stats.nodes,
-                    values = stats.values,
                     duration_ms = ms(started.elapsed()),
                     "pruned tree versions"
                 );
@@ -336,7 +331,7 @@ impl Store {
     pub fn stats(&self) -> Result<StoreStats, StoreError> {
         let txn = self.db.begin_read()?;
         let mut tables = Vec::new();
-        for definition in [STATE, NODES, VALUES, PREIMAGES, STALE] {
+        for definition in [STATE, NODES, STALE] {
             let table = txn.open_table(definition)?;
             let stats = table.stats()?;
             tables.push(TableUsage {
@@ -360,7 +355,7 @@ impl Store {
 pub struct StoreStats {
     /// Size of the database file (redb grows it in large steps, so it exceeds the bytes in use).
     pub file_bytes: u64,
-    /// Per table: `state`, `jmt_nodes`, `jmt_values`, `jmt_preimages`, `jmt_stale`.
+    /// Per table: `state`, `jmt_nodes`, `jmt_stale`.
     pub tables: Vec<TableUsage>,
 }
 
@@ -424,10 +419,8 @@ fn initialise(db: &Database) -> Result<Committed, StoreError> {
 fn initialise_in(txn: &WriteTransaction) -> Result<Committed, StoreError> {
     txn.open_table(STATE)?;
     let mut nodes = txn.open_table(NODES)?;
-    let mut values = txn.open_table(VALUES)?;
     let mut stale = txn.open_table(STALE)?;
     let mut meta = txn.open_table(META)?;
-    let preimages = txn.open_table(PREIMAGES)?;
 
     let format = meta.get(META_FORMAT)?.map(|raw| raw.value().to_vec());
     match format {
@@ -435,16 +428,12 @@ fn initialise_in(txn: &WriteTransaction) -> Result<Committed, StoreError> {
             // Fresh store: version 0 of the tree is the empty tree (a null root node), so that
             // block 1 finds its parent root like every later block.
             let (root, batch) = {
-                let reader = TreeTables {
-                    nodes: &nodes,
-                    values: &values,
-                    preimages: &preimages,
-                };
+                let reader = TreeTables { nodes: &nodes };
                 Tree::new(&reader)
                     .put_value_set(Vec::new(), 0)
                     .map_err(StoreError::from_tree)?
             };
-            tree::write_batch(&mut nodes, &mut values, &mut stale, 0, &batch)?;
+            tree::write_batch(&mut nodes, &mut stale, 0, &batch)?;
             meta.insert(META_FORMAT, FORMAT.to_be_bytes().as_slice())?;
             meta.insert(META_HEIGHT, 0u64.to_be_bytes().as_slice())?;
             meta.insert(META_APP_HASH, root.0.as_slice())?;
@@ -461,11 +450,7 @@ fn initialise_in(txn: &WriteTransaction) -> Result<Committed, StoreError> {
                 )));
             }
             let committed = read_committed(&meta)?;
-            let reader = TreeTables {
-                nodes: &nodes,
-                values: &values,
-                preimages: &preimages,
-            };
+            let reader = TreeTables { nodes: &nodes };
             let root = Tree::new(&reader)
                 .get_root_hash_option(committed.height)
                 .map_err(StoreError::from_tree)?;
@@ -516,19 +501,13 @@ struct Previewed {
 fn tree_update<T>(
     state: &T,
     nodes: &T,
-    values: &T,
-    preimages: &T,
     height: u64,
     changes: &ChangeSet,
 ) -> Result<(jmt::RootHash, TreeUpdateBatch), StoreError>
 where
     T: ReadableTable<&'static [u8], &'static [u8]>,
 {
-    let reader = TreeTables {
-        nodes,
-        values,
-        preimages,
-    };
+    let reader = TreeTables { nodes };
     // Deleting a key that does not exist changes nothing in the tree; leaving it out also
     // keeps jmt from storing a deletion record that no leaf would ever lead a pruner to.
     let mut value_set = Vec::with_capacity(changes.len());
@@ -550,8 +529,6 @@ fn write_block(
 ) -> Result<([u8; 32], BlockStats), StoreError> {
     let mut state: BytesTable<'_> = txn.open_table(STATE)?;
     let mut nodes = txn.open_table(NODES)?;
-    let mut values = txn.open_table(VALUES)?;
-    let mut preimages = txn.open_table(PREIMAGES)?;
     let mut stale = txn.open_table(STALE)?;
     let mut meta = txn.open_table(META)?;
 
@@ -559,29 +536,24 @@ fn write_block(
     //    `preview_root` already did for exactly this block.
     let (root, batch) = match previewed {
         Some(done) => done,
-        None => tree_update(&state, &nodes, &values, &preimages, height, changes)?,
+        None => tree_update(&state, &nodes, height, changes)?,
     };
     let tree_done = Instant::now();
 
-    // 2. The ordered state table and the key preimages.
+    // 2. The ordered state table: the only copy of each value.
     for (key, value) in changes {
         match value {
             Some(value) => {
                 state.insert(key.as_slice(), value.as_slice())?;
-                let hash = key_hash(key);
-                if preimages.get(hash.0.as_slice())?.is_none() {
-                    preimages.insert(hash.0.as_slice(), key.as_slice())?;
-                }
             }
             None => {
-                // The preimage stays: proofs at earlier heights still name this key.
                 state.remove(key.as_slice())?;
             }
         }
     }
 
-    // 3. The tree's new nodes, values and stale-node index; then height and app hash.
-    let batch = tree::write_batch(&mut nodes, &mut values, &mut stale, height, &batch)?;
+    // 3. The tree's new nodes and stale-node index; then height and app hash.
+    let batch = tree::write_batch(&mut nodes, &mut stale, height, &batch)?;
     meta.insert(META_HEIGHT, height.to_be_bytes().as_slice())?;
     meta.insert(META_APP_HASH, root.0.as_slice())?;
     Ok((root.0, BlockStats { batch, tree_done }))
@@ -620,8 +592,6 @@ struct SnapshotInner {
     committed: Committed,
     state: ReadBytes,
     nodes: ReadBytes,
-    values: ReadBytes,
-    preimages: ReadBytes,
 }
 
 impl fmt::Debug for Snapshot {
@@ -643,8 +613,6 @@ impl Snapshot {
                 committed,
                 state: txn.open_table(STATE)?,
                 nodes: txn.open_table(NODES)?,
-                values: txn.open_table(VALUES)?,
-                preimages: txn.open_table(PREIMAGES)?,
             }),
         })
     }
@@ -660,24 +628,18 @@ impl Snapshot {
         &self,
         key: &[u8],
     ) -> Result<(Option<Vec<u8>>, SparseMerkleProof<Sha256>), StoreError> {
-        let reader = TreeTables {
-            nodes: &self.inner.nodes,
-            values: &self.inner.values,
-            preimages: &self.inner.preimages,
+        let hash = key_hash(key);
+        let reader = ProofTables {
+            tree: TreeTables {
+                nodes: &self.inner.nodes,
+            },
+            state: &self.inner.state,
+            key,
+            key_hash: hash,
         };
         Tree::new(&reader)
-            .get_with_proof(key_hash(key), self.inner.committed.height)
+            .get_with_proof(hash, self.inner.committed.height)
             .map_err(StoreError::from_tree)
-    }
-
-    /// The raw key whose hash is `key_hash`, if it was ever written (kept after deletion).
-    pub fn preimage(&self, key_hash: jmt::KeyHash) -> Result<Option<Vec<u8>>, StoreError> {
-        let reader = TreeTables {
-            nodes: &self.inner.nodes,
-            values: &self.inner.values,
-            preimages: &self.inner.preimages,
-        };
-        jmt::storage::HasPreimage::preimage(&reader, key_hash).map_err(StoreError::from_tree)
     }
 }
 

@@ -435,10 +435,6 @@ fn a_snapshot_does_not_see_later_commits_and_keeps_proving_its_own_height() {
     assert_eq!(new.committed(), store.committed());
     assert_eq!(new.get(b"k").unwrap(), Some(b"new".to_vec()));
     assert_proven(&new, b"gone", None);
-    assert_eq!(
-        new.preimage(key_hash(b"gone")).unwrap(),
-        Some(b"gone".to_vec())
-    );
 }
 
 #[test]
@@ -526,23 +522,15 @@ fn every_stored_node_key_decodes_and_re_encodes_to_the_same_bytes() {
 }
 
 #[test]
-fn the_tree_reader_finds_the_rightmost_leaf_and_key_preimages() {
+fn the_tree_reader_finds_the_rightmost_leaf_and_reads_no_values() {
     let dir = tempdir();
     let mut store = open(dir.path());
     store.commit(1, &block(1, 50)).unwrap();
     drop(store);
     let db = Database::create(dir.path().join("state.redb")).unwrap();
     let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
-    let (nodes, values, preimages) = (
-        txn.open_table(NODES).unwrap(),
-        txn.open_table(tree::VALUES).unwrap(),
-        txn.open_table(tree::PREIMAGES).unwrap(),
-    );
-    let reader = tree::TreeTables {
-        nodes: &nodes,
-        values: &values,
-        preimages: &preimages,
-    };
+    let nodes = txn.open_table(NODES).unwrap();
+    let reader = tree::TreeTables { nodes: &nodes };
     let keys: Vec<Vec<u8>> = block(1, 50)
         .into_iter()
         .filter_map(|(k, v)| v.map(|_| k))
@@ -552,10 +540,10 @@ fn the_tree_reader_finds_the_rightmost_leaf_and_key_preimages() {
         .unwrap()
         .unwrap();
     assert_eq!(leaf.key_hash(), greatest);
-    for k in &keys {
-        let found = jmt::storage::HasPreimage::preimage(&reader, key_hash(k)).unwrap();
-        assert_eq!(found.as_ref(), Some(k));
-    }
+    // A tree update never reads a value (leaves hold value hashes): asking is an error, not a
+    // silent `None` that would make a key look absent.
+    let err = jmt::storage::TreeReader::get_value_option(&reader, 1, greatest).unwrap_err();
+    assert!(err.to_string().contains("only for a proof"), "{err}");
 }
 
 #[test]
@@ -571,8 +559,8 @@ fn store_snapshot_and_overlay_can_cross_threads() {
 // ----------------------------------------------------------------------------------------------
 // pruning
 
-/// (tree nodes, leaf nodes, root nodes, versioned values, stale-index entries) in the store.
-fn tree_census(store: &Store) -> (u64, u64, u64, u64, u64) {
+/// (tree nodes, leaf nodes, root nodes, stale-index entries) in the store.
+fn tree_census(store: &Store) -> (u64, u64, u64, u64) {
     let txn = redb::ReadableDatabase::begin_read(store.db()).unwrap();
     let nodes = txn.open_table(NODES).unwrap();
     let (mut all, mut leaves, mut roots) = (0, 0, 0);
@@ -588,9 +576,8 @@ fn tree_census(store: &Store) -> (u64, u64, u64, u64, u64) {
             leaves += 1;
         }
     }
-    let values = redb::ReadableTableMetadata::len(&txn.open_table(tree::VALUES).unwrap()).unwrap();
     let stale = redb::ReadableTableMetadata::len(&txn.open_table(tree::STALE).unwrap()).unwrap();
-    (all, leaves, roots, values, stale)
+    (all, leaves, roots, stale)
 }
 
 #[test]
@@ -613,10 +600,9 @@ fn pruning_keeps_state_app_hashes_and_proofs_and_leaves_only_the_live_tree() {
     assert_eq!(scan_all(&pruned), live);
 
     let stats = pruned.prune(30).unwrap();
-    assert!(stats.nodes > 0 && stats.values > 0, "{stats:?}");
-    let (nodes, leaves, roots, values, stale) = tree_census(&pruned);
+    assert!(stats.nodes > 0, "{stats:?}");
+    let (nodes, leaves, roots, stale) = tree_census(&pruned);
     assert_eq!(leaves, live.len() as u64, "one leaf per live key");
-    assert_eq!(values, live.len() as u64, "one value version per live key");
     assert_eq!(roots, 1, "only the committed root");
     assert_eq!(stale, 0);
     let (full_nodes, ..) = tree_census(&full);
@@ -1139,9 +1125,8 @@ proptest! {
         prop_assert_eq!(&scan_all(&pruned), &live);
         let height = pruned.committed().height;
         pruned.prune(height).unwrap();
-        let (_, leaves, roots, values, stale) = tree_census(&pruned);
+        let (_, leaves, roots, stale) = tree_census(&pruned);
         prop_assert_eq!(leaves, live.len() as u64);
-        prop_assert_eq!(values, live.len() as u64);
         prop_assert_eq!(roots, 1);
         prop_assert_eq!(stale, 0);
         let snapshot = pruned.snapshot();
@@ -1207,4 +1192,36 @@ fn a_commit_of_other_changes_than_previewed_computes_its_own_tree() {
     assert_eq!(fresh.commit(1, &committed).unwrap(), root);
     assert_eq!(store.get(b"a").unwrap(), None);
     assert_eq!(store.get(b"b").unwrap(), Some(b"2".to_vec()));
+}
+
+// ----------------------------------------------------------------------------------------------
+// space
+
+#[test]
+fn each_value_and_each_key_is_stored_once() {
+    let dir = tempdir();
+    let mut store = open(dir.path());
+    let (keys, value_len) = (2_000u64, 1_024usize);
+    let mut changes = ChangeSet::new();
+    for i in 0..keys {
+        changes.insert(
+            format!("record/{i:08}").into_bytes(),
+            Some(vec![(i % 251) as u8; value_len]),
+        );
+    }
+    store.commit(1, &changes).unwrap();
+    let stats = store.stats().unwrap();
+    let stored: u64 = stats.tables.iter().map(|t| t.stored_bytes).sum();
+    let values = keys * value_len as u64;
+    // The values once, plus the keys and the tree (a leaf of about 100 bytes a key and the
+    // internal nodes above them): well under twice the values.
+    assert!(
+        stored < values * 3 / 2,
+        "{stored} bytes stored for {values} bytes of values: {:?}",
+        stats.tables
+    );
+    for k in [0, 999, 1_999] {
+        let key = format!("record/{k:08}").into_bytes();
+        assert_proven(&store.snapshot(), &key, Some(&vec![(k % 251) as u8; value_len]));
+    }
 }

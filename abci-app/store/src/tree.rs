@@ -1,23 +1,23 @@
 //! The redb tables, their key layouts, and the Jellyfish Merkle tree's storage backend
-//! (`TreeReader`, `HasPreimage`, and the writer of a `TreeUpdateBatch`).
+//! (`TreeReader` and the writer of a `TreeUpdateBatch`).
 //!
 //! Tables (all `&[u8] -> &[u8]` except `meta`):
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `state` | raw key | raw value (latest committed state; serves reads and range scans) |
+//! | `state` | raw key | raw value (latest committed state; serves reads, range scans and the values of proofs) |
 //! | `jmt_nodes` | `version (u64 BE) · nibble count (u8) · packed nibbles` | borsh `jmt::storage::Node` |
-//! | `jmt_values` | `SHA-256(key) (32) · version (u64 BE)` | `0x01 · value`, or `0x00` for a deletion |
-//! | `jmt_preimages` | `SHA-256(key) (32)` | raw key |
 //! | `jmt_stale` | `stale since version (u64 BE) · node key as in jmt_nodes` | empty |
 //! | `meta` | `"format"`, `"height"`, `"app_hash"` | u32 BE, u64 BE, 32 bytes |
 //!
-//! Node keys start with the version, so each block's new nodes are appended at the end of the
-//! table; the pruner walks `jmt_stale` in version order. Value keys start with the key hash, so
-//! "the newest value of this key at or below version v" is one reverse range step.
+//! Each value is stored once, in `state`: a leaf of the tree holds the hash of its value, and a
+//! proof at a height reads the value from `state` as that height's snapshot sees it (the node
+//! serves proofs only at committed heights it holds a snapshot of). Node keys start with the
+//! version, so each block's new nodes are appended at the end of the table; the pruner walks
+//! `jmt_stale` in version order.
 
 use borsh::BorshDeserialize;
-use jmt::storage::{HasPreimage, LeafNode, NibblePath, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::storage::{LeafNode, NibblePath, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::{KeyHash, OwnedValue, Version};
 use redb::{ReadableTable, Table, TableDefinition};
 
@@ -30,10 +30,6 @@ pub(crate) type Bytes = TableDefinition<'static, &'static [u8], &'static [u8]>;
 pub(crate) const STATE: Bytes = TableDefinition::new("state");
 /// Tree nodes by node key.
 pub(crate) const NODES: Bytes = TableDefinition::new("jmt_nodes");
-/// Versioned tree values by key hash and version.
-pub(crate) const VALUES: Bytes = TableDefinition::new("jmt_values");
-/// Key preimages by key hash.
-pub(crate) const PREIMAGES: Bytes = TableDefinition::new("jmt_preimages");
 /// Nodes made stale (replaced) by a version, for the pruner.
 pub(crate) const STALE: Bytes = TableDefinition::new("jmt_stale");
 /// Format version, committed height and app hash.
@@ -43,11 +39,9 @@ pub(crate) const META: TableDefinition<'static, &'static str, &'static [u8]> =
 pub(crate) const META_FORMAT: &str = "format";
 pub(crate) const META_HEIGHT: &str = "height";
 pub(crate) const META_APP_HASH: &str = "app_hash";
-/// The on-disk layout described above.
-pub(crate) const FORMAT: u32 = 1;
-
-const VALUE_PRESENT: u8 = 1;
-const VALUE_DELETED: u8 = 0;
+/// The on-disk layout described above (format 1 also kept every version of every value, and
+/// key preimages, in tables of their own).
+pub(crate) const FORMAT: u32 = 2;
 
 /// Encodes a node key as `version BE · nibble count · packed nibbles`.
 ///
@@ -98,39 +92,21 @@ fn decode_node(raw: &[u8]) -> Result<Node, StoreError> {
         .map_err(|e| StoreError::corrupt(format!("undecodable tree node: {e}")))
 }
 
-/// `key hash · version BE`.
-pub(crate) fn value_key(key_hash: KeyHash, version: Version) -> [u8; 40] {
-    let mut out = [0u8; 40];
-    out[..32].copy_from_slice(&key_hash.0);
-    out[32..].copy_from_slice(&version.to_be_bytes());
-    out
-}
-
-fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
-    match value {
-        Some(v) => {
-            let mut out = Vec::with_capacity(1 + v.len());
-            out.push(VALUE_PRESENT);
-            out.extend_from_slice(v);
-            out
-        }
-        None => vec![VALUE_DELETED],
-    }
-}
-
-fn decode_value(raw: &[u8]) -> Result<Option<OwnedValue>, StoreError> {
-    match raw.split_first() {
-        Some((&VALUE_PRESENT, v)) => Ok(Some(v.to_vec())),
-        Some((&VALUE_DELETED, [])) => Ok(None),
-        _ => Err(StoreError::corrupt("undecodable tree value record")),
-    }
-}
-
-/// The tree's view of its three tables, inside a read or a write transaction.
+/// The tree's view of its node table, inside a read or a write transaction: what a tree update
+/// reads. Values are not read by an update (leaves hold value hashes); asking for one is an error.
 pub(crate) struct TreeTables<'a, T> {
     pub(crate) nodes: &'a T,
-    pub(crate) values: &'a T,
-    pub(crate) preimages: &'a T,
+}
+
+impl<T> TreeTables<'_, T>
+where
+    T: ReadableTable<&'static [u8], &'static [u8]>,
+{
+    fn node(&self, node_key: &NodeKey) -> Result<Option<Node>, StoreError> {
+        let key = encode_node_key(node_key)?;
+        let found = self.nodes.get(key.as_slice())?;
+        found.map(|raw| decode_node(raw.value())).transpose()
+    }
 }
 
 impl<T> TreeReader for TreeTables<'_, T>
@@ -138,32 +114,19 @@ where
     T: ReadableTable<&'static [u8], &'static [u8]>,
 {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let key = encode_node_key(node_key)?;
-        let found = self.nodes.get(key.as_slice()).map_err(StoreError::from)?;
-        match found {
-            Some(raw) => Ok(Some(decode_node(raw.value())?)),
-            None => Ok(None),
-        }
+        Ok(self.node(node_key)?)
     }
 
     fn get_value_option(
         &self,
-        max_version: Version,
+        _max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        let low = value_key(key_hash, 0);
-        let high = value_key(key_hash, max_version);
-        let mut versions = self
-            .values
-            .range::<&[u8]>(low.as_slice()..=high.as_slice())
-            .map_err(StoreError::from)?;
-        match versions.next_back() {
-            Some(entry) => {
-                let (_, raw) = entry.map_err(StoreError::from)?;
-                Ok(decode_value(raw.value())?)
-            }
-            None => Ok(None),
-        }
+        Err(StoreError::Tree(format!(
+            "the value of key hash {} was asked of the node table; values are read only for a proof",
+            Hex(&key_hash.0)
+        ))
+        .into())
     }
 
     /// Used only by jmt's state-sync restore: a full scan of the node table for the leaf with the
@@ -186,16 +149,40 @@ where
     }
 }
 
-impl<T> HasPreimage for TreeTables<'_, T>
+/// The tree's view for a proof of one key at the height of a snapshot: its nodes, and the key's
+/// value from the state table of the same snapshot.
+pub(crate) struct ProofTables<'a, T> {
+    pub(crate) tree: TreeTables<'a, T>,
+    pub(crate) state: &'a T,
+    /// The key proven, and its hash.
+    pub(crate) key: &'a [u8],
+    pub(crate) key_hash: KeyHash,
+}
+
+impl<T> TreeReader for ProofTables<'_, T>
 where
     T: ReadableTable<&'static [u8], &'static [u8]>,
 {
-    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        let found = self
-            .preimages
-            .get(key_hash.0.as_slice())
-            .map_err(StoreError::from)?;
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        Ok(self.tree.node(node_key)?)
+    }
+
+    /// jmt reads the value of the proven key only, at the snapshot's own height (the leaf it
+    /// found names it), which is what the snapshot's state table holds.
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        if key_hash != self.key_hash {
+            return self.tree.get_value_option(max_version, key_hash);
+        }
+        let found = self.state.get(self.key).map_err(StoreError::from)?;
         Ok(found.map(|raw| raw.value().to_vec()))
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.tree.get_rightmost_leaf()
     }
 }
 
@@ -203,14 +190,13 @@ where
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct BatchStats {
     pub(crate) nodes: usize,
-    pub(crate) values: usize,
     pub(crate) stale: usize,
 }
 
 type BytesTable<'txn> = Table<'txn, &'static [u8], &'static [u8]>;
 
-/// Writes the tree update batch of `version` (new nodes, versioned values, stale-node index) into
-/// the tables of the block's write transaction.
+/// Writes the tree update batch of `version` (new nodes and the stale-node index; the values are
+/// in the state table) into the tables of the block's write transaction.
 ///
 /// Besides the nodes jmt reports stale, the previous version's root is recorded as stale since
 /// `version`: every version writes its own root node (jmt copies the root when a block changes
@@ -218,7 +204,6 @@ type BytesTable<'txn> = Table<'txn, &'static [u8], &'static [u8]>;
 /// only.
 pub(crate) fn write_batch(
     nodes: &mut BytesTable<'_>,
-    values: &mut BytesTable<'_>,
     stale: &mut BytesTable<'_>,
     version: Version,
     batch: &TreeUpdateBatch,
@@ -227,11 +212,6 @@ pub(crate) fn write_batch(
         let key = encode_node_key(key)?;
         let node = encode_node(node)?;
         nodes.insert(key.as_slice(), node.as_slice())?;
-    }
-    for ((version, key_hash), value) in batch.node_batch.values() {
-        let key = value_key(*key_hash, *version);
-        let record = encode_value(value.as_deref());
-        values.insert(key.as_slice(), record.as_slice())?;
     }
     for index in &batch.stale_node_index_batch {
         let mut key = index.stale_since_version.to_be_bytes().to_vec();
@@ -246,7 +226,6 @@ pub(crate) fn write_batch(
     }
     Ok(BatchStats {
         nodes: batch.node_batch.nodes().len(),
-        values: batch.node_batch.values().len(),
         stale: batch.stale_node_index_batch.len(),
     })
 }
@@ -256,20 +235,15 @@ pub(crate) fn write_batch(
 pub struct PruneStats {
     /// Tree nodes deleted.
     pub nodes: u64,
-    /// Versioned tree values deleted.
-    pub values: u64,
 }
 
 /// How many stale-index entries one pass of [`prune`] reads before deleting them.
 const PRUNE_CHUNK: usize = 4096;
 
 /// Deletes every node recorded stale since a version `<= keep_from` (no version `>= keep_from`
-/// reaches it), its stale-index entry, and, for each key whose leaf was among them, the values
-/// no version `>= keep_from` can read: all but the newest at or below `keep_from`, and that one
-/// too if it is a deletion.
+/// reaches it) and its stale-index entry.
 pub(crate) fn prune(
     nodes: &mut BytesTable<'_>,
-    values: &mut BytesTable<'_>,
     stale: &mut BytesTable<'_>,
     keep_from: Version,
 ) -> Result<PruneStats, StoreError> {
@@ -288,53 +262,16 @@ pub(crate) fn prune(
         if chunk.is_empty() {
             return Ok(stats);
         }
-        let mut leaves = std::collections::BTreeSet::new();
         for index in &chunk {
             let node_key = index
                 .get(8..)
                 .ok_or_else(|| StoreError::corrupt("stale-node index entry too short"))?;
-            let removed = nodes
-                .remove(node_key)?
-                .map(|raw| decode_node(raw.value()))
-                .transpose()?;
-            if let Some(node) = removed {
+            if nodes.remove(node_key)?.is_some() {
                 stats.nodes += 1;
-                if let Node::Leaf(leaf) = node {
-                    leaves.insert(leaf.key_hash());
-                }
             }
             stale.remove(index.as_slice())?;
         }
-        for key_hash in leaves {
-            stats.values += prune_values(values, key_hash, keep_from)?;
-        }
     }
-}
-
-fn prune_values(
-    values: &mut BytesTable<'_>,
-    key_hash: KeyHash,
-    keep_from: Version,
-) -> Result<u64, StoreError> {
-    let low = value_key(key_hash, 0);
-    let high = value_key(key_hash, keep_from);
-    let versions = values
-        .range::<&[u8]>(low.as_slice()..=high.as_slice())?
-        .map(|entry| entry.map(|(k, v)| (k.value().to_vec(), v.value() == [VALUE_DELETED])))
-        .collect::<Result<Vec<_>, _>>()?;
-    let Some(((newest, newest_is_deletion), older)) = versions.split_last() else {
-        return Ok(0);
-    };
-    let mut removed = 0;
-    for (key, _) in older {
-        values.remove(key.as_slice())?;
-        removed += 1;
-    }
-    if *newest_is_deletion {
-        values.remove(newest.as_slice())?;
-        removed += 1;
-    }
-    Ok(removed)
 }
 
 /// Lower-case hex for logs and messages.
