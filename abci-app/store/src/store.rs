@@ -57,7 +57,10 @@ pub struct Committed {
 pub struct Store {
     /// Declared before `db` so that it is dropped first.
     current: Snapshot,
-    db: Database,
+    /// Shared with the pruning thread ([`Store::prune_in_background`]).
+    db: Arc<Database>,
+    /// The pruning started by [`Store::prune_in_background`], not yet joined.
+    pruning: Option<Pruning>,
     dir: PathBuf,
     committed: Committed,
     /// The tree update computed by the last [`Store::preview_root`], reused by the `commit` of
@@ -108,7 +111,8 @@ impl Store {
             "state store opened"
         );
         Ok(Store {
-            db,
+            db: Arc::new(db),
+            pruning: None,
             dir: dir.to_path_buf(),
             committed,
             current,
@@ -232,6 +236,10 @@ impl Store {
         let span = tracing::info_span!("store_commit", height, changes = changes.len());
         let _entered = span.enter();
         let started = Instant::now();
+        // A pruning still running holds the write lock: wait for it, and halt on its failure
+        // as on a synchronous one.
+        self.finish_pruning()?;
+        let pruned = Instant::now();
 
         let mut txn = self.db.begin_write()?;
         // Quick repair: the commit also records redb's allocator state and uses two-phase commit,
@@ -268,7 +276,8 @@ impl Store {
             root = %Hex(&app_hash),
             new_nodes = stats.batch.nodes,
             stale_nodes = stats.batch.stale,
-            tree_ms = ms(stats.tree_done - started),
+            prune_wait_ms = ms(pruned - started),
+            tree_ms = ms(stats.tree_done - pruned),
             write_ms = ms(written - stats.tree_done),
             sync_ms = ms(synced - written),
             duration_ms = ms(started.elapsed()),
@@ -292,6 +301,48 @@ impl Store {
     ///
     /// `keep_from` above the committed height is a caller error ([`StoreError::PruneTooFar`]).
     pub fn prune(&mut self, keep_from: u64) -> Result<PruneStats, StoreError> {
+        self.finish_pruning()?;
+        self.check_prune(keep_from)?;
+        prune_now(&self.db, keep_from)
+    }
+
+    /// [`Store::prune`] on a thread of its own, so that it runs while the next block executes
+    /// (which reads snapshots only) instead of inside `Commit`. The next [`Store::commit`] (or
+    /// `prune`, or dropping the store) waits for it to end first and fails with its error if it
+    /// failed. Same errors as `prune` for `keep_from`.
+    pub fn prune_in_background(&mut self, keep_from: u64) -> Result<(), StoreError> {
+        self.finish_pruning()?;
+        self.check_prune(keep_from)?;
+        let db = Arc::clone(&self.db);
+        let started = Instant::now();
+        let thread = std::thread::Builder::new()
+            .name("store-prune".into())
+            .spawn(move || prune_now(&db, keep_from))
+            .map_err(|source| StoreError::Io {
+                path: self.dir.clone(),
+                source,
+            })?;
+        self.pruning = Some(Pruning { thread, started });
+        Ok(())
+    }
+
+    /// Waits for the background pruning, if one runs; its error, if it failed.
+    fn finish_pruning(&mut self) -> Result<(), StoreError> {
+        let Some(pruning) = self.pruning.take() else {
+            return Ok(());
+        };
+        let outcome = pruning
+            .thread
+            .join()
+            .map_err(|_| StoreError::Tree("the pruning thread panicked".into()))?;
+        tracing::debug!(
+            since_start_ms = ms(pruning.started.elapsed()),
+            "background pruning joined"
+        );
+        outcome.map(|_| ())
+    }
+
+    fn check_prune(&self, keep_from: u64) -> Result<(), StoreError> {
         let committed = self.committed.height;
         if keep_from > committed {
             return Err(StoreError::PruneTooFar {
@@ -299,30 +350,7 @@ impl Store {
                 keep_from,
             });
         }
-        let started = Instant::now();
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(redb::Durability::None)?;
-        let pruned = (|| {
-            let mut nodes = txn.open_table(NODES)?;
-            let mut stale = txn.open_table(STALE)?;
-            tree::prune(&mut nodes, &mut stale, keep_from)
-        })();
-        match pruned {
-            Ok(stats) => {
-                txn.commit()?;
-                tracing::debug!(
-                    keep_from,
-                    nodes = stats.nodes,
-                    duration_ms = ms(started.elapsed()),
-                    "pruned tree versions"
-                );
-                Ok(stats)
-            }
-            Err(err) => {
-                abort(txn);
-                Err(err)
-            }
-        }
+        Ok(())
     }
 
     /// Space used by the store: the file's size and, per table, its entries and bytes (from
@@ -391,6 +419,48 @@ impl KvRead for Store {
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1e3
+}
+
+/// A pruning running on its own thread.
+struct Pruning {
+    thread: std::thread::JoinHandle<Result<PruneStats, StoreError>>,
+    started: Instant,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(err) = self.finish_pruning() {
+            tracing::warn!(error = %err, "background pruning failed; the next open redoes it");
+        }
+    }
+}
+
+/// One pruning pass (see [`Store::prune`]) in its own write transaction, without an fsync.
+fn prune_now(db: &Database, keep_from: u64) -> Result<PruneStats, StoreError> {
+    let started = Instant::now();
+    let mut txn = db.begin_write()?;
+    txn.set_durability(redb::Durability::None)?;
+    let pruned = (|| {
+        let mut nodes = txn.open_table(NODES)?;
+        let mut stale = txn.open_table(STALE)?;
+        tree::prune(&mut nodes, &mut stale, keep_from)
+    })();
+    match pruned {
+        Ok(stats) => {
+            txn.commit()?;
+            tracing::debug!(
+                keep_from,
+                nodes = stats.nodes,
+                duration_ms = ms(started.elapsed()),
+                "pruned tree versions"
+            );
+            Ok(stats)
+        }
+        Err(err) => {
+            abort(txn);
+            Err(err)
+        }
+    }
 }
 
 fn abort(txn: WriteTransaction) {

@@ -1222,6 +1222,51 @@ fn each_value_and_each_key_is_stored_once() {
     );
     for k in [0, 999, 1_999] {
         let key = format!("record/{k:08}").into_bytes();
-        assert_proven(&store.snapshot(), &key, Some(&vec![(k % 251) as u8; value_len]));
+        assert_proven(
+            &store.snapshot(),
+            &key,
+            Some(&vec![(k % 251) as u8; value_len]),
+        );
     }
+}
+
+#[test]
+fn pruning_in_the_background_leaves_what_pruning_in_place_leaves() {
+    let (background_dir, in_place_dir) = (tempdir(), tempdir());
+    let mut background = open(background_dir.path());
+    let mut in_place = open(in_place_dir.path());
+    for h in 1..=25 {
+        let changes = block(h, 150);
+        assert_eq!(
+            background.commit(h, &changes).unwrap(),
+            in_place.commit(h, &changes).unwrap(),
+            "app hash at height {h}"
+        );
+        // A snapshot taken while the pruning runs still proves its own height.
+        background.prune_in_background(h.saturating_sub(3)).unwrap();
+        let snapshot = background.snapshot();
+        for (k, v) in scan_all(&snapshot).iter().take(5) {
+            assert_proven(&snapshot, k, Some(v));
+        }
+        in_place.prune(h.saturating_sub(3)).unwrap();
+    }
+    // The next prune waits for the one running, so the census is taken after both.
+    background.prune(22).unwrap();
+    in_place.prune(22).unwrap();
+    assert_eq!(tree_census(&background), tree_census(&in_place));
+    assert_eq!(scan_all(&background), scan_all(&in_place));
+
+    let err = background.prune_in_background(26).unwrap_err();
+    assert!(matches!(
+        err,
+        StoreError::PruneTooFar {
+            committed: 25,
+            keep_from: 26
+        }
+    ));
+    // Dropping the store waits for its pruning: the file can be opened again at once.
+    background.prune_in_background(25).unwrap();
+    let committed = background.committed();
+    drop(background);
+    assert_eq!(open(background_dir.path()).committed(), committed);
 }

@@ -662,7 +662,9 @@ impl Machine {
             .into());
         }
         if pending.height > KEEP_RECENT_VERSIONS {
-            self.store.prune(pending.height - KEEP_RECENT_VERSIONS)?;
+            // On the other core while the next block runs; the next commit waits for it.
+            self.store
+                .prune_in_background(pending.height - KEEP_RECENT_VERSIONS)?;
         }
         self.check_sequences.clear();
         Ok(pending.height)
