@@ -10,9 +10,9 @@
 //! (`bash scripts/finalize-bench.sh` builds what it needs and runs it.)
 //!
 //! - `--prefill RECORDS`: before measuring, the store receives that many records' worth of state
-//!   written straight through the store (two keys a record under C1's storage prefix, shaped like
-//!   a first proof and its period leaf, in blocks of 50,000 records), so the measured blocks
-//!   update a tree as deep as a chain holding that many proofs.
+//!   written straight through the store (C1's layout: a first proof a record and a chunk of 64
+//!   period leaves, in blocks of 50,000 records), so the measured blocks update a tree as deep as
+//!   a chain holding that many proofs.
 //! - `--state DIR`: the chain's home is kept in `DIR` between runs: a later run with the same
 //!   `DIR` reopens it (and prints how long the node took to reopen and answer a proven query)
 //!   and pre-fills only what is missing.
@@ -119,9 +119,9 @@ fn prefill_proof_key(prefix: &[u8], i: u64) -> Vec<u8> {
     proof
 }
 
-/// Writes records `from..to`' worth of state (a ~130-byte proof and a 12-byte leaf index each,
-/// under C1's contract storage) straight through the store, after height `height`; returns the
-/// new height.
+/// Writes records `from..to`' worth of state as C1 lays it out (a ~130-byte proof a record, and
+/// its period leaf in a chunk of 64 leaves, under C1's contract storage) straight through the
+/// store, after height `height`; returns the new height.
 fn prefill_store(
     state: &Path,
     prefix: &[u8],
@@ -138,10 +138,12 @@ fn prefill_store(
         let mut changes = usaged_store::ChangeSet::new();
         for i in written..written + n {
             changes.insert(prefill_proof_key(prefix, i), Some(vec![0x5a; 130]));
-            let mut leaf = prefix.to_vec();
-            leaf.extend_from_slice(b"\x00\x02pl");
-            leaf.extend_from_slice(&i.to_be_bytes());
-            changes.insert(leaf, Some(vec![0xa5; 12]));
+            if i % 64 == 63 || i + 1 == to {
+                let mut chunk = prefix.to_vec();
+                chunk.extend_from_slice(b"\x00\x02pl");
+                chunk.extend_from_slice(&(i / 64).to_be_bytes());
+                changes.insert(chunk, Some(vec![0xa5; 12 * (i % 64 + 1) as usize]));
+            }
         }
         height += 1;
         store.commit(height, &changes)?;
@@ -232,6 +234,8 @@ struct BlockFigures {
     commit_ms: f64,
     bare_ms: Option<f64>,
     records: u64,
+    /// CheckTx of each of the block's txs.
+    check_ms: Vec<f64>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -455,6 +459,18 @@ fn main() -> anyhow::Result<()> {
     let mut minute_start = 0usize;
     for (height, txs, bare) in rx_blocks.iter() {
         let time = T0 + 10 * height + 20;
+        // The mempool's check of each tx, as the node runs it before the tx can be proposed.
+        let mut check_ms = Vec::with_capacity(txs.len());
+        for raw in &txs {
+            let c0 = Instant::now();
+            let outcome = m.check_tx(raw, false);
+            check_ms.push(c0.elapsed().as_secs_f64() * 1e3);
+            anyhow::ensure!(
+                outcome.code == 0,
+                "CheckTx refused a batch: {}",
+                outcome.log
+            );
+        }
         let t0 = Instant::now();
         let (res, _) = m.finalize_block(height, Timestamp::from_seconds(time), &txs)?;
         let t1 = Instant::now();
@@ -485,6 +501,7 @@ fn main() -> anyhow::Result<()> {
             commit_ms: (t2 - t1).as_secs_f64() * 1e3,
             bare_ms,
             records,
+            check_ms,
         });
         if deadline.is_none() {
             let f = figures.last().expect("just pushed");
@@ -523,6 +540,13 @@ fn main() -> anyhow::Result<()> {
     );
     println!("FinalizeBlock ms: {finalize}");
     println!("Commit ms:        {commit}");
+    let check = Summary::of(
+        &figures
+            .iter()
+            .flat_map(|f| f.check_ms.iter().copied())
+            .collect::<Vec<_>>(),
+    );
+    println!("CheckTx ms per 1,000-record batch: {check}");
     println!("overall: {}", rates(&figures));
     let db = home.join("app/state/state.redb");
     let bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
@@ -577,6 +601,7 @@ fn main() -> anyhow::Result<()> {
         serde_json::to_vec_pretty(&json!({
             "txs_per_block": per_block, "records_stored_before": stored, "blocks": figures,
             "finalize_ms": summary_json(&finalize), "commit_ms": summary_json(&commit),
+            "check_tx_ms": summary_json(&check),
             "store_bytes": bytes, "store_records": holding,
         }))?,
     )?;

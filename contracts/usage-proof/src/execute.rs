@@ -17,7 +17,7 @@ use usage_common::{Committee, CommitteeError, ThresholdSignature};
 
 use crate::error::ContractError;
 use crate::state::{
-    has_proof, lease_starting_by, refresh_latest_lease, save_period_leaf, save_proof,
+    append_period_leaves, has_proof, lease_starting_by, refresh_latest_lease, save_proof,
     AccumulatorInfo, Config, LeaseState, StoredProof, TerminalState, ACCUMULATORS,
     ACCUMULATOR_INFO, ATTESTOR_KEYS, BATCHES, COMMITTEE, CONFIG, GOV, LEASES, LEASE_PERIODS,
     LEASE_RESERVES, MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_COUNT,
@@ -103,6 +103,10 @@ struct TerminalView {
 /// An accumulator touched by a batch: its frontier, what the batch appended, and its info.
 struct Touched {
     frontier: Frontier<SumNode>,
+    /// The frontier's size before the batch: the period index of the first leaf it appends.
+    first_index: u64,
+    /// (terminal index, window start) of each leaf the batch appended, in order.
+    leaves: Vec<(u32, u64)>,
     appended: u64,
     late: u64,
     info: AccumulatorInfo,
@@ -294,17 +298,22 @@ pub fn submit_batch(
         );
         let mut touched = match accumulators.remove(&acc_key) {
             Some(entry) => entry,
-            None => Touched {
-                frontier: ACCUMULATORS
+            None => {
+                let frontier: Frontier<SumNode> = ACCUMULATORS
                     .may_load(deps.storage, (&acc_key.0, &acc_key.1, period_start))?
-                    .unwrap_or_default(),
-                appended: 0,
-                late: 0,
-                info: ACCUMULATOR_INFO
-                    .may_load(deps.storage, (&acc_key.0, &acc_key.1, period_start))?
-                    .unwrap_or_default(),
-                info_changed: false,
-            },
+                    .unwrap_or_default();
+                Touched {
+                    first_index: frontier.size,
+                    frontier,
+                    leaves: vec![],
+                    appended: 0,
+                    late: 0,
+                    info: ACCUMULATOR_INFO
+                        .may_load(deps.storage, (&acc_key.0, &acc_key.1, period_start))?
+                        .unwrap_or_default(),
+                    info_changed: false,
+                }
+            }
         };
         if touched.info.sealed_size.is_some() {
             return Err(ContractError::AccumulatorSealed {
@@ -342,6 +351,7 @@ pub fn submit_batch(
             .append(SumNode::leaf(raw, Totals::of(&record.metrics)))
             .ok_or(ContractError::TotalsOverflow)?;
         touched.appended += 1;
+        touched.leaves.push((terminal.index, window));
         accumulators.insert(acc_key, touched);
 
         save_proof(
@@ -355,15 +365,6 @@ pub fn submit_batch(
                 period_index,
                 metrics: record.metrics,
             },
-        );
-        save_period_leaf(
-            deps.storage,
-            &terminal.provider,
-            &record.tenant,
-            period_start,
-            period_index,
-            terminal.index,
-            window,
         );
         if late {
             events.push(
@@ -391,6 +392,14 @@ pub fn submit_batch(
     for ((provider, tenant, period), touched) in &accumulators {
         let key = (provider, tenant.as_str(), *period);
         ACCUMULATORS.save(deps.storage, key, &touched.frontier)?;
+        append_period_leaves(
+            deps.storage,
+            provider,
+            tenant,
+            *period,
+            touched.first_index,
+            &touched.leaves,
+        )?;
         if touched.info_changed {
             ACCUMULATOR_INFO.save(deps.storage, key, &touched.info)?;
         }

@@ -175,7 +175,8 @@ pub fn lease_starting_by(
 
 /// Raw key prefix of first proofs: `fp ‖ terminal index (u32) ‖ window start (u64)`.
 const PROOF_PREFIX: &[u8] = b"fp";
-/// Raw key prefix of period leaves: `pl ‖ sha256(provider ‖ tenant) ‖ period ‖ index`.
+/// Raw key prefix of period leaves: `pl ‖ sha256(provider ‖ tenant) ‖ period ‖ chunk` (see
+/// [`append_period_leaves`]).
 const LEAF_PREFIX: &[u8] = b"pl";
 
 /// A first proof as stored:
@@ -289,22 +290,56 @@ fn period_key_prefix(provider: &Addr, tenant: &str, period_start: u64) -> Vec<u8
     k
 }
 
-/// Records that leaf `index` of a period accumulator is the proof of (terminal, window).
-pub fn save_period_leaf(
+/// Period leaves are kept this many to a key, so that a batch appending a thousand records to an
+/// accumulator writes a few keys, not a thousand.
+pub const LEAVES_PER_CHUNK: u64 = 64;
+/// One leaf in a chunk: terminal index (u32 BE) ‖ window start (u64 BE).
+const LEAF_LEN: usize = 12;
+
+fn corrupt_leaves() -> StdError {
+    StdError::msg("corrupt period leaf chunk")
+}
+
+/// Records that leaves `first_index..` of a period accumulator are the proofs of `leaves`
+/// (terminal index, window start), in order. Leaf `i` is entry `i % 64` of chunk `i / 64`, under
+/// `pl ‖ sha256(provider ‖ tenant) ‖ period ‖ chunk (u64 BE)`; a chunk's value is its leaves in
+/// index order, so appending reads and rewrites only the chunk the accumulator ends in.
+pub fn append_period_leaves(
     storage: &mut dyn Storage,
     provider: &Addr,
     tenant: &str,
     period_start: u64,
-    index: u64,
-    terminal_index: u32,
-    window_start: u64,
-) {
-    let mut k = period_key_prefix(provider, tenant, period_start);
-    k.extend_from_slice(&index.to_be_bytes());
-    let mut v = Vec::with_capacity(12);
-    v.extend_from_slice(&terminal_index.to_be_bytes());
-    v.extend_from_slice(&window_start.to_be_bytes());
-    storage.set(&k, &v);
+    first_index: u64,
+    leaves: &[(u32, u64)],
+) -> StdResult<()> {
+    let prefix = period_key_prefix(provider, tenant, period_start);
+    let mut index = first_index;
+    let mut rest = leaves;
+    while !rest.is_empty() {
+        let offset = index % LEAVES_PER_CHUNK;
+        let room = usize::try_from(LEAVES_PER_CHUNK - offset).map_err(|_| corrupt_leaves())?;
+        let (now, later) = rest.split_at(room.min(rest.len()));
+        let mut key = prefix.clone();
+        key.extend_from_slice(&(index / LEAVES_PER_CHUNK).to_be_bytes());
+        let mut value = if offset == 0 {
+            Vec::with_capacity(LEAVES_PER_CHUNK as usize * LEAF_LEN)
+        } else {
+            storage.get(&key).unwrap_or_default()
+        };
+        if value.len() as u64 != offset * LEAF_LEN as u64 {
+            return Err(corrupt_leaves());
+        }
+        for (terminal_index, window_start) in now {
+            value.extend_from_slice(&terminal_index.to_be_bytes());
+            value.extend_from_slice(&window_start.to_be_bytes());
+        }
+        storage.set(&key, &value);
+        index = index
+            .checked_add(now.len() as u64)
+            .ok_or_else(corrupt_leaves)?;
+        rest = later;
+    }
+    Ok(())
 }
 
 /// Leaves of a period accumulator with index > `start_after`, ascending: (index, terminal index,
@@ -317,31 +352,46 @@ pub fn range_period_leaves(
     start_after: Option<u64>,
     limit: usize,
 ) -> StdResult<Vec<(u64, u32, u64)>> {
+    let first = match start_after {
+        Some(s) => match s.checked_add(1) {
+            Some(f) => f,
+            None => return Ok(vec![]),
+        },
+        None => 0,
+    };
     let prefix = period_key_prefix(provider, tenant, period_start);
     let mut start = prefix.clone();
-    start.extend_from_slice(&start_after.map_or(0, |s| s.saturating_add(1)).to_be_bytes());
+    start.extend_from_slice(&(first / LEAVES_PER_CHUNK).to_be_bytes());
     let mut end = prefix;
     end.extend_from_slice(&u64::MAX.to_be_bytes());
-    storage
-        .range(Some(&start), Some(&end), Order::Ascending)
-        .take(limit)
-        .map(|(k, v)| {
-            if v.len() != 12 || k.len() < 8 {
-                return Err(StdError::msg("corrupt period leaf"));
+    let mut out = Vec::with_capacity(limit.min(1024));
+    for (k, v) in storage.range(Some(&start), Some(&end), Order::Ascending) {
+        let chunk = k
+            .get(k.len().saturating_sub(8)..)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+            .map(u64::from_be_bytes)
+            .ok_or_else(corrupt_leaves)?;
+        if v.len() % LEAF_LEN != 0 || v.len() > LEAVES_PER_CHUNK as usize * LEAF_LEN {
+            return Err(corrupt_leaves());
+        }
+        let base = chunk
+            .checked_mul(LEAVES_PER_CHUNK)
+            .ok_or_else(corrupt_leaves)?;
+        for (i, leaf) in v.chunks_exact(LEAF_LEN).enumerate() {
+            let index = base + i as u64;
+            if index < first {
+                continue;
             }
-            let mut idx = [0u8; 8];
-            idx.copy_from_slice(&k[k.len() - 8..]);
-            let mut t = [0u8; 4];
-            t.copy_from_slice(&v[..4]);
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&v[4..]);
-            Ok((
-                u64::from_be_bytes(idx),
-                u32::from_be_bytes(t),
-                u64::from_be_bytes(w),
-            ))
-        })
-        .collect()
+            if out.len() == limit {
+                return Ok(out);
+            }
+            let (t, w) = leaf.split_at(4);
+            let t = <[u8; 4]>::try_from(t).map_err(|_| corrupt_leaves())?;
+            let w = <[u8; 8]>::try_from(w).map_err(|_| corrupt_leaves())?;
+            out.push((index, u32::from_be_bytes(t), u64::from_be_bytes(w)));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -376,5 +426,57 @@ mod tests {
         assert_eq!(windows, vec![10, 20]);
         // A stored proof is small: tenant + 24 bytes of ids + 96 bytes of metrics.
         assert_eq!(p.to_bytes().len(), 4 + 12 + 24 + 96);
+    }
+
+    #[test]
+    fn period_leaves_are_kept_64_to_a_key_and_read_back_in_pages() {
+        let mut storage = MockStorage::new();
+        let provider = Addr::unchecked("provider");
+        let leaves: Vec<(u32, u64)> = (0..150u32).map(|i| (i, 10 * u64::from(i))).collect();
+        // Three batches: 10 leaves, 100 (across two chunk boundaries), 40.
+        let mut next = 0u64;
+        for part in [&leaves[..10], &leaves[10..110], &leaves[110..]] {
+            append_period_leaves(&mut storage, &provider, "tenant", 60, next, part).unwrap();
+            next += part.len() as u64;
+        }
+        let keys = storage.range(None, None, Order::Ascending).count();
+        assert_eq!(keys, 3, "150 leaves in chunks of 64");
+        let all = range_period_leaves(&storage, &provider, "tenant", 60, None, 1000).unwrap();
+        let expected: Vec<(u64, u32, u64)> = leaves
+            .iter()
+            .enumerate()
+            .map(|(i, (t, w))| (i as u64, *t, *w))
+            .collect();
+        assert_eq!(all, expected);
+        // Pages: after index 63 (a chunk's last), after 70 (inside one), limits across chunks.
+        let page = range_period_leaves(&storage, &provider, "tenant", 60, Some(63), 3).unwrap();
+        assert_eq!(page, expected[64..67].to_vec());
+        let page = range_period_leaves(&storage, &provider, "tenant", 60, Some(70), 100).unwrap();
+        assert_eq!(page, expected[71..150].to_vec());
+        assert!(
+            range_period_leaves(&storage, &provider, "tenant", 60, Some(149), 5)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            range_period_leaves(&storage, &provider, "tenant", 60, Some(u64::MAX), 5)
+                .unwrap()
+                .is_empty()
+        );
+        // Another period or tenant sees none of them.
+        assert!(
+            range_period_leaves(&storage, &provider, "tenant", 120, None, 5)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            range_period_leaves(&storage, &provider, "other", 60, None, 5)
+                .unwrap()
+                .is_empty()
+        );
+        // Appending past a chunk that is not where the accumulator ends is refused.
+        assert!(
+            append_period_leaves(&mut storage, &provider, "tenant", 60, 140, &[(1, 1)]).is_err()
+        );
     }
 }
