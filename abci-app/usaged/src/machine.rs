@@ -35,8 +35,11 @@ pub use crate::outcome::TxOutcome;
 use crate::outcome::{ante_events, message_event};
 
 /// Tree versions kept behind the committed height (older ones are pruned after each commit;
-/// state and the app hash are unaffected, only proofs at those heights go).
-pub const KEEP_RECENT_VERSIONS: u64 = 100;
+/// state and the app hash are unaffected, only proofs at those heights go). The node answers
+/// queries and proofs at the committed height only, and a snapshot taken earlier keeps its own
+/// view whatever is pruned, so two suffice, as with the SDK's `pruning = "everything"`. More only
+/// keep replaced tree nodes on disk (each block of 5,000 records replaces tens of thousands).
+pub const KEEP_RECENT_VERSIONS: u64 = 2;
 
 /// SDK ante costs, in SDK gas: per byte of the transaction and per secp256k1 verification.
 pub const TX_SIZE_COST_PER_BYTE: u64 = 10;
