@@ -79,7 +79,8 @@ pub async fn lease_fleet(net: &Net, tenants: &[ChainClient]) -> Vec<String> {
 }
 
 /// Broadcasts `msgs` (contract, JSON) signed by `client`, 50 a transaction (a transaction holds
-/// at most 64 messages), then waits for every transaction and checks that it succeeded.
+/// at most 64 messages), 60 transactions at a time (the node's mempool holds at most 64 of one
+/// sender), waiting for every transaction and checking that it succeeded.
 pub async fn broadcast_in_fifties(client: &ChainClient, msgs: &[(String, Vec<u8>)], what: &str) {
     try_broadcast_in_fifties(client, msgs, what)
         .await
@@ -92,12 +93,16 @@ pub async fn try_broadcast_in_fifties(
     msgs: &[(String, Vec<u8>)],
     what: &str,
 ) -> anyhow::Result<()> {
-    let outcomes = client
-        .execute_in_chunks(msgs, 50, 30_000_000, Duration::from_secs(120), |_, _| {})
-        .await
-        .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
-    if let Some(refused) = outcomes.iter().find(|o| !o.is_ok()) {
-        anyhow::bail!("{what} refused: {}", refused.log);
+    // A node holds at most 64 of one sender's transactions in its mempool: send 60 at a time and
+    // wait for them before the next 60.
+    for group in msgs.chunks(50 * 60) {
+        let outcomes = client
+            .execute_in_chunks(group, 50, 30_000_000, Duration::from_secs(120), |_, _| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+        if let Some(refused) = outcomes.iter().find(|o| !o.is_ok()) {
+            anyhow::bail!("{what} refused: {}", refused.log);
+        }
     }
     Ok(())
 }

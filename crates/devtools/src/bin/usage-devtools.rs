@@ -122,6 +122,18 @@ enum LocalnetCommand {
     },
 }
 
+/// A run's working folder (`home`, or `localnet` in a temporary folder kept only if the run
+/// fails) and the folder of this binary, where the services' binaries are.
+fn run_folders(home: Option<PathBuf>) -> anyhow::Result<(tempfile::TempDir, PathBuf, PathBuf)> {
+    let temporary = tempfile::tempdir()?;
+    let home = home.unwrap_or_else(|| temporary.path().join("localnet"));
+    let bin_dir = std::env::current_exe()?
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    Ok((temporary, home, bin_dir))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -135,12 +147,7 @@ async fn main() -> anyhow::Result<()> {
             json,
             artifacts,
         } => {
-            let temporary = tempfile::tempdir()?;
-            let home = home.unwrap_or_else(|| temporary.path().join("localnet"));
-            let bin_dir = std::env::current_exe()?
-                .parent()
-                .map(PathBuf::from)
-                .unwrap_or_default();
+            let (temporary, home, bin_dir) = run_folders(home)?;
             let test = FaultTest {
                 home: home.clone(),
                 validators,
@@ -185,12 +192,7 @@ async fn main() -> anyhow::Result<()> {
             out,
             json,
         } => {
-            let temporary = tempfile::tempdir()?;
-            let home = home.unwrap_or_else(|| temporary.path().join("localnet"));
-            let bin_dir = std::env::current_exe()?
-                .parent()
-                .map(PathBuf::from)
-                .unwrap_or_default();
+            let (temporary, home, bin_dir) = run_folders(home)?;
             let duration = Duration::from_secs_f64(hours.max(0.0) * 3600.0);
             let warm_up = warm_up
                 .map(|m| Duration::from_secs_f64(m.max(0.0) * 60.0))
