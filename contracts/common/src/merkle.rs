@@ -71,8 +71,14 @@ pub struct SumNode {
 impl SumNode {
     /// The leaf of one first proof: its record bytes and its totals.
     pub fn leaf(record_bytes: &[u8], totals: Totals) -> Self {
+        SumNode::of_leaf_hash(&leaf_hash(record_bytes), totals)
+    }
+
+    /// The leaf of one first proof whose record's [`leaf_hash`] is already known (the batch's
+    /// Merkle tree has the same leaves).
+    pub fn of_leaf_hash(hash: &Hash, totals: Totals) -> Self {
         SumNode {
-            hash: HexBinary::from(leaf_hash(record_bytes)),
+            hash: HexBinary::from(hash.as_slice()),
             totals,
         }
     }
@@ -131,23 +137,31 @@ impl<N: MerkleNode> Frontier<N> {
     /// Appends a leaf; `None` if a combination overflowed (the frontier is then left unchanged).
     pub fn append(&self, leaf: N) -> Option<Self> {
         let mut next = self.clone();
-        let mut carry = Peak {
-            height: 0,
-            node: leaf,
-        };
-        while let Some(last) = next.peaks.last() {
-            if last.height != carry.height {
+        next.push(leaf)?;
+        Some(next)
+    }
+
+    /// Appends a leaf in place: the trailing peaks of heights 0, 1, 2, … merge with it into one.
+    /// `None` if a combination overflowed, and the frontier is then left unchanged.
+    pub fn push(&mut self, leaf: N) -> Option<()> {
+        let size = self.size.checked_add(1)?;
+        let mut carry = leaf;
+        let mut height = 0;
+        for peak in self.peaks.iter().rev() {
+            if peak.height != height {
                 break;
             }
-            let left = next.peaks.pop()?;
-            carry = Peak {
-                height: carry.height + 1,
-                node: N::combine(&left.node, &carry.node)?,
-            };
+            carry = N::combine(&peak.node, &carry)?;
+            height += 1;
         }
-        next.peaks.push(carry);
-        next.size = next.size.checked_add(1)?;
-        Some(next)
+        let merged = usize::try_from(height).ok()?;
+        self.peaks.truncate(self.peaks.len() - merged);
+        self.peaks.push(Peak {
+            height,
+            node: carry,
+        });
+        self.size = size;
+        Some(())
     }
 
     /// Root of the tree of all appended leaves (the same as [`root`] over them).
@@ -168,7 +182,7 @@ impl<N: MerkleNode> Frontier<N> {
 pub fn root<N: MerkleNode>(leaves: &[N]) -> Option<N> {
     let mut f = Frontier::default();
     for leaf in leaves {
-        f = f.append(leaf.clone())?;
+        f.push(leaf.clone())?;
     }
     f.root()
 }
@@ -310,6 +324,36 @@ mod tests {
                 prop_assert!(!verify_inclusion(((i + 1) % n) as u64, n as u64, &l[i], &path, &r));
             }
         }
+    }
+
+    #[test]
+    fn a_push_that_overflows_leaves_the_frontier_as_it_was() {
+        let big = |b: u128| Totals {
+            records: 1,
+            net_rx_bytes: b,
+            ..Default::default()
+        };
+        let mut f = Frontier::default();
+        f.push(SumNode::of_leaf_hash(&leaf_hash(b"a"), big(u128::MAX - 1)))
+            .unwrap();
+        f.push(SumNode::of_leaf_hash(&leaf_hash(b"b"), big(1)))
+            .unwrap();
+        f.push(SumNode::of_leaf_hash(&leaf_hash(b"c"), big(0)))
+            .unwrap();
+        let before = f.clone();
+        // The fourth leaf merges with the third, then with the first two's node: that sum
+        // overflows, after the first merge succeeded.
+        assert_eq!(
+            f.push(SumNode::of_leaf_hash(&leaf_hash(b"d"), big(1))),
+            None
+        );
+        assert_eq!(f, before);
+        assert_eq!(f.size, 3);
+        // A leaf hashed from its bytes and one given its leaf hash are the same node.
+        assert_eq!(
+            SumNode::leaf(b"a", big(7)),
+            SumNode::of_leaf_hash(&leaf_hash(b"a"), big(7))
+        );
     }
 
     #[test]

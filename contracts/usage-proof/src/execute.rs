@@ -17,11 +17,11 @@ use usage_common::{Committee, CommitteeError, ThresholdSignature};
 
 use crate::error::ContractError;
 use crate::state::{
-    append_period_leaves, has_proof, lease_starting_by, refresh_latest_lease, save_proof,
-    AccumulatorInfo, Config, LeaseState, StoredProof, TerminalState, ACCUMULATORS,
-    ACCUMULATOR_INFO, ATTESTOR_KEYS, BATCHES, COMMITTEE, CONFIG, GOV, LEASES, LEASE_PERIODS,
-    LEASE_RESERVES, MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_COUNT,
-    TERMINAL_IDS,
+    append_period_leaves, has_proof, lease_starting_by, lease_starting_by_given, load_billing_view,
+    refresh_latest_lease, save_billing_view, save_proof, save_terminal, AccumulatorInfo,
+    BillingView, Config, LeaseState, StoredProof, TerminalState, ACCUMULATORS, ACCUMULATOR_INFO,
+    ATTESTOR_KEYS, BATCHES, COMMITTEE, CONFIG, GOV, LEASES, LEASE_PERIODS, LEASE_RESERVES,
+    MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
 };
 
 /// Most terminals one attestor key may speak for.
@@ -94,8 +94,9 @@ pub fn instantiate(
 
 /// What a batch's records resolve to, per terminal, loaded once per batch.
 struct TerminalView {
-    index: u32,
-    provider: Addr,
+    view: BillingView,
+    /// The view changed (or was made from the registration): it is saved after the batch.
+    changed: bool,
     /// The last lease looked up for this terminal: (start, lease).
     lease: Option<(u64, LeaseState)>,
 }
@@ -181,7 +182,7 @@ pub fn submit_batch(
     let mut events = Vec::with_capacity(batch.records.len() + 1);
 
     let mut previous: Option<(&str, u64)> = None;
-    for (index, (record, raw)) in batch.records.iter().enumerate() {
+    for (index, (record, _)) in batch.records.iter().enumerate() {
         let key = record.key();
         if let Some(prev) = previous {
             if key == prev {
@@ -198,17 +199,17 @@ pub fn submit_batch(
 
         let terminal_id = record.terminal_id.as_str();
         if !terminals.contains_key(terminal_id) {
-            let t = TERMINALS
-                .may_load(deps.storage, terminal_id)?
-                .ok_or_else(|| ContractError::UnknownTerminal {
+            let (t, made) = load_billing_view(deps.storage, terminal_id)?.ok_or_else(|| {
+                ContractError::UnknownTerminal {
                     terminal_id: terminal_id.to_string(),
-                })?;
+                }
+            })?;
             if !t.active {
                 return Err(ContractError::TerminalInactive {
                     terminal_id: terminal_id.to_string(),
                 });
             }
-            if t.tee == TeeKind::Software && !config.accept_software_tee {
+            if t.software_tee && !config.accept_software_tee {
                 return Err(ContractError::SoftwareTeeRefused {
                     terminal_id: terminal_id.to_string(),
                 });
@@ -219,21 +220,21 @@ pub fn submit_batch(
                     let a = MEASUREMENTS
                         .may_load(deps.storage, t.measurement.as_slice())?
                         .unwrap_or(false);
-                    measurements.insert(t.measurement.to_vec(), a);
+                    measurements.insert(t.measurement.clone(), a);
                     a
                 }
             };
             if !allowed {
                 return Err(ContractError::MeasurementNotAllowed {
                     terminal_id: terminal_id.to_string(),
-                    measurement: t.measurement,
+                    measurement: HexBinary::from(t.measurement),
                 });
             }
             terminals.insert(
                 terminal_id,
                 TerminalView {
-                    index: t.index,
-                    provider: t.provider,
+                    view: t,
+                    changed: made,
                     lease: None,
                 },
             );
@@ -267,7 +268,12 @@ pub fn submit_batch(
             })
         };
         if !covered(&terminal.lease) {
-            terminal.lease = lease_starting_by(deps.storage, terminal.index, window)?;
+            terminal.lease = lease_starting_by_given(
+                deps.storage,
+                terminal.view.index,
+                terminal.view.latest_lease.as_ref(),
+                window,
+            )?;
         }
         let lease = match &terminal.lease {
             Some((start, lease))
@@ -283,7 +289,7 @@ pub fn submit_batch(
                 })
             }
         };
-        if has_proof(deps.storage, terminal.index, window) {
+        if has_proof(deps.storage, terminal.view.index, window) {
             return Err(ContractError::AlreadyProven {
                 terminal_id: terminal_id.to_string(),
                 window_start: window,
@@ -292,7 +298,7 @@ pub fn submit_batch(
 
         let (period_start, late) = billing_period(&config, window, now);
         let acc_key = (
-            terminal.provider.clone(),
+            terminal.view.provider.clone(),
             record.tenant.clone(),
             period_start,
         );
@@ -322,23 +328,28 @@ pub fn submit_batch(
                 period_start,
             });
         }
-        // Each lease counts once per period towards the period's price cap.
-        let lease_period = (terminal.index, lease.0, period_start);
-        if !counted_leases.contains_key(&lease_period)
-            && !LEASE_PERIODS.has(deps.storage, lease_period)
-        {
-            counted_leases.insert(lease_period, ());
-            match lease.1 {
-                Some(cap) => {
-                    touched.info.price_cap = touched
-                        .info
-                        .price_cap
-                        .checked_add(cap)
-                        .map_err(|_| ContractError::TotalsOverflow)?
+        // Each lease counts once per period towards the period's price cap. The view remembers
+        // the last one counted, which spares reading `LEASE_PERIODS` for every record.
+        if terminal.view.counted != Some((lease.0, period_start)) {
+            let lease_period = (terminal.view.index, lease.0, period_start);
+            if !counted_leases.contains_key(&lease_period)
+                && !LEASE_PERIODS.has(deps.storage, lease_period)
+            {
+                counted_leases.insert(lease_period, ());
+                match lease.1 {
+                    Some(cap) => {
+                        touched.info.price_cap = touched
+                            .info
+                            .price_cap
+                            .checked_add(cap)
+                            .map_err(|_| ContractError::TotalsOverflow)?
+                    }
+                    None => touched.info.uncapped = true,
                 }
-                None => touched.info.uncapped = true,
+                touched.info_changed = true;
             }
-            touched.info_changed = true;
+            terminal.view.counted = Some((lease.0, period_start));
+            terminal.changed = true;
         }
         if late {
             touched.late += 1;
@@ -346,17 +357,21 @@ pub fn submit_batch(
             touched.info_changed = true;
         }
         let period_index = touched.frontier.size;
-        touched.frontier = touched
+        // The sum tree's leaf hashes the record as the batch's tree did.
+        touched
             .frontier
-            .append(SumNode::leaf(raw, Totals::of(&record.metrics)))
+            .push(SumNode::of_leaf_hash(
+                &leaves[index],
+                Totals::of(&record.metrics),
+            ))
             .ok_or(ContractError::TotalsOverflow)?;
         touched.appended += 1;
-        touched.leaves.push((terminal.index, window));
+        touched.leaves.push((terminal.view.index, window));
         accumulators.insert(acc_key, touched);
 
         save_proof(
             deps.storage,
-            terminal.index,
+            terminal.view.index,
             window,
             &StoredProof {
                 tenant: record.tenant.clone(),
@@ -387,6 +402,11 @@ pub fn submit_batch(
 
     for key in counted_leases.keys() {
         LEASE_PERIODS.save(deps.storage, *key, &())?;
+    }
+    for (terminal_id, t) in &terminals {
+        if t.changed {
+            save_billing_view(deps.storage, terminal_id, &t.view);
+        }
     }
     let mut acc_events = Vec::with_capacity(accumulators.len());
     for ((provider, tenant, period), touched) in &accumulators {
@@ -596,7 +616,7 @@ pub fn register_terminal(
         (attestor_key.as_slice(), terminal_id.as_str()),
         &(),
     )?;
-    TERMINALS.save(
+    save_terminal(
         deps.storage,
         &terminal_id,
         &TerminalState {
@@ -632,7 +652,7 @@ pub fn deactivate_terminal(
             terminal_id: terminal_id.clone(),
         })?;
     t.active = false;
-    TERMINALS.save(deps.storage, &terminal_id, &t)?;
+    save_terminal(deps.storage, &terminal_id, &t)?;
     Ok(Response::new().add_event(TerminalDeactivated { terminal_id }.to_event()))
 }
 
@@ -795,7 +815,7 @@ pub fn open_lease(
         opened_at: now,
     };
     LEASES.save(deps.storage, (terminal.index, start), &lease)?;
-    refresh_latest_lease(deps.storage, terminal.index)?;
+    refresh_latest_lease(deps.storage, &terminal_id, terminal.index)?;
     if !reserve.is_zero() {
         LEASE_RESERVES.save(deps.storage, (terminal.index, start), &reserve)?;
         change_reserve(deps.storage, &info.sender, reserve, true)?;
@@ -848,7 +868,7 @@ pub fn close_lease(
     if removed {
         // It never started: nothing can be billed under it, its reserve goes back at once.
         LEASES.remove(deps.storage, (terminal.index, start));
-        refresh_latest_lease(deps.storage, terminal.index)?;
+        refresh_latest_lease(deps.storage, &terminal_id, terminal.index)?;
         if let Some(reserve) = LEASE_RESERVES.may_load(deps.storage, (terminal.index, start))? {
             LEASE_RESERVES.remove(deps.storage, (terminal.index, start));
             change_reserve(deps.storage, &lease.tenant, reserve, false)?;
@@ -856,7 +876,7 @@ pub fn close_lease(
     } else {
         lease.end = Some(end);
         LEASES.save(deps.storage, (terminal.index, start), &lease)?;
-        refresh_latest_lease(deps.storage, terminal.index)?;
+        refresh_latest_lease(deps.storage, &terminal_id, terminal.index)?;
     }
     Ok(Response::new().add_event(
         LeaseClosed {

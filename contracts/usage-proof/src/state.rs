@@ -106,8 +106,26 @@ pub const LEASES: Map<(u32, u64), LeaseState> = Map::new("lse");
 /// Each terminal's lease with the latest start (a copy of its `LEASES` entry).
 pub const LATEST_LEASE: Map<u32, (u64, LeaseState)> = Map::new("lsl");
 
-/// Re-derives a terminal's latest lease after its leases changed.
-pub fn refresh_latest_lease(storage: &mut dyn Storage, terminal_index: u32) -> StdResult<()> {
+/// Saves a terminal's registration; the next batch reads it afresh (its [`BillingView`] is
+/// dropped). Every change of a registration goes through here.
+pub fn save_terminal(
+    storage: &mut dyn Storage,
+    terminal_id: &str,
+    terminal: &TerminalState,
+) -> StdResult<()> {
+    TERMINALS.save(storage, terminal_id, terminal)?;
+    storage.remove(&view_key(terminal_id));
+    Ok(())
+}
+
+/// Re-derives a terminal's latest lease after its leases changed; the next batch reads it afresh
+/// (the terminal's [`BillingView`] is dropped). Every change of a lease goes through here.
+pub fn refresh_latest_lease(
+    storage: &mut dyn Storage,
+    terminal_id: &str,
+    terminal_index: u32,
+) -> StdResult<()> {
+    storage.remove(&view_key(terminal_id));
     let latest = LEASES
         .prefix(terminal_index)
         .range(storage, None, None, Order::Descending)
@@ -156,8 +174,19 @@ pub fn lease_starting_by(
     terminal_index: u32,
     at: u64,
 ) -> StdResult<Option<(u64, LeaseState)>> {
-    match LATEST_LEASE.may_load(storage, terminal_index)? {
-        Some((start, lease)) if start <= at => return Ok(Some((start, lease))),
+    let latest = LATEST_LEASE.may_load(storage, terminal_index)?;
+    lease_starting_by_given(storage, terminal_index, latest.as_ref(), at)
+}
+
+/// [`lease_starting_by`] when the terminal's latest lease is known.
+pub fn lease_starting_by_given(
+    storage: &dyn Storage,
+    terminal_index: u32,
+    latest: Option<&(u64, LeaseState)>,
+    at: u64,
+) -> StdResult<Option<(u64, LeaseState)>> {
+    match latest {
+        Some((start, lease)) if *start <= at => return Ok(Some((*start, lease.clone()))),
         None => return Ok(None),
         Some(_) => {}
     }
@@ -171,6 +200,173 @@ pub fn lease_starting_by(
         )
         .next()
         .transpose()
+}
+
+/// Raw key prefix of billing views: `tv ‖ terminal id`.
+const VIEW_PREFIX: &[u8] = b"tv";
+
+fn view_key(terminal_id: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(VIEW_PREFIX.len() + terminal_id.len());
+    k.extend_from_slice(VIEW_PREFIX);
+    k.extend_from_slice(terminal_id.as_bytes());
+    k
+}
+
+/// What a batch needs to know of a terminal, in one compact binary value instead of its JSON
+/// registration and its JSON latest lease: a copy of both, made by the first batch that needs it
+/// and dropped by every change of either ([`save_terminal`], [`refresh_latest_lease`]), plus the
+/// last (lease start, period) whose price cap counted ([`LEASE_PERIODS`] never forgets one, so
+/// the copy never claims a count that is not there).
+///
+/// `u32 index ‖ u8 flags (1 active, 2 software TEE) ‖ bytes measurement ‖ str provider ‖
+/// u8 has lease [‖ u64 start ‖ str tenant ‖ u8 has end [‖ u64 end] ‖ u8 has cap [‖ u128 cap] ‖
+/// u64 opened at] ‖ u8 has counted [‖ u64 lease start ‖ u64 period]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillingView {
+    pub index: u32,
+    pub active: bool,
+    pub software_tee: bool,
+    pub measurement: Vec<u8>,
+    pub provider: Addr,
+    /// The terminal's lease with the latest start.
+    pub latest_lease: Option<(u64, LeaseState)>,
+    /// The last (lease start, period start) counted towards a period's price cap.
+    pub counted: Option<(u64, u64)>,
+}
+
+/// Longest measurement a registration accepts is far below this; a longer one is corrupt.
+const MAX_VIEW_MEASUREMENT: usize = 1024;
+/// Longest address.
+const MAX_VIEW_ADDR: usize = 256;
+
+impl BillingView {
+    fn of(terminal: TerminalState, latest_lease: Option<(u64, LeaseState)>) -> Self {
+        BillingView {
+            index: terminal.index,
+            active: terminal.active,
+            software_tee: terminal.tee == TeeKind::Software,
+            measurement: terminal.measurement.to_vec(),
+            provider: terminal.provider,
+            latest_lease,
+            counted: None,
+        }
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::with_capacity(96 + self.measurement.len());
+        let flags = u8::from(self.active) | (u8::from(self.software_tee) << 1);
+        e.u32(self.index)
+            .u8(flags)
+            .bytes(&self.measurement)
+            .str(self.provider.as_str());
+        match &self.latest_lease {
+            None => {
+                e.u8(0);
+            }
+            Some((start, lease)) => {
+                e.u8(1).u64(*start).str(lease.tenant.as_str());
+                match lease.end {
+                    None => e.u8(0),
+                    Some(end) => e.u8(1).u64(end),
+                };
+                match lease.price_cap {
+                    None => e.u8(0),
+                    Some(cap) => e.u8(1).u128(cap.u128()),
+                };
+                e.u64(lease.opened_at);
+            }
+        }
+        match self.counted {
+            None => e.u8(0),
+            Some((start, period)) => e.u8(1).u64(start).u64(period),
+        };
+        e.finish()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> StdResult<Self> {
+        let corrupt = |e| StdError::msg(format!("corrupt billing view: {e}"));
+        let mut d = Decoder::new(bytes);
+        let index = d.u32().map_err(corrupt)?;
+        let flags = d.u8().map_err(corrupt)?;
+        let measurement = d
+            .bytes("measurement", MAX_VIEW_MEASUREMENT)
+            .map_err(corrupt)?
+            .to_vec();
+        let provider = Addr::unchecked(d.str("provider", MAX_VIEW_ADDR).map_err(corrupt)?);
+        let flag = |d: &mut Decoder| -> StdResult<bool> {
+            match d.u8().map_err(corrupt)? {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(StdError::msg(
+                    "corrupt billing view: a flag is neither 0 nor 1",
+                )),
+            }
+        };
+        let latest_lease = if flag(&mut d)? {
+            let start = d.u64().map_err(corrupt)?;
+            let tenant = Addr::unchecked(d.str("tenant", MAX_VIEW_ADDR).map_err(corrupt)?);
+            let end = if flag(&mut d)? {
+                Some(d.u64().map_err(corrupt)?)
+            } else {
+                None
+            };
+            let price_cap = if flag(&mut d)? {
+                Some(Uint128::new(d.u128().map_err(corrupt)?))
+            } else {
+                None
+            };
+            let opened_at = d.u64().map_err(corrupt)?;
+            Some((
+                start,
+                LeaseState {
+                    tenant,
+                    end,
+                    price_cap,
+                    opened_at,
+                },
+            ))
+        } else {
+            None
+        };
+        let counted = if flag(&mut d)? {
+            Some((d.u64().map_err(corrupt)?, d.u64().map_err(corrupt)?))
+        } else {
+            None
+        };
+        d.finish().map_err(corrupt)?;
+        if flags > 3 {
+            return Err(StdError::msg("corrupt billing view: unknown flags"));
+        }
+        Ok(BillingView {
+            index,
+            active: flags & 1 != 0,
+            software_tee: flags & 2 != 0,
+            measurement,
+            provider,
+            latest_lease,
+            counted,
+        })
+    }
+}
+
+/// A terminal's billing view, and whether it was made now from its registration and latest
+/// lease (and so is to be saved); `None` for an unknown terminal.
+pub fn load_billing_view(
+    storage: &dyn Storage,
+    terminal_id: &str,
+) -> StdResult<Option<(BillingView, bool)>> {
+    if let Some(bytes) = storage.get(&view_key(terminal_id)) {
+        return Ok(Some((BillingView::from_bytes(&bytes)?, false)));
+    }
+    let Some(terminal) = TERMINALS.may_load(storage, terminal_id)? else {
+        return Ok(None);
+    };
+    let latest = LATEST_LEASE.may_load(storage, terminal.index)?;
+    Ok(Some((BillingView::of(terminal, latest), true)))
+}
+
+pub fn save_billing_view(storage: &mut dyn Storage, terminal_id: &str, view: &BillingView) {
+    storage.set(&view_key(terminal_id), &view.to_bytes());
 }
 
 /// Raw key prefix of first proofs: `fp ‖ terminal index (u32) ‖ window start (u64)`.
@@ -398,6 +594,39 @@ pub fn range_period_leaves(
 mod tests {
     use super::*;
     use cosmwasm_std::testing::MockStorage;
+
+    #[test]
+    fn a_billing_view_round_trips_and_a_corrupt_one_is_an_error() {
+        let lease = LeaseState {
+            tenant: Addr::unchecked("usage1tenant"),
+            end: Some(120),
+            price_cap: Some(Uint128::new(u128::MAX)),
+            opened_at: 7,
+        };
+        for (latest_lease, counted) in [(None, None), (Some((60, lease)), Some((60, 3_600)))] {
+            let v = BillingView {
+                index: 9,
+                active: true,
+                software_tee: false,
+                measurement: vec![0x5a; 48],
+                provider: Addr::unchecked("usage1provider"),
+                latest_lease,
+                counted,
+            };
+            let bytes = v.to_bytes();
+            assert_eq!(BillingView::from_bytes(&bytes).unwrap(), v);
+            // Cut short, or a flag that is neither 0 nor 1: an error, never a guess.
+            assert!(BillingView::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+            let mut bad = bytes.clone();
+            let last = bad.len() - if v.counted.is_some() { 17 } else { 1 };
+            bad[last] = 2;
+            assert!(BillingView::from_bytes(&bad).is_err());
+        }
+        let mut storage = MockStorage::new();
+        assert_eq!(load_billing_view(&storage, "nobody").unwrap(), None);
+        storage.set(&view_key("t"), &[1, 2, 3]);
+        assert!(load_billing_view(&storage, "t").is_err());
+    }
 
     #[test]
     fn a_stored_proof_round_trips_and_ranges_by_window() {
