@@ -297,6 +297,12 @@ impl ChainClient {
         serde_json::from_slice(&data).map_err(codec)
     }
 
+    /// The signing account's number and next sequence, as the chain has them now.
+    pub async fn account_numbers(&self) -> Result<(u64, u64), ClientError> {
+        let a = self.load_account().await?;
+        Ok((a.number, a.sequence))
+    }
+
     async fn load_account(&self) -> Result<Account, ClientError> {
         let address = self.address.clone().ok_or(ClientError::NoKey)?;
         let value = self

@@ -16,6 +16,7 @@
 
 pub mod bank;
 pub mod bank_side;
+pub mod chain_bench;
 pub mod chain_files;
 pub mod committee;
 pub mod faults;

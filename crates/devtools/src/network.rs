@@ -712,7 +712,26 @@ impl Up {
         Ok(())
     }
 
-    async fn start(&self, services: &mut Services) -> anyhow::Result<Network> {
+    /// Initialises the working folder and starts the validators alone (no committee, no bank,
+    /// no relayers); on any failure stops what it started and returns the error.
+    pub async fn run_chain(&self) -> anyhow::Result<(LocalnetInfo, Services)> {
+        if self.home.join("localnet.json").exists() {
+            bail!("{} already holds a localnet", self.home.display());
+        }
+        self.ports.check_free()?;
+        std::fs::create_dir_all(&self.home)?;
+        let mut services = Services::load(&self.home)?;
+        match self.start_chain(&mut services).await {
+            Ok(info) => Ok((info, services)),
+            Err(e) => {
+                let _ = services.stop_all(Duration::from_secs(5));
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes the validators' homes and genesis, starts them and waits for height 2.
+    async fn start_chain(&self, services: &mut Services) -> anyhow::Result<LocalnetInfo> {
         let home = &self.home;
         let ports = &self.ports;
         let validators = ports.validators();
@@ -766,6 +785,15 @@ impl Up {
                     .join(", ")
             ));
         }
+        Ok(info)
+    }
+
+    async fn start(&self, services: &mut Services) -> anyhow::Result<Network> {
+        let home = &self.home;
+        let ports = &self.ports;
+        let info = self.start_chain(services).await?;
+        let validators = ports.validators();
+        let rpc = format!("http://127.0.0.1:{}", ports.node.rpc);
 
         // The bank, then the members that check its statements.
         let (bank_config, bank_key) = bank_side::bank_config(

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use std::time::Duration;
 
+use usage_devtools::chain_bench::{BenchMsgs, FullNodeBench};
 use usage_devtools::chain_files::{self, Endpoints};
 use usage_devtools::faults::{self, FaultTest, Plan};
 use usage_devtools::localnet::{self, LocalnetInfo, Ports};
@@ -84,6 +85,52 @@ enum Command {
         /// Also write the figures as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
+    },
+    /// Writes the full-node benchmark's messages for the usage-proof contract at `--contract`
+    /// on `--chain-id`: `init.json` (its instantiate message), `setup.jsonl` (registrations and
+    /// leases, executed by `--admin`) and `batches.jsonl` (committee-signed 1,000-record batches).
+    /// What `scripts/wasmd-bench.sh` runs through wasmd.
+    BenchMsgs {
+        #[arg(long)]
+        chain_id: String,
+        #[arg(long)]
+        contract: String,
+        #[arg(long)]
+        admin: String,
+        #[arg(long, default_value_t = 1_000)]
+        terminals: u64,
+        #[arg(long, default_value_t = 120)]
+        batches: u64,
+        /// Unix seconds the windows count back from [default: now].
+        #[arg(long)]
+        now: Option<u64>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The full-node benchmark on usaged: `--validators` validators (CometBFT + usaged, nothing
+    /// else), the benchmark's own C1, its terminals registered and leased, then every batch
+    /// transaction signed and broadcast over RPC by `scripts/chain_bench.py`, which prints the
+    /// records committed per second.
+    FullNodeBench {
+        #[arg(long, default_value_t = 1)]
+        validators: usize,
+        #[arg(long, default_value_t = 1_000)]
+        terminals: u64,
+        #[arg(long, default_value_t = 120)]
+        batches: u64,
+        /// SDK gas each batch transaction may use.
+        #[arg(long, default_value_t = 60_000_000)]
+        gas_per_batch: u64,
+        /// The working folder (a temporary one if not given).
+        #[arg(long)]
+        home: Option<PathBuf>,
+        #[arg(long, default_value = "artifacts")]
+        artifacts: PathBuf,
+        #[arg(long, default_value = "scripts/chain_bench.py")]
+        driver: PathBuf,
+        /// Passed on to the driver (e.g. `--json FILE`).
+        #[arg(last = true)]
+        driver_args: Vec<String>,
     },
 }
 
@@ -228,6 +275,51 @@ async fn main() -> anyhow::Result<()> {
                         p.name, p.growth_percent
                     );
                 }
+                std::process::exit(1);
+            }
+        }
+        Command::BenchMsgs {
+            chain_id,
+            contract,
+            admin,
+            terminals,
+            batches,
+            now,
+            out,
+        } => {
+            let now = now.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0)
+            });
+            BenchMsgs::generate(&chain_id, &contract, &admin, terminals, batches, now)?
+                .write(&out)?;
+            eprintln!("messages written to {}", out.display());
+        }
+        Command::FullNodeBench {
+            validators,
+            terminals,
+            batches,
+            gas_per_batch,
+            home,
+            artifacts,
+            driver,
+            driver_args,
+        } => {
+            let (_temporary, home, bin_dir) = run_folders(home)?;
+            let bench = FullNodeBench {
+                validators,
+                terminals,
+                batches,
+                gas_per_batch,
+                home,
+                artifacts,
+                bin_dir,
+                driver,
+                driver_args,
+            };
+            if !bench.run().await? {
                 std::process::exit(1);
             }
         }
