@@ -26,7 +26,7 @@ for c in "${CONTRACTS[@]}"; do
   out="artifacts/$name.wasm"
   # wasm-opt only when cargo produced a newer module than the optimised one.
   if [ ! -f "$out" ] || [ "$in" -nt "$out" ]; then
-    wasm-opt -Os --llvm-memory-copy-fill-lowering --strip-debug "$in" -o "$out"
+    wasm-opt -O3 --llvm-memory-copy-fill-lowering --strip-debug "$in" -o "$out"
   fi
   size=$(stat -c %s "$out")
   printf '%-16s %8d bytes (raw %d)\n' "$name.wasm" "$size" "$(stat -c %s "$in")"

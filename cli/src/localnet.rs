@@ -123,6 +123,7 @@ pub async fn run(cmd: LocalnetCommand, dir: &Path, ctx: &Ctx) -> anyhow::Result<
                 bin_dir,
                 attestor,
                 p2p_links: None,
+                max_block_gas: None,
             };
             eprintln!("starting a localnet in {}", dir.display());
             let net = up.run().await?;

@@ -18,10 +18,10 @@ use usage_common::{Committee, CommitteeError, ThresholdSignature};
 use crate::error::ContractError;
 use crate::state::{
     append_period_leaves, has_proof, lease_starting_by, lease_starting_by_given, load_billing_view,
-    refresh_latest_lease, save_billing_view, save_proof, save_terminal, AccumulatorInfo,
-    BillingView, Config, LeaseState, StoredProof, TerminalState, ACCUMULATORS, ACCUMULATOR_INFO,
-    ATTESTOR_KEYS, BATCHES, COMMITTEE, CONFIG, GOV, LEASES, LEASE_PERIODS, LEASE_RESERVES,
-    MEASUREMENTS, NEXT_BATCH_ID, TENANT_RESERVES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
+    refresh_latest_lease, save_proof, save_terminal, AccumulatorInfo, BillingView, Config,
+    LeaseState, StoredProof, TerminalState, ACCUMULATORS, ACCUMULATOR_INFO, ATTESTOR_KEYS, BATCHES,
+    COMMITTEE, CONFIG, GOV, LEASES, LEASE_PERIODS, LEASE_RESERVES, MEASUREMENTS, NEXT_BATCH_ID,
+    TENANT_RESERVES, TERMINALS, TERMINAL_COUNT, TERMINAL_IDS,
 };
 
 /// Most terminals one attestor key may speak for.
@@ -95,8 +95,6 @@ pub fn instantiate(
 /// What a batch's records resolve to, per terminal, loaded once per batch.
 struct TerminalView {
     view: BillingView,
-    /// The view changed (or was made from the registration): it is saved after the batch.
-    changed: bool,
     /// The last lease looked up for this terminal: (start, lease).
     lease: Option<(u64, LeaseState)>,
 }
@@ -199,7 +197,7 @@ pub fn submit_batch(
 
         let terminal_id = record.terminal_id.as_str();
         if !terminals.contains_key(terminal_id) {
-            let (t, made) = load_billing_view(deps.storage, terminal_id)?.ok_or_else(|| {
+            let t = load_billing_view(deps.storage, terminal_id)?.ok_or_else(|| {
                 ContractError::UnknownTerminal {
                     terminal_id: terminal_id.to_string(),
                 }
@@ -234,7 +232,6 @@ pub fn submit_batch(
                 terminal_id,
                 TerminalView {
                     view: t,
-                    changed: made,
                     lease: None,
                 },
             );
@@ -328,28 +325,23 @@ pub fn submit_batch(
                 period_start,
             });
         }
-        // Each lease counts once per period towards the period's price cap. The view remembers
-        // the last one counted, which spares reading `LEASE_PERIODS` for every record.
-        if terminal.view.counted != Some((lease.0, period_start)) {
-            let lease_period = (terminal.view.index, lease.0, period_start);
-            if !counted_leases.contains_key(&lease_period)
-                && !LEASE_PERIODS.has(deps.storage, lease_period)
-            {
-                counted_leases.insert(lease_period, ());
-                match lease.1 {
-                    Some(cap) => {
-                        touched.info.price_cap = touched
-                            .info
-                            .price_cap
-                            .checked_add(cap)
-                            .map_err(|_| ContractError::TotalsOverflow)?
-                    }
-                    None => touched.info.uncapped = true,
+        // Each lease counts once per period towards the period's price cap.
+        let lease_period = (terminal.view.index, lease.0, period_start);
+        if !counted_leases.contains_key(&lease_period)
+            && !LEASE_PERIODS.has(deps.storage, lease_period)
+        {
+            counted_leases.insert(lease_period, ());
+            match lease.1 {
+                Some(cap) => {
+                    touched.info.price_cap = touched
+                        .info
+                        .price_cap
+                        .checked_add(cap)
+                        .map_err(|_| ContractError::TotalsOverflow)?
                 }
-                touched.info_changed = true;
+                None => touched.info.uncapped = true,
             }
-            terminal.view.counted = Some((lease.0, period_start));
-            terminal.changed = true;
+            touched.info_changed = true;
         }
         if late {
             touched.late += 1;
@@ -403,11 +395,7 @@ pub fn submit_batch(
     for key in counted_leases.keys() {
         LEASE_PERIODS.save(deps.storage, *key, &())?;
     }
-    for (terminal_id, t) in &terminals {
-        if t.changed {
-            save_billing_view(deps.storage, terminal_id, &t.view);
-        }
-    }
+
     let mut acc_events = Vec::with_capacity(accumulators.len());
     for ((provider, tenant, period), touched) in &accumulators {
         let key = (provider, tenant.as_str(), *period);

@@ -106,38 +106,42 @@ pub const LEASES: Map<(u32, u64), LeaseState> = Map::new("lse");
 /// Each terminal's lease with the latest start (a copy of its `LEASES` entry).
 pub const LATEST_LEASE: Map<u32, (u64, LeaseState)> = Map::new("lsl");
 
-/// Saves a terminal's registration; the next batch reads it afresh (its [`BillingView`] is
-/// dropped). Every change of a registration goes through here.
+/// Saves a terminal's registration and its [`BillingView`]. Every change of a registration goes
+/// through here.
 pub fn save_terminal(
     storage: &mut dyn Storage,
     terminal_id: &str,
     terminal: &TerminalState,
 ) -> StdResult<()> {
     TERMINALS.save(storage, terminal_id, terminal)?;
-    storage.remove(&view_key(terminal_id));
+    let latest = LATEST_LEASE.may_load(storage, terminal.index)?;
+    save_billing_view(
+        storage,
+        terminal_id,
+        &BillingView::of(terminal.clone(), latest),
+    );
     Ok(())
 }
 
-/// Re-derives a terminal's latest lease after its leases changed; the next batch reads it afresh
-/// (the terminal's [`BillingView`] is dropped). Every change of a lease goes through here.
+/// Re-derives a terminal's latest lease after its leases changed, and its [`BillingView`].
+/// Every change of a lease goes through here.
 pub fn refresh_latest_lease(
     storage: &mut dyn Storage,
     terminal_id: &str,
     terminal_index: u32,
 ) -> StdResult<()> {
-    storage.remove(&view_key(terminal_id));
     let latest = LEASES
         .prefix(terminal_index)
         .range(storage, None, None, Order::Descending)
         .next()
         .transpose()?;
-    match latest {
-        Some(entry) => LATEST_LEASE.save(storage, terminal_index, &entry),
-        None => {
-            LATEST_LEASE.remove(storage, terminal_index);
-            Ok(())
-        }
+    match &latest {
+        Some(entry) => LATEST_LEASE.save(storage, terminal_index, entry)?,
+        None => LATEST_LEASE.remove(storage, terminal_index),
     }
+    let terminal = TERMINALS.load(storage, terminal_id)?;
+    save_billing_view(storage, terminal_id, &BillingView::of(terminal, latest));
+    Ok(())
 }
 
 /// The (terminal index, lease start, period) whose lease already counts in that period's cap.
@@ -213,14 +217,15 @@ fn view_key(terminal_id: &str) -> Vec<u8> {
 }
 
 /// What a batch needs to know of a terminal, in one compact binary value instead of its JSON
-/// registration and its JSON latest lease: a copy of both, made by the first batch that needs it
-/// and dropped by every change of either ([`save_terminal`], [`refresh_latest_lease`]), plus the
-/// last (lease start, period) whose price cap counted ([`LEASE_PERIODS`] never forgets one, so
-/// the copy never claims a count that is not there).
+/// registration and its JSON latest lease: a copy of both, written with every change of either
+/// ([`save_terminal`], [`refresh_latest_lease`]) and never by a batch, so a batch's gas does not
+/// depend on whether its terminals were seen before. A terminal registered by a version of the
+/// contract without views has none until its registration or a lease changes: a batch then reads
+/// the registration and the lease themselves.
 ///
 /// `u32 index ‖ u8 flags (1 active, 2 software TEE) ‖ bytes measurement ‖ str provider ‖
 /// u8 has lease [‖ u64 start ‖ str tenant ‖ u8 has end [‖ u64 end] ‖ u8 has cap [‖ u128 cap] ‖
-/// u64 opened at] ‖ u8 has counted [‖ u64 lease start ‖ u64 period]`.
+/// u64 opened at]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BillingView {
     pub index: u32,
@@ -230,8 +235,6 @@ pub struct BillingView {
     pub provider: Addr,
     /// The terminal's lease with the latest start.
     pub latest_lease: Option<(u64, LeaseState)>,
-    /// The last (lease start, period start) counted towards a period's price cap.
-    pub counted: Option<(u64, u64)>,
 }
 
 /// Longest measurement a registration accepts is far below this; a longer one is corrupt.
@@ -248,7 +251,6 @@ impl BillingView {
             measurement: terminal.measurement.to_vec(),
             provider: terminal.provider,
             latest_lease,
-            counted: None,
         }
     }
 
@@ -276,10 +278,6 @@ impl BillingView {
                 e.u64(lease.opened_at);
             }
         }
-        match self.counted {
-            None => e.u8(0),
-            Some((start, period)) => e.u8(1).u64(start).u64(period),
-        };
         e.finish()
     }
 
@@ -328,11 +326,6 @@ impl BillingView {
         } else {
             None
         };
-        let counted = if flag(&mut d)? {
-            Some((d.u64().map_err(corrupt)?, d.u64().map_err(corrupt)?))
-        } else {
-            None
-        };
         d.finish().map_err(corrupt)?;
         if flags > 3 {
             return Err(StdError::msg("corrupt billing view: unknown flags"));
@@ -344,28 +337,27 @@ impl BillingView {
             measurement,
             provider,
             latest_lease,
-            counted,
         })
     }
 }
 
-/// A terminal's billing view, and whether it was made now from its registration and latest
-/// lease (and so is to be saved); `None` for an unknown terminal.
+/// A terminal's billing view (made from its registration and latest lease if it has none yet);
+/// `None` for an unknown terminal.
 pub fn load_billing_view(
     storage: &dyn Storage,
     terminal_id: &str,
-) -> StdResult<Option<(BillingView, bool)>> {
+) -> StdResult<Option<BillingView>> {
     if let Some(bytes) = storage.get(&view_key(terminal_id)) {
-        return Ok(Some((BillingView::from_bytes(&bytes)?, false)));
+        return BillingView::from_bytes(&bytes).map(Some);
     }
     let Some(terminal) = TERMINALS.may_load(storage, terminal_id)? else {
         return Ok(None);
     };
     let latest = LATEST_LEASE.may_load(storage, terminal.index)?;
-    Ok(Some((BillingView::of(terminal, latest), true)))
+    Ok(Some(BillingView::of(terminal, latest)))
 }
 
-pub fn save_billing_view(storage: &mut dyn Storage, terminal_id: &str, view: &BillingView) {
+fn save_billing_view(storage: &mut dyn Storage, terminal_id: &str, view: &BillingView) {
     storage.set(&view_key(terminal_id), &view.to_bytes());
 }
 
@@ -603,7 +595,7 @@ mod tests {
             price_cap: Some(Uint128::new(u128::MAX)),
             opened_at: 7,
         };
-        for (latest_lease, counted) in [(None, None), (Some((60, lease)), Some((60, 3_600)))] {
+        for latest_lease in [None, Some((60, lease))] {
             let v = BillingView {
                 index: 9,
                 active: true,
@@ -611,15 +603,20 @@ mod tests {
                 measurement: vec![0x5a; 48],
                 provider: Addr::unchecked("usage1provider"),
                 latest_lease,
-                counted,
             };
             let bytes = v.to_bytes();
             assert_eq!(BillingView::from_bytes(&bytes).unwrap(), v);
             // Cut short, or a flag that is neither 0 nor 1: an error, never a guess.
             assert!(BillingView::from_bytes(&bytes[..bytes.len() - 1]).is_err());
             let mut bad = bytes.clone();
-            let last = bad.len() - if v.counted.is_some() { 17 } else { 1 };
-            bad[last] = 2;
+            // The lease flag (the last byte without a lease, the end's flag with one).
+            let flag = if v.latest_lease.is_some() {
+                // ‖ has end ‖ u64 end ‖ has cap ‖ u128 cap ‖ u64 opened at
+                bytes.len() - (1 + 8 + 1 + 16 + 8)
+            } else {
+                bytes.len() - 1
+            };
+            bad[flag] = 2;
             assert!(BillingView::from_bytes(&bad).is_err());
         }
         let mut storage = MockStorage::new();

@@ -161,6 +161,8 @@ pub struct FullNodeBench {
     pub batches: u64,
     /// SDK gas each batch transaction may use.
     pub gas_per_batch: u64,
+    /// The gas a block may use, if not the chain's default (wasmd's default has no limit).
+    pub max_block_gas: Option<u64>,
     pub home: PathBuf,
     pub artifacts: PathBuf,
     pub bin_dir: PathBuf,
@@ -185,6 +187,7 @@ impl FullNodeBench {
             bin_dir: self.bin_dir.clone(),
             attestor: false,
             p2p_links: None,
+            max_block_gas: self.max_block_gas,
         };
         let (info, mut services) = up.run_chain().await?;
         let outcome = self.drive(&up, &info).await;

@@ -663,6 +663,7 @@ pub async fn fault_test(test: &FaultTest) -> anyhow::Result<Outcome> {
         bin_dir: test.bin_dir.clone(),
         attestor: false,
         p2p_links: Some(links.ports().to_vec()),
+        max_block_gas: None,
     };
     eprintln!(
         "starting {} validators, the committee and {} terminals in {}",

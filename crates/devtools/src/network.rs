@@ -553,6 +553,9 @@ pub struct Up {
     /// How validator `i` reaches validator `j`'s P2P port: `links[i][j]`, a port relaying to it
     /// (the fault tests cut these). `None`: directly.
     pub p2p_links: Option<Vec<Vec<u16>>>,
+    /// The gas a block may use (and so a transaction), if not the chain's default
+    /// ([`usaged::genesis::MAX_BLOCK_GAS`]).
+    pub max_block_gas: Option<u64>,
 }
 
 /// A running localnet.
@@ -748,6 +751,18 @@ impl Up {
         }
         let info =
             localnet::init_validators(home, &self.chain_id, &self.artifacts, &node_ports, &dial)?;
+        if let Some(gas) = self.max_block_gas {
+            for index in 0..validators.len() {
+                let path =
+                    localnet::validator_home(home, index).join("cometbft/config/genesis.json");
+                let mut genesis: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&path)?)?;
+                let params = &mut genesis["app_state"]["params"];
+                params["max_block_gas"] = gas.into();
+                params["max_tx_gas"] = gas.into();
+                std::fs::write(&path, serde_json::to_vec_pretty(&genesis)?)?;
+            }
+        }
         step(&format!(
             "genesis written: chain {}, {} validator(s), five contracts, committee of 4 (threshold 3)",
             info.chain_id,

@@ -103,6 +103,7 @@ pub async fn soak(s: &Soak) -> anyhow::Result<SoakFigures> {
         bin_dir: s.bin_dir.clone(),
         attestor: false,
         p2p_links: None,
+        max_block_gas: None,
     };
     eprintln!(
         "starting {} validator(s), the committee and {} terminals in {}",

@@ -1,6 +1,6 @@
 //! C1 keeps what a batch needs of a terminal (its registration and latest lease) in one compact
-//! copy, made by the first batch that needs it. Every change of the registration or of a lease
-//! must reach the next batch: a copy made before the change is never what decides.
+//! copy beside them. Every change of the registration or of a lease must reach the next batch: a
+//! copy made before the change is never what decides.
 
 use cosmwasm_std::Uint128;
 use usage_common::msg::usage_proof as c1;

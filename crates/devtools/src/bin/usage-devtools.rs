@@ -118,9 +118,12 @@ enum Command {
         terminals: u64,
         #[arg(long, default_value_t = 120)]
         batches: u64,
-        /// SDK gas each batch transaction may use.
-        #[arg(long, default_value_t = 60_000_000)]
+        /// SDK gas each batch transaction asks for (a block holds as many as its gas allows).
+        #[arg(long, default_value_t = 20_000_000)]
         gas_per_batch: u64,
+        /// The gas a block may use [default: the chain's, usaged::genesis::MAX_BLOCK_GAS].
+        #[arg(long)]
+        max_block_gas: Option<u64>,
         /// The working folder (a temporary one if not given).
         #[arg(long)]
         home: Option<PathBuf>,
@@ -302,6 +305,7 @@ async fn main() -> anyhow::Result<()> {
             terminals,
             batches,
             gas_per_batch,
+            max_block_gas,
             home,
             artifacts,
             driver,
@@ -313,6 +317,7 @@ async fn main() -> anyhow::Result<()> {
                 terminals,
                 batches,
                 gas_per_batch,
+                max_block_gas,
                 home,
                 artifacts,
                 bin_dir,
