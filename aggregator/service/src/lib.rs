@@ -17,6 +17,7 @@ pub mod signing;
 pub mod store;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
@@ -50,7 +51,7 @@ impl AppState {
         }
         Ok(AppState {
             store,
-            view: RwLock::new(view),
+            view: RwLock::new(Arc::new(view)),
             metrics: Metrics::default(),
             ingest_lock: Mutex::new(()),
             refresh: Notify::new(),
@@ -97,7 +98,7 @@ pub struct AppState {
     /// Durable storage.
     pub store: Store,
     /// C1's state as last loaded.
-    pub view: RwLock<ChainView>,
+    pub view: RwLock<Arc<ChainView>>,
     /// Counters.
     pub metrics: Metrics,
     /// Serialises ingest requests (sequence checks and their writes).

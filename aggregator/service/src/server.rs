@@ -146,7 +146,7 @@ pub async fn start(config: Config, span: tracing::Span) -> anyhow::Result<Tasks>
                     () = s.refresh.notified() => {}
                 }
                 match ChainView::load(&s.client, &s.config.usage_proof).await {
-                    Ok(v) => *s.view.write().await = v,
+                    Ok(v) => *s.view.write().await = Arc::new(v),
                     Err(e) => tracing::warn!(error = %e, "chain view refresh failed"),
                 }
                 if !tasks::tick(&token, Duration::from_millis(500)).await {

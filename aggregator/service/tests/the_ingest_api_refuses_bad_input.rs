@@ -469,10 +469,7 @@ async fn a_terminal_re_registered_with_a_new_key_needs_evidence_for_that_key() {
 
     // The chain now registers t-1 with another key; the evidence presented was for the old one.
     let k2 = SimulatedKey::derive("ingest", 2);
-    api.state
-        .view
-        .write()
-        .await
+    Arc::make_mut(&mut *api.state.view.write().await)
         .terminals
         .get_mut("t-1")
         .unwrap()
@@ -497,7 +494,8 @@ async fn a_terminal_re_registered_with_a_new_measurement_needs_evidence_for_it()
         Verdict::Stored { seq: 1, .. }
     ));
     {
-        let mut view = api.state.view.write().await;
+        let mut guard = api.state.view.write().await;
+        let view = Arc::make_mut(&mut guard);
         view.allowed.insert(vec![0x42; 32]);
         view.terminals.get_mut("t-1").unwrap().measurement = HexBinary::from(vec![0x42; 32]);
     }
