@@ -626,6 +626,35 @@ mod tests {
     }
 
     #[test]
+    fn a_terminal_without_a_view_reads_as_its_registration_and_latest_lease() {
+        let mut storage = MockStorage::new();
+        let terminal = TerminalState {
+            index: 3,
+            provider: Addr::unchecked("usage1provider"),
+            attestor_key: HexBinary::from([1u8; 32]),
+            tee: TeeKind::Sgx,
+            measurement: HexBinary::from([0x5a; 32]),
+            active: true,
+            shared_attestor: false,
+        };
+        save_terminal(&mut storage, "t", &terminal).unwrap();
+        let lease = LeaseState {
+            tenant: Addr::unchecked("usage1tenant"),
+            end: None,
+            price_cap: None,
+            opened_at: 1,
+        };
+        LEASES.save(&mut storage, (3, 60), &lease).unwrap();
+        refresh_latest_lease(&mut storage, "t", 3).unwrap();
+        let kept = load_billing_view(&storage, "t").unwrap().unwrap();
+        assert_eq!(kept.latest_lease, Some((60, lease)));
+        assert!(!kept.software_tee);
+        // As a terminal registered before views existed: the same answer from the sources.
+        storage.remove(&view_key("t"));
+        assert_eq!(load_billing_view(&storage, "t").unwrap(), Some(kept));
+    }
+
+    #[test]
     fn a_stored_proof_round_trips_and_ranges_by_window() {
         let mut storage = MockStorage::new();
         let p = StoredProof {
