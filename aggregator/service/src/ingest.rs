@@ -23,7 +23,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use usage_aggregator_core::verify::{verify_sample, Rejection};
+use usage_aggregator_core::verify::{verify_sample, verify_sample_with, Rejection};
 use usage_common::record::align;
 use usage_sample::sample::Sample;
 use usage_sample::tee::{verify_evidence_with, DcapInput, TeeKind};
@@ -225,6 +225,31 @@ fn check_attested(
     Ok(())
 }
 
+/// The registered attestor key `key` decoded, from the member's cache (each key is decoded once,
+/// not for every sample: decoding is about a quarter of a verification); `None` if it is not a
+/// valid key (the sample is then refused by [`verify_sample`]). The cache holds the registry's
+/// keys: it is emptied when it holds twice as many as there are terminals, which only
+/// re-registrations with new keys can cause.
+pub fn decoded_key(
+    state: &AppState,
+    key: &[u8; 32],
+    terminals: usize,
+) -> Option<ed25519_dalek::VerifyingKey> {
+    let mut cache = state
+        .verifying_keys
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(k) = cache.get(key) {
+        return Some(*k);
+    }
+    let decoded = ed25519_dalek::VerifyingKey::from_bytes(key).ok()?;
+    if cache.len() >= 2 * terminals.max(1_000) {
+        cache.clear();
+    }
+    cache.insert(*key, decoded);
+    Some(decoded)
+}
+
 /// `POST /v1/samples`.
 pub async fn samples(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let started = std::time::Instant::now();
@@ -347,7 +372,11 @@ async fn ingest(state: &Arc<AppState>, body: &[u8]) -> Response {
                     Err(e) => rejected(Some(&sample), RejectKind::Unavailable, e.to_string()),
                 };
             }
-            let verified = match verify_sample(&signed, &key, last, now_ms) {
+            let verified = match decoded_key(state, &key, view.terminals.len()) {
+                Some(decoded) => verify_sample_with(&signed, &decoded, last, now_ms),
+                None => verify_sample(&signed, &key, last, now_ms),
+            };
+            let verified = match verified {
                 Ok(v) => v,
                 Err(r) => {
                     let kind = match r {

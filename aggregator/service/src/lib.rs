@@ -72,6 +72,7 @@ impl AppState {
             inflight: Mutex::new(BTreeMap::new()),
             retry_at: Mutex::new(BTreeMap::new()),
             leases: std::sync::Mutex::new(LeaseBook::default()),
+            verifying_keys: std::sync::Mutex::new(BTreeMap::new()),
             first_partial: std::sync::Mutex::new(None),
             callers: CallerGuard::new(&config)?,
             config,
@@ -124,6 +125,8 @@ pub struct AppState {
     pub retry_at: Mutex<BTreeMap<u64, Instant>>,
     /// Leases read from C1 for windows before a terminal's latest lease.
     pub leases: std::sync::Mutex<LeaseBook>,
+    /// Registered attestor keys, decoded once (see [`ingest::decoded_key`]).
+    pub verifying_keys: std::sync::Mutex<BTreeMap<[u8; 32], ed25519_dalek::VerifyingKey>>,
     /// For the `replay_partials` fault: the first partial this member made.
     pub first_partial: std::sync::Mutex<Option<String>>,
     /// Who may ask for signatures, and how often.
