@@ -21,8 +21,8 @@
 # --bank-sends K skips the contract and benchmarks K bank sends instead (a check of the chain
 # and of the driver that needs neither the wasm nor the generator).
 #
-# Needs: Go (CGO, a C compiler), python3, artifacts/usage_proof.wasm (bash scripts/build-wasm.sh)
-# and usage-devtools ($CARGO_TARGET_DIR/debug/usage-devtools, or $USAGE_DEVTOOLS).
+# Needs: Go (CGO, a C compiler), python3; builds artifacts/usage_proof.wasm and usage-devtools
+# (native profile) first unless $USAGE_DEVTOOLS names a usage-devtools to use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -70,7 +70,12 @@ while [ $# -gt 0 ]; do
 done
 
 WASM="$ROOT/artifacts/usage_proof.wasm"
-DEVTOOLS="${USAGE_DEVTOOLS:-$CARGO_TARGET_DIR/debug/usage-devtools}"
+DEVTOOLS="${USAGE_DEVTOOLS:-$CARGO_TARGET_DIR/native/usage-devtools}"
+if [ -z "$BANK_SENDS" ] && [ -z "${USAGE_DEVTOOLS:-}" ]; then
+  # The optimised contracts and the message generator, as full-node-bench.sh builds them.
+  bash scripts/build-wasm.sh >/dev/null
+  cargo build -q --locked --profile native -p usage-devtools --bins
+fi
 if [ -z "$BANK_SENDS" ]; then
   if [ ! -s "$WASM" ]; then
     echo "error: $WASM is missing or empty: build it with 'bash scripts/build-wasm.sh'" >&2
