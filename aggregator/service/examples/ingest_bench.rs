@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use cosmwasm_std::{Addr, HexBinary};
 use usage_aggregator::chainview::ChainView;
-use usage_aggregator::config::{Config, Timing};
+use usage_aggregator::config::Config;
 use usage_aggregator::store::Store;
 use usage_aggregator::{keys, server, AppState};
 use usage_bench::Summary;
@@ -85,28 +85,12 @@ async fn main() -> anyhow::Result<()> {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    let config = Config {
-        index: 0,
-        listen: url.clone(),
-        metrics_listen: None,
-        data_dir: dir.path().to_path_buf(),
-        rpc: "http://127.0.0.1:1".into(),
-        chain_id: "ingest-bench".into(),
-        usage_proof: "c1".into(),
-        period_proof: "c2".into(),
-        settlement: None,
-        ledger: None,
-        withdrawal: None,
-        bank: None,
-        keys: keys::localnet("ingest-bench", 0, 4, 3).write_files(&dir.path().join("keys"))?,
-        peers: vec![],
-        timing: Timing::default(),
-        next_bls_keys: vec![],
-        approved_rotation: None,
-        signing: Default::default(),
-        byzantine: None,
-        evidence_max_age_seconds: usage_aggregator::config::default_evidence_max_age_seconds(),
-    };
+    let config = Config::standalone(
+        &url,
+        dir.path(),
+        "ingest-bench",
+        keys::localnet("ingest-bench", 0, 4, 3).write_files(&dir.path().join("keys"))?,
+    );
     let state = Arc::new(AppState::new(
         config,
         Store::open(&dir.path().join("aggregator.redb"))?,

@@ -178,6 +178,39 @@ pub struct KeyFiles {
 }
 
 impl Config {
+    /// A member alone, for tests and benchmarks of one aggregator: index 0, listening on
+    /// `listen`, its data in `data_dir`, no peers, no bank, no chain it can reach (its RPC is a
+    /// closed port), contracts named `c1` and `c2`, default timing and evidence age.
+    pub fn standalone(
+        listen: &str,
+        data_dir: &std::path::Path,
+        chain_id: &str,
+        keys: KeyFiles,
+    ) -> Config {
+        Config {
+            index: 0,
+            listen: listen.to_string(),
+            metrics_listen: None,
+            data_dir: data_dir.to_path_buf(),
+            rpc: "http://127.0.0.1:1".into(),
+            chain_id: chain_id.to_string(),
+            usage_proof: "c1".into(),
+            period_proof: "c2".into(),
+            settlement: None,
+            ledger: None,
+            withdrawal: None,
+            bank: None,
+            keys,
+            peers: vec![],
+            timing: Timing::default(),
+            next_bls_keys: vec![],
+            approved_rotation: None,
+            signing: Default::default(),
+            byzantine: None,
+            evidence_max_age_seconds: default_evidence_max_age_seconds(),
+        }
+    }
+
     /// The peers other than this member.
     pub fn others(&self) -> impl Iterator<Item = &Peer> {
         self.peers.iter().filter(move |p| p.index != self.index)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cosmwasm_std::{Addr, HexBinary};
 use usage_aggregator::chainview::ChainView;
-use usage_aggregator::config::{Config, Timing};
+use usage_aggregator::config::Config;
 use usage_aggregator::keys::Keys;
 use usage_aggregator::store::{EvidenceRecord, Store};
 use usage_aggregator::{keys, server, AppState};
@@ -94,28 +94,12 @@ async fn start_with(registered: &[(&str, [u8; 32])]) -> Api {
     let k: Keys = keys::localnet("ingest", 0, 4, 3);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let config = Config {
-        index: 0,
-        listen: url.clone(),
-        metrics_listen: None,
-        data_dir: dir.path().to_path_buf(),
-        rpc: "http://127.0.0.1:1".into(),
-        chain_id: "ingest-test".into(),
-        usage_proof: "c1".into(),
-        period_proof: "c2".into(),
-        settlement: None,
-        ledger: None,
-        withdrawal: None,
-        bank: None,
-        keys: k.write_files(&dir.path().join("keys")).unwrap(),
-        peers: vec![],
-        timing: Timing::default(),
-        next_bls_keys: vec![],
-        approved_rotation: None,
-        signing: Default::default(),
-        byzantine: None,
-        evidence_max_age_seconds: usage_aggregator::config::default_evidence_max_age_seconds(),
-    };
+    let config = Config::standalone(
+        &url,
+        dir.path(),
+        "ingest-test",
+        k.write_files(&dir.path().join("keys")).unwrap(),
+    );
     let state = Arc::new(
         AppState::new(
             config,
