@@ -3,7 +3,7 @@
 //!
 //! ```json
 //! {
-//!   "params": { "max_tx_gas": 60000000, "max_block_gas": 60000000,
+//!   "params": { "max_tx_gas": 90000000, "max_block_gas": 90000000,
 //!               "code_upload_access": { "any_of_addresses": ["usage1…"] },
 //!               "instantiate_default_permission": { "any_of_addresses": ["usage1…"] },
 //!               "priority_senders": ["usage1…"] },
@@ -66,19 +66,15 @@ pub const ACCOUNT_CREATION_GAS: u64 = 100_000;
 /// Default gas of one block, calibrated so that a full block commits within the localnet's
 /// one-second block time on a store holding ten million usage records, on a 2-core machine.
 ///
-/// Measured with `finalize_bench` (native profile; blocks of five 1,000-record SubmitBatch txs):
-/// FinalizeBlock + Commit took 0.75–1.42 s (mean 1.00 s) a block on an empty store and
-/// 1.62–2.21 s (mean 1.87 s) on a store pre-filled with 2 M records, of which the bare VM's share
-/// was 0.73 s and 0.85 s. The store's share (0.28 s → 1.02 s) grows with the tree's depth; scaled
-/// from 2 M to 10 M records by depth (log16 of the key count, 5.5 → 6.1) and rounded up for the
-/// page cache, 5,000 records would take about 2.3 s at 10 M records: about 2,200 records a
-/// second. A 1,000-record batch uses about 25 M SDK gas (resource-abuse suite, at the
-/// [`usaged_vm::gas::GAS_MULTIPLIER`] of 12,000) and its submitter asks 30 M, so a block of 60 M
-/// holds two batches, 2,000 records, about 0.9 s at 10 M records. Checked directly with
-/// `finalize_bench 4 2 4000000` (two batches a block, store pre-filled with 4 M records): 0.67–0.71 s
-/// a block (bare VM 0.21 s); scaled by depth to 10 M, about 0.75 s. Raise it as the node gets
-/// faster (`docs/chain-safety.md`).
-pub const MAX_BLOCK_GAS: u64 = 60_000_000;
+/// Measured with `finalize_bench` (native profile; blocks of five 1,000-record SubmitBatch txs,
+/// 19.8 M SDK gas each, 99 M a block; `bash scripts/finalize-bench.sh --minutes 10
+/// --txs-per-block 5 --prefill 10000000`): on a store pre-filled with 10 M records FinalizeBlock
+/// took 570 ms and Commit 562 ms on average (p90 764 ms and 712 ms), 1.13 s a block, 4,417
+/// records a second over ten minutes. 90 M gas is about 1.0 s there. The committee asks 30 M a
+/// batch (`aggregator/service/src/protocol/leader.rs`), so a block holds three of its batches,
+/// 3,000 records, about 0.7 s at 10 M records. Raise it as the node gets faster
+/// (`docs/chain-safety.md`, `docs/performance.md`).
+pub const MAX_BLOCK_GAS: u64 = 90_000_000;
 
 /// Default gas limit of one transaction: a whole block.
 pub const MAX_TX_GAS: u64 = MAX_BLOCK_GAS;

@@ -36,8 +36,8 @@ use crate::store::{PeriodKey, PeriodState, Store, StoreError};
 /// calls at a time keep the batches' way into blocks clear.
 pub const MAX_IN_FLIGHT: usize = 4;
 /// The gas limit of a keeper call: a `ProvePeriod` used about 0.65 M on the localnet and a
-/// refused `RequestSettlement` about 0.15 M, so four calls in flight leave a 60 M block room
-/// for a 30 M batch.
+/// refused `RequestSettlement` about 0.15 M, so four calls in flight leave a 90 M block room
+/// for two 30 M batches.
 pub const KEEPER_GAS: u64 = 5_000_000;
 /// The gas limit a call that ran out of gas doubles up to.
 pub const MAX_KEEPER_GAS: u64 = 20_000_000;

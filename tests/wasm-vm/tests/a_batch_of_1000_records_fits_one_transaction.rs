@@ -17,7 +17,7 @@ const T0: u64 = 1_700_000_000;
 const MAX_TX_BYTES: usize = 1_048_576;
 /// The per-transaction gas budget the chain gives a batch, in SDK gas (`usaged`'s default
 /// `max_tx_gas`), and CosmWasm gas per SDK gas (`usaged_vm::gas::GAS_MULTIPLIER`).
-const MAX_TX_GAS_SDK: u64 = 60_000_000;
+const MAX_TX_GAS_SDK: u64 = 90_000_000;
 const GAS_MULTIPLIER: u64 = 12_000;
 
 #[test]

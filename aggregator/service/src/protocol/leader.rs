@@ -281,8 +281,8 @@ async fn submit(
     };
     let json = serde_json::to_vec(&msg)?;
     let records = batch.records().len() as u64;
-    // A 1,000-record batch uses about 25 M SDK gas, the transaction's size included; it asks
-    // for 30 M, so two fit the chain's 60 M block.
+    // A 1,000-record batch uses about 20 M SDK gas, the transaction's size included; it asks
+    // for 30 M, so three fit the chain's 90 M block.
     let gas = 3_000_000 + 27_000 * records;
     let hash = match state
         .client
