@@ -7,7 +7,7 @@
 #   bash scripts/full-node-bench.sh [--validators V] [--batches B] [--terminals N]
 #                                   [--max-block-gas G] [--gas-per-batch G] [-- DRIVER ARGS]
 #
-# --max-block-gas 1000000000 lifts the chain's block gas limit (60 M by default) to compare with
+# --max-block-gas 1000000000 lifts the chain's block gas limit (90 M by default) to compare with
 # wasmd, whose default has none.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -247,6 +247,38 @@ pub(crate) mod tests {
             verify_sample_with(&foreign, &key, None, NOW),
             Err(Rejection::KeyMismatch { .. })
         ));
+        // A registered key of small order decodes, and strict verification still refuses it; a
+        // registered key that does not decode refuses every sample.
+        let small = [0u8; 32];
+        let by_small = SignedSample {
+            public_key: small,
+            ..good.clone()
+        };
+        let small_key = ed25519_dalek::VerifyingKey::from_bytes(&small).unwrap();
+        assert_eq!(
+            verify_sample_with(&by_small, &small_key, None, NOW),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            verify_sample(&by_small, &small, None, NOW),
+            Err(Rejection::BadSignature)
+        );
+        let undecodable = (0u8..=255)
+            .map(|b| [b; 32])
+            .find(|k| ed25519_dalek::VerifyingKey::from_bytes(k).is_err())
+            .unwrap();
+        let by_undecodable = SignedSample {
+            public_key: undecodable,
+            ..good.clone()
+        };
+        assert_eq!(
+            verify_sample(&by_undecodable, &undecodable, None, NOW),
+            Err(Rejection::BadSignature)
+        );
+        assert!(matches!(
+            verify_sample(&good, &undecodable, None, NOW),
+            Err(Rejection::KeyMismatch { .. })
+        ));
         // A sample carrying a key other than the one it is verified with is refused.
         assert_eq!(
             foreign.verify_with(&key),

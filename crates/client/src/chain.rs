@@ -186,7 +186,7 @@ pub struct BlockEvents {
 }
 
 /// The gas limit a simulated transaction is signed with (the node's most per transaction).
-const SIMULATION_GAS: u64 = 60_000_000;
+const SIMULATION_GAS: u64 = 90_000_000;
 
 #[derive(Clone, Copy)]
 struct Account {

@@ -190,7 +190,11 @@ impl FullNodeBench {
             max_block_gas: self.max_block_gas,
         };
         let (info, mut services) = up.run_chain().await?;
-        let outcome = self.drive(&up, &info).await;
+        // The validators run in process groups of their own: an interrupt stops them here too.
+        let outcome = tokio::select! {
+            outcome = self.drive(&up, &info) => outcome,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        };
         let _ = services.stop_all(Duration::from_secs(5));
         outcome
     }

@@ -119,7 +119,7 @@ enum Command {
         #[arg(long, default_value_t = 120)]
         batches: u64,
         /// SDK gas each batch transaction asks for (a block holds as many as its gas allows).
-        #[arg(long, default_value_t = 20_000_000)]
+        #[arg(long, default_value_t = 22_000_000)]
         gas_per_batch: u64,
         /// The gas a block may use [default: the chain's, usaged::genesis::MAX_BLOCK_GAS].
         #[arg(long)]
@@ -311,21 +311,29 @@ async fn main() -> anyhow::Result<()> {
             driver,
             driver_args,
         } => {
-            let (_temporary, home, bin_dir) = run_folders(home)?;
+            let (temporary, home, bin_dir) = run_folders(home)?;
             let bench = FullNodeBench {
                 validators,
                 terminals,
                 batches,
                 gas_per_batch,
                 max_block_gas,
-                home,
+                home: home.clone(),
                 artifacts,
                 bin_dir,
                 driver,
                 driver_args,
             };
-            if !bench.run().await? {
-                std::process::exit(1);
+            match bench.run().await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let _ = temporary.keep();
+                    anyhow::bail!("not every batch committed (logs in {})", home.display());
+                }
+                Err(e) => {
+                    let _ = temporary.keep();
+                    anyhow::bail!("{e:#} (logs in {})", home.display());
+                }
             }
         }
         Command::Localnet(LocalnetCommand::Init {
