@@ -46,7 +46,30 @@ pub fn terminal_id(i: u64) -> String {
     format!("bench-{i:05}")
 }
 
+/// The localnet's committee, which signs the benchmark's batches and which C1 is instantiated
+/// with.
+fn committee() -> SigningCommittee {
+    SigningCommittee::deterministic(COMMITTEE_LABEL, 1, 4, 3)
+}
+
 impl BenchMsgs {
+    /// C1's instantiate message, administered by `admin` (it does not depend on the chain or on
+    /// the contract's address).
+    pub fn init_msg(admin: &str) -> anyhow::Result<Value> {
+        let committee = committee();
+        Ok(serde_json::to_value(c1::InstantiateMsg {
+            admin: Some(admin.to_string()),
+            threshold: committee.threshold,
+            members: committee.member_keys(),
+            window_seconds: WINDOW_SECONDS,
+            period_seconds: PERIOD_SECONDS,
+            grace_seconds: PERIOD_SECONDS,
+            accept_software_tee: true,
+            allowed_measurements: vec![HexBinary::from(SOFTWARE_MEASUREMENT)],
+            period_proof: None,
+        })?)
+    }
+
     /// The messages for C1 at `contract` on `chain_id`, administered by `admin`: `terminals`
     /// terminals and `batches` batches. Record `r` (of all batches, in order) is terminal
     /// `r % terminals`'s usage in window `r / terminals`, the windows counting back from the
@@ -62,18 +85,8 @@ impl BenchMsgs {
         if terminals == 0 {
             bail!("at least one terminal");
         }
-        let committee = SigningCommittee::deterministic(COMMITTEE_LABEL, 1, 4, 3);
-        let init = serde_json::to_value(c1::InstantiateMsg {
-            admin: Some(admin.to_string()),
-            threshold: committee.threshold,
-            members: committee.member_keys(),
-            window_seconds: WINDOW_SECONDS,
-            period_seconds: PERIOD_SECONDS,
-            grace_seconds: PERIOD_SECONDS,
-            accept_software_tee: true,
-            allowed_measurements: vec![HexBinary::from(SOFTWARE_MEASUREMENT)],
-            period_proof: None,
-        })?;
+        let committee = committee();
+        let init = Self::init_msg(admin)?;
         let mut setup = Vec::with_capacity(2 * terminals as usize);
         for i in 0..terminals {
             let id = terminal_id(i);
@@ -216,13 +229,13 @@ impl FullNodeBench {
             .map_err(|e| anyhow::anyhow!("admin address: {e}"))?;
 
         // C1's code is the first of genesis.
-        let msgs = BenchMsgs::generate(&info.chain_id, "-", &admin_address, 1, 1, unix_now())?;
+        let init = BenchMsgs::init_msg(&admin_address)?;
         let instantiate = cosmrs::cosmwasm::MsgInstantiateContract {
             sender: sender.clone(),
             admin: Some(sender.clone()),
             code_id: 1,
             label: Some("usage-proof-bench".into()),
-            msg: serde_json::to_vec(&msgs.init)?,
+            msg: serde_json::to_vec(&init)?,
             funds: vec![],
         };
         let (account_number, sequence) = admin.account_numbers().await?;
